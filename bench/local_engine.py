@@ -1,0 +1,112 @@
+"""Local engine benchmark: whole pipeline per image next to bare u2netp inference, and peak memory.
+
+Run: `.venv/bin/python bench/local_engine.py` (writes bench/results/local_engine.json).
+Each size runs in a fresh child process so its peak RSS (ru_maxrss) belongs to that
+size alone. Times are medians of several runs after a warm-up; the figure that
+matters is the ratio pipeline / inference measured in the same process.
+Targets (issue 2): pipeline <= 1.5x inference at 1000x1000; peak < 1.5 GB at 3000x3000.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+SIZES = (1000, 3000)
+REPEATS = {1000: 7, 3000: 3}
+
+
+def product_photo(side: int) -> bytes:
+    """A studio-like product photo: a shaded bottle with a handle hole on a light gradient."""
+    import cv2
+    import numpy as np
+
+    from imaging.images import encode_png
+
+    yy, xx = np.mgrid[0:side, 0:side].astype(np.float32) / side
+    background = (225 + 20 * yy)[..., None] * np.array([1.0, 0.99, 0.97], np.float32)
+    image = np.clip(background, 0, 255).astype(np.uint8)
+    body = np.zeros((side, side), np.uint8)
+    cv2.ellipse(body, (side // 2, side // 2), (side // 5, side // 3), 0, 0, 360, 255, -1)
+    cv2.circle(body, (side // 2 + side // 4, side // 2), side // 10, 255, -1)
+    cv2.circle(body, (side // 2 + side // 4, side // 2), side // 18, 0, -1)
+    shade = (0.55 + 0.45 * (1 - xx))[..., None] * np.array([200, 60, 40], np.float32)
+    image[body > 0] = shade[body > 0].astype(np.uint8)
+    return encode_png(image)
+
+
+def measure(side: int) -> dict[str, float]:
+    import numpy as np
+
+    from imaging.cutout import U2NetpSegmenter
+    from imaging.images import load_image
+    from providers.base import GenerationRequest, Operation, ProviderContext
+    from providers.local import LocalEngine
+
+    model_path = ROOT / "models" / "u2netp.onnx"
+    segmenter = U2NetpSegmenter(model_path.read_bytes())
+    engine = LocalEngine(ProviderContext(resources={"segmenter": segmenter}))
+    photo = product_photo(side)
+    rgb = np.ascontiguousarray(load_image(photo).rgba[..., :3])
+    request = GenerationRequest(
+        operation=Operation.PROMPT_BACKGROUND,
+        image=photo,
+        prompt="white marble, soft light",
+        count=1,
+        params={"layout": "center", "fill": 0.8, "margin": 0.05, "shadow": "contact"},
+    )
+    baseline_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    segmenter.infer(rgb)  # warm-up both paths
+    engine.submit(request)
+    inference, pipeline = [], []
+    for _ in range(REPEATS[side]):
+        start = time.perf_counter()
+        segmenter.infer(rgb)
+        inference.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        engine.submit(request)
+        pipeline.append(time.perf_counter() - start)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {
+        "side": side,
+        "inference_s": statistics.median(inference),
+        "pipeline_s": statistics.median(pipeline),
+        "ratio": statistics.median(pipeline) / statistics.median(inference),
+        "rss_after_setup_mb": baseline_rss_mb,
+        "peak_rss_mb": peak_mb,
+    }
+
+
+def main() -> int:
+    if len(sys.argv) == 3 and sys.argv[1] == "--child":
+        print(json.dumps(measure(int(sys.argv[2]))))
+        return 0
+    results = []
+    for side in SIZES:
+        child = subprocess.run(
+            [sys.executable, __file__, "--child", str(side)], capture_output=True, text=True, check=True
+        )
+        results.append(json.loads(child.stdout.strip().splitlines()[-1]))
+    out = ROOT / "bench" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "local_engine.json").write_text(json.dumps(results, indent=2))
+    print(f"{'size':>10} {'inference':>10} {'pipeline':>10} {'ratio':>6} {'peak RSS':>9}")
+    for row in results:
+        print(
+            f"{row['side']:>5}x{row['side']:<4} {row['inference_s'] * 1000:>8.0f}ms {row['pipeline_s'] * 1000:>8.0f}ms"
+            f" {row['ratio']:>6.2f} {row['peak_rss_mb']:>7.0f}MB"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

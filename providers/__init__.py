@@ -1,0 +1,22 @@
+"""The provider registry: an explicit dict you can read top to bottom, key -> adapter class.
+
+Adding a vendor means one line here (plus its adapter, emulator, tests and a
+section in secrets.example.toml). Nothing routes by substring of a name.
+"""
+
+from __future__ import annotations
+
+from providers.base import ProviderAdapter
+from providers.local import LocalEngine
+
+REGISTRY: dict[str, type[ProviderAdapter]] = {
+    LocalEngine.key: LocalEngine,
+}
+
+
+def adapter_class(key: str) -> type[ProviderAdapter]:
+    """The adapter class for `key`; KeyError names the known keys."""
+    try:
+        return REGISTRY[key]
+    except KeyError:
+        raise KeyError(f"unknown provider '{key}'; known: {', '.join(sorted(REGISTRY))}") from None

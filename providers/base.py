@@ -1,0 +1,311 @@
+"""The adapter interface every provider implements, and the small value types it speaks.
+
+An adapter translates one canonical `GenerationRequest` into one vendor call and
+the answer back into a `TaskUpdate`. It declares what it can do as data
+(`operations`, `limits`, `options`, `prices`, `max_in_flight`, `submit_qps`), so
+pages are built from it and inputs are checked before money is spent.
+
+Adapters never read the environment, sleep, loop, touch files or the database:
+`studio` hands them everything in a `ProviderContext` and decides when to poll.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, ClassVar, Literal
+
+
+class Operation(StrEnum):
+    """What a job asks for; the values are the CLI's `--workflow` words."""
+
+    SCENE_BACKGROUND = "scene"
+    PROMPT_BACKGROUND = "prompt"
+    MODEL_SWAP = "model"
+
+
+# Minor units per currency: amounts travel as integers so sums never drift.
+_MINOR_DIGITS: dict[str, int] = {"CNY": 2, "USD": 2, "EUR": 2, "JPY": 0}
+
+
+@dataclass(frozen=True)
+class Money:
+    """An integer amount in the currency's minor units (fen, cents) plus the currency."""
+
+    amount_minor: int
+    currency: str
+
+    @property
+    def digits(self) -> int:
+        return _MINOR_DIGITS.get(self.currency, 2)
+
+    def as_decimal(self) -> Decimal:
+        return Decimal(self.amount_minor).scaleb(-self.digits)
+
+    def as_str(self) -> str:
+        """`Money(16, "CNY").as_str() == "0.16"`: the form the CLI and CSV print."""
+        return f"{self.as_decimal():.{self.digits}f}"
+
+    def times(self, count: int) -> Money:
+        return Money(self.amount_minor * count, self.currency)
+
+    @classmethod
+    def parse(cls, amount: str, currency: str) -> Money:
+        """Parse "0.08" CNY into Money(8, "CNY"); raises ValueError on junk."""
+        digits = _MINOR_DIGITS.get(currency.upper(), 2)
+        value = Decimal(amount.strip()).scaleb(digits)
+        if value != value.to_integral_value():
+            raise ValueError(f"{amount} has more than {digits} decimals for {currency}")
+        return cls(int(value), currency.upper())
+
+
+@dataclass(frozen=True)
+class Price:
+    """Price per output image for one operation; `per_image is None` means not known."""
+
+    per_image: Money | None
+    source: str
+    as_of: str
+    free: bool = False
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What inputs a provider accepts for one operation, checked before any call."""
+
+    formats: frozenset[str] = frozenset({"JPEG", "PNG", "WEBP", "BMP"})
+    min_side: int = 1
+    max_side: int = 10_000
+    max_bytes: int | None = None
+    # Mask the vendor wants: single-channel, three-channel, or the product in alpha.
+    mask_mode: Literal["L", "RGB", "RGBA"] | None = None
+    needs_urls: bool = False
+    # Output sizes the vendor can render; None means any size within the sides.
+    output_sizes: tuple[tuple[int, int], ...] | None = None
+    min_count: int = 1
+    max_count: int = 4
+    default_count: int = 1
+    # Output size used when the request gives none; None keeps the input's size.
+    default_size: tuple[int, int] | None = None
+
+
+OptionKind = Literal["int", "float", "choice", "bool", "text", "color"]
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    """One request field a provider honours, with its range and default.
+
+    `name` is the key in `GenerationRequest.params` and `--param KEY=VALUE`.
+    `label_key` is the i18n string-table key the UI shows.
+    """
+
+    name: str
+    kind: OptionKind
+    default: Any
+    label_key: str
+    minimum: float | None = None
+    maximum: float | None = None
+    step: float | None = None
+    choices: tuple[str, ...] = ()
+
+    def coerce(self, raw: Any) -> Any:
+        """Turn a CLI/manifest string (or a widget value) into a checked value.
+
+        Raises ValueError with a message that names the field and its range.
+        """
+        try:
+            if self.kind == "int":
+                value: Any = int(str(raw).strip())
+            elif self.kind == "float":
+                value = float(str(raw).strip())
+            elif self.kind == "bool":
+                text = str(raw).strip().lower()
+                if text not in {"true", "false", "1", "0", "yes", "no", "on", "off"}:
+                    raise ValueError
+                value = text in {"true", "1", "yes", "on"}
+            else:
+                value = str(raw)
+        except ValueError:
+            raise ValueError(f"{self.name}: '{raw}' is not a valid {self.kind}") from None
+        if self.kind in ("int", "float"):
+            if self.minimum is not None and value < self.minimum:
+                raise ValueError(f"{self.name}: {value} is below the minimum {self.minimum:g}")
+            if self.maximum is not None and value > self.maximum:
+                raise ValueError(f"{self.name}: {value} is above the maximum {self.maximum:g}")
+        if self.kind == "choice" and value not in self.choices:
+            raise ValueError(f"{self.name}: '{value}' is not one of {', '.join(self.choices)}")
+        if self.kind == "color" and not _is_hex_colour(value):
+            raise ValueError(f"{self.name}: '{value}' is not a colour like #RRGGBB")
+        return value
+
+
+def _is_hex_colour(text: str) -> bool:
+    digits = text.lstrip("#")
+    return text.startswith("#") and len(digits) == 6 and all(c in "0123456789abcdefABCDEF" for c in digits)
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """The canonical request, the same for every provider.
+
+    Images travel as encoded bytes (PNG for the product so alpha survives).
+    `mask` is a single-channel PNG at the image's exact size, white = product.
+    `params` holds provider options already checked against `options`.
+    """
+
+    operation: Operation
+    image: bytes
+    mask: bytes | None = None
+    prompt: str = ""
+    negative_prompt: str = ""
+    scene_id: str | None = None
+    count: int = 1
+    size: tuple[int, int] | None = None
+    seed: int | None = None
+    reference_image: bytes | None = None
+    product_title: str = ""
+    params: Mapping[str, Any] = field(default_factory=dict)
+    # URLs of the inputs when the vendor takes URLs (filled by studio.hosting).
+    image_url: str | None = None
+    mask_url: str | None = None
+
+
+class TaskState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class OutputImage:
+    """One result: bytes when the adapter has them, else a URL the worker downloads at once."""
+
+    data: bytes | None = None
+    url: str | None = None
+    mime: str = "image/png"
+    seed: int | None = None
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class TaskFailure:
+    """Why a remote task ended failed; `message` is written for a marketing user."""
+
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class TaskUpdate:
+    """A normalised snapshot of a task, returned by `submit` (sync) and `poll`."""
+
+    state: TaskState
+    outputs: tuple[OutputImage, ...] = ()
+    failure: TaskFailure | None = None
+    progress: float | None = None
+    # Images the vendor says it billed; None when it does not say.
+    billed_images: int | None = None
+    # Extra files worth keeping with the job (e.g. the mask actually used), name -> PNG bytes.
+    artifacts: Mapping[str, bytes] = field(default_factory=dict)
+    # Small facts for the job's detail view (e.g. which prompt words were used).
+    notes: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """What one submit call produced: a remote task id, and for sync vendors the final update."""
+
+    remote_id: str | None
+    update: TaskUpdate | None = None
+
+
+@dataclass(frozen=True)
+class SceneInfo:
+    """A scene a user can pick: a vendor scene id or a local recipe."""
+
+    scene_id: str
+    name: str
+    category: str = ""
+    thumbnail: bytes | None = None
+    thumbnail_url: str | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ProviderContext:
+    """Everything `studio` hands an adapter: credentials, endpoint, HTTP session, resources.
+
+    `resources` carries heavy shared objects the adapter must not load itself
+    (the local engine's segmentation model and CJK font).
+    """
+
+    credentials: Mapping[str, str] = field(default_factory=dict)
+    endpoint: str | None = None
+    session: Any = None
+    resources: Mapping[str, Any] = field(default_factory=dict)
+
+
+class ProviderAdapter(abc.ABC):
+    """One vendor API (or the local engine) behind the canonical interface."""
+
+    key: ClassVar[str]
+    label: ClassVar[str]
+    operations: ClassVar[frozenset[Operation]]
+    limits: ClassVar[Mapping[Operation, Limits]]
+    options: ClassVar[Mapping[Operation, tuple[OptionSpec, ...]]]
+    prices: ClassVar[Mapping[Operation, Price]]
+    max_in_flight: ClassVar[int] = 1
+    submit_qps: ClassVar[float] = 1.0
+    poll_interval_hint: ClassVar[float] = 2.0
+    # Optional capabilities are declared, not guessed.
+    can_list_scenes: ClassVar[bool] = False
+
+    def __init__(self, context: ProviderContext) -> None:
+        self.context = context
+
+    @classmethod
+    def required_credentials(cls) -> tuple[str, ...]:
+        """Names of the settings this adapter needs; empty for the local engine."""
+        return ()
+
+    @abc.abstractmethod
+    def submit(self, request: GenerationRequest) -> Submitted:
+        """Make exactly one vendor call. Synchronous vendors return the final update."""
+
+    def poll(self, remote_id: str) -> TaskUpdate:
+        """Make exactly one status call and return a normalised update."""
+        raise NotImplementedError(f"{self.key} is synchronous and has nothing to poll")
+
+    def list_scenes(self, query: Mapping[str, Any]) -> tuple[SceneInfo, ...]:
+        raise NotImplementedError(f"{self.key} has no scene catalogue")
+
+    @classmethod
+    def option_specs(cls, operation: Operation) -> tuple[OptionSpec, ...]:
+        return tuple(cls.options.get(operation, ()))
+
+    @classmethod
+    def check_params(cls, operation: Operation, raw: Mapping[str, Any]) -> dict[str, Any]:
+        """Coerce raw params against `options`; defaults fill the gaps.
+
+        Raises ValueError naming every unknown or out-of-range field.
+        """
+        specs = {spec.name: spec for spec in cls.option_specs(operation)}
+        unknown = sorted(set(raw) - set(specs))
+        if unknown:
+            known = ", ".join(sorted(specs)) or "none"
+            raise ValueError(f"unknown option(s) {', '.join(unknown)}; {cls.key} accepts: {known}")
+        checked = {name: spec.default for name, spec in specs.items()}
+        problems: list[str] = []
+        for name, value in raw.items():
+            try:
+                checked[name] = specs[name].coerce(value)
+            except ValueError as exc:
+                problems.append(str(exc))
+        if problems:
+            raise ValueError("; ".join(problems))
+        return checked

@@ -1,0 +1,254 @@
+"""The built-in local engine (provider key `local`): offline cutout, backdrops, layout, shadows.
+
+It has no generative model. A prompt is read through a documented vocabulary
+(`providers.local_vocabulary`) and a scene is a recipe (`providers.local_scenes`);
+both become a backdrop plus a composition spec, and the product's own pixels
+are pasted back untouched, so the product is never redrawn.
+
+Synchronous: `submit` does the whole job and returns the finished update. The
+segmentation model and the CJK font arrive through `ProviderContext.resources`
+(`"segmenter"`, `"cjk_font"`), loaded once by `studio`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any, ClassVar
+
+import numpy as np
+
+from imaging.backdrops import BackdropSpec, render_backdrop
+from imaging.compose import ComposeSpec, Layout, ShadowSpec, compose
+from imaging.cutout import Segmenter, cut_out
+from imaging.images import ImageInputError, LoadedImage, encode_png, load_image
+from imaging.masks import load_mask
+from imaging.text import draw_title
+from providers.base import (
+    GenerationRequest,
+    Limits,
+    Operation,
+    OptionSpec,
+    OutputImage,
+    Price,
+    ProviderAdapter,
+    SceneInfo,
+    Submitted,
+    TaskState,
+    TaskUpdate,
+)
+from providers.errors import InputRejectedError
+from providers.local_scenes import SCENES, SceneRecipe, render_scene_thumbnail, scene_by_id, scene_style
+from providers.local_vocabulary import PromptStyle, interpret_prompt
+
+_FREE = Price(per_image=None, source="built-in engine, runs on this machine", as_of="2026-11", free=True)
+
+_SHARED_LIMITS = {
+    "formats": frozenset({"JPEG", "PNG", "WEBP", "BMP"}),
+    "min_side": 64,
+    "max_side": 12_000,
+    "mask_mode": "L",
+}
+
+_PLACEMENT_OPTIONS: tuple[OptionSpec, ...] = (
+    OptionSpec("shadow", "choice", None, "opt.shadow", choices=("none", "contact", "drop")),
+    OptionSpec("shadow_opacity", "float", None, "opt.shadow_opacity", 0.0, 1.0, 0.05),
+    OptionSpec("shadow_softness", "float", None, "opt.shadow_softness", 0.0, 1.0, 0.05),
+    OptionSpec("shadow_direction", "float", None, "opt.shadow_direction", 0.0, 360.0, 5.0),
+    OptionSpec("reflection", "float", None, "opt.reflection", 0.0, 1.0, 0.05),
+    OptionSpec("light_wrap", "float", None, "opt.light_wrap", 0.0, 1.0, 0.05),
+)
+
+
+class LocalEngine(ProviderAdapter):
+    key: ClassVar[str] = "local"
+    label: ClassVar[str] = "Local engine (offline)"
+    operations: ClassVar[frozenset[Operation]] = frozenset(
+        {Operation.PROMPT_BACKGROUND, Operation.SCENE_BACKGROUND}
+    )
+    limits: ClassVar[Mapping[Operation, Limits]] = {
+        Operation.PROMPT_BACKGROUND: Limits(**_SHARED_LIMITS, min_count=1, max_count=4, default_count=2),  # type: ignore[arg-type]
+        Operation.SCENE_BACKGROUND: Limits(
+            **_SHARED_LIMITS,  # type: ignore[arg-type]
+            min_count=2,
+            max_count=10,
+            default_count=4,
+            default_size=(800, 800),
+        ),
+    }
+    options: ClassVar[Mapping[Operation, tuple[OptionSpec, ...]]] = {
+        Operation.PROMPT_BACKGROUND: (
+            OptionSpec("layout", "choice", "center", "opt.layout", choices=("keep", "center")),
+            OptionSpec("fill", "float", 0.8, "opt.fill", 0.1, 1.0, 0.01),
+            OptionSpec("margin", "float", 0.05, "opt.margin", 0.0, 0.3, 0.01),
+            *_PLACEMENT_OPTIONS,
+            OptionSpec("reference_blur", "float", 0.0, "opt.reference_blur", 0.0, 50.0, 1.0),
+        ),
+        Operation.SCENE_BACKGROUND: (
+            OptionSpec("relayout", "bool", True, "opt.relayout"),
+            OptionSpec("draw_title", "bool", False, "opt.draw_title"),
+            *_PLACEMENT_OPTIONS,
+        ),
+    }
+    prices: ClassVar[Mapping[Operation, Price]] = {
+        Operation.PROMPT_BACKGROUND: _FREE,
+        Operation.SCENE_BACKGROUND: _FREE,
+    }
+    # Two cores: one job at a time keeps the machine responsive; onnxruntime uses both.
+    max_in_flight: ClassVar[int] = 1
+    submit_qps: ClassVar[float] = 100.0
+    poll_interval_hint: ClassVar[float] = 0.0
+    can_list_scenes: ClassVar[bool] = True
+
+    # ----------------------------------------------------------------- submit
+    def submit(self, request: GenerationRequest) -> Submitted:
+        if request.operation not in self.operations:
+            raise InputRejectedError(
+                self.key,
+                "unsupported_workflow",
+                "The local engine cannot swap models; configure a cloud provider that offers it (Aidge).",
+            )
+        image = self._load(request.image)
+        user_mask = self._load_mask(request.mask, image) if request.mask else None
+        segmenter: Segmenter | None = self.context.resources.get("segmenter")
+        cutout = cut_out(image, user_mask=user_mask, segmenter=segmenter)
+        size = request.size or self.limits[request.operation].default_size or (image.width, image.height)
+        params = dict(request.params)
+        base_seed = request.seed if request.seed is not None else _stable_seed(request)
+
+        outputs: list[OutputImage] = []
+        notes: dict[str, Any] = {"cutout_method": cutout.method, "output_size": list(size)}
+        recipe: SceneRecipe | None = None
+        if request.operation is Operation.SCENE_BACKGROUND:
+            recipe = self._scene(request.scene_id)
+            notes["scene"] = recipe.scene_id
+        reference = self._load(request.reference_image).rgb if request.reference_image else None
+        for index in range(request.count):
+            seed = base_seed + index
+            if recipe is not None:
+                style = scene_style(recipe, seed)
+                layout = style.compose.layout if params.get("relayout", True) else Layout(mode="keep")
+            else:
+                style = interpret_prompt(request.prompt, seed)
+                layout = _user_layout(params)
+                if index == 0:
+                    notes.update(words_used=list(style.used), words_ignored=list(style.unknown))
+                    notes["reading"] = style.summary
+            backdrop_spec = style.backdrop
+            if reference is not None:
+                backdrop_spec = BackdropSpec(
+                    kind="photo",
+                    colors=backdrop_spec.colors,
+                    photo=reference,
+                    photo_blur=float(params.get("reference_blur") or 0.0),
+                )
+            spec = _with_overrides(style, layout, params)
+            backdrop = render_backdrop(backdrop_spec, size, seed)
+            result = compose(cutout.rgba, backdrop, spec)
+            rgb = result.rgb
+            title_font = self.context.resources.get("cjk_font")
+            if recipe is not None and params.get("draw_title") and request.product_title and title_font:
+                rgb = draw_title(rgb, request.product_title, title_font)
+            outputs.append(OutputImage(data=encode_png(rgb), seed=seed, label=f"variant {index + 1}"))
+
+        update = TaskUpdate(
+            state=TaskState.SUCCEEDED,
+            outputs=tuple(outputs),
+            billed_images=0,
+            artifacts={"mask": encode_png(cutout.alpha)},
+            notes=notes,
+        )
+        return Submitted(remote_id=None, update=update)
+
+    # ------------------------------------------------------- catalogue, prompt
+    def list_scenes(self, query: Mapping[str, Any]) -> tuple[SceneInfo, ...]:
+        category = str(query.get("category") or "")
+        language = str(query.get("language") or "en")
+        return tuple(
+            SceneInfo(
+                scene_id=recipe.scene_id,
+                name=recipe.name_zh if language == "zh" else recipe.name_en,
+                category=recipe.category,
+                thumbnail=_thumbnail_png(recipe.scene_id),
+            )
+            for recipe in SCENES
+            if not category or recipe.category == category
+        )
+
+    def describe_prompt(self, prompt: str) -> tuple[tuple[str, ...], tuple[str, ...], str]:
+        style = interpret_prompt(prompt, 0)
+        return style.used, style.unknown, style.summary
+
+    # ---------------------------------------------------------------- helpers
+    def _load(self, data: bytes) -> LoadedImage:
+        try:
+            return load_image(data)
+        except ImageInputError as exc:
+            raise InputRejectedError(self.key, exc.code, str(exc)) from None
+
+    def _load_mask(self, data: bytes, image: LoadedImage) -> np.ndarray:
+        try:
+            return load_mask(data, (image.width, image.height))
+        except ImageInputError as exc:
+            raise InputRejectedError(self.key, exc.code, str(exc)) from None
+
+    def _scene(self, scene_id: str | None) -> SceneRecipe:
+        try:
+            return scene_by_id(scene_id or "")
+        except KeyError:
+            known = ", ".join(recipe.scene_id for recipe in SCENES)
+            raise InputRejectedError(
+                self.key,
+                "scene_not_found",
+                f"There is no local scene '{scene_id}'. Pick one of: {known}.",
+            ) from None
+
+
+def _stable_seed(request: GenerationRequest) -> int:
+    """Same inputs give the same variants, so a result can be reproduced from its job."""
+    digest = hashlib.sha256(request.image + request.prompt.encode() + str(request.scene_id).encode())
+    return int.from_bytes(digest.digest()[:4], "big") % 1_000_000
+
+
+def _user_layout(params: Mapping[str, Any]) -> Layout:
+    if params.get("layout") == "keep":
+        return Layout(mode="keep")
+    margin = float(params.get("margin") if params.get("margin") is not None else 0.05)
+    return Layout(
+        mode="center",
+        fill=float(params.get("fill") or 0.8),
+        margins=(margin, margin, margin, margin),
+    )
+
+
+def _with_overrides(style: PromptStyle, layout: Layout, params: Mapping[str, Any]) -> ComposeSpec:
+    """The style's suggestions, with every option the user set explicitly on top."""
+    suggested = style.compose
+    shadow = suggested.shadow
+    shadow = ShadowSpec(
+        kind=params.get("shadow") or shadow.kind,
+        opacity=_pick(params, "shadow_opacity", shadow.opacity),
+        softness=_pick(params, "shadow_softness", shadow.softness),
+        direction_deg=_pick(params, "shadow_direction", shadow.direction_deg),
+        distance=shadow.distance,
+        color=shadow.color,
+    )
+    return ComposeSpec(
+        layout=layout,
+        shadow=shadow,
+        reflection=_pick(params, "reflection", suggested.reflection),
+        light_wrap=_pick(params, "light_wrap", suggested.light_wrap),
+        tint=suggested.tint,
+    )
+
+
+def _pick(params: Mapping[str, Any], name: str, fallback: float) -> float:
+    value = params.get(name)
+    return fallback if value is None else float(value)
+
+
+@lru_cache(maxsize=64)
+def _thumbnail_png(scene_id: str) -> bytes:
+    return encode_png(render_scene_thumbnail(scene_by_id(scene_id)))
+

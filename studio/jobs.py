@@ -1,0 +1,163 @@
+"""Job states, their pure transitions, and the value types pages and the CLI read.
+
+A job is a row in the store plus files in the data directory. Its status only
+moves along `ALLOWED_TRANSITIONS`; the store refuses anything else, so a job
+that succeeded can never be run again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from providers.base import Money, Operation
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"  # persisted, inputs on disk, waiting for a worker slot
+    SUBMITTING = "submitting"  # a worker holds the lease and is calling submit
+    RUNNING = "running"  # submitted; remote_id stored (async vendors) and being polled
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+
+TERMINAL_STATUSES = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELED})
+PENDING_STATUSES = frozenset({JobStatus.QUEUED, JobStatus.SUBMITTING, JobStatus.RUNNING})
+
+ALLOWED_TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
+    JobStatus.QUEUED: frozenset({JobStatus.SUBMITTING, JobStatus.FAILED, JobStatus.CANCELED}),
+    # SUBMITTING -> QUEUED: a retryable error before the vendor accepted the task.
+    JobStatus.SUBMITTING: frozenset(
+        {JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELED}
+    ),
+    JobStatus.RUNNING: frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELED}),
+    JobStatus.SUCCEEDED: frozenset(),
+    JobStatus.FAILED: frozenset(),
+    JobStatus.CANCELED: frozenset(),
+}
+
+
+def can_transition(current: JobStatus, target: JobStatus) -> bool:
+    return target in ALLOWED_TRANSITIONS[current]
+
+
+@dataclass(frozen=True)
+class JobError:
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class JobOutput:
+    index: int
+    path: str  # absolute path of the stored image file
+    width: int
+    height: int
+    seed: int | None = None
+    thumbnail_path: str | None = None
+    source_url: str | None = None  # the vendor URL, kept for reference only
+
+
+@dataclass(frozen=True)
+class JobView:
+    """Everything a page or the CLI shows about one job."""
+
+    job_id: str
+    created_at: datetime
+    workflow: Operation
+    provider: str
+    status: JobStatus
+    params: dict[str, Any]
+    prompt: str = ""
+    negative_prompt: str = ""
+    scene_id: str | None = None
+    count: int = 1
+    size: tuple[int, int] | None = None
+    input_path: str | None = None
+    mask_path: str | None = None  # the mask the user gave (or drew)
+    used_mask_path: str | None = None  # the mask actually sent / used
+    reference_path: str | None = None
+    product_title: str = ""
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    remote_id: str | None = None
+    attempts: int = 0
+    outputs: tuple[JobOutput, ...] = ()
+    cost: Money | None = None
+    cost_estimate: Money | None = None
+    error: JobError | None = None
+    notes: dict[str, Any] = field(default_factory=dict)
+    source: str = "ui"
+    batch_id: str | None = None
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status in PENDING_STATUSES
+
+
+@dataclass(frozen=True)
+class JobFilter:
+    """History filters; every field None means no restriction."""
+
+    date_from: date | None = None
+    date_to: date | None = None  # inclusive
+    workflows: tuple[str, ...] = ()
+    providers: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    text: str = ""  # matches prompt, product title, scene id or job id
+
+
+@dataclass(frozen=True)
+class JobRow:
+    """One line of the History table (no outputs loaded)."""
+
+    job_id: str
+    created_at: datetime
+    workflow: str
+    provider: str
+    status: str
+    images: int
+    duration_s: float | None
+    cost_amount: str | None  # decimal string, e.g. "0.16"
+    cost_currency: str | None
+    error_code: str | None
+    error_message: str | None
+    prompt: str
+    thumbnail_path: str | None
+
+
+@dataclass(frozen=True)
+class JobPage:
+    rows: tuple[JobRow, ...]
+    total: int
+    page: int
+    page_size: int
+
+
+@dataclass(frozen=True)
+class ProviderTotal:
+    provider: str
+    currency: str | None  # None for jobs with no cost (local engine, price not set)
+    jobs: int
+    images: int
+    amount: str | None  # decimal string in `currency`
+    succeeded: int
+    failed: int
+
+
+@dataclass(frozen=True)
+class DayStat:
+    day: date
+    provider: str
+    currency: str | None
+    images: int
+    amount: str | None
