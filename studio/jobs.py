@@ -52,7 +52,7 @@ class JobError:
 
 @dataclass(frozen=True)
 class JobOutput:
-    index: int
+    index: int  # 1-based, matching the file name out_01.png
     path: str  # absolute path of the stored image file
     width: int
     height: int
@@ -92,6 +92,9 @@ class JobView:
     notes: dict[str, Any] = field(default_factory=dict)
     source: str = "ui"
     batch_id: str | None = None
+    images: int = 0  # output images stored (0 until the job succeeds)
+    seed: int | None = None
+    updated_at: datetime | None = None
 
     @property
     def duration_s(self) -> float | None:

@@ -1,0 +1,352 @@
+"""The command line (`python -m studio ...`) for scripts and cron: generate, jobs list, jobs show.
+
+`generate` starts its own worker, submits one job (source "cli"), waits for it
+and prints ONE JSON object on stdout. Exit codes: 0 the job succeeded, 1 it
+failed (or did not finish within --timeout), 2 bad usage or input, with a
+one-line message on stderr that says what is wrong and what to do. A user
+mistake never shows a traceback.
+
+This is the one module in `studio` that prints and exits; everything it does
+goes through `studio.service.Studio`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from providers.base import Money, Operation
+from studio.jobs import JobFilter, JobRow, JobStatus, JobView
+from studio.service import JobRequest, Studio, StudioInputError
+from studio.settings import SettingsError, load_settings
+from studio.store import MAX_PAGE_SIZE
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+_SIZE = re.compile(r"^\s*(\d{1,6})\s*[xX×*]\s*(\d{1,6})\s*$")
+
+
+class UsageError(Exception):
+    """Bad command-line input; the message is one line for stderr."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m studio",
+        description="Backdrop Studio from the command line: generate images and read the job history.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="{generate,jobs}")
+    commands.required = True
+
+    generate = commands.add_parser("generate", help="run one job, wait for it and print its result as JSON")
+    generate.add_argument("--workflow", required=True, choices=[op.value for op in Operation])
+    generate.add_argument("--provider", required=True, metavar="NAME", help="provider key, e.g. local")
+    generate.add_argument(
+        "--image", required=True, metavar="PATH", help="product photo (JPEG, PNG, WEBP, BMP)"
+    )
+    generate.add_argument("--mask", metavar="PATH", help="mask PNG at the image's size, white = product")
+    generate.add_argument("--prompt", default="", metavar="TEXT")
+    generate.add_argument("--negative-prompt", default="", metavar="TEXT")
+    generate.add_argument("--scene", metavar="ID", help="scene id for --workflow scene")
+    generate.add_argument("--count", type=int, metavar="N", help="number of images (default: the provider's)")
+    generate.add_argument(
+        "--size", metavar="WxH", help="output size, e.g. 1000x1000 (default: the provider's)"
+    )
+    generate.add_argument("--seed", type=int, metavar="N", help="make the variants reproducible")
+    generate.add_argument("--title", default="", metavar="TEXT", help="product title (scene workflow)")
+    generate.add_argument(
+        "--param", action="append", default=[], metavar="KEY=VALUE", help="provider option, repeatable"
+    )
+    generate.add_argument(
+        "--timeout", type=float, default=600.0, metavar="S", help="seconds to wait (default 600)"
+    )
+    generate.set_defaults(handler=_generate)
+
+    jobs = commands.add_parser("jobs", help="read the job history")
+    job_commands = jobs.add_subparsers(dest="jobs_command", metavar="{list,show}")
+    job_commands.required = True
+    listing = job_commands.add_parser("list", help="newest jobs first")
+    listing.add_argument("--json", action="store_true", help="print a JSON array")
+    listing.add_argument(
+        "--limit", type=int, default=20, metavar="N", help=f"at most N jobs (1-{MAX_PAGE_SIZE})"
+    )
+    listing.add_argument("--status", choices=[status.value for status in JobStatus])
+    listing.add_argument("--provider", metavar="P")
+    listing.set_defaults(handler=_jobs_list)
+    show = job_commands.add_parser("show", help="one job with its outputs, cost and error")
+    show.add_argument("job_id", metavar="ID")
+    show.add_argument("--json", action="store_true", help="print a JSON object")
+    show.set_defaults(handler=_jobs_show)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)  # usage errors exit 2 through argparse
+    logging.basicConfig(level=logging.WARNING, format="studio: %(levelname)s: %(message)s", stream=sys.stderr)
+    try:
+        return int(args.handler(args))
+    except (UsageError, StudioInputError, SettingsError) as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        _error("interrupted; unfinished jobs keep their state and resume the next time the app or CLI runs")
+        return 130
+
+
+# ---------------------------------------------------------------- generate
+def _generate(args: argparse.Namespace) -> int:
+    image = _read_file(args.image, "--image")
+    mask = _read_file(args.mask, "--mask") if args.mask else None
+    size = _parse_size(args.size) if args.size else None
+    params = _parse_params(args.param)
+    if args.timeout <= 0:
+        raise UsageError(f"--timeout must be a positive number of seconds, got {args.timeout:g}")
+    studio = Studio(load_settings())
+    try:
+        workflow = Operation(args.workflow)
+        limits = studio.limits_for(args.provider, workflow)
+        prepared = studio.prepare_image(image, Path(args.image).name)
+        job_id = studio.submit_job(
+            JobRequest(
+                workflow=workflow,
+                provider=args.provider,
+                image=prepared,
+                mask_png=mask,
+                prompt=args.prompt,
+                negative_prompt=args.negative_prompt,
+                scene_id=args.scene,
+                count=args.count if args.count is not None else limits.default_count,
+                size=size,
+                params=params,
+                seed=args.seed,
+                product_title=args.title,
+                source="cli",
+            )
+        )
+        studio.start_worker()
+        view = studio.wait_for_job(job_id, args.timeout)
+    finally:
+        studio.close()
+    result = generate_result(view, args.timeout)
+    _print_json(result)
+    return EXIT_OK if view.status is JobStatus.SUCCEEDED else EXIT_FAILED
+
+
+def generate_result(view: JobView, timeout_s: float) -> dict[str, Any]:
+    """The one JSON object `generate` prints."""
+    error = _error_dict(view)
+    if view.is_pending:
+        error = {
+            "code": "timeout",
+            "message": (
+                f"The job is still {view.status} after {timeout_s:g} s. It continues the next time the app "
+                f"or CLI runs; check it with `python -m studio jobs show {view.job_id}`."
+            ),
+        }
+    return {
+        "job_id": view.job_id,
+        "status": str(view.status),
+        "provider": view.provider,
+        "workflow": str(view.workflow),
+        "outputs": [output.path for output in view.outputs],
+        "cost": _money(view.cost),
+        "error": error,
+    }
+
+
+# ---------------------------------------------------------------- jobs
+def _jobs_list(args: argparse.Namespace) -> int:
+    if not 1 <= args.limit <= MAX_PAGE_SIZE:
+        raise UsageError(f"--limit must be 1 to {MAX_PAGE_SIZE}, got {args.limit}")
+    filters = JobFilter(
+        statuses=(args.status,) if args.status else (),
+        providers=(args.provider,) if args.provider else (),
+    )
+    studio = Studio(load_settings())
+    try:
+        page = studio.list_jobs(filters, 1, args.limit)
+    finally:
+        studio.close()
+    rows = [row_to_dict(row) for row in page.rows]
+    if args.json:
+        _print_json(rows)
+    else:
+        _print_table(rows, page.total)
+    return EXIT_OK
+
+
+def _jobs_show(args: argparse.Namespace) -> int:
+    studio = Studio(load_settings())
+    try:
+        view = studio.get_job(args.job_id)
+    finally:
+        studio.close()
+    if view is None:
+        raise UsageError(f"there is no job '{args.job_id}'; list job ids with `python -m studio jobs list`")
+    data = job_to_dict(view)
+    if args.json:
+        _print_json(data)
+    else:
+        for key, value in data.items():
+            if key == "outputs":
+                for output in value:
+                    print(
+                        f"{'output ' + str(output['index']):>16}: {output['path']} ({output['width']}x{output['height']})"
+                    )
+            elif value not in (None, "", [], {}):
+                shown = json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else value
+                print(f"{key:>16}: {shown}")
+    return EXIT_OK
+
+
+def job_to_dict(view: JobView) -> dict[str, Any]:
+    """Every JobView field as JSON-ready values (times ISO 8601 UTC, money as a decimal string)."""
+    return {
+        "job_id": view.job_id,
+        "status": str(view.status),
+        "workflow": str(view.workflow),
+        "provider": view.provider,
+        "created_at": _iso(view.created_at),
+        "updated_at": _iso(view.updated_at),
+        "started_at": _iso(view.started_at),
+        "finished_at": _iso(view.finished_at),
+        "duration_s": view.duration_s,
+        "prompt": view.prompt,
+        "negative_prompt": view.negative_prompt,
+        "scene_id": view.scene_id,
+        "product_title": view.product_title,
+        "count": view.count,
+        "size": list(view.size) if view.size else None,
+        "seed": view.seed,
+        "params": view.params,
+        "input_path": view.input_path,
+        "mask_path": view.mask_path,
+        "used_mask_path": view.used_mask_path,
+        "reference_path": view.reference_path,
+        "remote_id": view.remote_id,
+        "attempts": view.attempts,
+        "images": view.images,
+        "outputs": [
+            {
+                "index": output.index,
+                "path": output.path,
+                "width": output.width,
+                "height": output.height,
+                "seed": output.seed,
+                "thumbnail_path": output.thumbnail_path,
+                "source_url": output.source_url,
+            }
+            for output in view.outputs
+        ],
+        "cost": _money(view.cost),
+        "cost_estimate": _money(view.cost_estimate),
+        "error": _error_dict(view),
+        "notes": view.notes,
+        "source": view.source,
+        "batch_id": view.batch_id,
+    }
+
+
+def row_to_dict(row: JobRow) -> dict[str, Any]:
+    return {
+        "job_id": row.job_id,
+        "created_at": _iso(row.created_at),
+        "workflow": row.workflow,
+        "provider": row.provider,
+        "status": row.status,
+        "images": row.images,
+        "duration_s": row.duration_s,
+        "cost": {"amount": row.cost_amount, "currency": row.cost_currency} if row.cost_amount else None,
+        "error": (
+            {"code": row.error_code, "message": row.error_message or ""}
+            if row.error_code and row.status == JobStatus.FAILED
+            else None
+        ),
+        "prompt": row.prompt,
+    }
+
+
+# ---------------------------------------------------------------- helpers
+def _read_file(path: str, option: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        raise UsageError(f"cannot read {option} '{path}': no such file; check the path") from None
+    except IsADirectoryError:
+        raise UsageError(
+            f"cannot read {option} '{path}': it is a folder; give the path of an image file"
+        ) from None
+    except PermissionError:
+        raise UsageError(
+            f"cannot read {option} '{path}': permission denied; check the file's permissions"
+        ) from None
+    except OSError as exc:
+        raise UsageError(f"cannot read {option} '{path}': {exc.strerror or exc}") from None
+
+
+def _parse_size(text: str) -> tuple[int, int]:
+    match = _SIZE.match(text)
+    if not match:
+        raise UsageError(f"--size must look like 1000x1000 (width x height in pixels), got '{text}'")
+    return int(match.group(1)), int(match.group(2))
+
+
+def _parse_params(items: Sequence[str]) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--param expects KEY=VALUE, got '{item}'")
+        params[key.strip()] = value.strip()
+    return params
+
+
+def _money(money: Money | None) -> dict[str, str] | None:
+    return {"amount": money.as_str(), "currency": money.currency} if money else None
+
+
+def _error_dict(view: JobView) -> dict[str, str] | None:
+    if view.error is None or view.status is not JobStatus.FAILED:
+        return None
+    return {"code": view.error.code, "message": view.error.message}
+
+
+def _iso(moment: Any) -> str | None:
+    return None if moment is None else str(moment.isoformat())
+
+
+def _print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, ensure_ascii=False) + "\n")
+
+
+def _print_table(rows: list[dict[str, Any]], total: int) -> None:
+    headers = ("created (UTC)", "job id", "status", "workflow", "provider", "images", "cost", "error")
+    lines = [
+        (
+            (row["created_at"] or "")[:19].replace("T", " "),
+            row["job_id"],
+            row["status"],
+            row["workflow"],
+            row["provider"],
+            str(row["images"]),
+            f"{row['cost']['amount']} {row['cost']['currency']}" if row["cost"] else "-",
+            row["error"]["code"] if row["error"] else "",
+        )
+        for row in rows
+    ]
+    widths = [
+        max(len(h), *(len(line[i]) for line in lines)) if lines else len(h) for i, h in enumerate(headers)
+    ]
+    print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
+    for line in lines:
+        print("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())
+    print(f"{len(rows)} of {total} job(s)")
+
+
+def _error(message: str) -> None:
+    sys.stderr.write("error: " + " ".join(message.split()) + "\n")

@@ -1,0 +1,270 @@
+"""The database schema, version by version, and `migrate()` which upgrades a file in place.
+
+`build_metadata(version)` describes the tables as they were at `version`; the
+store queries the tables of `LATEST`. Each entry in `STEPS` turns version N-1
+into N inside one transaction and records N in `schema_version`, so an older
+file (or a fresh one) walks the same path and keeps its rows. Only portable
+DDL is used (CREATE TABLE/INDEX, ALTER TABLE ... ADD COLUMN) so the same steps
+run on SQLite and PostgreSQL.
+
+History:
+  v1  jobs, job_outputs, preferences, schema_version and the History indexes.
+  v2  jobs.batch_id (+ index) for batches, jobs.poll_failures so a flaky
+      vendor status call is retried a bounded number of times, and
+      job_outputs.source_url to keep the vendor URL an output came from.
+  v3  covering indexes for History totals and the per-day chart
+      (bench/history_query.py: totals on 100k jobs without touching the table).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Engine,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    inspect,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.types import TypeDecorator
+
+
+class SchemaError(RuntimeError):
+    """The database cannot be used by this version of the app."""
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes stored as naive UTC, the one form every backend compares right."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime) or value.tzinfo is None:
+            raise ValueError(f"store times must be timezone-aware datetimes, got {value!r}")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if isinstance(value, datetime) else None
+
+
+def build_metadata(version: int) -> MetaData:
+    """The tables as they stand at schema `version` (1..LATEST)."""
+    metadata = MetaData()
+    job_columns: list[Column[Any]] = [
+        Column("id", String(32), primary_key=True),
+        Column("created_at", UTCDateTime(), nullable=False),
+        Column("created_day", String(10), nullable=False),
+        Column("updated_at", UTCDateTime(), nullable=False),
+        Column("started_at", UTCDateTime()),
+        Column("finished_at", UTCDateTime()),
+        Column("workflow", String(16), nullable=False),
+        Column("provider", String(64), nullable=False),
+        Column("status", String(16), nullable=False),
+        Column("params_json", Text(), nullable=False, default="{}"),
+        Column("prompt", Text(), nullable=False, default=""),
+        Column("negative_prompt", Text(), nullable=False, default=""),
+        Column("scene_id", String(128)),
+        Column("product_title", Text(), nullable=False, default=""),
+        Column("count", Integer(), nullable=False, default=1),
+        Column("size_w", Integer()),
+        Column("size_h", Integer()),
+        Column("seed", Integer()),
+        Column("input_path", Text()),
+        Column("mask_path", Text()),
+        Column("used_mask_path", Text()),
+        Column("reference_path", Text()),
+        Column("remote_id", String(256)),
+        Column("attempts", Integer(), nullable=False, default=0),
+        Column("next_attempt_at", UTCDateTime()),
+        Column("lease_owner", String(128)),
+        Column("lease_expires_at", UTCDateTime()),
+        Column("images", Integer(), nullable=False, default=0),
+        Column("cost_minor", Integer()),
+        Column("cost_currency", String(8)),
+        Column("estimate_minor", Integer()),
+        Column("estimate_currency", String(8)),
+        Column("error_code", String(64)),
+        Column("error_message", Text()),
+        Column("notes_json", Text(), nullable=False, default="{}"),
+        Column("source", String(16), nullable=False, default="ui"),
+    ]
+    output_columns: list[Column[Any]] = [
+        Column("job_id", String(32), nullable=False),
+        Column("idx", Integer(), nullable=False),
+        Column("path", Text(), nullable=False),
+        Column("width", Integer(), nullable=False),
+        Column("height", Integer(), nullable=False),
+        Column("seed", Integer()),
+        Column("thumbnail_path", Text()),
+    ]
+    if version >= 2:
+        job_columns += _v2_job_columns()
+        output_columns += _v2_output_columns()
+    jobs = Table("jobs", metadata, *job_columns)
+    # Every History ordering is (created_at DESC, id DESC); id in the index makes it a pure index walk.
+    Index("ix_jobs_created", jobs.c.created_at, jobs.c.id)
+    Index("ix_jobs_status", jobs.c.status, jobs.c.created_at, jobs.c.id)
+    Index("ix_jobs_provider_created", jobs.c.provider, jobs.c.created_at, jobs.c.id)
+    Index("ix_jobs_workflow_created", jobs.c.workflow, jobs.c.created_at, jobs.c.id)
+    Index("ix_jobs_created_day", jobs.c.created_day)
+    # The worker's claim query: due jobs by status, oldest first.
+    Index("ix_jobs_due", jobs.c.status, jobs.c.next_attempt_at)
+    if version >= 2:
+        Index("ix_jobs_batch", jobs.c.batch_id)
+    if version >= 3:
+        # Covering indexes in GROUP BY order for the per-day chart and the provider totals:
+        # index-only scans with no table lookups and no temporary sort.
+        Index(
+            "ix_jobs_day_totals",
+            jobs.c.created_day,
+            jobs.c.provider,
+            jobs.c.cost_currency,
+            jobs.c.status,
+            jobs.c.images,
+            jobs.c.cost_minor,
+        )
+        Index(
+            "ix_jobs_provider_totals",
+            jobs.c.provider,
+            jobs.c.cost_currency,
+            jobs.c.status,
+            jobs.c.images,
+            jobs.c.cost_minor,
+            jobs.c.created_day,
+        )
+    Table("job_outputs", metadata, *output_columns, PrimaryKeyConstraint("job_id", "idx"))
+    Table(
+        "preferences",
+        metadata,
+        Column("key", String(128), primary_key=True),
+        Column("value", Text(), nullable=False),
+    )
+    Table("schema_version", metadata, Column("version", Integer(), nullable=False))
+    return metadata
+
+
+def _v2_job_columns() -> list[Column[Any]]:
+    """Columns added in v2 (fresh objects each call: a Column belongs to one Table)."""
+    return [
+        Column("batch_id", String(64)),
+        Column("poll_failures", Integer(), nullable=False, default=0, server_default=text("0")),
+    ]
+
+
+def _v2_output_columns() -> list[Column[Any]]:
+    return [Column("source_url", Text())]
+
+
+@dataclass(frozen=True)
+class Step:
+    version: int
+    description: str
+    apply: Callable[[Connection], None]
+
+
+def _v1(conn: Connection) -> None:
+    metadata = build_metadata(1)
+    metadata.create_all(conn)
+    conn.execute(metadata.tables["schema_version"].insert().values(version=0))
+
+
+def _v2(conn: Connection) -> None:
+    for column in _v2_job_columns():
+        _add_column(conn, "jobs", column)
+    for column in _v2_output_columns():
+        _add_column(conn, "job_outputs", column)
+    _create_index(conn, 2, "ix_jobs_batch")
+
+
+def _add_column(conn: Connection, table: str, column: Column[Any]) -> None:
+    preparer = conn.dialect.identifier_preparer
+    ddl = f"ALTER TABLE {preparer.quote(table)} ADD COLUMN {preparer.quote(column.name)} "
+    ddl += column.type.compile(dialect=conn.dialect)
+    if column.server_default is not None:
+        default = column.server_default.arg  # type: ignore[attr-defined]
+        ddl += f" DEFAULT {getattr(default, 'text', default)}"
+    if not column.nullable:
+        ddl += " NOT NULL"
+    conn.execute(text(ddl))
+
+
+def _v3(conn: Connection) -> None:
+    _create_index(conn, 3, "ix_jobs_day_totals")
+    _create_index(conn, 3, "ix_jobs_provider_totals")
+
+
+def _create_index(conn: Connection, version: int, name: str) -> None:
+    jobs = build_metadata(version).tables["jobs"]
+    next(index for index in jobs.indexes if index.name == name).create(conn)
+
+
+STEPS: tuple[Step, ...] = (
+    Step(1, "base tables and History indexes", _v1),
+    Step(2, "batch_id, poll_failures, job_outputs.source_url", _v2),
+    Step(3, "covering indexes for History totals and per-day stats", _v3),
+)
+LATEST = STEPS[-1].version
+_SCHEMA_VERSION = build_metadata(1).tables["schema_version"]
+
+
+def schema_version(conn: Connection) -> int:
+    """The version a database is at; 0 for an empty database."""
+    if not inspect(conn).has_table("schema_version"):
+        return 0
+    value = conn.execute(select(_SCHEMA_VERSION.c.version)).scalar()
+    return int(value or 0)
+
+
+def migrate(engine: Engine, target: int = LATEST) -> int:
+    """Upgrade the database to `target` step by step; each step commits on its own.
+
+    Safe to call on every start and from several processes: the version is
+    re-read inside each write transaction (SQLite takes the write lock first).
+    """
+    if target > LATEST or target < 1:
+        raise ValueError(f"target schema version must be 1..{LATEST}, got {target}")
+    for step in STEPS:
+        if step.version > target:
+            break
+        with engine.connect() as conn:
+            conn.execution_options(studio_write=True)
+            with conn.begin():
+                current = schema_version(conn)
+                if current > LATEST:
+                    raise SchemaError(
+                        f"the database is at schema v{current}, newer than this app (v{LATEST}); "
+                        "update Backdrop Studio or point STUDIO_DATA_DIR at another folder"
+                    )
+                if current >= step.version:
+                    continue
+                if current != step.version - 1:
+                    raise SchemaError(f"cannot apply schema step v{step.version} to a v{current} database")
+                step.apply(conn)
+                conn.execute(update(_SCHEMA_VERSION).values(version=step.version))
+    with engine.connect() as conn:
+        return schema_version(conn)
+
+
+TABLES = build_metadata(LATEST)
+jobs_table = TABLES.tables["jobs"]
+outputs_table = TABLES.tables["job_outputs"]
+preferences_table = TABLES.tables["preferences"]

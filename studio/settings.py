@@ -1,0 +1,250 @@
+"""Configuration: the only module that reads the environment or `.streamlit/secrets.toml`.
+
+Order of precedence for every setting: environment variable, then the
+`[studio]` section of `secrets.toml`, then the default. Provider credentials
+come from `<PROVIDER>_<NAME>` environment variables (e.g. `AIDGE_ACCESS_KEY`)
+or from the provider's own section (`[aidge] access_key = "..."`).
+
+Credentials are wrapped in `Secret`, whose `repr`/`str` is masked, so a
+`Settings` object can be logged or shown without leaking them. The database
+URL may hold a password too, so it is kept out of `repr` and shown through
+`Settings.safe_database_url`.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_SECRETS_PATH = Path(".streamlit/secrets.toml")
+DEBIAN_CJK_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+LANGUAGES = ("en", "zh")
+MASK = "•••"
+
+
+class SettingsError(ValueError):
+    """A setting has a value we cannot use; the message names it and says how to fix it."""
+
+
+class Secret:
+    """A credential value that never shows itself: `repr`/`str` are masked, `reveal()` gives it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return f"Secret('{MASK}')"
+
+    def __str__(self) -> str:
+        return MASK
+
+    def __format__(self, spec: str) -> str:
+        return MASK
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(("Secret", self._value))
+
+    def __reduce__(self) -> Any:
+        # Pickling (e.g. by a cache) must not become a way to print the value by accident.
+        raise TypeError("Secret values cannot be pickled")
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str = field(repr=False)
+    model_path: Path
+    cjk_font_path: Path | None
+    max_pixels: int = 40_000_000
+    worker_threads: int = 2
+    poll_tick_s: float = 0.25
+    default_language: str = "en"
+    # provider key -> credential name -> value
+    credentials: Mapping[str, Mapping[str, Secret]] = field(default_factory=dict)
+    # setting name -> "env" | "secrets" | "default": the settings page shows where a value came from.
+    sources: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+    @property
+    def safe_database_url(self) -> str:
+        """The database URL with any password masked, safe to show or log."""
+        return mask_url_password(self.database_url)
+
+    def credentials_for(self, provider: str) -> dict[str, str]:
+        """Revealed credentials for one provider, to hand to its adapter and nothing else."""
+        return {name: secret.reveal() for name, secret in self.credentials.get(provider, {}).items()}
+
+    def missing_credentials(self, provider: str, required: Iterable[str]) -> tuple[str, ...]:
+        have = self.credentials.get(provider, {})
+        return tuple(name for name in required if not have.get(name))
+
+
+def mask_url_password(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest.split("/", 1)[0]:
+        return url
+    userinfo, _, hostpart = rest.partition("@")
+    user, colon, _password = userinfo.partition(":")
+    return f"{scheme}://{user}{':' + MASK if colon else ''}@{hostpart}"
+
+
+def env_name(provider: str, credential: str) -> str:
+    """`env_name("aidge", "access_key") == "AIDGE_ACCESS_KEY"`."""
+    return f"{provider}_{credential}".upper().replace("-", "_")
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    secrets_path: Path = DEFAULT_SECRETS_PATH,
+    providers: Mapping[str, Iterable[str]] | None = None,
+) -> Settings:
+    """Build `Settings` from the environment, then `secrets.toml`, then defaults.
+
+    `providers` maps provider key -> credential names it needs; by default it
+    comes from the provider registry. Raises `SettingsError` for unusable values.
+    """
+    env = os.environ if environ is None else environ
+    secrets = _read_secrets(secrets_path)
+    studio_section = secrets.get("studio", {})
+    if not isinstance(studio_section, dict):
+        raise SettingsError(f"[studio] in {secrets_path} must be a table of settings")
+    sources: dict[str, str] = {}
+
+    def pick(name: str, env_var: str, key: str, default: Callable[[], Any]) -> Any:
+        if env.get(env_var, "").strip():
+            sources[name] = "env"
+            return env[env_var].strip()
+        if key in studio_section and str(studio_section[key]).strip():
+            sources[name] = "secrets"
+            return studio_section[key]
+        sources[name] = "default"
+        return default()
+
+    data_dir = Path(pick("data_dir", "STUDIO_DATA_DIR", "data_dir", lambda: "data")).expanduser().resolve()
+    database_url = str(
+        pick("database_url", "DATABASE_URL", "database_url", lambda: f"sqlite:///{data_dir / 'studio.db'}")
+    )
+    model_path = Path(
+        pick(
+            "model_path", "STUDIO_U2NETP_PATH", "u2netp_path", lambda: PROJECT_ROOT / "models" / "u2netp.onnx"
+        )
+    ).expanduser()
+    font = pick("cjk_font_path", "STUDIO_CJK_FONT", "cjk_font", _default_cjk_font)
+    max_pixels = _as_int(
+        pick("max_pixels", "STUDIO_MAX_PIXELS", "max_pixels", lambda: 40_000_000), "STUDIO_MAX_PIXELS", 1
+    )
+    threads = _as_int(
+        pick("worker_threads", "STUDIO_WORKER_THREADS", "worker_threads", lambda: 2),
+        "STUDIO_WORKER_THREADS",
+        1,
+    )
+    tick = _as_float(
+        pick("poll_tick_s", "STUDIO_POLL_TICK_S", "poll_tick_s", lambda: 0.25), "STUDIO_POLL_TICK_S"
+    )
+    language = str(pick("default_language", "STUDIO_LANG", "lang", lambda: "en")).lower()
+    if language not in LANGUAGES:
+        raise SettingsError(f"STUDIO_LANG is '{language}'; use one of: {', '.join(LANGUAGES)}")
+
+    if providers is None:
+        providers = _registry_credential_names()
+    credentials = _read_credentials(env, secrets, providers)
+    return Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        model_path=model_path,
+        cjk_font_path=Path(font).expanduser() if font else None,
+        max_pixels=max_pixels,
+        worker_threads=threads,
+        poll_tick_s=tick,
+        default_language=language,
+        credentials=credentials,
+        sources=sources,
+    )
+
+
+def _read_secrets(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        # The parser's message quotes the offending line, which may hold a key: keep only the position.
+        where = str(exc).rsplit("(", 1)[-1].rstrip(")") if "(" in str(exc) else "unknown position"
+        raise SettingsError(f"{path} is not valid TOML ({where}); fix the file or remove it") from None
+
+
+def _read_credentials(
+    env: Mapping[str, str], secrets: Mapping[str, Any], providers: Mapping[str, Iterable[str]]
+) -> dict[str, dict[str, Secret]]:
+    result: dict[str, dict[str, Secret]] = {}
+    for provider, required in providers.items():
+        section = secrets.get(provider, {})
+        section = section if isinstance(section, dict) else {}
+        names = set(required) | {str(name) for name in section}
+        values: dict[str, Secret] = {}
+        for name in sorted(names):
+            from_env = env.get(env_name(provider, name), "").strip()
+            if from_env:
+                values[name] = Secret(from_env)
+            elif str(section.get(name, "")).strip():
+                values[name] = Secret(str(section[name]).strip())
+        if values:
+            result[provider] = values
+    return result
+
+
+def _registry_credential_names() -> dict[str, tuple[str, ...]]:
+    # Imported here so that reading settings does not load every adapter unless asked to.
+    from providers import REGISTRY
+
+    return {key: cls.required_credentials() for key, cls in REGISTRY.items()}
+
+
+def _default_cjk_font() -> Path | None:
+    try:
+        import noto_cjk
+
+        path = Path(noto_cjk.otc_path("sans"))
+        if path.is_file():
+            return path
+    except (ImportError, AttributeError, OSError, ValueError):
+        pass
+    return DEBIAN_CJK_FONT if DEBIAN_CJK_FONT.is_file() else None
+
+
+def _as_int(value: Any, name: str, minimum: int) -> int:
+    try:
+        number = int(str(value).replace("_", "").strip())
+    except ValueError:
+        raise SettingsError(
+            f"{name} is '{value}', not a whole number; set it to e.g. {minimum * 2}"
+        ) from None
+    if number < minimum:
+        raise SettingsError(f"{name} is {number}; it must be at least {minimum}")
+    return number
+
+
+def _as_float(value: Any, name: str) -> float:
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        raise SettingsError(f"{name} is '{value}', not a number of seconds; set it to e.g. 0.25") from None
+    if not 0.01 <= number <= 60:
+        raise SettingsError(f"{name} is {number}; use a value between 0.01 and 60 seconds")
+    return number

@@ -1,0 +1,99 @@
+"""Fixtures for the studio tests: a store on a temporary SQLite file, artifacts, a fake clock."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import insert
+
+from providers.base import Operation
+from studio.artifacts import Artifacts
+from studio.migrations import jobs_table
+from studio.store import NewJob, Store
+from tests.studio.fakes import FakeClock, png_bytes
+
+
+@pytest.fixture()
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture()
+def data_dir(tmp_path: Path) -> Path:
+    path = tmp_path / "data"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture()
+def store(data_dir: Path, clock: FakeClock) -> Iterator[Store]:
+    store = Store(f"sqlite:///{data_dir / 'studio.db'}", files_root=data_dir, clock=clock, day_tz=UTC)
+    store.migrate()
+    yield store
+    store.close()
+
+
+@pytest.fixture()
+def artifacts(data_dir: Path) -> Artifacts:
+    return Artifacts(data_dir)
+
+
+def queue_job(
+    store: Store,
+    artifacts: Artifacts,
+    provider: str = "fake_sync",
+    workflow: Operation = Operation.PROMPT_BACKGROUND,
+    **fields: Any,
+) -> str:
+    """Persist inputs and a QUEUED row the way the service does; returns the job id."""
+    job_id = uuid.uuid4().hex
+    created = store.now()
+    saved = artifacts.save_inputs(job_id, created, png_bytes())
+    store.create_job(
+        NewJob(
+            job_id=job_id,
+            workflow=workflow,
+            provider=provider,
+            input_path=saved.input_path,
+            created_at=created,
+            **fields,
+        )
+    )
+    return job_id
+
+
+def insert_history(store: Store, rows: list[dict[str, Any]]) -> None:
+    """Insert finished jobs directly (History tests need many, in any state)."""
+    full = []
+    for row in rows:
+        created: datetime = row.pop("created_at")
+        full.append(
+            {
+                **dict.fromkeys(jobs_table.c.keys()),  # executemany needs the same keys in every row
+                "id": row.pop("id", uuid.uuid4().hex),
+                "created_at": created,
+                "created_day": store.day_of(created),
+                "updated_at": created,
+                "workflow": "prompt",
+                "provider": "local",
+                "status": "succeeded",
+                "params_json": "{}",
+                "prompt": "",
+                "negative_prompt": "",
+                "product_title": "",
+                "count": 1,
+                "attempts": 1,
+                "images": 0,
+                "notes_json": "{}",
+                "source": "ui",
+                "poll_failures": 0,
+                **row,
+            }
+        )
+    with store.engine.begin() as conn:
+        conn.execute(insert(jobs_table), full)
