@@ -251,4 +251,3 @@ def _pick(params: Mapping[str, Any], name: str, fallback: float) -> float:
 @lru_cache(maxsize=64)
 def _thumbnail_png(scene_id: str) -> bytes:
     return encode_png(render_scene_thumbnail(scene_by_id(scene_id)))
-

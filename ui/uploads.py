@@ -1,0 +1,238 @@
+"""Uploads and the first two steps every workflow shares: the product photo and its mask.
+
+A file uploader writes what it receives into a plain session_state entry
+(`{"name": str, "data": bytes}`) and the pages read only that entry. That keeps
+the photo across page switches (widgets forget their value when their page is
+not shown) and lets tests seed an upload without a browser.
+
+Validation results are cached per file digest in session_state so a rerun (a
+slider moved) does not decode the photo again or recompute its cutout.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+
+import streamlit as st
+
+from studio.service import CutoutPreview, PreparedImage, Studio, StudioInputError
+from ui.i18n import choice_key, error_text, labeller, t, t_or, tkey
+
+IMAGE_TYPES = ("jpg", "jpeg", "png", "webp", "bmp")
+MASK_MODES = ["auto", "upload"]
+
+
+@dataclass(frozen=True)
+class Upload:
+    name: str
+    data: bytes
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha1(self.data, usedforsecurity=False).hexdigest()
+
+
+def store_upload(state_key: str, name: str, data: bytes) -> None:
+    """What the uploader does on change; tests call it (or set the entry) to seed a file."""
+    st.session_state[state_key] = {"name": name, "data": data}
+
+
+def read_upload(state_key: str) -> Upload | None:
+    raw = st.session_state.get(state_key)
+    if isinstance(raw, dict) and isinstance(raw.get("data"), bytes):
+        return Upload(name=str(raw.get("name") or "upload"), data=raw["data"])
+    return None
+
+
+def file_input(
+    label_key: str,
+    state_key: str,
+    *,
+    help_key: str | None = None,
+    types: tuple[str, ...] = IMAGE_TYPES,
+) -> Upload | None:
+    """A file uploader whose file lives in `state_key`; returns the current file or None."""
+    widget_key = f"{state_key}.widget"
+
+    def _changed() -> None:
+        uploaded = st.session_state.get(widget_key)
+        if uploaded is None:
+            st.session_state.pop(state_key, None)
+        else:
+            store_upload(state_key, uploaded.name, uploaded.getvalue())
+
+    st.file_uploader(
+        t(label_key),
+        type=list(types),
+        key=widget_key,
+        on_change=_changed,
+        help=t(help_key) if help_key else None,
+    )
+    upload = read_upload(state_key)
+    if upload is not None and st.session_state.get(widget_key) is None:
+        # The uploader forgets its file on another page; the photo is still in use, so say which.
+        left, right = st.columns([4, 1], vertical_alignment="center")
+        left.caption(t("upload.kept", name=upload.name))
+        if right.button(t("upload.remove"), key=f"{state_key}.remove"):
+            st.session_state.pop(state_key, None)
+            st.rerun()
+    return upload
+
+
+def prepared_image(studio: Studio, upload: Upload | None, cache_key: str) -> PreparedImage | None:
+    """Validate an upload once per file; a problem is shown as a translated error, never raised."""
+    if upload is None:
+        return None
+    cached = st.session_state.get(cache_key)
+    result: PreparedImage | StudioInputError
+    if isinstance(cached, tuple) and cached[0] == upload.digest:
+        result = cached[1]
+    else:
+        try:
+            result = studio.prepare_image(upload.data, upload.name)
+        except StudioInputError as exc:
+            result = exc
+        st.session_state[cache_key] = (upload.digest, result)
+    if isinstance(result, StudioInputError):
+        st.error(error_text(result), icon=":material/error:")
+        return None
+    return result
+
+
+def image_facts(image: PreparedImage) -> None:
+    """Size, format and what was normalised (EXIF rotation, CMYK ...), in the user's language."""
+    facts = t(
+        "photo.facts",
+        name=image.original_name,
+        width=image.width,
+        height=image.height,
+        format=image.original_format,
+    )
+    if image.has_alpha:
+        facts = t("photo.facts_alpha", facts=facts)
+    st.caption(facts)
+    for note in image.notes:
+        st.caption(t_or(f"note.{note}", t("note.other", note=note)))
+
+
+def product_photo_step(studio: Studio, prefix: str) -> PreparedImage | None:
+    """Step 1 of a workflow: upload, validate and show the product photo."""
+    upload = file_input(tkey("photo.upload"), f"{prefix}.photo", help_key=tkey("photo.upload_help"))
+    image = prepared_image(studio, upload, f"{prefix}.photo.prepared")
+    if image is not None:
+        st.image(image.png, caption=t("photo.caption"), width=360)
+        image_facts(image)
+    return image
+
+
+@dataclass(frozen=True)
+class MaskChoice:
+    """What step 2 decided: `mask_png` None means the engine cuts out the product itself."""
+
+    mask_png: bytes | None
+    ready: bool
+    problem_key: str | None = None
+
+
+def mask_step(studio: Studio, prefix: str, image: PreparedImage) -> MaskChoice:
+    """Step 2: an automatic cutout preview, or the user's own mask (white = product)."""
+    mode = st.radio(
+        t("mask.label"),
+        options=MASK_MODES,
+        format_func=labeller(MASK_MODES, lambda value: t(f"mask.mode.{value}")),
+        key=choice_key(f"{prefix}.mask_mode", MASK_MODES, "auto"),
+        persist_state="session",
+        horizontal=True,
+    )
+    if mode == "auto":
+        preview = _cutout_preview(studio, prefix, image)
+        if preview is not None:
+            show_cutout(preview)
+        return MaskChoice(
+            mask_png=None, ready=preview is not None, problem_key=None if preview else tkey("reason.cutout")
+        )
+
+    upload = file_input(tkey("mask.upload"), f"{prefix}.mask", help_key=tkey("mask.upload_help"))
+    if upload is None:
+        st.info(t("mask.upload_hint"), icon=":material/info:")
+        return MaskChoice(mask_png=None, ready=False, problem_key=tkey("reason.no_mask"))
+    image_digest = hashlib.sha1(image.png, usedforsecurity=False).hexdigest()
+    cache_key = f"{prefix}.mask.prepared"
+    cached = st.session_state.get(cache_key)
+    result: bytes | StudioInputError
+    if isinstance(cached, tuple) and cached[0] == (image_digest, upload.digest):
+        result = cached[1]
+    else:
+        try:
+            result = studio.prepare_mask(upload.data, image)
+        except StudioInputError as exc:
+            result = exc
+        st.session_state[cache_key] = ((image_digest, upload.digest), result)
+    if isinstance(result, StudioInputError):
+        st.error(error_text(result), icon=":material/error:")
+        return MaskChoice(mask_png=None, ready=False, problem_key=tkey("reason.bad_mask"))
+    st.image(result, caption=t("mask.preview_caption"), width=240)
+    return MaskChoice(mask_png=result, ready=True)
+
+
+def _cutout_preview(studio: Studio, prefix: str, image: PreparedImage) -> CutoutPreview | None:
+    cache_key = f"{prefix}.cutout"
+    digest = hashlib.sha1(image.png, usedforsecurity=False).hexdigest()
+    cached = st.session_state.get(cache_key)
+    if isinstance(cached, tuple) and cached[0] == digest:
+        result = cached[1]
+    else:
+        with st.spinner(t("mask.working")):
+            try:
+                result = studio.auto_cutout(image)
+            except StudioInputError as exc:
+                result = exc
+        st.session_state[cache_key] = (digest, result)
+    if isinstance(result, StudioInputError):
+        st.error(error_text(result), icon=":material/error:")
+        return None
+    return result if isinstance(result, CutoutPreview) else None
+
+
+def show_cutout(preview: CutoutPreview) -> None:
+    """The mask over the photo next to the product on a checkerboard, and how it was found."""
+    left, right = st.columns(2)
+    with left:
+        st.image(preview.overlay_png, caption=t("mask.overlay_caption"), width="stretch")
+    with right:
+        checkerboard_image(preview.cutout_png, t("mask.cutout_caption"))
+    st.caption(t("mask.method", method=t_or(f"method.{preview.method}", preview.method)))
+
+
+# A checkerboard drawn by the browser behind the transparent PNG: display only, no pixel work here.
+_CHECKER_STYLE = (
+    "background-color:#fff;"
+    "background-image:linear-gradient(45deg,#d9dde3 25%,transparent 25%),"
+    "linear-gradient(-45deg,#d9dde3 25%,transparent 25%),"
+    "linear-gradient(45deg,transparent 75%,#d9dde3 75%),"
+    "linear-gradient(-45deg,transparent 75%,#d9dde3 75%);"
+    "background-size:16px 16px;"
+    "background-position:0 0,0 8px,8px -8px,-8px 0;"
+    "border-radius:6px;line-height:0"
+)
+
+
+def checkerboard_html(png: bytes, caption: str) -> str:
+    encoded = base64.b64encode(png).decode("ascii")
+    return (
+        f'<figure style="margin:0"><div style="{_CHECKER_STYLE}">'
+        f'<img src="data:image/png;base64,{encoded}" style="width:100%;height:auto" alt=""/></div>'
+        f'<figcaption style="font-size:0.875rem;opacity:0.6;text-align:center;padding-top:0.3rem">'
+        f"{_escape(caption)}</figcaption></figure>"
+    )
+
+
+def checkerboard_image(png: bytes, caption: str) -> None:
+    html = checkerboard_html(png, caption)
+    st.markdown(html, unsafe_allow_html=True)
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

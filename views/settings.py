@@ -1,0 +1,40 @@
+"""Settings: how the local engine runs on this machine, which providers are configured, language.
+
+Read-only in this version: configuration comes from environment variables and
+.streamlit/secrets.toml (see secrets.example.toml); secrets are never shown.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from studio.i18n import LANGUAGES
+from ui.i18n import LANGUAGE_PREFERENCE, current_language, t, tkey
+from ui.layout import page_header
+from ui.services import get_studio
+from ui.settings_views import engine_rows, providers_column_config, providers_frame, status_mark
+
+studio = get_studio()
+page_header(tkey("page.settings.title"), tkey("page.settings.intro"))
+
+st.subheader(t("settings.engine_title"))
+with st.container(border=True):
+    for ok, label, value in engine_rows(studio.engine_status()):
+        left, right = st.columns([1, 3])
+        left.markdown(t("settings.row_label", label=label, mark=status_mark(ok)))
+        right.markdown(value)
+
+st.subheader(t("settings.providers_title"))
+st.caption(t("settings.providers_intro"))
+st.dataframe(providers_frame(studio.providers()), column_config=providers_column_config(), hide_index=True)
+
+st.subheader(t("settings.language_title"))
+stored = studio.get_preference(LANGUAGE_PREFERENCE)
+st.markdown(
+    t(
+        "settings.language_current",
+        current=LANGUAGES[current_language()],
+        default=LANGUAGES.get(stored or "", LANGUAGES["en"]),
+    )
+)
+st.caption(t("settings.language_hint"))
