@@ -355,6 +355,21 @@ def encode_png(arr: np.ndarray, *, compress_level: int = 3) -> bytes:
     arr = _check_array(arr, "encode_png", channels=(1, 3, 4))
     if not 0 <= compress_level <= 9:
         raise ValueError(f"compress_level must be 0..9, got {compress_level}")
+    if compress_level <= 3:
+        # OpenCV's encoder with the RLE strategy is about twice as fast as Pillow at level 3 for
+        # photos and backdrops, at a few percent more bytes: outputs are written on the hot path.
+        if arr.ndim == 3:
+            code = cv2.COLOR_RGB2BGR if arr.shape[2] == 3 else cv2.COLOR_RGBA2BGRA
+            arr = cv2.cvtColor(arr, code)
+        params = [
+            cv2.IMWRITE_PNG_COMPRESSION,
+            max(compress_level, 1),
+            cv2.IMWRITE_PNG_STRATEGY,
+            cv2.IMWRITE_PNG_STRATEGY_RLE,
+        ]
+        ok, encoded = cv2.imencode(".png", arr, params)
+        if ok:
+            return bytes(encoded.tobytes())
     buffer = io.BytesIO()
     Image.fromarray(arr).save(buffer, format="PNG", compress_level=compress_level)
     return buffer.getvalue()
