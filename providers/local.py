@@ -135,6 +135,7 @@ class LocalEngine(ProviderAdapter):
                 if index == 0:
                     notes.update(words_used=list(style.used), words_ignored=list(style.unknown))
                     notes["reading"] = style.summary
+                    notes["reading_zh"] = style.summary_zh
             backdrop_spec = style.backdrop
             if reference is not None:
                 backdrop_spec = BackdropSpec(
@@ -176,9 +177,11 @@ class LocalEngine(ProviderAdapter):
             if not category or recipe.category == category
         )
 
-    def describe_prompt(self, prompt: str) -> tuple[tuple[str, ...], tuple[str, ...], str]:
+    def describe_prompt(
+        self, prompt: str, language: str = "en"
+    ) -> tuple[tuple[str, ...], tuple[str, ...], str]:
         style = interpret_prompt(prompt, 0)
-        return style.used, style.unknown, style.summary
+        return style.used, style.unknown, style.summary_zh if language == "zh" else style.summary
 
     # ---------------------------------------------------------------- helpers
     def _load(self, data: bytes) -> LoadedImage:

@@ -316,6 +316,7 @@ def scene_style(recipe: SceneRecipe, seed: int) -> PromptStyle:
         backdrop=jitter_backdrop(recipe.backdrop, seed, recipe.palette),
         compose=jitter_compose(scene_compose(recipe), seed),
         summary=f"{recipe.name_en} scene",
+        summary_zh=f"{recipe.name_zh}场景",
     )
 
 

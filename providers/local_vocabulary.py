@@ -96,6 +96,7 @@ class PromptStyle:
     used: tuple[str, ...] = ()
     unknown: tuple[str, ...] = ()
     summary: str = ""
+    summary_zh: str = ""
 
 
 # --------------------------------------------------------------------------- the vocabulary
@@ -677,10 +678,12 @@ def interpret_prompt(prompt: str, seed: int) -> PromptStyle:
     entries = _unique_entries(entry for _, entry in reading.matches)
     used = tuple(dict.fromkeys(text for text, _ in reading.matches))
     unknown = tuple(dict.fromkeys(reading.unknown))
-    backdrop, compose, summary = _combine(entries, prompt)
+    backdrop, compose, summary, summary_zh = _combine(entries, prompt)
     backdrop = jitter_backdrop(backdrop, seed)
     compose = jitter_compose(compose, seed)
-    return PromptStyle(backdrop=backdrop, compose=compose, used=used, unknown=unknown, summary=summary)
+    return PromptStyle(
+        backdrop=backdrop, compose=compose, used=used, unknown=unknown, summary=summary, summary_zh=summary_zh
+    )
 
 
 def _unique_entries(entries: Iterable[VocabEntry]) -> list[VocabEntry]:
@@ -704,12 +707,19 @@ def _last(effects: list[Effect], getter: Callable[[Effect], T | None]) -> T | No
     return value
 
 
-def _combine(entries: list[VocabEntry], prompt: str) -> tuple[BackdropSpec, ComposeSpec, str]:
+def _combine(entries: list[VocabEntry], prompt: str) -> tuple[BackdropSpec, ComposeSpec, str, str]:
     if not entries:
-        why = "empty prompt" if not prompt.strip() else "no recognised words"
+        empty = not prompt.strip()
+        why = "empty prompt" if empty else "no recognised words"
+        why_zh = "未填写描述" if empty else "没有识别到的词"
         backdrop = BackdropSpec(kind="sweep", colors=NEUTRAL_GREY, vignette=0.1)
         compose = ComposeSpec(layout=Layout(vertical="floor"), shadow=ShadowSpec(kind="contact"))
-        return backdrop, compose, f"{why}: neutral light-grey studio sweep, soft contact shadow"
+        return (
+            backdrop,
+            compose,
+            f"{why}: neutral light-grey studio sweep, soft contact shadow",
+            f"{why_zh}：浅灰影棚无缝背景，柔和接触阴影",
+        )
 
     colours = _of(entries, "colour")
     materials = _of(entries, "material")
@@ -778,7 +788,7 @@ def _combine(entries: list[VocabEntry], prompt: str) -> tuple[BackdropSpec, Comp
         light_wrap=_or(_last(effects, lambda e: e.light_wrap), 0.3),
         tint=_or(_last(effects, lambda e: e.tint), 0.0),
     )
-    return backdrop, compose, _summary(kind, entries, compose)
+    return backdrop, compose, _summary(kind, entries, compose), _summary_zh(kind, entries, compose)
 
 
 def _or(value: float | None, default: float) -> float:
@@ -826,6 +836,38 @@ _KIND_LABELS: dict[str, str] = {
     "paper": "paper backdrop",
     "photo": "reference photo backdrop",
 }
+
+
+_KIND_LABELS_ZH: dict[str, str] = {
+    "white": "纯白（RGB 255）背景",
+    "solid": "纯色背景",
+    "linear": "渐变背景",
+    "radial": "径向光晕背景",
+    "sweep": "影棚无缝背景",
+    "marble": "大理石背景",
+    "wood": "木纹背景",
+    "linen": "亚麻布背景",
+    "concrete": "水泥背景",
+    "paper": "纸张背景",
+    "photo": "参考图背景",
+}
+_SHADOW_ZH = {"none": "无投影", "contact": "接触阴影", "drop": "柔和投影"}
+
+
+def _summary_zh(kind: BackdropKind, entries: list[VocabEntry], compose: ComposeSpec) -> str:
+    """The same reading as `_summary`, for the Chinese UI; entries are named by their first Chinese form."""
+    parts = [_KIND_LABELS_ZH[kind]]
+    colours = [entry.zh[0] for entry in entries if entry.category == "colour" and entry.zh]
+    if colours and kind != "white":
+        parts.append("、".join(colours) + "色调")
+    parts += [entry.zh[0] + "氛围" for entry in entries if entry.category == "mood" and entry.zh]
+    parts += [entry.zh[0] for entry in entries if entry.category == "lighting" and entry.zh]
+    parts.append(_SHADOW_ZH.get(compose.shadow.kind, compose.shadow.kind))
+    if compose.reflection > 0:
+        parts.append("倒影")
+    if compose.layout.vertical == "floor":
+        parts.append("商品立于地面线")
+    return "，".join(parts)
 
 
 def _summary(kind: BackdropKind, entries: list[VocabEntry], compose: ComposeSpec) -> str:

@@ -329,11 +329,11 @@ class Studio:
             return []
         return list(local.list_scenes({"language": language or self.settings.default_language}))
 
-    def read_prompt(self, prompt: str) -> PromptReading:
+    def read_prompt(self, prompt: str, language: str = "en") -> PromptReading:
         local = self._local()
         if local is None:
             return PromptReading((), (), "")
-        used, unknown, summary = local.describe_prompt(prompt)
+        used, unknown, summary = local.describe_prompt(prompt, language)
         return PromptReading(tuple(used), tuple(unknown), summary)
 
     # ------------------------------------------------------------ jobs

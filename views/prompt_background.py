@@ -11,7 +11,7 @@ from providers.base import Operation
 from studio.service import JobRequest, StudioInputError
 from ui.controls import PROMPT_SIZES, finish_picker, placement_picker, shadow_picker, size_picker
 from ui.formatting import word_list
-from ui.i18n import error_text, t, tkey
+from ui.i18n import current_language, error_text, t, tkey
 from ui.job_views import job_panel
 from ui.layout import generate_button, page_header, provider_picker, step_heading
 from ui.services import get_studio
@@ -50,7 +50,7 @@ with right:
         placeholder=t("prompt.negative_placeholder"),
     )
     if prompt.strip():
-        reading = studio.read_prompt(prompt)
+        reading = studio.read_prompt(prompt, current_language())
         st.caption(t("prompt.reading", used=word_list(reading.used), ignored=word_list(reading.unknown)))
         st.caption(t("prompt.summary", summary=reading.summary))
 

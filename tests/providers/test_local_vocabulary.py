@@ -251,3 +251,11 @@ def test_the_doc_matches_the_vocabulary() -> None:
     )
     for entry in VOCABULARY:
         assert f"| {entry.key} |" in text
+
+
+def test_the_reading_is_offered_in_chinese_too() -> None:
+    style = interpret_prompt("白色大理石 柔光", 0)
+    assert "大理石背景" in style.summary_zh
+    assert "marble backdrop" in style.summary
+    assert not any("a" <= ch <= "z" for ch in style.summary_zh.lower()), style.summary_zh
+    assert "没有识别到的词" in interpret_prompt("zzzz", 0).summary_zh

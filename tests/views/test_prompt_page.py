@@ -122,3 +122,14 @@ def test_a_hand_made_mask_is_used_for_the_job(studio: Studio) -> None:
     assert job.mask_path is not None and job.notes.get("cutout_method") == "mask"
     at.run()
     assert _variant_captions(at) == ["Variant 1 · 320 × 260"]
+
+
+def test_the_prompt_reading_is_shown_in_the_chosen_language(data_dir: Path) -> None:
+    at = open_app(lang="zh")
+    at.session_state["prompt.photo"] = {"name": "mug.png", "data": product_photo((200, 160))}
+    at.run()
+    at.text_area(key="prompt.text").input("白色大理石 柔光").run()
+    assert not at.exception
+    page_text = texts(at)
+    assert "引擎将生成：纯白" in page_text or "引擎将生成：大理石背景" in page_text, page_text
+    assert "marble backdrop" not in page_text
