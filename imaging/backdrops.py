@@ -30,6 +30,8 @@ FloatArray = np.ndarray
 
 # Larger outputs are refused so a typo in a size cannot eat the machine's memory.
 MAX_SIDE = 12_000
+# Rows per block for the per-pixel colour passes: small temporaries that stay in cache.
+_BLOCK_ROWS = 128
 
 
 class BackdropError(ValueError):
@@ -146,6 +148,22 @@ def _luma(rgb: FloatArray) -> float:
 
 def _ramp(t: FloatArray, colours: list[FloatArray]) -> FloatArray:
     """Map t in 0..1 (H, W) through a piecewise-linear ramp of 1-3 colours to (H, W, 3)."""
+    if t.ndim != 2:
+        return _ramp_broadcast(t, colours)
+    t = np.clip(t, 0.0, 1.0)
+    if len(colours) == 1:
+        return np.broadcast_to(colours[0], (*t.shape, 3)).astype(np.float32)
+    # Channel by channel: the same arithmetic as broadcasting (H, W, 1) against (3,), which NumPy
+    # runs with a slow length-3 inner loop (several times slower than plane arithmetic).
+    if len(colours) == 2:
+        step = colours[1] - colours[0]
+        return _merge([colours[0][c] + t * step[c] for c in range(3)])
+    low, high = np.clip(t * 2.0, 0.0, 1.0), np.clip(t * 2.0 - 1.0, 0.0, 1.0)
+    first, second = colours[1] - colours[0], colours[2] - colours[1]
+    return _merge([(colours[0][c] + low * first[c]) + high * second[c] for c in range(3)])
+
+
+def _ramp_broadcast(t: FloatArray, colours: list[FloatArray]) -> FloatArray:
     t = np.clip(t, 0.0, 1.0)[..., None]
     if len(colours) == 1:
         return np.broadcast_to(colours[0], (*t.shape[:2], 3)).astype(np.float32)
@@ -155,8 +173,71 @@ def _ramp(t: FloatArray, colours: list[FloatArray]) -> FloatArray:
     return lower + np.clip(t * 2.0 - 1.0, 0.0, 1.0) * (colours[2] - colours[1])
 
 
+def _merge(planes: list[FloatArray]) -> FloatArray:
+    return np.asarray(cv2.merge(planes))
+
+
+def _per_channel(values: FloatArray) -> FloatArray:
+    """An (H, W) float32 map repeated over three channels (OpenCV does this far faster than NumPy)."""
+    return np.asarray(cv2.cvtColor(np.ascontiguousarray(values), cv2.COLOR_GRAY2RGB))
+
+
+def _plain_map(image: FloatArray, values: FloatArray) -> bool:
+    """Whether `values` is a float32 (H, W) map matching the float32 (H, W, 3) `image`."""
+    return (
+        image.ndim == 3
+        and values.ndim == 2
+        and image.shape[:2] == values.shape
+        and image.dtype == np.float32
+        and values.dtype == np.float32
+    )
+
+
+def _times(image: FloatArray, factor: FloatArray) -> FloatArray:
+    """image * factor[..., None], exactly, without NumPy's slow channel broadcasting."""
+    if _plain_map(image, factor):
+        return image * _per_channel(factor)
+    return image * factor[..., None]
+
+
+def _plus(image: FloatArray, offset: FloatArray) -> FloatArray:
+    """image + offset[..., None], exactly, without NumPy's slow channel broadcasting."""
+    if _plain_map(image, offset):
+        return image + _per_channel(offset)
+    return image + offset[..., None]
+
+
+def _colour_times(colour: FloatArray, factor: FloatArray) -> FloatArray:
+    """colour (3,) * factor[..., None] as an (H, W, 3) image, channel by channel."""
+    if factor.ndim != 2:
+        return colour * factor[..., None]
+    return _merge([colour[c] * factor for c in range(3)])
+
+
 def _mix(a: FloatArray, b: FloatArray, weight: FloatArray) -> FloatArray:
     """Per-pixel mix of colour images or colours `a` -> `b` by `weight` (H, W)."""
+    if a.ndim == 1 and b.ndim == 1 and weight.ndim == 2:
+        step = b - a
+        dtype = np.result_type(a, weight, step)
+        out = np.empty((*weight.shape, 3), dtype)
+        for top in range(0, weight.shape[0], _BLOCK_ROWS):
+            w = weight[top : top + _BLOCK_ROWS]
+            out[top : top + _BLOCK_ROWS] = _merge([a[c] + w * step[c] for c in range(3)])
+        return out
+    if b.ndim == 1 and _plain_map(a, weight):
+        # b - a with b as an OpenCV Scalar (converted to float32, exactly), then a + w * (b - a),
+        # in row blocks written back over a fresh copy of `a`.
+        scalar = (float(b[0]), float(b[1]), float(b[2]), 0.0)
+        out = np.empty_like(a)
+        for top in range(0, a.shape[0], _BLOCK_ROWS):
+            part = a[top : top + _BLOCK_ROWS]
+            # OpenCV's stubs lack the Scalar overload that the runtime accepts.
+            difference = cv2.subtract(scalar, np.ascontiguousarray(part))  # type: ignore[call-overload]
+            towards = np.asarray(difference)
+            towards *= _per_channel(weight[top : top + _BLOCK_ROWS])
+            towards += part
+            out[top : top + _BLOCK_ROWS] = towards
+        return out
     return a + weight[..., None] * (b - a)
 
 
@@ -164,12 +245,23 @@ def _pow(x: FloatArray, exponent: float | FloatArray) -> FloatArray:
     """x ** exponent for x in [0, 1]. NumPy's float32 power with a scalar exponent takes a slow
     path (about 35 ms per megapixel here); exp(log) is vectorised and 30x faster."""
     with np.errstate(divide="ignore"):
-        return np.exp(np.log(x) * exponent).astype(np.float32, copy=False)
+        out = np.log(x)
+    if isinstance(exponent, np.ndarray) and np.result_type(out, exponent) != out.dtype:
+        return np.exp(out * exponent).astype(np.float32, copy=False)
+    out *= exponent
+    return np.exp(out, out=out).astype(np.float32, copy=False)
 
 
 def _smoothstep(edge0: float, edge1: float, x: FloatArray) -> FloatArray:
-    t = np.clip((x - edge0) / (edge1 - edge0), 0.0, 1.0)
-    return t * t * (3.0 - 2.0 * t)
+    t = x - edge0
+    t /= edge1 - edge0
+    np.clip(t, 0.0, 1.0, out=t)
+    # t * t * (3 - 2 t), in place.
+    rise = t * 2.0
+    np.subtract(3.0, rise, out=rise)
+    t *= t
+    t *= rise
+    return t
 
 
 def _grid(width: int, height: int) -> tuple[FloatArray, FloatArray]:
@@ -224,34 +316,63 @@ def _fbm(
         total = np.asarray(
             cv2.resize(total, (width, height), interpolation=cv2.INTER_CUBIC), dtype=np.float32
         )
-    return total / np.float32(norm) * np.float32(1.8) + np.float32(0.5)
+    total /= np.float32(norm)
+    total *= np.float32(1.8)
+    total += np.float32(0.5)
+    return total
 
 
-def _light_distance(width: int, height: int, light: tuple[float, float]) -> FloatArray:
-    """Distance from the key-light point, in units of the frame's half-diagonal (aspect aware)."""
+def _light_distance(
+    width: int, height: int, light: tuple[float, float], rows: slice | None = None
+) -> FloatArray:
+    """Distance from the key-light point, in units of the frame's half-diagonal (aspect aware).
+
+    `rows` selects a block of rows of the frame (the values are those of the whole-frame map).
+    """
     xs, ys = _grid(width, height)
     aspect = width / height
     dx = (xs - np.float32(light[0])) * np.float32(aspect)
-    dy = ys - np.float32(light[1])
+    dy = (ys if rows is None else ys[rows]) - np.float32(light[1])
     half_diagonal = math.hypot(aspect, 1.0) / 2.0
-    return np.sqrt(dx * dx + dy * dy) / np.float32(half_diagonal)
+    distance = dx * dx + dy * dy
+    np.sqrt(distance, out=distance)
+    distance /= np.float32(half_diagonal)
+    return distance
 
 
 def _finish(image: FloatArray, spec: BackdropSpec, rng: np.random.Generator, *, dither: bool) -> np.ndarray:
     height, width = image.shape[:2]
-    if spec.vignette > 0:
-        distance = _light_distance(width, height, spec.light)
-        falloff = 1.0 - np.float32(min(spec.vignette, 1.0) * 0.55) * _smoothstep(0.35, 1.6, distance)
-        image = image * falloff[..., None]
+    noise = tri = None
+    vignette = np.float32(min(spec.vignette, 1.0) * 0.55)
     if spec.grain > 0:
         # Monochrome film grain: colour noise reads as sensor noise, not as a surface.
         noise = rng.standard_normal((height, width), dtype=np.float32) * np.float32(spec.grain * 9.0)
-        image = image + noise[..., None]
     if dither:
         # Triangular dither of +-1 level: smooth gradients stop showing 8-bit bands.
-        tri = rng.random((height, width), dtype=np.float32) - rng.random((height, width), dtype=np.float32)
-        image = image + tri[..., None]
-    return np.ascontiguousarray(np.clip(image + 0.5, 0, 255).astype(np.uint8))
+        tri = rng.random((height, width), dtype=np.float32)
+        # The second draw in row blocks: the generator gives the same stream as one big draw.
+        for top in range(0, height, _BLOCK_ROWS):
+            rows = min(_BLOCK_ROWS, height - top)
+            tri[top : top + rows] -= rng.random((rows, width), dtype=np.float32)
+    # Row blocks: the same per-pixel arithmetic, without several full-size float RGB temporaries
+    # (each 108 MB at 3000x3000) and with blocks that stay in cache.
+    out = np.empty((height, width, 3), np.uint8)
+    for top in range(0, height, _BLOCK_ROWS):
+        block = slice(top, top + _BLOCK_ROWS)
+        part = image[block]
+        if spec.vignette > 0:
+            falloff = 1.0 - vignette * _smoothstep(
+                0.35, 1.6, _light_distance(width, height, spec.light, block)
+            )
+            part = _times(part, falloff)
+        if noise is not None:
+            part = _plus(part, noise[block])
+        if tri is not None:
+            part = _plus(part, tri[block])
+        part = part + 0.5
+        np.clip(part, 0, 255, out=part)
+        out[block] = part.astype(np.uint8)
+    return out
 
 
 # --------------------------------------------------------------------------- plain and gradients
@@ -292,7 +413,7 @@ def _sweep(spec: BackdropSpec, width: int, height: int, rng: np.random.Generator
     bow = np.float32(0.018) * ((xs - 0.5) * 2.0) ** 2
     band = 0.09
     t = _smoothstep(horizon - band, horizon + band, ys + bow)
-    image = _mix(np.broadcast_to(wall, (height, width, 3)), np.broadcast_to(floor, (height, width, 3)), t)
+    image = _mix(wall, floor, np.broadcast_to(t, (height, width)))
     # Key light: brighter around the light point, the far wall and the near floor fall off.
     distance = _light_distance(width, height, spec.light)
     light = 1.0 + np.float32(0.07) * (1.0 - _smoothstep(0.0, 1.2, distance))
@@ -300,7 +421,7 @@ def _sweep(spec: BackdropSpec, width: int, height: int, rng: np.random.Generator
     light = light * (1.0 - np.float32(0.08) * _pow(near_floor, 1.5))
     top_wall = np.clip((horizon - ys) / max(horizon, 1e-3), 0.0, 1.0)
     light = light * (1.0 - np.float32(0.05) * top_wall**2)
-    return image * light[..., None]
+    return _times(image, np.ascontiguousarray(np.broadcast_to(light, (height, width))))
 
 
 # --------------------------------------------------------------------------- procedural textures
@@ -314,6 +435,7 @@ def _marble(spec: BackdropSpec, width: int, height: int, rng: np.random.Generato
     base = _colour(spec.colors[0])
     dark_base = _luma(base) < 110
     vein = _accent_or(spec, 1, _shade(base, 1.6) if dark_base else _shade(base, 0.55))
+    accent = _colour(spec.colors[2]) if len(spec.colors) > 2 else None
     xs, ys = _grid(width, height)
     short = min(width, height)
     s = np.float32(spec.scale)
@@ -321,33 +443,70 @@ def _marble(spec: BackdropSpec, width: int, height: int, rng: np.random.Generato
     u = xs * np.float32(width / short)
     v = ys * np.float32(height / short)
 
-    def veins(angle_deg: float, frequency: float, warp_cells: float, warp_amount: float) -> FloatArray:
-        # A few roughly parallel bands bent by fractal noise: the classic turbulence marble.
-        angle = math.radians(angle_deg)
-        along = u * np.float32(math.cos(angle)) + v * np.float32(math.sin(angle))
-        warp = _fbm(rng, width, height, warp_cells / spec.scale, 6, gain=0.45) - np.float32(0.5)
-        phase = float(rng.uniform(0, math.pi))
-        wave = np.sin(
-            (along * np.float32(frequency) / s + warp * np.float32(warp_amount)) * np.float32(math.pi) + phase
-        )
-        return np.float32(1.0) - np.abs(wave)
+    def vein_family(angle_deg: float, warp_cells: float) -> tuple[float, FloatArray, float]:
+        # The random parts of a family of veins, drawn in a fixed order: direction, warp, phase.
+        warp = _fbm(rng, width, height, warp_cells / spec.scale, 6, gain=0.45)
+        return math.radians(angle_deg), warp, float(rng.uniform(0, math.pi))
 
-    main = veins(spec.angle_deg - 55.0 + float(rng.uniform(-15, 15)), 1.6, 1.2, 0.9)
+    main_family = vein_family(spec.angle_deg - 55.0 + float(rng.uniform(-15, 15)), 1.2)
     # Vein width wanders: thick in places, hair-thin in others.
-    sharpness = np.float32(10.0) + np.float32(50.0) * _fbm(rng, width, height, 2.0 / spec.scale, 3)
-    sharp_veins = _pow(main, np.clip(sharpness, 6.0, 80.0))
-    soft_veins = _pow(main, 5.0)
-    branch = veins(spec.angle_deg + 10.0 + float(rng.uniform(-20, 20)), 3.0, 2.0, 1.1)
-    patches = _smoothstep(0.45, 0.75, _fbm(rng, width, height, 1.6 / spec.scale, 3))
-    fine_veins = _pow(branch, 60.0) * patches
-
+    sharpness_noise = _fbm(rng, width, height, 2.0 / spec.scale, 3)
+    branch_family = vein_family(spec.angle_deg + 10.0 + float(rng.uniform(-20, 20)), 2.0)
+    patch_noise = _fbm(rng, width, height, 1.6 / spec.scale, 3)
     cloud = _fbm(rng, width, height, 1.2 / spec.scale, 6, gain=0.55)
-    clouding = np.clip(cloud - 0.45, 0, 1) * 0.22
-    veining = np.clip(soft_veins * 0.28 + sharp_veins * 0.75 + fine_veins * 0.5, 0, 1)
-    # One mix towards the vein colour: cloudy tone and veins combine like two translucent layers.
-    image = _mix(base, vein, 1.0 - (1.0 - clouding) * (1.0 - veining))
-    if len(spec.colors) > 2:
-        image = _mix(image, _colour(spec.colors[2]), np.clip(sharp_veins * 1.2, 0, 1) * 0.9)
+
+    def veins(
+        family: tuple[float, FloatArray, float], rows: slice, frequency: float, warp_amount: float
+    ) -> FloatArray:
+        # A few roughly parallel bands bent by fractal noise: the classic turbulence marble.
+        angle, warp_field, phase = family
+        along = u * np.float32(math.cos(angle)) + v[rows] * np.float32(math.sin(angle))
+        warp = warp_field[rows] - np.float32(0.5)
+        # (along * frequency / s + warp * warp_amount) * pi + phase, in place.
+        along *= np.float32(frequency)
+        along /= s
+        warp *= np.float32(warp_amount)
+        along += warp
+        along *= np.float32(math.pi)
+        along += phase
+        np.sin(along, out=along)
+        np.abs(along, out=along)
+        return np.subtract(np.float32(1.0), along, out=along)
+
+    # Everything after the noise fields is per pixel: work in row blocks that stay in cache and
+    # keep the temporaries small (the arithmetic is the same as on whole frames).
+    image = np.empty((height, width, 3), np.float32)
+    for top in range(0, height, _BLOCK_ROWS):
+        rows = slice(top, top + _BLOCK_ROWS)
+        main = veins(main_family, rows, 1.6, 0.9)
+        sharpness = sharpness_noise[rows] * np.float32(50.0)
+        sharpness += np.float32(10.0)
+        np.clip(sharpness, 6.0, 80.0, out=sharpness)
+        sharp_veins = _pow(main, sharpness)
+        soft_veins = _pow(main, 5.0)
+        branch = veins(branch_family, rows, 3.0, 1.1)
+        patches = _smoothstep(0.45, 0.75, patch_noise[rows])
+        fine_veins = _pow(branch, 60.0)
+        fine_veins *= patches
+
+        clouding = cloud[rows] - 0.45
+        np.clip(clouding, 0, 1, out=clouding)
+        clouding *= 0.22
+        veining = soft_veins
+        veining *= 0.28
+        veining += sharp_veins * 0.75
+        fine_veins *= 0.5
+        veining += fine_veins
+        np.clip(veining, 0, 1, out=veining)
+        # One mix towards the vein colour: cloudy tone and veins combine like two translucent
+        # layers. weight = 1 - (1 - clouding) * (1 - veining), in place.
+        weight = np.subtract(1.0, clouding, out=clouding)
+        weight *= np.subtract(1.0, veining, out=veining)
+        np.subtract(1.0, weight, out=weight)
+        block = _mix(base, vein, weight)
+        if accent is not None:
+            block = _mix(block, accent, np.clip(sharp_veins * 1.2, 0, 1) * 0.9)
+        image[rows] = block
     return image
 
 
@@ -388,7 +547,7 @@ def _wood(spec: BackdropSpec, width: int, height: int, rng: np.random.Generator)
     # Seams between boards: a dark groove with a soft shadow on one side.
     edge = np.minimum(local, np.float32(plank) - local)
     groove = 1.0 - np.float32(0.45) * (1.0 - _smoothstep(0.0, max(1.2, short / 400.0), edge))
-    image = image * groove[..., None]
+    image = _times(image, np.ascontiguousarray(np.broadcast_to(groove, image.shape[:2])))
     if vertical:
         image = np.ascontiguousarray(image.transpose(1, 0, 2))
     return image
@@ -412,7 +571,7 @@ def _linen(spec: BackdropSpec, width: int, height: int, rng: np.random.Generator
     mottle = _fbm(rng, width, height, 3.0, 4)
     fine = rng.random((height, width), dtype=np.float32)
     t = (weave - 0.55) * 0.16 + (mottle - 0.5) * 0.07 + (fine - 0.5) * 0.04
-    image = base * (1.0 + t)[..., None]
+    image = _colour_times(base, 1.0 + t)
     if len(spec.colors) > 1:
         flecks = _noise(rng, width, height, threads_x / 4.0, threads_y / 4.0)
         image = _mix(image, _colour(spec.colors[1]), _smoothstep(0.86, 1.0, flecks) * 0.6)
@@ -428,19 +587,19 @@ def _concrete(spec: BackdropSpec, width: int, height: int, rng: np.random.Genera
     fine = rng.standard_normal((height, width), dtype=np.float32)
     stains = _smoothstep(0.55, 0.85, _fbm(rng, width, height, 1.8 / s, 4))
     t = (large - 0.5) * 0.22 + (mid - 0.5) * 0.09 + fine * 0.025 - stains * 0.07
-    image = base * (1.0 + t)[..., None]
+    image = _colour_times(base, 1.0 + t)
 
     # Pores: small dark air holes. Their count is relative to the frame (so a thumbnail shows the
     # same surface), but never finer than ~3 px so they stay holes, not noise.
     pore_cells = min(short / 3.0, 200.0 / s)
     pore_field = _noise(rng, width, height, pore_cells * width / short, pore_cells * height / short)
     pores = _smoothstep(0.955, 0.995, pore_field * (0.92 + 0.16 * mid))
-    image = image * (1.0 - 0.4 * pores)[..., None]
+    image = _times(image, 1.0 - 0.4 * pores)
     # Speckles: single-pixel aggregate grains, both darker and lighter.
     speck = rng.random((height, width), dtype=np.float32)
     dark = (speck > 0.9975).astype(np.float32) * 0.25
     bright = (speck < 0.0025).astype(np.float32) * 0.18
-    image = image * (1.0 - dark + bright)[..., None]
+    image = _times(image, 1.0 - dark + bright)
     if len(spec.colors) > 1:
         image = _mix(image, _colour(spec.colors[1]), stains * 0.3)
     return image
@@ -458,7 +617,7 @@ def _paper(spec: BackdropSpec, width: int, height: int, rng: np.random.Generator
     cloud = _fbm(rng, width, height, 12.0 / spec.scale, 3)
     fine = rng.random((height, width), dtype=np.float32)
     t = (mottle - 0.5) * 0.1 + (cloud - 0.5) * 0.06 + (fine - 0.5) * 0.04 - fibres * 0.03
-    image = base * (1.0 + t)[..., None]
+    image = _colour_times(base, 1.0 + t)
     flecks_colour = _accent_or(spec, 1, _shade(base, 0.55))
     flecks = _smoothstep(0.992, 1.0, _noise(rng, width, height, fibre_cells, fibre_cells))
     return _mix(image, flecks_colour, flecks * 0.45)

@@ -12,7 +12,9 @@ segmentation model and the CJK font arrive through `ProviderContext.resources`
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
+import sys
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any, ClassVar
@@ -33,6 +35,7 @@ from providers.base import (
     OutputImage,
     Price,
     ProviderAdapter,
+    ProviderContext,
     SceneInfo,
     Submitted,
     TaskState,
@@ -100,6 +103,10 @@ class LocalEngine(ProviderAdapter):
     submit_qps: ClassVar[float] = 100.0
     poll_interval_hint: ClassVar[float] = 0.0
     can_list_scenes: ClassVar[bool] = True
+
+    def __init__(self, context: ProviderContext) -> None:
+        super().__init__(context)
+        _keep_freed_memory()
 
     # ----------------------------------------------------------------- submit
     def submit(self, request: GenerationRequest) -> Submitted:
@@ -206,6 +213,40 @@ class LocalEngine(ProviderAdapter):
                 "scene_not_found",
                 f"There is no local scene '{scene_id}'. Pick one of: {known}.",
             ) from None
+
+
+# glibc mallopt parameters (malloc.h).
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+# Blocks up to this size come from the heap and are reused: a 1000x1000 float RGB temporary is 12 MB.
+_HEAP_BLOCK_LIMIT = 32 * 1024 * 1024
+# Freed heap memory is handed back to the kernel only beyond this much.
+_KEEP_FREE = 256 * 1024 * 1024
+_allocator_tuned = False
+
+
+def _keep_freed_memory() -> None:
+    """Let glibc reuse freed image buffers instead of handing them back to the kernel straight away.
+
+    A job allocates and frees dozens of image-sized temporaries. With glibc's defaults many of
+    them are fresh mmaps (or the heap top is trimmed after a free), so each new temporary is
+    page-faulted and zeroed by the kernel again: about 100 ms of a 1000x1000 job, more than the
+    whole composition. Blocks above `_HEAP_BLOCK_LIMIT` (3000x3000 planes and images) still use
+    mmap and go back at once, so the peak memory of big images does not grow. Process-wide, set
+    once; a no-op where the C library is not glibc.
+    """
+    global _allocator_tuned
+    if _allocator_tuned or not sys.platform.startswith("linux"):
+        return
+    _allocator_tuned = True
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return  # not glibc (musl, ...): nothing to tune
+    mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
+    mallopt.restype = ctypes.c_int
+    mallopt(_M_MMAP_THRESHOLD, _HEAP_BLOCK_LIMIT)
+    mallopt(_M_TRIM_THRESHOLD, _KEEP_FREE)
 
 
 def _stable_seed(request: GenerationRequest) -> int:
