@@ -72,6 +72,25 @@ def size_picker(prefix: str, options: tuple[str, ...], default: str) -> tuple[in
     return parse_size(str(choice))
 
 
+def percent_slider(
+    column: Any,
+    label: str,
+    key: str,
+    *,
+    low: int,
+    high: int,
+    default: int,
+    step: int,
+    help: str | None = None,
+) -> float:
+    """A 0-100 % slider kept for the session; returns the chosen fraction (0.0-1.0)."""
+    value = column.slider(
+        label, min_value=low, max_value=high, value=default, step=step, format="%d%%",
+        key=key, persist_state="session", help=help,
+    )  # fmt: skip
+    return float(value) / 100
+
+
 def placement_picker(prefix: str) -> dict[str, Any]:
     """Keep the product where it is in the photo, or centre it at a chosen fill and margin."""
     layout = st.radio(
@@ -85,15 +104,27 @@ def placement_picker(prefix: str) -> dict[str, Any]:
     if layout == "keep":
         return {"layout": "keep"}
     left, right = st.columns(2)
-    fill = left.slider(
-        t("layout.fill"), min_value=30, max_value=100, value=80, step=1, format="%d%%",
-        key=f"{prefix}.fill", persist_state="session", help=t("layout.fill_help"),
-    )  # fmt: skip
-    margin = right.slider(
-        t("layout.margin"), min_value=0, max_value=30, value=5, step=1, format="%d%%",
-        key=f"{prefix}.margin", persist_state="session", help=t("layout.margin_help"),
-    )  # fmt: skip
-    return {"layout": "center", "fill": fill / 100, "margin": margin / 100}
+    fill = percent_slider(
+        left,
+        t("layout.fill"),
+        f"{prefix}.fill",
+        low=30,
+        high=100,
+        default=80,
+        step=1,
+        help=t("layout.fill_help"),
+    )
+    margin = percent_slider(
+        right,
+        t("layout.margin"),
+        f"{prefix}.margin",
+        low=0,
+        high=30,
+        default=5,
+        step=1,
+        help=t("layout.margin_help"),
+    )
+    return {"layout": "center", "fill": fill, "margin": margin}
 
 
 SHADOW_KINDS = ("auto", "none", "contact", "drop")
@@ -116,25 +147,11 @@ def shadow_picker(prefix: str, auto_key: str) -> dict[str, Any]:
     if kind == "none":
         return {"shadow": "none"}
     first, second, third = st.columns(3)
-    opacity = first.slider(
-        t("shadow.opacity"),
-        min_value=0,
-        max_value=100,
-        value=45,
-        step=5,
-        format="%d%%",
-        key=f"{prefix}.shadow.opacity",
-        persist_state="session",
+    opacity = percent_slider(
+        first, t("shadow.opacity"), f"{prefix}.shadow.opacity", low=0, high=100, default=45, step=5
     )
-    softness = second.slider(
-        t("shadow.softness"),
-        min_value=0,
-        max_value=100,
-        value=50,
-        step=5,
-        format="%d%%",
-        key=f"{prefix}.shadow.soft",
-        persist_state="session",
+    softness = percent_slider(
+        second, t("shadow.softness"), f"{prefix}.shadow.soft", low=0, high=100, default=50, step=5
     )
     direction = third.slider(
         t("shadow.direction"), min_value=0, max_value=360, value=45, step=5, format="%d°",
@@ -142,8 +159,8 @@ def shadow_picker(prefix: str, auto_key: str) -> dict[str, Any]:
     )  # fmt: skip
     return {
         "shadow": kind,
-        "shadow_opacity": opacity / 100,
-        "shadow_softness": softness / 100,
+        "shadow_opacity": opacity,
+        "shadow_softness": softness,
         "shadow_direction": float(direction),
     }
 
@@ -156,18 +173,11 @@ def finish_picker(prefix: str) -> dict[str, Any]:
     if not custom:
         return {}
     left, right = st.columns(2)
-    reflection = left.slider(
-        t("finish.reflection"),
-        min_value=0,
-        max_value=100,
-        value=0,
-        step=5,
-        format="%d%%",
-        key=f"{prefix}.reflection",
-        persist_state="session",
+    reflection = percent_slider(
+        left, t("finish.reflection"), f"{prefix}.reflection", low=0, high=100, default=0, step=5
     )
-    wrap = right.slider(
-        t("finish.light_wrap"), min_value=0, max_value=100, value=30, step=5, format="%d%%",
-        key=f"{prefix}.light_wrap", persist_state="session", help=t("finish.light_wrap_help"),
+    wrap = percent_slider(
+        right, t("finish.light_wrap"), f"{prefix}.light_wrap", low=0, high=100, default=30, step=5,
+        help=t("finish.light_wrap_help"),
     )  # fmt: skip
-    return {"reflection": reflection / 100, "light_wrap": wrap / 100}
+    return {"reflection": reflection, "light_wrap": wrap}
