@@ -6,11 +6,13 @@ section in secrets.example.toml). Nothing routes by substring of a name.
 
 from __future__ import annotations
 
+from providers.aidge import Aidge
 from providers.base import ProviderAdapter
 from providers.local import LocalEngine
 
 REGISTRY: dict[str, type[ProviderAdapter]] = {
     LocalEngine.key: LocalEngine,
+    Aidge.key: Aidge,
 }
 
 

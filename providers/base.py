@@ -12,7 +12,8 @@ Adapters never read the environment, sleep, loop, touch files or the database:
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -241,13 +242,27 @@ class ProviderContext:
     """Everything `studio` hands an adapter: credentials, endpoint, HTTP session, resources.
 
     `resources` carries heavy shared objects the adapter must not load itself
-    (the local engine's segmentation model and CJK font).
+    (the local engine's segmentation model and CJK font). `options` holds the
+    provider's non-secret settings (`optional_settings`), already resolved.
+    `clock` gives Unix seconds: adapters that sign with a timestamp use it, so
+    tests can pin time without the adapter reading the system clock itself.
     """
 
     credentials: Mapping[str, str] = field(default_factory=dict)
     endpoint: str | None = None
     session: Any = None
     resources: Mapping[str, Any] = field(default_factory=dict)
+    options: Mapping[str, str] = field(default_factory=dict)
+    clock: Callable[[], float] = time.time
+
+
+@dataclass(frozen=True)
+class ConnectionCheck:
+    """The outcome of one cheap authenticated call made to test a provider's settings."""
+
+    ok: bool
+    message: str
+    request_id: str | None = None
 
 
 class ProviderAdapter(abc.ABC):
@@ -261,9 +276,22 @@ class ProviderAdapter(abc.ABC):
     prices: ClassVar[Mapping[Operation, Price]]
     max_in_flight: ClassVar[int] = 1
     submit_qps: ClassVar[float] = 1.0
-    poll_interval_hint: ClassVar[float] = 2.0
+    # Seconds between status calls; an instance may override it from its settings.
+    poll_interval_hint: float = 2.0
     # Optional capabilities are declared, not guessed.
     can_list_scenes: ClassVar[bool] = False
+    can_check_connection: ClassVar[bool] = False
+    # Filters `list_scenes` understands: query field -> {value: label}, e.g. Aidge's categoryType.
+    scene_filters: ClassVar[Mapping[str, Mapping[str, str]]] = {}
+    # Non-secret settings the adapter reads from `context.options`, name -> default
+    # (e.g. Aidge's `api_base`); studio.settings reads them like credentials.
+    optional_settings: ClassVar[Mapping[str, str]] = {}
+    # The optional setting that overrides `default_endpoint`, if any.
+    endpoint_setting: ClassVar[str | None] = None
+    default_endpoint: ClassVar[str | None] = None
+    # Vendor field names accepted as `--param` that are really canonical request
+    # fields: e.g. Aidge's `imageNum` is the job's `count`. name -> "count" | "product_title".
+    param_aliases: ClassVar[Mapping[Operation, Mapping[str, str]]] = {}
 
     def __init__(self, context: ProviderContext) -> None:
         self.context = context
@@ -283,6 +311,23 @@ class ProviderAdapter(abc.ABC):
 
     def list_scenes(self, query: Mapping[str, Any]) -> tuple[SceneInfo, ...]:
         raise NotImplementedError(f"{self.key} has no scene catalogue")
+
+    def check_connection(self) -> ConnectionCheck:
+        """Make one cheap authenticated call; raise ProviderError when it fails."""
+        raise NotImplementedError(f"{self.key} has no connection to test")
+
+    @property
+    def endpoint(self) -> str | None:
+        """The base URL in use: the configured one, else the vendor's default."""
+        return self.context.endpoint or self.default_endpoint
+
+    @classmethod
+    def check_rules(
+        cls, operation: Operation, params: dict[str, Any], given: frozenset[str]
+    ) -> dict[str, Any]:
+        """Cross-field rules after each field was checked on its own; `given` names the fields the
+        user set. Raise ValueError with a message that says how to fix it."""
+        return params
 
     @classmethod
     def option_specs(cls, operation: Operation) -> tuple[OptionSpec, ...]:
@@ -308,4 +353,4 @@ class ProviderAdapter(abc.ABC):
                 problems.append(str(exc))
         if problems:
             raise ValueError("; ".join(problems))
-        return checked
+        return cls.check_rules(operation, checked, frozenset(raw))

@@ -101,7 +101,7 @@ class LocalEngine(ProviderAdapter):
     # Two cores: one job at a time keeps the machine responsive; onnxruntime uses both.
     max_in_flight: ClassVar[int] = 1
     submit_qps: ClassVar[float] = 100.0
-    poll_interval_hint: ClassVar[float] = 0.0
+    poll_interval_hint: float = 0.0
     can_list_scenes: ClassVar[bool] = True
 
     def __init__(self, context: ProviderContext) -> None:

@@ -29,13 +29,25 @@ import numpy as np
 from imaging.cutout import U2NetpSegmenter, cut_out
 from imaging.images import ImageInputError, LoadedImage, encode_png, load_image
 from imaging.masks import load_mask, overlay
-from providers.base import Limits, Operation, ProviderAdapter, ProviderContext, SceneInfo
+from imaging.upload import UploadTooLargeError, downscale_png, encode_within
+from providers import http
+from providers.base import (
+    ConnectionCheck,
+    Limits,
+    Operation,
+    OptionSpec,
+    Price,
+    ProviderAdapter,
+    ProviderContext,
+    SceneInfo,
+)
+from providers.errors import ProviderError
 from providers.local import LocalEngine
 from providers.local_scenes import SCENES as LOCAL_SCENES
 from studio import pricing
 from studio.artifacts import Artifacts
 from studio.jobs import DayStat, JobFilter, JobPage, JobRow, JobView, ProviderTotal
-from studio.settings import Settings, env_name, load_settings
+from studio.settings import Settings, SettingsError, env_name, load_settings, price_setting_name
 from studio.store import NewJob, Store
 from studio.worker import Worker
 
@@ -45,6 +57,8 @@ MIN_OUTPUT_SIDE = 64
 MAX_OUTPUT_SIDE = 8000
 MAX_PROMPT_CHARS = 2000
 WAIT_POLL_S = 0.2
+# Vendor scene catalogues change rarely; asking again on every page run would cost time and quota.
+SCENE_CACHE_S = 30 * 60
 CSV_COLUMNS = (
     "job_id",
     "created_at",
@@ -80,6 +94,50 @@ class ProviderInfo:
     operations: frozenset[Operation]
     configured: bool
     missing: tuple[str, ...] = ()  # names of missing settings
+    # The environment variable names of the missing settings, for "set AIDGE_... " hints.
+    missing_env: tuple[str, ...] = ()
+    endpoint: str | None = None
+    # operation -> the price in force (the user's, else the adapter's table), with its source.
+    prices: Mapping[Operation, Price] = field(default_factory=dict)
+    can_check_connection: bool = False
+    can_list_scenes: bool = False
+    # Non-secret settings in force, name -> value (defaults filled in), for the settings page.
+    options: Mapping[str, str] = field(default_factory=dict)
+    # Filters its scene catalogue understands: field -> {value: label}.
+    scene_filters: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # operation -> the mask the vendor takes (None: it finds the product itself).
+    mask_modes: Mapping[Operation, str | None] = field(default_factory=dict)
+    # True for the built-in engine: runs offline, its own scene recipes and options.
+    local: bool = False
+
+
+@dataclass(frozen=True)
+class ConnectionReport:
+    """What "test connection" found: ok or not, a message for the user, how long it took."""
+
+    provider: str
+    ok: bool
+    message: str
+    elapsed_ms: int
+    request_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ImageFit:
+    """How an image fits one provider's limits: problems, whether studio can fix them, and how."""
+
+    problems: tuple[StudioInputError, ...]
+    fixable: bool
+    provider_label: str
+    # What `fit_image` would do: downscale to this size (None: no need).
+    downscale_to: tuple[int, int] | None = None
+    # What happens on the way out to stay under the byte limit: JPEG at this quality (None: sent as is).
+    jpeg_quality: int | None = None
+    max_bytes: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
 
 
 @dataclass(frozen=True)
@@ -121,7 +179,8 @@ class JobRequest:
     prompt: str = ""
     negative_prompt: str = ""
     scene_id: str | None = None
-    count: int = 1
+    # None means the provider's default number of images.
+    count: int | None = None
     size: tuple[int, int] | None = None
     params: dict[str, Any] = field(default_factory=dict)
     seed: int | None = None
@@ -179,6 +238,10 @@ class Studio:
         self.artifacts = Artifacts(self.settings.data_dir)
         self._model_error: str | None = None
         self._resources = _LazyResources({"segmenter": self._load_segmenter, "cjk_font": self._load_font})
+        self._clock = clock
+        self.price_overrides = self._price_overrides()
+        self._scene_cache: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[float, list[SceneInfo]]] = {}
+        self._scene_lock = threading.Lock()
         self.adapters: dict[str, ProviderAdapter] = (
             dict(adapters) if adapters is not None else self._build_adapters()
         )
@@ -190,6 +253,7 @@ class Studio:
             clock=clock,
             threads=threads,
             poll_tick_s=self.settings.poll_tick_s,
+            prices=self.price_overrides,
         )
         self._worker_lock = threading.Lock()
 
@@ -200,10 +264,36 @@ class Studio:
 
         adapters: dict[str, ProviderAdapter] = {}
         for key, cls in REGISTRY.items():
-            resources: Mapping[str, Any] = self._resources if cls is LocalEngine else {}
-            context = ProviderContext(credentials=self.settings.credentials_for(key), resources=resources)
-            adapters[key] = cls(context)
+            adapters[key] = cls(self.provider_context(cls))
         return adapters
+
+    def provider_context(self, cls: type[ProviderAdapter]) -> ProviderContext:
+        """What an adapter gets from us: its credentials, settings, endpoint, a session, resources."""
+        options = self.settings.options_for(cls.key)
+        endpoint = options.get(cls.endpoint_setting) if cls.endpoint_setting else None
+        if cls is LocalEngine:
+            return ProviderContext(resources=self._resources, options=options, clock=self._clock)
+        return ProviderContext(
+            credentials=self.settings.credentials_for(cls.key),
+            endpoint=endpoint or cls.default_endpoint,
+            session=http.new_session(),
+            options=options,
+            clock=self._clock,
+        )
+
+    def _price_overrides(self) -> dict[tuple[str, Operation], Price]:
+        """Prices the user set (`AIDGE_PRICE_SCENE=0.12 USD`); a malformed one stops start-up with a fix."""
+        overrides: dict[tuple[str, Operation], Price] = {}
+        for provider, options in self.settings.provider_options.items():
+            for operation in Operation:
+                name = price_setting_name(str(operation))
+                if name in options:
+                    where = env_name(provider, name)
+                    try:
+                        overrides[(provider, operation)] = pricing.parse_price(options[name], where)
+                    except ValueError as exc:
+                        raise SettingsError(str(exc)) from None
+        return overrides
 
     def _load_segmenter(self) -> U2NetpSegmenter | None:
         path = self.settings.model_path
@@ -239,9 +329,85 @@ class Studio:
             cls = type(adapter)
             missing = self.settings.missing_credentials(key, cls.required_credentials())
             infos.append(
-                ProviderInfo(key, cls.label, cls.operations, configured=not missing, missing=missing)
+                ProviderInfo(
+                    key,
+                    cls.label,
+                    cls.operations,
+                    configured=not missing,
+                    missing=missing,
+                    missing_env=tuple(env_name(key, name) for name in missing),
+                    endpoint=adapter.endpoint,
+                    prices={
+                        op: pricing.price_for(cls, op, self.price_overrides) for op in sorted(cls.operations)
+                    },
+                    can_check_connection=cls.can_check_connection,
+                    can_list_scenes=cls.can_list_scenes,
+                    options={**cls.optional_settings, **self.settings.options_for(key)},
+                    scene_filters=cls.scene_filters,
+                    mask_modes={op: cls.limits[op].mask_mode for op in cls.operations if op in cls.limits},
+                    local=isinstance(adapter, LocalEngine),
+                )
             )
         return infos
+
+    def option_specs(self, provider: str, workflow: Operation) -> tuple[OptionSpec, ...]:
+        """The request fields `provider` honours for `workflow`, with ranges and documented defaults."""
+        return type(self._adapter(provider)).option_specs(Operation(workflow))
+
+    def test_connection(self, provider: str) -> ConnectionReport:
+        """One cheap authenticated call to `provider`; never raises for a provider failure."""
+        adapter = self._adapter(provider)
+        cls = type(adapter)
+        missing = self.settings.missing_credentials(cls.key, cls.required_credentials())
+        if missing:
+            names = ", ".join(env_name(cls.key, name) for name in missing)
+            return ConnectionReport(cls.key, False, f"{cls.label} is not configured: set {names}.", 0)
+        if not cls.can_check_connection:
+            return ConnectionReport(cls.key, True, f"{cls.label} runs on this computer; nothing to test.", 0)
+        started = time.monotonic()
+        try:
+            check: ConnectionCheck = adapter.check_connection()
+        except ProviderError as exc:
+            elapsed = int((time.monotonic() - started) * 1000)
+            return ConnectionReport(cls.key, False, exc.user_message, elapsed, exc.request_id)
+        elapsed = int((time.monotonic() - started) * 1000)
+        return ConnectionReport(cls.key, check.ok, check.message, elapsed, check.request_id)
+
+    def list_scenes(self, provider: str, query: Mapping[str, Any] | None = None) -> list[SceneInfo]:
+        """A vendor's scene catalogue (cached for half an hour per query); ProviderError when it fails."""
+        adapter = self._adapter(provider)
+        cls = type(adapter)
+        if isinstance(adapter, LocalEngine):
+            return self.local_scenes(str((query or {}).get("language") or "") or None)
+        if not cls.can_list_scenes:
+            raise StudioInputError(
+                "no_scene_catalogue", f"{cls.label} has no scene catalogue.", {"provider": cls.key}
+            )
+        missing = self.settings.missing_credentials(cls.key, cls.required_credentials())
+        if missing:
+            names = ", ".join(env_name(cls.key, name) for name in missing)
+            raise StudioInputError(
+                "provider_not_configured",
+                f"{cls.label} is not configured: set {names} in the environment "
+                f"or in the [{cls.key}] section of .streamlit/secrets.toml.",
+                {"provider": cls.key, "missing": list(missing)},
+            )
+        cleaned = tuple(sorted((k, str(v)) for k, v in (query or {}).items() if v not in (None, "")))
+        cache_key = (cls.key, cleaned)
+        now = time.monotonic()
+        with self._scene_lock:
+            hit = self._scene_cache.get(cache_key)
+            if hit is not None and now - hit[0] < SCENE_CACHE_S:
+                return list(hit[1])
+        scenes = list(adapter.list_scenes(dict(cleaned)))
+        with self._scene_lock:
+            self._scene_cache[cache_key] = (now, scenes)
+        return scenes
+
+    def forget_scenes(self) -> None:
+        """Drop cached catalogues, so the next `list_scenes` asks the vendor again."""
+        with self._scene_lock:
+            self._scene_cache.clear()
 
     def limits_for(self, provider: str, workflow: Operation) -> Limits:
         """What `provider` accepts for `workflow` (counts, sizes); raises StudioInputError if it cannot do it."""
@@ -263,12 +429,19 @@ class Studio:
         if workflow not in cls.operations or workflow not in cls.limits:
             what = _WORKFLOW_WORDS[workflow]
             offering = [
-                type(a).label
+                type(a)
                 for a in self.adapters.values()
                 if workflow in type(a).operations and type(a) is not cls
             ]
-            if offering:
-                hint = f"choose a provider that offers it: {', '.join(offering)}"
+            ready = [
+                other.label
+                for other in offering
+                if not self.settings.missing_credentials(other.key, other.required_credentials())
+            ]
+            if ready:
+                hint = f"choose a provider that offers it: {', '.join(ready)}"
+            elif offering:
+                hint = f"configure a cloud provider that offers it ({', '.join(o.label for o in offering)})"
             else:
                 hint = "configure a cloud provider that offers it" + (
                     " (Aidge)" if workflow is Operation.MODEL_SWAP else ""
@@ -317,6 +490,75 @@ class Studio:
             method=str(cutout.method),
         )
 
+    def check_image_fit(self, image: PreparedImage, provider: str, workflow: Operation) -> ImageFit:
+        """How `image` fits `provider` for `workflow`, before any money is spent.
+
+        Too many pixels on a side can be fixed (`fit_image` downscales); an
+        image that is too small cannot. Re-encoding to JPEG to stay under a
+        byte limit happens on the way out and is reported as `jpeg_quality`.
+        """
+        limits = self.limits_for(provider, workflow)
+        label = type(self._adapter(provider)).label
+        problems: list[StudioInputError] = []
+        fixable = True
+        downscale_to: tuple[int, int] | None = None
+        if min(image.width, image.height) < limits.min_side:
+            problems.append(_side_error("provider_too_small", image, limits, label))
+            fixable = False
+        longest = max(image.width, image.height)
+        target = image
+        if longest > limits.max_side:
+            problems.append(_side_error("provider_too_large", image, limits, label))
+            scale = limits.max_side / longest
+            downscale_to = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+            if min(downscale_to) < limits.min_side:
+                fixable = False
+            else:
+                target = self._downscaled(image, limits.max_side)
+        quality: int | None = None
+        if limits.max_bytes is not None and fixable:
+            try:
+                payload = encode_within(target.png, limits.max_bytes, limits.formats)
+                quality = payload.quality if payload.reencoded else None
+            except UploadTooLargeError as exc:
+                max_mb = limits.max_bytes // 1_048_576
+                problems.append(
+                    StudioInputError(
+                        "too_many_bytes",
+                        f"The image is too large to send to {label}: {exc}. Use a smaller or simpler image.",
+                        {"provider": label, "max_mb": max_mb, "mb": f"{exc.smallest_bytes / 1_048_576:.1f}"},
+                    )
+                )
+                fixable = False
+        return ImageFit(
+            tuple(problems),
+            fixable and bool(problems),
+            label,
+            downscale_to=downscale_to,
+            jpeg_quality=quality,
+            max_bytes=limits.max_bytes,
+        )
+
+    def fit_image(self, image: PreparedImage, provider: str, workflow: Operation) -> PreparedImage:
+        """The image downscaled to what `provider` accepts, with a note saying so."""
+        limits = self.limits_for(provider, workflow)
+        if max(image.width, image.height) <= limits.max_side:
+            return image
+        return self._downscaled(image, limits.max_side)
+
+    def _downscaled(self, image: PreparedImage, max_side: int) -> PreparedImage:
+        png, (width, height) = downscale_png(image.png, max_side)
+        note = f"downscaled from {image.width}x{image.height} to {width}x{height}"
+        return PreparedImage(
+            png=png,
+            width=width,
+            height=height,
+            has_alpha=image.has_alpha,
+            original_format=image.original_format,
+            original_name=image.original_name,
+            notes=(*image.notes, note),
+        )
+
     def _load(self, data: bytes) -> LoadedImage:
         try:
             return load_image(data, max_pixels=self.settings.max_pixels)
@@ -356,11 +598,15 @@ class Studio:
             )
         workflow = Operation(request.workflow)
         limits = self._operation_limits(cls, workflow)
-        self._check_count(cls, workflow, limits, request.count)
+        raw_params, count, title = self._apply_aliases(cls, workflow, request)
+        count = limits.default_count if count is None else count
+        self._check_count(cls, workflow, limits, count)
         size = self._check_size(cls, limits, request.size)
-        self._check_image_fits(limits, request.image)
+        fit = self.check_image_fit(request.image, cls.key, workflow)
+        if fit.problems:
+            raise fit.problems[0]
         try:
-            params = cls.check_params(workflow, request.params)
+            params = cls.check_params(workflow, raw_params)
         except ValueError as exc:
             raise StudioInputError(
                 "bad_param", f"{exc}. Fix the option and try again.", {"detail": str(exc)}
@@ -397,13 +643,13 @@ class Studio:
             prompt=request.prompt,
             negative_prompt=request.negative_prompt,
             scene_id=request.scene_id,
-            product_title=request.product_title,
-            count=request.count,
+            product_title=title,
+            count=count,
             size=size,
             seed=request.seed,
             mask_path=saved.mask_path,
             reference_path=saved.reference_path,
-            estimate=pricing.estimate(cls, workflow, request.count),
+            estimate=pricing.estimate(cls, workflow, count, self.price_overrides),
             source=request.source,
             batch_id=request.batch_id,
             created_at=created,
@@ -415,6 +661,35 @@ class Studio:
             raise
         self.worker.notify()
         return job_id
+
+    def _apply_aliases(
+        self, cls: type[ProviderAdapter], workflow: Operation, request: JobRequest
+    ) -> tuple[dict[str, Any], int | None, str]:
+        """Vendor field names that are canonical fields (`--param imageNum=6`) become those fields."""
+        aliases = cls.param_aliases.get(workflow, {})
+        params = dict(request.params)
+        count, title = request.count, request.product_title
+        for name in [name for name in params if name in aliases]:
+            value = params.pop(name)
+            if aliases[name] == "count":
+                try:
+                    number = int(str(value).strip())
+                except ValueError:
+                    raise StudioInputError(
+                        "bad_param",
+                        f"{name}: '{value}' is not a whole number. Fix the option and try again.",
+                        {"detail": f"{name}: '{value}' is not a whole number"},
+                    ) from None
+                if count is not None and count != number:
+                    raise StudioInputError(
+                        "bad_param",
+                        f"{name}={number} contradicts --count {count}; give the number of images once.",
+                        {"detail": f"{name}={number} contradicts count {count}"},
+                    )
+                count = number
+            elif aliases[name] == "product_title":
+                title = str(value)
+        return params, count, title
 
     def _check_count(
         self, cls: type[ProviderAdapter], workflow: Operation, limits: Limits, count: int
@@ -448,19 +723,6 @@ class Studio:
                 {"width": width, "height": height, "allowed": allowed},
             )
         return (width, height)
-
-    def _check_image_fits(self, limits: Limits, image: PreparedImage) -> None:
-        if min(image.width, image.height) < limits.min_side:
-            error = ImageInputError(
-                "too_small", {"width": image.width, "height": image.height, "min_side": limits.min_side}
-            )
-        elif max(image.width, image.height) > limits.max_side:
-            error = ImageInputError(
-                "too_large", {"width": image.width, "height": image.height, "max_side": limits.max_side}
-            )
-        else:
-            return
-        raise StudioInputError(error.code, str(error), dict(error.params))
 
     def _check_scene(self, adapter: ProviderAdapter, scene_id: str | None) -> None:
         if not scene_id:
@@ -571,6 +833,26 @@ class Studio:
 def open_studio(settings: Settings | None = None) -> Studio:
     """The usual way in: settings from the environment and secrets.toml, database migrated, worker not started."""
     return Studio(settings)
+
+
+def _side_error(code: str, image: PreparedImage, limits: Limits, label: str) -> StudioInputError:
+    """ "The image is 400x300 px; Aidge needs 512-3000 px per side." with the fix."""
+    size = f"{image.width}x{image.height}"
+    if code == "provider_too_small":
+        fix = "Use a larger photo of the product."
+    else:
+        fix = "Let Backdrop Studio downscale it, or resize it yourself."
+    return StudioInputError(
+        code,
+        f"The image is {size} px; {label} needs {limits.min_side}-{limits.max_side} px per side. {fix}",
+        {
+            "width": image.width,
+            "height": image.height,
+            "min_side": limits.min_side,
+            "max_side": limits.max_side,
+            "provider": label,
+        },
+    )
 
 
 def _csv_chunk(rows: list[JobRow]) -> bytes:

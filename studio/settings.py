@@ -77,6 +77,8 @@ class Settings:
     default_language: str = "en"
     # provider key -> credential name -> value
     credentials: Mapping[str, Mapping[str, Secret]] = field(default_factory=dict)
+    # provider key -> non-secret setting name -> value (endpoint, trial flag, price overrides); only those set.
+    provider_options: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     # setting name -> "env" | "secrets" | "default": the settings page shows where a value came from.
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 
@@ -88,6 +90,10 @@ class Settings:
     def credentials_for(self, provider: str) -> dict[str, str]:
         """Revealed credentials for one provider, to hand to its adapter and nothing else."""
         return {name: secret.reveal() for name, secret in self.credentials.get(provider, {}).items()}
+
+    def options_for(self, provider: str) -> dict[str, str]:
+        """The provider's non-secret settings that are set (env or secrets.toml)."""
+        return dict(self.provider_options.get(provider, {}))
 
     def missing_credentials(self, provider: str, required: Iterable[str]) -> tuple[str, ...]:
         have = self.credentials.get(provider, {})
@@ -112,11 +118,14 @@ def load_settings(
     environ: Mapping[str, str] | None = None,
     secrets_path: Path = DEFAULT_SECRETS_PATH,
     providers: Mapping[str, Iterable[str]] | None = None,
+    provider_options: Mapping[str, Iterable[str]] | None = None,
 ) -> Settings:
     """Build `Settings` from the environment, then `secrets.toml`, then defaults.
 
-    `providers` maps provider key -> credential names it needs; by default it
-    comes from the provider registry. Raises `SettingsError` for unusable values.
+    `providers` maps provider key -> credential names it needs, and
+    `provider_options` maps it to the names of its non-secret settings; by
+    default both come from the provider registry. Raises `SettingsError` for
+    unusable values.
     """
     env = os.environ if environ is None else environ
     secrets = _read_secrets(secrets_path)
@@ -162,7 +171,10 @@ def load_settings(
 
     if providers is None:
         providers = _registry_credential_names()
-    credentials = _read_credentials(env, secrets, providers)
+    if provider_options is None:
+        provider_options = _registry_option_names()
+    credentials = _read_credentials(env, secrets, providers, exclude=provider_options)
+    options = _read_options(env, secrets, provider_options)
     return Settings(
         data_dir=data_dir,
         database_url=database_url,
@@ -173,6 +185,7 @@ def load_settings(
         poll_tick_s=tick,
         default_language=language,
         credentials=credentials,
+        provider_options=options,
         sources=sources,
     )
 
@@ -190,13 +203,18 @@ def _read_secrets(path: Path) -> dict[str, Any]:
 
 
 def _read_credentials(
-    env: Mapping[str, str], secrets: Mapping[str, Any], providers: Mapping[str, Iterable[str]]
+    env: Mapping[str, str],
+    secrets: Mapping[str, Any],
+    providers: Mapping[str, Iterable[str]],
+    exclude: Mapping[str, Iterable[str]] | None = None,
 ) -> dict[str, dict[str, Secret]]:
     result: dict[str, dict[str, Secret]] = {}
     for provider, required in providers.items():
         section = secrets.get(provider, {})
         section = section if isinstance(section, dict) else {}
-        names = set(required) | {str(name) for name in section}
+        plain = set((exclude or {}).get(provider, ()))
+        # Unknown names in a provider's section are kept as secrets: better masked than shown.
+        names = set(required) | ({str(name) for name in section} - plain)
         values: dict[str, Secret] = {}
         for name in sorted(names):
             from_env = env.get(env_name(provider, name), "").strip()
@@ -207,6 +225,39 @@ def _read_credentials(
         if values:
             result[provider] = values
     return result
+
+
+def _read_options(
+    env: Mapping[str, str], secrets: Mapping[str, Any], providers: Mapping[str, Iterable[str]]
+) -> dict[str, dict[str, str]]:
+    result: dict[str, dict[str, str]] = {}
+    for provider, names in providers.items():
+        section = secrets.get(provider, {})
+        section = section if isinstance(section, dict) else {}
+        values: dict[str, str] = {}
+        for name in names:
+            from_env = env.get(env_name(provider, name), "").strip()
+            if from_env:
+                values[name] = from_env
+            elif str(section.get(name, "")).strip():
+                values[name] = str(section[name]).strip()
+        if values:
+            result[provider] = values
+    return result
+
+
+def price_setting_name(operation: str) -> str:
+    """`price_setting_name("scene") == "price_scene"`: the setting that sets a provider's price."""
+    return f"price_{operation}"
+
+
+def _registry_option_names() -> dict[str, tuple[str, ...]]:
+    from providers import REGISTRY
+
+    return {
+        key: (*cls.optional_settings, *(price_setting_name(str(op)) for op in sorted(cls.operations)))
+        for key, cls in REGISTRY.items()
+    }
 
 
 def _registry_credential_names() -> dict[str, tuple[str, ...]]:

@@ -140,6 +140,7 @@ class Worker:
         poll_tick_s: float = 0.25,
         lease_s: float = 60.0,
         rng: random.Random | None = None,
+        prices: pricing.PriceOverrides | None = None,
     ) -> None:
         if threads < 0:
             raise ValueError(f"threads must be 0 (inline) or more, got {threads}")
@@ -153,6 +154,7 @@ class Worker:
         self._clock = clock
         self._download = downloader or http_download
         self._rng = rng or random.Random()
+        self._prices = dict(prices or {})
         self._buckets = {key: TokenBucket(adapter.submit_qps) for key, adapter in self.adapters.items()}
         self._wake = threading.Event()
         self._stopping = threading.Event()
@@ -397,7 +399,7 @@ class Worker:
                 job.job_id, job.created_at, "used_mask.png", used_mask
             )
         billed = update.billed_images if update.billed_images is not None else len(outputs)
-        cost = pricing.cost_of(type(run.adapter), job.workflow, billed)
+        cost = pricing.cost_of(type(run.adapter), job.workflow, billed, self._prices)
         done = self.store.finish(
             job.job_id,
             {run.status},

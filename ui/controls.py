@@ -24,6 +24,13 @@ LAYOUTS = ["keep", "center"]
 SCENE_SIZES = ("800x800", "750x1000", "1000x1000", "2000x2000", "custom")
 
 
+def clamp_choice(key: str, low: int, high: int) -> None:
+    """Keep a remembered number inside the range a newly chosen provider allows (2-10 vs 1-4)."""
+    value = st.session_state.get(key)
+    if isinstance(value, int | float) and not low <= value <= high:
+        st.session_state[key] = min(max(int(value), low), high)
+
+
 def parse_size(code: str) -> tuple[int, int]:
     width, height = code.split("x")
     return int(width), int(height)

@@ -27,19 +27,24 @@ def category_label(category: str) -> str:
     return t("scene.category.all") if category == "" else t_or(f"scene.category.{category}", category.title())
 
 
-def scene_catalogue(scenes: Sequence[SceneInfo]) -> SceneInfo | None:
-    """Draw the grid; returns the selected scene (None until the user picks one)."""
+def scene_catalogue(scenes: Sequence[SceneInfo], *, show_categories: bool = True) -> SceneInfo | None:
+    """Draw the grid; returns the selected scene (None until the user picks one).
+
+    `show_categories=False` when the caller filters already (a vendor catalogue's own filters).
+    """
     if not scenes:
         st.info(t("scene.none"), icon=":material/info:")
         return None
-    categories = [""] + sorted({scene.category for scene in scenes if scene.category})
-    category = st.segmented_control(
-        t("scene.category.label"),
-        options=categories,
-        format_func=labeller(categories, category_label),
-        key=choice_key(_CATEGORY_WIDGET, categories, ""),
-        persist_state="session",
-    )
+    category = None
+    if show_categories:
+        categories = [""] + sorted({scene.category for scene in scenes if scene.category})
+        category = st.segmented_control(
+            t("scene.category.label"),
+            options=categories,
+            format_func=labeller(categories, category_label),
+            key=choice_key(_CATEGORY_WIDGET, categories, ""),
+            persist_state="session",
+        )
     shown = [scene for scene in scenes if not category or scene.category == category]
     selected_id = st.session_state.get(SELECTED_SCENE)
     _outline(selected_id)

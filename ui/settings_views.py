@@ -12,9 +12,12 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from studio.service import ProviderInfo
+from providers.base import Price
+from studio.service import ConnectionReport, ProviderInfo, Studio
 from ui.formatting import provider_label, workflow_label
 from ui.i18n import t
+
+_TEST_RESULT = "settings.test.{key}"  # session_state: the last "test connection" report per provider
 
 
 def status_mark(ok: bool) -> str:
@@ -64,7 +67,7 @@ def providers_frame(providers: Sequence[ProviderInfo]) -> pd.DataFrame:
             "key": info.key,
             "workflows": t("list.join").join(workflow_label(op) for op in sorted(info.operations)),
             "configured": info.configured,
-            "missing": ", ".join(info.missing),
+            "missing": ", ".join(info.missing_env),
         }
         for info in providers
     ]
@@ -82,3 +85,67 @@ def providers_column_config() -> dict[str, Any]:
         "configured": config.CheckboxColumn(t("settings.col.configured")),
         "missing": config.TextColumn(t("settings.col.missing")),
     }
+
+
+def price_text(info: ProviderInfo, operation: str, price: Price) -> str:
+    """One line per operation: the price in force and where it comes from, or how to set one."""
+    what = workflow_label(operation)
+    if price.free:
+        return t("settings.price_free", workflow=what)
+    if price.per_image is None:
+        setting = f"{info.key}_price_{operation}".upper()
+        return t("settings.price_unknown", workflow=what, setting=setting)
+    amount = t("cost.amount", amount=price.per_image.as_str(), currency=price.per_image.currency)
+    source = price.source + (f", {price.as_of}" if price.as_of else "")
+    return t("settings.price_known", workflow=what, amount=amount, source=source)
+
+
+def provider_card(studio: Studio, info: ProviderInfo, providers: Sequence[ProviderInfo]) -> None:
+    """Configured or missing, the endpoint in use, prices, and a "test connection" button."""
+    with st.container(border=True, key=f"provider-card-{info.key}"):
+        st.markdown(
+            t(
+                "settings.row_label",
+                label=provider_label(info.key, providers),
+                mark=status_mark(info.configured),
+            )
+        )
+        if info.local:
+            st.caption(t("settings.local_runs_here"))
+        elif info.configured:
+            st.markdown(t("settings.configured_endpoint", endpoint=info.endpoint or "-"))
+            if info.options.get("trial", "").lower() in {"1", "true", "yes", "on"}:
+                st.caption(t("settings.trial_on"))
+        else:
+            st.markdown(t("settings.missing_env", names=", ".join(f"`{name}`" for name in info.missing_env)))
+            st.caption(t("settings.endpoint_default", endpoint=info.endpoint or "-"))
+        for operation, price in info.prices.items():
+            st.caption(price_text(info, str(operation), price))
+        if info.can_check_connection:
+            state_key = _TEST_RESULT.format(key=info.key)
+            if st.button(
+                t("settings.test_connection"),
+                key=f"settings.test.button.{info.key}",
+                icon=":material/network_check:",
+                disabled=not info.configured,
+                help=None if info.configured else t("settings.test_needs_keys"),
+            ):
+                with st.spinner(t("settings.testing", provider=info.label)):
+                    st.session_state[state_key] = studio.test_connection(info.key)
+            report = st.session_state.get(state_key)
+            if isinstance(report, ConnectionReport):
+                _show_report(report)
+
+
+def _show_report(report: ConnectionReport) -> None:
+    reference = t("settings.test_request_id", request_id=report.request_id) if report.request_id else ""
+    if report.ok:
+        st.success(
+            t("settings.test_ok", message=report.message, ms=report.elapsed_ms),
+            icon=":material/check_circle:",
+        )
+    else:
+        st.error(
+            t("settings.test_failed", message=report.message, ms=report.elapsed_ms) + reference,
+            icon=":material/error:",
+        )

@@ -1,7 +1,8 @@
 """Settings: how the local engine runs on this machine, which providers are configured, language.
 
-Read-only in this version: configuration comes from environment variables and
-.streamlit/secrets.toml (see secrets.example.toml); secrets are never shown.
+Configuration comes from environment variables and .streamlit/secrets.toml
+(see secrets.example.toml); secrets are never shown. Each cloud provider has a
+"test connection" button that makes one cheap authenticated call.
 """
 
 from __future__ import annotations
@@ -12,7 +13,13 @@ from studio.i18n import LANGUAGES
 from ui.i18n import LANGUAGE_PREFERENCE, current_language, t, tkey
 from ui.layout import page_header
 from ui.services import get_studio
-from ui.settings_views import engine_rows, providers_column_config, providers_frame, status_mark
+from ui.settings_views import (
+    engine_rows,
+    provider_card,
+    providers_column_config,
+    providers_frame,
+    status_mark,
+)
 
 studio = get_studio()
 page_header(tkey("page.settings.title"), tkey("page.settings.intro"))
@@ -26,7 +33,11 @@ with st.container(border=True):
 
 st.subheader(t("settings.providers_title"))
 st.caption(t("settings.providers_intro"))
-st.dataframe(providers_frame(studio.providers()), column_config=providers_column_config(), hide_index=True)
+providers = studio.providers()
+st.dataframe(providers_frame(providers), column_config=providers_column_config(), hide_index=True)
+for column, info in zip(st.columns(2, gap="medium") * len(providers), providers, strict=False):
+    with column:
+        provider_card(studio, info, providers)
 
 st.subheader(t("settings.language_title"))
 stored = studio.get_preference(LANGUAGE_PREFERENCE)

@@ -1,7 +1,8 @@
-"""Virtual model: keep the garment, change the model. Needs a cloud provider that offers it.
+"""Virtual model: keep the garment, change the model wearing it. Needs a cloud provider that offers it (Aidge).
 
-No provider offering it is configured in this version, so the page explains what
-to configure and links to Settings; it never shows a button that cannot work.
+Without one configured, the page explains what to configure and links to
+Settings; it never shows a button that cannot work. With one, the options are
+exactly the vendor's documented ones, with its documented defaults.
 """
 
 from __future__ import annotations
@@ -9,29 +10,80 @@ from __future__ import annotations
 import streamlit as st
 
 from providers.base import Operation
+from studio.service import JobRequest, StudioInputError
 from ui.formatting import provider_label
-from ui.i18n import t, tkey
-from ui.layout import page_header
+from ui.i18n import error_text, t, tkey
+from ui.image_fit import fitted_image
+from ui.job_views import job_panel
+from ui.layout import generate_button, page_header, step_heading
+from ui.model_options import model_swap_options
 from ui.services import get_studio
+from ui.uploads import product_photo_step
+
+PREFIX = "model"
+JOB_STATE = "model.job_id"
+WORKFLOW = Operation.MODEL_SWAP
 
 studio = get_studio()
 page_header(tkey("page.model.title"), tkey("page.model.intro"))
 
 providers = studio.providers()
-offering = [info for info in providers if Operation.MODEL_SWAP in info.operations]
+offering = [info for info in providers if WORKFLOW in info.operations]
 ready = [info for info in offering if info.configured]
 
 with st.container(border=True):
     st.markdown(t("model.what"))
-    st.markdown(t("model.how"))
+    st.markdown(t("model.keeps_clothing"))
 
-if ready:
-    # A configured cloud provider arrives with the cloud issues; until then this branch only informs.
-    names = ", ".join(provider_label(info.key, providers) for info in ready)
-    st.success(t("model.ready", providers=names), icon=":material/check_circle:")
-else:
+if not ready:
+    st.markdown(t("model.how"))
     st.info(t("model.needs_provider"), icon=":material/cloud_off:")
     st.markdown(t("model.configure"))
     st.code("AIDGE_ACCESS_KEY_NAME=...\nAIDGE_ACCESS_KEY_SECRET=...", language="bash")
     st.caption(t("model.secrets_file"))
-st.page_link("views/settings.py", label=t("model.to_settings"), icon=":material/settings:")
+    st.page_link("views/settings.py", label=t("model.to_settings"), icon=":material/settings:")
+    st.stop()
+
+if len(ready) == 1:
+    provider = ready[0].key
+    st.caption(t("model.provider", provider=provider_label(provider, providers)))
+else:
+    provider = st.selectbox(
+        t("provider.label"),
+        options=[info.key for info in ready],
+        format_func=lambda key: provider_label(key, providers),
+        key="model.provider",
+        persist_state="session",
+    )
+
+photo_column, options_column = st.columns(2, gap="large")
+with photo_column:
+    step_heading(1, tkey("step.model_photo"))
+    image = product_photo_step(studio, PREFIX)
+    to_send = fitted_image(studio, image, provider, WORKFLOW, PREFIX) if image is not None else None
+with options_column:
+    step_heading(2, tkey("step.model_options"))
+    limits = studio.limits_for(provider, WORKFLOW)
+    params = model_swap_options(studio.option_specs(provider, WORKFLOW), PREFIX)
+    count = st.slider(
+        t("variants.label"),
+        min_value=limits.min_count,
+        max_value=limits.max_count,
+        value=limits.default_count,
+        key="model.count",
+        persist_state="session",
+    )
+
+reason = None
+if image is None:
+    reason = tkey("reason.no_photo")
+elif to_send is None:
+    reason = tkey("reason.photo_does_not_fit")
+if generate_button(PREFIX, reason) and to_send is not None:
+    request = JobRequest(workflow=WORKFLOW, provider=provider, image=to_send, count=int(count), params=params)
+    try:
+        st.session_state[JOB_STATE] = studio.submit_job(request)
+    except StudioInputError as exc:
+        st.error(error_text(exc), icon=":material/error:")
+
+job_panel(studio, st.session_state.get(JOB_STATE), key_prefix=PREFIX)

@@ -183,7 +183,7 @@ def test_an_input_smaller_than_the_provider_accepts_is_refused(studio: Studio) -
     )
     with pytest.raises(StudioInputError) as caught:
         studio.submit_job(request(studio, image=tiny))
-    assert caught.value.code == "too_small" and "at least 64" in str(caught.value)
+    assert caught.value.code == "provider_too_small" and "needs 64-4000 px per side" in str(caught.value)
 
 
 def test_a_configured_provider_is_accepted_and_its_secret_never_stored(tmp_path: Path) -> None:

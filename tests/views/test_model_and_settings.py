@@ -39,7 +39,14 @@ def test_settings_shows_the_engine_status_and_providers(studio: Studio, data_dir
             "workflows": "Prompt background, Scene background",
             "configured": True,
             "missing": "",
-        }
+        },
+        {
+            "provider": "Aidge (Alibaba International AI)",
+            "key": "aidge",
+            "workflows": "Virtual model, Scene background",
+            "configured": False,
+            "missing": "AIDGE_ACCESS_KEY_NAME, AIDGE_ACCESS_KEY_SECRET",
+        },
     ]
 
 
