@@ -65,6 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument(
         "--timeout", type=float, default=600.0, metavar="S", help="seconds to wait (default 600)"
     )
+    generate.add_argument(
+        "--fit",
+        action="store_true",
+        help="downscale an image larger than the provider accepts (the original file is not changed)",
+    )
     generate.set_defaults(handler=_generate)
 
     jobs = commands.add_parser("jobs", help="read the job history")
@@ -90,7 +95,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="studio: %(levelname)s: %(message)s", stream=sys.stderr)
     try:
         return int(args.handler(args))
-    except (UsageError, StudioInputError, SettingsError) as exc:
+    except StudioInputError as exc:
+        hint = " Or add --fit to downscale it for this run." if exc.code == "provider_too_large" else ""
+        _error(str(exc) + hint)
+        return EXIT_USAGE
+    except (UsageError, SettingsError) as exc:
         _error(str(exc))
         return EXIT_USAGE
     except KeyboardInterrupt:
@@ -109,8 +118,13 @@ def _generate(args: argparse.Namespace) -> int:
     studio = Studio(load_settings())
     try:
         workflow = Operation(args.workflow)
-        limits = studio.limits_for(args.provider, workflow)
+        studio.limits_for(args.provider, workflow)  # an unsupported workflow is refused before any work
         prepared = studio.prepare_image(image, Path(args.image).name)
+        if args.fit:
+            fitted = studio.fit_image(prepared, args.provider, workflow)
+            if fitted is not prepared:
+                print(f"studio: note: {fitted.notes[-1]} to fit {args.provider}", file=sys.stderr)
+            prepared = fitted
         job_id = studio.submit_job(
             JobRequest(
                 workflow=workflow,
@@ -120,7 +134,7 @@ def _generate(args: argparse.Namespace) -> int:
                 prompt=args.prompt,
                 negative_prompt=args.negative_prompt,
                 scene_id=args.scene,
-                count=args.count if args.count is not None else limits.default_count,
+                count=args.count,
                 size=size,
                 params=params,
                 seed=args.seed,

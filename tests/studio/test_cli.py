@@ -7,10 +7,13 @@ in-process through `studio.cli.main` (same code, no interpreter start-up each).
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,6 +24,7 @@ from PIL import Image
 from providers.base import Money, Operation
 from studio.cli import generate_result, main
 from studio.jobs import JobStatus, JobView
+from tests.emulators.aidge import AidgeEmulator
 
 ROOT = Path(__file__).resolve().parents[2]
 # Runs the CLI with test-only providers added to the registry, the way a new vendor is added.
@@ -245,3 +249,149 @@ def test_generate_json_gives_money_as_a_decimal_string() -> None:
     )  # fmt: skip
     result = generate_result(view, 10)
     assert result["cost"] == {"amount": "0.16", "currency": "CNY"} and result["error"] is None
+
+
+# ------------------------------------------------------------------ subprocess: Aidge through its emulator
+AIDGE_KEY, AIDGE_SECRET = "cli-key", "cli-secret-0123456789"
+
+
+@pytest.fixture()
+def aidge(workdir: Path) -> Iterator[tuple[AidgeEmulator, dict[str, str]]]:
+    pixels = np.full((900, 600, 3), 230, np.uint8)
+    pixels[200:700, 150:450] = (160, 40, 60)
+    Image.fromarray(pixels).save(workdir / "dress.jpg", quality=92)
+    Image.fromarray(np.full((700, 3300, 3), 200, np.uint8)).save(workdir / "wide.jpg", quality=90)
+    with AidgeEmulator(AIDGE_KEY, AIDGE_SECRET) as emulator:
+        env = {
+            "AIDGE_ACCESS_KEY_NAME": AIDGE_KEY,
+            "AIDGE_ACCESS_KEY_SECRET": AIDGE_SECRET,
+            "AIDGE_API_BASE": emulator.base_url,
+            "AIDGE_POLL_INTERVAL_S": "0.1",
+        }
+        yield emulator, env
+
+
+def run_cli_env(workdir: Path, extra: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "STUDIO_DATA_DIR": str(workdir / "data"), "PYTHONPATH": str(ROOT), **extra}
+    command = [sys.executable, "-m", "studio", *args]
+    return subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_cli_scene_background_through_aidge(
+    workdir: Path, aidge: tuple[AidgeEmulator, dict[str, str]]
+) -> None:
+    emulator, env = aidge
+    done = run_cli_env(
+        workdir,
+        {**env, "AIDGE_PRICE_SCENE": "0.10 USD"},
+        "generate", "--provider", "aidge", "--workflow", "scene", "--scene", "mod004",
+        "--image", "dress.jpg", "--size", "750x1000", "--title", "Linen dress",
+        "--param", "needLayout=true", "--param", "imageNum=3",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["status"] == "succeeded" and result["provider"] == "aidge" and result["workflow"] == "scene"
+    assert len(result["outputs"]) == 3 and all(Path(path).is_file() for path in result["outputs"])
+    assert result["cost"] == {"amount": "0.30", "currency": "USD"} and result["error"] is None
+    sent = json.loads(emulator.requests[0].body["requestParams"])[0]
+    assert (sent["modelNum"], sent["imageNum"], sent["needLayout"], sent["productTitle"]) == (
+        "mod004",
+        "3",
+        "true",
+        "Linen dress",
+    )
+    assert AIDGE_SECRET not in done.stdout + done.stderr
+
+
+def test_cli_model_swap_through_aidge(workdir: Path, aidge: tuple[AidgeEmulator, dict[str, str]]) -> None:
+    emulator, env = aidge
+    done = run_cli_env(
+        workdir, env,
+        "generate", "--provider", "aidge", "--workflow", "model", "--image", "dress.jpg",
+        "--param", "model=universal_model_2", "--param", "bgStyle=beach",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["status"] == "succeeded" and len(result["outputs"]) == 2  # the documented default count
+    assert result["cost"] is None
+    sent = json.loads(emulator.requests[0].body["requestParams"])[0]
+    assert (sent["model"], sent["maskKeepbg"], sent["bgStyle"], sent["count"]) == (
+        "universal_model_2",
+        "false",
+        "beach",
+        "2",
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--param", "model=universal_model_7"],
+            "model: 'universal_model_7' is not one of universal_model_1",
+        ),
+        (["--param", "dimension=4000"], "dimension: 4000 is above the maximum 2048"),
+        (["--param", "count=9"], "1 to 4 images"),
+        (["--param", "maskKeepbg=false"], "bgStyle must say with what"),
+        (["--param", "sleeves=long"], "unknown option(s) sleeves"),
+    ],
+)
+def test_cli_model_params_out_of_range_exit_2(
+    workdir: Path, aidge: tuple[AidgeEmulator, dict[str, str]], args: list[str], message: str
+) -> None:
+    emulator, env = aidge
+    done = run_cli_env(
+        workdir, env, "generate", "--provider", "aidge", "--workflow", "model", "--image", "dress.jpg", *args
+    )
+    assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
+    assert emulator.submits() == 0
+
+
+def test_cli_too_large_image_offers_and_applies_fit(
+    workdir: Path, aidge: tuple[AidgeEmulator, dict[str, str]]
+) -> None:
+    emulator, env = aidge
+    base = [
+        "generate",
+        "--provider",
+        "aidge",
+        "--workflow",
+        "scene",
+        "--scene",
+        "mod001",
+        "--image",
+        "wide.jpg",
+    ]
+    refused = run_cli_env(workdir, env, *base)
+    assert refused.returncode == 2 and "3300x700 px; Aidge needs 512-3000 px per side" in refused.stderr
+    assert "--fit" in refused.stderr and emulator.submits() == 0
+    fitted = run_cli_env(workdir, env, *base, "--fit")
+    assert fitted.returncode == 0, fitted.stderr
+    assert "downscaled from 3300x700 to 3000x636" in fitted.stderr and emulator.submits() == 1
+    sent = json.loads(emulator.requests[0].body["requestParams"])[0]
+    sent_size = Image.open(io.BytesIO(base64.b64decode(sent["imgBase64"]))).size
+    assert sent_size == (3000, 636)
+
+
+def test_cli_aidge_failure_exits_1_with_the_vendor_code(
+    workdir: Path, aidge: tuple[AidgeEmulator, dict[str, str]]
+) -> None:
+    emulator, env = aidge
+    emulator.fail_next("/ai/image/background/generation/scenario", 1000)
+    done = run_cli_env(
+        workdir,
+        env,
+        "generate",
+        "--provider",
+        "aidge",
+        "--workflow",
+        "scene",
+        "--scene",
+        "mod001",
+        "--image",
+        "dress.jpg",
+    )
+    assert done.returncode == 1, done.stderr
+    result = json.loads(done.stdout)
+    assert result["status"] == "failed" and result["error"]["code"] == "1000"
+    assert "sensitive content" in result["error"]["message"]

@@ -121,3 +121,36 @@ def test_a_broken_secrets_file_is_reported_without_its_content(tmp_path: Path) -
     with pytest.raises(SettingsError, match="is not valid TOML") as caught:
         load_settings({}, secrets, NO_PROVIDERS)
     assert "S3CRET" not in str(caught.value)
+
+
+def test_aidge_settings_from_the_registry_env_first_then_secrets(tmp_path: Path) -> None:
+    secrets = write_secrets(
+        tmp_path,
+        '[aidge]\naccess_key_name = "from-file"\naccess_key_secret = "file-secret"\n'
+        'api_base = "https://cn-api.aidc-ai.com"\ntrial = "true"\nprice_scene = "0.10 USD"\n',
+    )
+    settings = load_settings({"AIDGE_ACCESS_KEY_SECRET": "env-secret", "AIDGE_PRICE_MODEL": "0.2 USD"}, secrets)
+    assert settings.credentials_for("aidge") == {"access_key_name": "from-file", "access_key_secret": "env-secret"}
+    assert settings.options_for("aidge") == {
+        "api_base": "https://cn-api.aidc-ai.com",
+        "trial": "true",
+        "price_scene": "0.10 USD",
+        "price_model": "0.2 USD",
+    }
+    # Non-secret settings are plain values; they never land among the masked credentials.
+    assert "api_base" not in settings.credentials["aidge"]
+    assert "env-secret" not in repr(settings) and "file-secret" not in repr(settings)
+
+
+def test_the_example_secrets_file_documents_every_provider_setting() -> None:
+    from providers import REGISTRY
+
+    text = (PROJECT_ROOT / ".streamlit" / "secrets.example.toml").read_text(encoding="utf-8")
+    for key, cls in REGISTRY.items():
+        if not cls.required_credentials():
+            continue
+        assert f"[{key}]" in text
+        for name in (*cls.required_credentials(), *cls.optional_settings):
+            assert f"{name} =" in text and f"{key}_{name}".upper() in text, name
+        for operation in cls.operations:
+            assert f"price_{operation} =" in text
