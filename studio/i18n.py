@@ -398,6 +398,7 @@ _EN: dict[str, str] = {
         "The image is {width}x{height} px; {provider} needs {min_side}-{max_side} px per side. "
         "Let Backdrop Studio downscale it, or resize it yourself."
     ),
+    "error.mask_not_taken": "{provider} finds the product itself and takes no mask; leave the mask out.",
     "error.too_many_bytes": (
         "The image needs {mb} MB even as a JPEG; {provider} takes at most {max_mb} MB. "
         "Use a smaller or simpler image."
@@ -793,6 +794,7 @@ _ZH: dict[str, str] = {
     "fit.fix": "为 {provider} 缩小到 {size} 像素",
     "error.provider_too_small": "图片为 {width}x{height} 像素；{provider} 要求每边 {min_side}-{max_side} 像素。请换一张更大的商品照片。",
     "error.provider_too_large": "图片为 {width}x{height} 像素；{provider} 要求每边 {min_side}-{max_side} 像素。可以让 Backdrop Studio 自动缩小，或自行缩小。",
+    "error.mask_not_taken": "{provider} 会自动识别商品，不接受蒙版；请不要上传蒙版。",
     "error.too_many_bytes": "即使保存为 JPEG，这张图片也有 {mb} MB；{provider} 最多接受 {max_mb} MB。请使用更小或更简单的图片。",
     "model.keeps_clothing": "**只保留服装：** 服务商会在真人照片中识别服装并保留，脸、身体、姿势以及（可选）背景都会换新。其他商品（如手拿的包、鞋）不会保留。",
     "model.provider": "服务商：**{provider}**",

@@ -625,6 +625,13 @@ class Studio:
                 f"The seed {request.seed} must be between 0 and {2**31 - 1}.",
                 {"seed": request.seed},
             )
+        if request.mask_png and limits.mask_mode is None:
+            raise StudioInputError(
+                "mask_not_taken",
+                f"{cls.label} finds the product itself and takes no mask; leave the mask out "
+                "(in the CLI: drop --mask).",
+                {"provider": cls.label},
+            )
         mask_png = self.prepare_mask(request.mask_png, request.image) if request.mask_png else None
         reference_png = None
         if request.reference_png:

@@ -345,3 +345,17 @@ def test_the_scene_catalogue_is_cached(emulator: AidgeEmulator, tmp_path: Path, 
         assert len(emulator.requests) == 2
     finally:
         studio.close()
+
+
+def test_a_mask_is_refused_for_a_provider_that_cuts_out_itself(
+    emulator: AidgeEmulator, tmp_path: Path, clock: FakeClock
+) -> None:
+    studio = open_studio(environment(emulator, tmp_path / "data"), tmp_path, clock)
+    try:
+        mask = io.BytesIO()
+        Image.new("L", (700, 600), 255).save(mask, "PNG")
+        with pytest.raises(StudioInputError, match="takes no mask") as caught:
+            studio.submit_job(scene_request(studio, mask_png=mask.getvalue()))
+        assert caught.value.code == "mask_not_taken" and emulator.submits() == 0
+    finally:
+        studio.close()
