@@ -288,6 +288,9 @@ class ProviderAdapter(abc.ABC):
     optional_settings: ClassVar[Mapping[str, str]] = {}
     # The optional setting that overrides `default_endpoint`, if any.
     endpoint_setting: ClassVar[str | None] = None
+    # Environment variable names that differ from the default `<KEY>_<NAME>` (e.g. Tencent's
+    # TENCENTCLOUD_SECRET_ID, shared with Tencent's own tools). setting name -> variable name.
+    env_names: ClassVar[Mapping[str, str]] = {}
     default_endpoint: ClassVar[str | None] = None
     # Vendor field names accepted as `--param` that are really canonical request
     # fields: e.g. Aidge's `imageNum` is the job's `count`. name -> "count" | "product_title".

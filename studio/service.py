@@ -47,7 +47,7 @@ from providers.local_scenes import SCENES as LOCAL_SCENES
 from studio import pricing
 from studio.artifacts import Artifacts
 from studio.jobs import DayStat, JobFilter, JobPage, JobRow, JobView, ProviderTotal
-from studio.settings import Settings, SettingsError, env_name, load_settings, price_setting_name
+from studio.settings import Settings, SettingsError, load_settings, price_setting_name
 from studio.store import NewJob, Store
 from studio.worker import Worker
 
@@ -288,7 +288,7 @@ class Studio:
             for operation in Operation:
                 name = price_setting_name(str(operation))
                 if name in options:
-                    where = env_name(provider, name)
+                    where = self.settings.env_var(provider, name)
                     try:
                         overrides[(provider, operation)] = pricing.parse_price(options[name], where)
                     except ValueError as exc:
@@ -335,7 +335,7 @@ class Studio:
                     cls.operations,
                     configured=not missing,
                     missing=missing,
-                    missing_env=tuple(env_name(key, name) for name in missing),
+                    missing_env=tuple(self.settings.env_var(key, name) for name in missing),
                     endpoint=adapter.endpoint,
                     prices={
                         op: pricing.price_for(cls, op, self.price_overrides) for op in sorted(cls.operations)
@@ -360,7 +360,7 @@ class Studio:
         cls = type(adapter)
         missing = self.settings.missing_credentials(cls.key, cls.required_credentials())
         if missing:
-            names = ", ".join(env_name(cls.key, name) for name in missing)
+            names = ", ".join(self.settings.env_var(cls.key, name) for name in missing)
             return ConnectionReport(cls.key, False, f"{cls.label} is not configured: set {names}.", 0)
         if not cls.can_check_connection:
             return ConnectionReport(cls.key, True, f"{cls.label} runs on this computer; nothing to test.", 0)
@@ -385,7 +385,7 @@ class Studio:
             )
         missing = self.settings.missing_credentials(cls.key, cls.required_credentials())
         if missing:
-            names = ", ".join(env_name(cls.key, name) for name in missing)
+            names = ", ".join(self.settings.env_var(cls.key, name) for name in missing)
             raise StudioInputError(
                 "provider_not_configured",
                 f"{cls.label} is not configured: set {names} in the environment "
@@ -589,7 +589,7 @@ class Studio:
         cls = type(adapter)
         missing = self.settings.missing_credentials(cls.key, cls.required_credentials())
         if missing:
-            names = ", ".join(env_name(cls.key, name) for name in missing)
+            names = ", ".join(self.settings.env_var(cls.key, name) for name in missing)
             raise StudioInputError(
                 "provider_not_configured",
                 f"{cls.label} is not configured: set {names} in the environment "

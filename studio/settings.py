@@ -79,6 +79,8 @@ class Settings:
     credentials: Mapping[str, Mapping[str, Secret]] = field(default_factory=dict)
     # provider key -> non-secret setting name -> value (endpoint, trial flag, price overrides); only those set.
     provider_options: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # provider key -> setting name -> environment variable, where it is not `<PROVIDER>_<NAME>`.
+    env_overrides: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     # setting name -> "env" | "secrets" | "default": the settings page shows where a value came from.
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 
@@ -95,6 +97,10 @@ class Settings:
         """The provider's non-secret settings that are set (env or secrets.toml)."""
         return dict(self.provider_options.get(provider, {}))
 
+    def env_var(self, provider: str, name: str) -> str:
+        """The environment variable that sets `name` for `provider` (e.g. AIDGE_ACCESS_KEY_NAME)."""
+        return env_name(provider, name, self.env_overrides.get(provider))
+
     def missing_credentials(self, provider: str, required: Iterable[str]) -> tuple[str, ...]:
         have = self.credentials.get(provider, {})
         return tuple(name for name in required if not have.get(name))
@@ -109,8 +115,10 @@ def mask_url_password(url: str) -> str:
     return f"{scheme}://{user}{':' + MASK if colon else ''}@{hostpart}"
 
 
-def env_name(provider: str, credential: str) -> str:
-    """`env_name("aidge", "access_key") == "AIDGE_ACCESS_KEY"`."""
+def env_name(provider: str, credential: str, overrides: Mapping[str, str] | None = None) -> str:
+    """`env_name("aidge", "access_key") == "AIDGE_ACCESS_KEY"`, unless the provider names it otherwise."""
+    if overrides and credential in overrides:
+        return overrides[credential]
     return f"{provider}_{credential}".upper().replace("-", "_")
 
 
@@ -119,6 +127,7 @@ def load_settings(
     secrets_path: Path = DEFAULT_SECRETS_PATH,
     providers: Mapping[str, Iterable[str]] | None = None,
     provider_options: Mapping[str, Iterable[str]] | None = None,
+    env_overrides: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Settings:
     """Build `Settings` from the environment, then `secrets.toml`, then defaults.
 
@@ -173,8 +182,10 @@ def load_settings(
         providers = _registry_credential_names()
     if provider_options is None:
         provider_options = _registry_option_names()
-    credentials = _read_credentials(env, secrets, providers, exclude=provider_options)
-    options = _read_options(env, secrets, provider_options)
+    if env_overrides is None:
+        env_overrides = _registry_env_overrides()
+    credentials = _read_credentials(env, secrets, providers, exclude=provider_options, renamed=env_overrides)
+    options = _read_options(env, secrets, provider_options, renamed=env_overrides)
     return Settings(
         data_dir=data_dir,
         database_url=database_url,
@@ -186,6 +197,7 @@ def load_settings(
         default_language=language,
         credentials=credentials,
         provider_options=options,
+        env_overrides={key: dict(value) for key, value in env_overrides.items() if value},
         sources=sources,
     )
 
@@ -207,6 +219,7 @@ def _read_credentials(
     secrets: Mapping[str, Any],
     providers: Mapping[str, Iterable[str]],
     exclude: Mapping[str, Iterable[str]] | None = None,
+    renamed: Mapping[str, Mapping[str, str]] | None = None,
 ) -> dict[str, dict[str, Secret]]:
     result: dict[str, dict[str, Secret]] = {}
     for provider, required in providers.items():
@@ -217,7 +230,7 @@ def _read_credentials(
         names = set(required) | ({str(name) for name in section} - plain)
         values: dict[str, Secret] = {}
         for name in sorted(names):
-            from_env = env.get(env_name(provider, name), "").strip()
+            from_env = env.get(env_name(provider, name, (renamed or {}).get(provider)), "").strip()
             if from_env:
                 values[name] = Secret(from_env)
             elif str(section.get(name, "")).strip():
@@ -228,7 +241,10 @@ def _read_credentials(
 
 
 def _read_options(
-    env: Mapping[str, str], secrets: Mapping[str, Any], providers: Mapping[str, Iterable[str]]
+    env: Mapping[str, str],
+    secrets: Mapping[str, Any],
+    providers: Mapping[str, Iterable[str]],
+    renamed: Mapping[str, Mapping[str, str]] | None = None,
 ) -> dict[str, dict[str, str]]:
     result: dict[str, dict[str, str]] = {}
     for provider, names in providers.items():
@@ -236,7 +252,7 @@ def _read_options(
         section = section if isinstance(section, dict) else {}
         values: dict[str, str] = {}
         for name in names:
-            from_env = env.get(env_name(provider, name), "").strip()
+            from_env = env.get(env_name(provider, name, (renamed or {}).get(provider)), "").strip()
             if from_env:
                 values[name] = from_env
             elif str(section.get(name, "")).strip():
@@ -258,6 +274,12 @@ def _registry_option_names() -> dict[str, tuple[str, ...]]:
         key: (*cls.optional_settings, *(price_setting_name(str(op)) for op in sorted(cls.operations)))
         for key, cls in REGISTRY.items()
     }
+
+
+def _registry_env_overrides() -> dict[str, dict[str, str]]:
+    from providers import REGISTRY
+
+    return {key: dict(cls.env_names) for key, cls in REGISTRY.items() if cls.env_names}
 
 
 def _registry_credential_names() -> dict[str, tuple[str, ...]]:

@@ -129,8 +129,13 @@ def test_aidge_settings_from_the_registry_env_first_then_secrets(tmp_path: Path)
         '[aidge]\naccess_key_name = "from-file"\naccess_key_secret = "file-secret"\n'
         'api_base = "https://cn-api.aidc-ai.com"\ntrial = "true"\nprice_scene = "0.10 USD"\n',
     )
-    settings = load_settings({"AIDGE_ACCESS_KEY_SECRET": "env-secret", "AIDGE_PRICE_MODEL": "0.2 USD"}, secrets)
-    assert settings.credentials_for("aidge") == {"access_key_name": "from-file", "access_key_secret": "env-secret"}
+    settings = load_settings(
+        {"AIDGE_ACCESS_KEY_SECRET": "env-secret", "AIDGE_PRICE_MODEL": "0.2 USD"}, secrets
+    )
+    assert settings.credentials_for("aidge") == {
+        "access_key_name": "from-file",
+        "access_key_secret": "env-secret",
+    }
     assert settings.options_for("aidge") == {
         "api_base": "https://cn-api.aidc-ai.com",
         "trial": "true",
@@ -154,3 +159,22 @@ def test_the_example_secrets_file_documents_every_provider_setting() -> None:
             assert f"{name} =" in text and f"{key}_{name}".upper() in text, name
         for operation in cls.operations:
             assert f"price_{operation} =" in text
+
+
+def test_a_provider_may_name_its_environment_variables(tmp_path: Path) -> None:
+    settings = load_settings(
+        {
+            "TENCENTCLOUD_SECRET_ID": "sid",
+            "TENCENT_AIART_SECRET_ID": "ignored",
+            "TENCENTCLOUD_REGION": "ap-shanghai",
+        },
+        tmp_path / "none.toml",
+        {"tencent_aiart": ("secret_id", "secret_key")},
+        {"tencent_aiart": ("region",)},
+        {"tencent_aiart": {"secret_id": "TENCENTCLOUD_SECRET_ID", "region": "TENCENTCLOUD_REGION"}},
+    )
+    assert settings.credentials_for("tencent_aiart") == {"secret_id": "sid"}
+    assert settings.options_for("tencent_aiart") == {"region": "ap-shanghai"}
+    assert settings.env_var("tencent_aiart", "secret_id") == "TENCENTCLOUD_SECRET_ID"
+    assert settings.env_var("tencent_aiart", "secret_key") == "TENCENT_AIART_SECRET_KEY"
+    assert settings.missing_credentials("tencent_aiart", ("secret_id", "secret_key")) == ("secret_key",)
