@@ -97,6 +97,9 @@ def measure(side: int) -> dict[str, float]:
 
 
 def main() -> int:
+    if any(arg in ("-h", "--help") for arg in sys.argv[1:]):
+        print(__doc__)
+        return 0
     if len(sys.argv) == 3 and sys.argv[1] == "--child":
         print(json.dumps(measure(int(sys.argv[2]))))
         return 0

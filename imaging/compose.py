@@ -11,6 +11,10 @@ Resizing works on premultiplied colour so half-transparent edges keep the
 product's colour instead of picking up the black that transparent pixels carry.
 Large blurs run on a downsampled copy and are upsampled again, which looks the
 same for soft shadows and keeps a 2000 px composition fast.
+
+`compose` is `compose_placed(prepare(...), backdrop)`: `prepare` does everything
+the backdrop does not change (placement, shadow strength, the blurred reflection,
+the light wrap's edge weights), so a caller can run it while the backdrop renders.
 """
 
 from __future__ import annotations
@@ -152,27 +156,69 @@ def place(product_rgba: np.ndarray, out_size: tuple[int, int], layout: Layout) -
 def compose(product_rgba: np.ndarray, backdrop_rgb: np.ndarray, spec: ComposeSpec) -> ComposeResult:
     """Place the product on the backdrop: shadow, reflection, alpha-over, then light wrap."""
     _check_rgb(backdrop_rgb)
-    _check_compose_spec(spec)
     height, width = backdrop_rgb.shape[:2]
+    return compose_placed(prepare(product_rgba, (width, height), spec), backdrop_rgb)
+
+
+@dataclass(frozen=True, eq=False)
+class Prepared:
+    """The half of `compose` that does not look at the backdrop, from `prepare`.
+
+    Placement, the shadow's strength, the blurred reflection and the light wrap's edge weights
+    depend only on the product, the output size and the spec, so a caller can work them out
+    while the backdrop is still being rendered, then finish with `compose_placed`.
+    """
+
+    size: tuple[int, int]
+    spec: ComposeSpec
+    canvas: np.ndarray
+    box: Box
+    alpha: np.ndarray
+    shadow: tuple[np.ndarray, _Rect] | None  # strength x opacity over its rectangle
+    reflection: tuple[np.ndarray, np.ndarray] | None  # strength (h, w) and colour (h, w, 3)
+    wrap: _WrapWeights | None
+
+
+def prepare(product_rgba: np.ndarray, out_size: tuple[int, int], spec: ComposeSpec) -> Prepared:
+    """Everything of `compose` that the backdrop does not change, for an output of `out_size`."""
+    _check_compose_spec(spec)
+    width, height = _check_size(out_size)
     canvas, box = place(product_rgba, (width, height), spec.layout)
     alpha8 = np.asarray(cv2.extractChannel(canvas, 3))
+    shadow: tuple[np.ndarray, _Rect] | None = None
+    if spec.shadow.kind != "none" and spec.shadow.opacity > 0:
+        found = _shadow_map(alpha8, box, spec.shadow, spec.layout)
+        if found is not None:
+            strength, rect = found
+            shadow = (strength * np.float32(spec.shadow.opacity), rect)
+    reflection = _reflection(canvas, box, spec.reflection) if spec.reflection > 0 else None
+    wrap = _wrap_weights(alpha8, box, spec.light_wrap) if spec.light_wrap > 0 else None
+    return Prepared((width, height), spec, canvas, box, alpha8, shadow, reflection, wrap)
+
+
+def compose_placed(prepared: Prepared, backdrop_rgb: np.ndarray) -> ComposeResult:
+    """Finish `compose` on `backdrop_rgb` (of the prepared size): shadow, reflection, alpha-over, wrap."""
+    _check_rgb(backdrop_rgb)
+    height, width = backdrop_rgb.shape[:2]
+    if (width, height) != prepared.size:
+        raise ComposeError(
+            f"the backdrop is {width}x{height} but the product was prepared for "
+            f"{prepared.size[0]}x{prepared.size[1]}"
+        )
+    spec, canvas, box, alpha8 = prepared.spec, prepared.canvas, prepared.box, prepared.alpha
     # Only a few rectangles can differ from the backdrop: the shadow's, the product's (with its
     # reflection below it) and the light-wrap band inside the product. Float work is confined to
     # them and every other pixel is the backdrop's own byte, which is what the full-frame
     # arithmetic gave too (x * 1 + 0, rounded back), so the output is unchanged, only cheaper.
     rgb = backdrop_rgb.copy()
-    shadow: tuple[np.ndarray, _Rect] | None = None
-    if spec.shadow.kind != "none" and spec.shadow.opacity > 0:
-        shadow = _shadow_map(alpha8, box, spec.shadow, spec.layout)
-        if shadow is not None:
-            strength, rect = shadow
-            shadow = (strength * np.float32(spec.shadow.opacity), rect)
-            # The shadow outside the product's rectangle is final once rounded.
-            sx0, sy0, sx1, sy1 = rect
-            shaded = backdrop_rgb[sy0:sy1, sx0:sx1].astype(np.float32)
-            _apply_shadow(shaded, shadow[0], spec.shadow.color)
-            rgb[sy0:sy1, sx0:sx1] = _to_uint8(shaded)
-            del shaded
+    shadow = prepared.shadow
+    if shadow is not None:
+        # The shadow outside the product's rectangle is final once rounded.
+        sx0, sy0, sx1, sy1 = shadow[1]
+        shaded = backdrop_rgb[sy0:sy1, sx0:sx1].astype(np.float32)
+        _apply_shadow(shaded, shadow[0], spec.shadow.color)
+        rgb[sy0:sy1, sx0:sx1] = _to_uint8(shaded)
+        del shaded
 
     # The product's rectangle: where its alpha may be non-zero, extended down over the reflection.
     px0, py0, px1, py1 = _product_rect(alpha8, box)
@@ -193,8 +239,8 @@ def compose(product_rgba: np.ndarray, backdrop_rgb: np.ndarray, spec: ComposeSpe
                 strength[iy0 - sy0 : iy1 - sy0, ix0 - sx0 : ix1 - sx0],
                 spec.shadow.color,
             )
-    if spec.reflection > 0:
-        _add_reflection(background, canvas, box, spec.reflection, (qx0, qy0))
+    if prepared.reflection is not None:
+        _add_reflection(background, prepared.reflection, box, (qx0, qy0))
 
     # Alpha-over inside the product's own rectangle; outside it alpha is 0 and `out` is the background.
     out = background
@@ -210,8 +256,8 @@ def compose(product_rgba: np.ndarray, backdrop_rgb: np.ndarray, spec: ComposeSpe
     product *= a
     under += product
     del product, a
-    if spec.light_wrap > 0:
-        _light_wrap(out, alpha8, backdrop_rgb, box, spec.light_wrap, (qx0, qy0, qx1, qy1))
+    if prepared.wrap is not None:
+        _light_wrap(out, prepared.wrap, backdrop_rgb, (qx0, qy0, qx1, qy1))
     rgb[qy0:qy1, qx0:qx1] = _to_uint8(out)
     return ComposeResult(rgb=rgb, product_box=box, alpha=alpha8)
 
@@ -332,28 +378,28 @@ def _check_compose_spec(spec: ComposeSpec) -> None:
 
 def _resize_rgba(rgba: np.ndarray, width: int, height: int) -> np.ndarray:
     """Resize straight RGBA through premultiplied colour, so transparent black never bleeds into edges."""
-    # Worked on contiguous planes: the same arithmetic as on (H, W, 4) arrays, without
-    # NumPy's slow broadcasting of a (H, W, 1) alpha over the colour channels.
-    planes = cv2.split(rgba.astype(np.float32))
-    alpha = planes[3] / np.float32(255.0)
-    premultiplied = cv2.merge([planes[0] * alpha, planes[1] * alpha, planes[2] * alpha, planes[3]])
-    del planes, alpha
+    # Same-shape arithmetic on whole (H, W, 4) / (H, W, 3) arrays, with per-pixel alpha expanded
+    # over the channels once by OpenCV: NumPy's (H, W, 1) broadcasting and its clip with array
+    # bounds are several times slower, and the values are the same.
+    pixels = rgba.astype(np.float32)
+    alpha = cv2.extractChannel(pixels, 3) / np.float32(255.0)
+    premultiplied = pixels * cv2.merge((alpha, alpha, alpha, np.ones_like(alpha)))
+    del pixels, alpha
     shrinking = width < rgba.shape[1] or height < rgba.shape[0]
     interpolation = cv2.INTER_AREA if shrinking else cv2.INTER_CUBIC
-    resized = cv2.split(cv2.resize(premultiplied, (width, height), interpolation=interpolation))
+    resized = np.asarray(cv2.resize(premultiplied, (width, height), interpolation=interpolation))
     del premultiplied
-    new_alpha = np.clip(resized[3], 0.0, 255.0)
+    new_alpha = np.clip(cv2.extractChannel(resized, 3), 0.0, 255.0)
     coverage = new_alpha / np.float32(255.0)
-    visible = coverage > 1e-6
-    out = []
-    for colour in resized[:3]:
-        # Cubic overshoot could leave colour brighter than its coverage allows; clamp it back.
-        np.clip(colour, 0.0, new_alpha, out=colour)
-        straight = np.zeros_like(colour)
-        np.divide(colour, coverage, out=straight, where=visible)
-        out.append(straight)
-    out.append(new_alpha)
-    merged: np.ndarray = np.asarray(cv2.merge(out), dtype=np.float32)
+    # Cubic overshoot could leave colour brighter than its coverage allows; clamp it back.
+    colour = np.asarray(cv2.cvtColor(resized, cv2.COLOR_RGBA2RGB))
+    np.maximum(colour, np.float32(0.0), out=colour)
+    colour = np.asarray(cv2.min(colour, _per_channel(new_alpha)))
+    del resized
+    # Straight colour is colour / coverage where coverage > 1e-6, else 0 (dividing by inf).
+    divisor = np.where(coverage > 1e-6, coverage, np.float32(np.inf))
+    np.divide(colour, _per_channel(divisor), out=colour)
+    merged: np.ndarray = np.asarray(cv2.merge((*cv2.split(colour), new_alpha)), dtype=np.float32)
     merged += np.float32(0.5)
     np.clip(merged, 0, 255, out=merged)
     return merged.astype(np.uint8)
@@ -463,12 +509,16 @@ def _contact_shadow(alpha: np.ndarray, box: Box, shadow: ShadowSpec) -> _ShadowM
     sigma_x = max(1.0, (0.05 + 0.1 * shadow.softness) * w)
     sigma_y = max(0.8, (0.012 + 0.03 * shadow.softness) * max(w, h))
     x0, y0, x1, y1 = _roi(box, 4 * sigma_x, 4 * sigma_y, width, height)
-    seeds = np.zeros((y1 - y0, x1 - x0), dtype=np.float32)
     # Light pulls the occlusion slightly to the side away from it.
     shift = int(round(-math.cos(math.radians(shadow.direction_deg)) * sigma_x * 0.3))
     seed_x = np.clip(xs + shift, x0, x1 - 1) - x0
-    seed_y = np.clip(ys + int(round(sigma_y * 0.3)), y0, y1 - 1) - y0
-    seeds[seed_y, seed_x] = 1.0
+    seed_y = np.clip(ys + int(round(sigma_y * 0.3)), y0, y1 - 1)
+    # The seeds lie in a thin band at the product's base; the blur reaches 4 sigma (and a cell of
+    # its downsampled grid) beyond it. Only those rows are worked, not the product's whole height.
+    reach = int(math.ceil(4.0 * sigma_y + 2.0 * max(1.0, sigma_y / 2.5))) + 1
+    y0, y1 = max(y0, int(seed_y.min()) - reach), min(y1, int(seed_y.max()) + 1 + reach)
+    seeds = np.zeros((y1 - y0, x1 - x0), dtype=np.float32)
+    seeds[seed_y - y0, seed_x] = 1.0
     core = _blur(seeds, sigma_x * 0.2, sigma_y * 0.2)
     soft = _blur(seeds, sigma_x, sigma_y)
     core_peak, soft_peak = float(core.max()), float(soft.max())
@@ -549,28 +599,36 @@ def _floor_drop_shadow(alpha: np.ndarray, box: Box, shadow: ShadowSpec) -> _Shad
 # --------------------------------------------------------------------------- reflection, tint, wrap
 
 
-def _add_reflection(
-    background: np.ndarray, canvas: np.ndarray, box: Box, opacity: float, origin: tuple[int, int]
-) -> None:
-    """Mirror the product below its base, fading out with distance, blended onto `background` in place.
-
-    `background` covers the frame from `origin` (x, y) to the frame's right and bottom reach it needs;
-    `box` and `canvas` are in frame coordinates.
-    """
+def _reflection(canvas: np.ndarray, box: Box, opacity: float) -> tuple[np.ndarray, np.ndarray] | None:
+    """The product mirrored below its base, fading out with distance: (strength, colour), both blurred."""
     height = canvas.shape[0]
     x, y, w, h = box
     base = y + h
     rows = min(height - base, int(h * 0.45))
     if rows <= 0:
-        return
+        return None
     mirrored = canvas[y:base, x : x + w][::-1][:rows].astype(np.float32)
     fade = (1.0 - np.linspace(0.0, 1.0, mirrored.shape[0], dtype=np.float32)) ** 1.6
     strength = mirrored[..., 3] / np.float32(255.0) * fade[:, None] * np.float32(opacity * 0.85)
     sigma = max(0.5, 0.006 * h)
     strength = _blur(np.ascontiguousarray(strength), sigma, sigma)
     colour = _blur(np.ascontiguousarray(mirrored[..., :3]), sigma, sigma)
+    return strength, colour
+
+
+def _add_reflection(
+    background: np.ndarray, reflection: tuple[np.ndarray, np.ndarray], box: Box, origin: tuple[int, int]
+) -> None:
+    """Blend the `_reflection` below the product's base onto `background` in place.
+
+    `background` covers the frame from `origin` (x, y) to the frame's right and bottom reach it needs;
+    `box` is in frame coordinates.
+    """
+    strength, colour = reflection
+    x, y, w, h = box
+    base = y + h
     ox, oy = origin
-    target = background[base - oy : base - oy + mirrored.shape[0], x - ox : x - ox + w]
+    target = background[base - oy : base - oy + strength.shape[0], x - ox : x - ox + w]
     target += strength[..., None] * (colour - target)
 
 
@@ -582,14 +640,20 @@ def _tint(product: np.ndarray, backdrop: np.ndarray, amount: float) -> np.ndarra
     return np.clip(product * gains, 0.0, 255.0)
 
 
-def _light_wrap(
-    out: np.ndarray, alpha: np.ndarray, backdrop: np.ndarray, box: Box, amount: float, rect: _Rect
-) -> None:
-    """Let blurred backdrop light spill over the product's edge band so it sits in the scene.
+@dataclass(frozen=True, eq=False)
+class _WrapWeights:
+    """Where light wrap acts: the frame region (x0, y0, x1, y1) it reads, the blur band, and the
+    region-relative pixels (xs, ys) with their strengths."""
 
-    `out` is the composed rectangle `rect` (x0, y0, x1, y1) of the frame, updated in place; it
-    holds every pixel with non-zero alpha, the only ones the wrap changes.
-    """
+    region: _Rect
+    band: int
+    xs: np.ndarray
+    ys: np.ndarray
+    strength: np.ndarray
+
+
+def _wrap_weights(alpha: np.ndarray, box: Box, amount: float) -> _WrapWeights | None:
+    """The light wrap's per-pixel strengths in the product's edge band (they depend on alpha only)."""
     band = wrap_band_px(box)
     height, width = alpha.shape
     x0, y0, x1, y1 = _roi(box, 3 * band, 3 * band, width, height)
@@ -602,16 +666,27 @@ def _light_wrap(
     near = (distance < np.float32(band)) & (region_alpha > 0)
     points = cv2.findNonZero(near.view(np.uint8))
     if points is None:
-        return
+        return None
     points = points.reshape(-1, 2)
     xs, ys = points[:, 0].astype(np.intp), points[:, 1].astype(np.intp)
     weight = np.clip(np.float32(1.0) - distance[ys, xs] / np.float32(band), 0.0, 1.0) ** 2
     weight *= region_alpha[ys, xs].astype(np.float32) / np.float32(255.0)
     strength = weight * np.float32(amount * 0.6)
+    return _WrapWeights((x0, y0, x1, y1), band, xs, ys, strength)
+
+
+def _light_wrap(out: np.ndarray, wrap: _WrapWeights, backdrop: np.ndarray, rect: _Rect) -> None:
+    """Let blurred backdrop light spill over the product's edge band so it sits in the scene.
+
+    `out` is the composed rectangle `rect` (x0, y0, x1, y1) of the frame, updated in place; it
+    holds every pixel with non-zero alpha, the only ones the wrap changes.
+    """
+    x0, y0, x1, y1 = wrap.region
+    xs, ys, band = wrap.xs, wrap.ys, wrap.band
     light = _blur(backdrop[y0:y1, x0:x1].astype(np.float32), band * 2.0, band * 2.0)
     # Flat pixel indices: a single-axis take/put is much cheaper than two-array fancy indexing.
     at_out = (ys + (y0 - rect[1])) * out.shape[1] + (xs + (x0 - rect[0]))
     flat_out = out.reshape(-1, 3)
     values = flat_out.take(at_out, axis=0)
-    values += strength[:, None] * (light.reshape(-1, 3).take(ys * light.shape[1] + xs, axis=0) - values)
+    values += wrap.strength[:, None] * (light.reshape(-1, 3).take(ys * light.shape[1] + xs, axis=0) - values)
     flat_out[at_out] = values

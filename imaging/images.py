@@ -19,10 +19,14 @@ from __future__ import annotations
 
 import io
 import math
+import os
 import re
+import struct
 import threading
 import warnings
+import zlib
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -361,6 +365,8 @@ def encode_png(arr: np.ndarray, *, compress_level: int = 3) -> bytes:
     if not 0 <= compress_level <= 9:
         raise ValueError(f"compress_level must be 0..9, got {compress_level}")
     if compress_level <= 3:
+        if arr.nbytes >= _PNG_STRIPS_FROM_BYTES:
+            return _png_in_strips(arr)
         # OpenCV's encoder with the RLE strategy is about twice as fast as Pillow at level 3 for
         # photos and backdrops, at a few percent more bytes: outputs are written on the hot path.
         if arr.ndim == 3:
@@ -384,6 +390,119 @@ def encode_png(arr: np.ndarray, *, compress_level: int = 3) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(arr).save(buffer, format="PNG", compress_level=compress_level)
     return buffer.getvalue()
+
+
+# From this size up, `encode_png` (levels 0-3) deflates the rows in two strips at once: one in
+# the caller's thread, one in a worker thread. zlib releases the GIL, so a 1000x1000 result takes
+# about 13 ms instead of 24 on two cores. The strip count is fixed (not taken from the CPU count)
+# so the same pixels always give the same bytes, on any machine.
+_PNG_STRIPS_FROM_BYTES = 1 << 20
+_PNG_STRIPS = 2
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_PNG_COLOUR_TYPES = {1: 0, 3: 2, 4: 6}  # channels -> grey, RGB, RGBA
+_png_pool: ThreadPoolExecutor | None = None
+_png_pool_lock = threading.Lock()
+
+
+def _png_in_strips(arr: np.ndarray) -> bytes:
+    """PNG bytes of a uint8 L/RGB/RGBA array, deflated in `_PNG_STRIPS` row strips in parallel.
+
+    The same settings as the OpenCV path (zlib's fastest RLE deflate, one fixed row filter: SUB
+    for colour, UP for masks), written directly. Each strip is an independent raw deflate stream
+    ending on a byte boundary (sync flush), so their concatenation is one valid zlib stream; the
+    Adler-32 of the whole is combined from the strips' own.
+    """
+    height, width = arr.shape[:2]
+    channels = 1 if arr.ndim == 2 else arr.shape[2]
+    rows = arr.reshape(height, width * channels)
+    bounds = [height * index // _PNG_STRIPS for index in range(_PNG_STRIPS + 1)]
+    spans = [(bounds[i], bounds[i + 1]) for i in range(_PNG_STRIPS) if bounds[i + 1] > bounds[i]]
+    last = len(spans) - 1
+    pool = _strip_pool()
+    futures = [
+        pool.submit(_png_strip, rows, channels, top, bottom, index == last)
+        for index, (top, bottom) in enumerate(spans[1:], 1)
+    ]
+    parts = [_png_strip(rows, channels, *spans[0], last == 0)]
+    parts += [future.result() for future in futures]
+
+    adler = 1
+    for _, strip_adler, length, _ in parts:
+        adler = _adler32_combine(adler, strip_adler, length)
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, _PNG_COLOUR_TYPES[channels], 0, 0, 0)
+    out = [_PNG_SIGNATURE, _png_chunk(b"IHDR", ihdr)]
+    # One IDAT chunk per strip (decoders read them as one stream), each CRC taken in its strip's
+    # thread; the last one is extended by the stream's Adler-32 trailer.
+    trailer = struct.pack(">I", adler)
+    for index, (data, _, _, crc) in enumerate(parts):
+        if index == last:
+            data, crc = data + trailer, zlib.crc32(trailer, crc)
+        out += [struct.pack(">I", len(data)), b"IDAT", data, struct.pack(">I", crc & 0xFFFFFFFF)]
+    out.append(_png_chunk(b"IEND", b""))
+    return b"".join(out)
+
+
+def _png_strip(
+    rows: np.ndarray, channels: int, top: int, bottom: int, final: bool
+) -> tuple[bytes, int, int, int]:
+    """Filter and deflate rows[top:bottom]: (its part of the zlib stream, Adler-32 and length of
+    the filtered bytes, CRC-32 of b"IDAT" + that part)."""
+    part = rows[top:bottom]
+    filtered = np.empty((part.shape[0], part.shape[1] + 1), np.uint8)
+    if channels == 1:
+        # UP: each byte minus the one above it (the image's first row has zeros above it).
+        filtered[:, 0] = 2
+        if top == 0:
+            filtered[0, 1:] = part[0]
+            np.subtract(part[1:], part[:-1], out=filtered[1:, 1:])
+        else:
+            np.subtract(part, rows[top - 1 : bottom - 1], out=filtered[:, 1:])
+    else:
+        # SUB: each byte minus the same channel of the pixel to its left.
+        filtered[:, 0] = 1
+        filtered[:, 1 : channels + 1] = part[:, :channels]
+        np.subtract(part[:, channels:], part[:, :-channels], out=filtered[:, channels + 1 :])
+    compressor = zlib.compressobj(1, zlib.DEFLATED, -15, 8, zlib.Z_RLE)
+    # The zlib header (deflate, 32 KB window, fastest level; 0x7801 % 31 == 0) opens the stream.
+    data = b"\x78\x01" if top == 0 else b""
+    data += compressor.compress(filtered.data) + compressor.flush(
+        zlib.Z_FINISH if final else zlib.Z_SYNC_FLUSH
+    )
+    return data, zlib.adler32(filtered.data), filtered.size, zlib.crc32(data, zlib.crc32(b"IDAT"))
+
+
+def _adler32_combine(first: int, second: int, second_length: int) -> int:
+    """Adler-32 of A + B from Adler-32(A), Adler-32(B) and len(B) (zlib's adler32_combine)."""
+    base = 65521
+    a1, b1 = first & 0xFFFF, first >> 16
+    a2, b2 = second & 0xFFFF, second >> 16
+    a = (a1 + a2 - 1) % base
+    b = (b1 + b2 + second_length * (a1 - 1)) % base
+    return (b << 16) | a
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return (
+        struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    )
+
+
+def _strip_pool() -> ThreadPoolExecutor:
+    global _png_pool
+    with _png_pool_lock:
+        if _png_pool is None:
+            _png_pool = ThreadPoolExecutor(_PNG_STRIPS - 1, thread_name_prefix="png-strip")
+        return _png_pool
+
+
+def _forget_png_pool() -> None:
+    # A forked child has the pool object but not its thread: start a fresh one there when needed.
+    global _png_pool, _png_pool_lock
+    _png_pool, _png_pool_lock = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_png_pool)
 
 
 def encode_jpeg(rgb: np.ndarray, quality: int = 92) -> bytes:
