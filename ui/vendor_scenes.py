@@ -7,6 +7,8 @@ failure is shown with its explanation and a retry, never a traceback.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from collections.abc import Sequence
 
 import streamlit as st
@@ -25,14 +27,15 @@ def vendor_scene_browser(studio: Studio, info: ProviderInfo, title: str) -> Scen
     """Draw the filters and the grid for `info`'s catalogue; returns the selected scene."""
     query: dict[str, str] = {}
     filters = list(info.scene_filters.items())
-    columns = st.columns([2] * len(filters) + [3, 2], vertical_alignment="bottom")
+    columns = st.columns([2] * len(filters) + [3, 3], vertical_alignment="bottom")
     for column, (field, values) in zip(columns, filters, strict=False):
         options = ["", *values]
+        label_of = functools.partial(_value_label, field, values=values)
         with column:
             chosen = st.selectbox(
                 t_or(f"scene.filter.{field}", field),
                 options=options,
-                format_func=labeller(options, lambda value, f=field, v=values: _value_label(f, value, v)),
+                format_func=labeller(options, label_of),
                 key=choice_key(f"scene.vendor.{info.key}.{field}", options, ""),
                 persist_state="session",
             )
@@ -74,7 +77,7 @@ def vendor_scene_browser(studio: Studio, info: ProviderInfo, title: str) -> Scen
     except StudioInputError as exc:
         st.error(error_text(exc), icon=":material/error:")
         return None
-    shown = _matching(scenes, search)
+    shown = [_translated(scene, info) for scene in _matching(scenes, search)]
     st.caption(t("scene.count", shown=len(shown), total=len(scenes)))
     if scenes and not shown:
         st.info(t("scene.no_match", search=search), icon=":material/search_off:")
@@ -87,6 +90,18 @@ def _value_label(field: str, value: str, values: dict[str, str] | object) -> str
         return t("scene.category.all")
     fallback = values.get(value, value) if isinstance(values, dict) else value
     return t_or(f"scene.filter.{field}.{value}", str(fallback))
+
+
+def _translated(scene: SceneInfo, info: ProviderInfo) -> SceneInfo:
+    """The vendor's category names in the page's language, through the filter vocabulary."""
+    names = info.scene_filters.get("categoryType", {})
+    by_label = {label: value for value, label in names.items()}
+    parts = [part.strip() for part in scene.category.split(",") if part.strip()]
+    translated = [
+        t_or(f"scene.filter.categoryType.{by_label[part]}", part) if part in by_label else part
+        for part in parts
+    ]
+    return dataclasses.replace(scene, category=t("list.join").join(translated))
 
 
 def _matching(scenes: Sequence[SceneInfo], search: str) -> list[SceneInfo]:
