@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from imaging.images import ImageInputError
+from imaging.images import ImageInputError, encode_png
 
 # A mask covering less than this fraction is "nothing painted"; more than
 # 1 - this is "everything painted". 0.1% tolerates stray brush dots.
@@ -185,3 +185,15 @@ def _check_pair(rgb: np.ndarray, mask: np.ndarray) -> None:
         raise ValueError(
             f"photo {rgb.shape[1]}x{rgb.shape[0]} and mask {mask.shape[1]}x{mask.shape[0]} differ in size"
         )
+
+
+def vendor_mask_png(mask_png: bytes, photo_png: bytes, mode: Literal["L", "RGB", "RGBA"]) -> bytes:
+    """The stored mask (single channel, white = product) as the PNG a vendor documents, at the
+    photo's exact size: "L" and "RGB" black/white 255/0, "RGBA" the photo with the product in
+    alpha and a transparent background (Tencent's MaskUrl, DashScope's base image)."""
+    with Image.open(io.BytesIO(photo_png)) as photo:
+        photo.load()
+        size = photo.size
+        rgb = np.asarray(photo.convert("RGB")) if mode == "RGBA" else None
+    mask = load_mask(mask_png, size)
+    return encode_png(to_mode(mask, mode, rgb))

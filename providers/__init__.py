@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from providers.aidge import Aidge
 from providers.base import ProviderAdapter
+from providers.dashscope import DashScope
 from providers.local import LocalEngine
+from providers.tencent_aiart import TencentAiart
 
 REGISTRY: dict[str, type[ProviderAdapter]] = {
     LocalEngine.key: LocalEngine,
     Aidge.key: Aidge,
+    TencentAiart.key: TencentAiart,
+    DashScope.key: DashScope,
 }
 
 

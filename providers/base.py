@@ -84,6 +84,11 @@ class Limits:
     # Mask the vendor wants: single-channel, three-channel, or the product in alpha.
     mask_mode: Literal["L", "RGB", "RGBA"] | None = None
     needs_urls: bool = False
+    # The vendor needs the product cut out (transparent background or a mask): studio makes the
+    # automatic cutout when the photo is opaque and the user gave no mask.
+    needs_cutout: bool = False
+    # The vendor honours `GenerationRequest.reference_image` (a picture of the wanted background).
+    takes_reference: bool = False
     # Output sizes the vendor can render; None means any size within the sides.
     output_sizes: tuple[tuple[int, int], ...] | None = None
     min_count: int = 1

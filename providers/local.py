@@ -73,7 +73,13 @@ class LocalEngine(ProviderAdapter):
         {Operation.PROMPT_BACKGROUND, Operation.SCENE_BACKGROUND}
     )
     limits: ClassVar[Mapping[Operation, Limits]] = {
-        Operation.PROMPT_BACKGROUND: Limits(**_SHARED_LIMITS, min_count=1, max_count=4, default_count=2),  # type: ignore[arg-type]
+        Operation.PROMPT_BACKGROUND: Limits(
+            **_SHARED_LIMITS,  # type: ignore[arg-type]
+            min_count=1,
+            max_count=4,
+            default_count=2,
+            takes_reference=True,
+        ),
         Operation.SCENE_BACKGROUND: Limits(
             **_SHARED_LIMITS,  # type: ignore[arg-type]
             min_count=2,

@@ -51,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     generate.add_argument("--mask", metavar="PATH", help="mask PNG at the image's size, white = product")
     generate.add_argument("--prompt", default="", metavar="TEXT")
+    generate.add_argument(
+        "--reference", metavar="PATH", help="a picture of the wanted background (providers that take one)"
+    )
     generate.add_argument("--negative-prompt", default="", metavar="TEXT")
     generate.add_argument("--scene", metavar="ID", help="scene id for --workflow scene")
     generate.add_argument("--count", type=int, metavar="N", help="number of images (default: the provider's)")
@@ -111,6 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _generate(args: argparse.Namespace) -> int:
     image = _read_file(args.image, "--image")
     mask = _read_file(args.mask, "--mask") if args.mask else None
+    reference = _read_file(args.reference, "--reference") if args.reference else None
     size = _parse_size(args.size) if args.size else None
     params = _parse_params(args.param)
     if args.timeout <= 0:
@@ -138,6 +142,7 @@ def _generate(args: argparse.Namespace) -> int:
                 size=size,
                 params=params,
                 seed=args.seed,
+                reference_png=reference,
                 product_title=args.title,
                 source="cli",
             )

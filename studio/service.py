@@ -19,8 +19,8 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -46,6 +46,8 @@ from providers.local import LocalEngine
 from providers.local_scenes import SCENES as LOCAL_SCENES
 from studio import pricing
 from studio.artifacts import Artifacts
+from studio.hosting import HostingError, InputHost, build_host
+from studio.input_links import InputLinks
 from studio.jobs import DayStat, JobFilter, JobPage, JobRow, JobView, ProviderTotal
 from studio.settings import Settings, SettingsError, load_settings, price_setting_name
 from studio.store import NewJob, Store
@@ -190,6 +192,15 @@ class JobRequest:
     batch_id: str | None = None
 
 
+@dataclass(frozen=True)
+class ComparisonEntry:
+    """One provider's part of a comparison: its job, or why it was not started."""
+
+    provider: str
+    job_id: str | None = None
+    error: StudioInputError | None = None
+
+
 class _LazyResources(Mapping[str, Any]):
     """Adapter resources loaded on first use (the model and the font), once, thread-safely.
 
@@ -242,6 +253,9 @@ class Studio:
         self.price_overrides = self._price_overrides()
         self._scene_cache: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[float, list[SceneInfo]]] = {}
         self._scene_lock = threading.Lock()
+        self.input_host: InputHost | None = (
+            build_host(self.settings.hosting) if self.settings.hosting else None
+        )
         self.adapters: dict[str, ProviderAdapter] = (
             dict(adapters) if adapters is not None else self._build_adapters()
         )
@@ -254,6 +268,7 @@ class Studio:
             threads=threads,
             poll_tick_s=self.settings.poll_tick_s,
             prices=self.price_overrides,
+            links=InputLinks(self.input_host),
         )
         self._worker_lock = threading.Lock()
 
@@ -408,6 +423,37 @@ class Studio:
         """Drop cached catalogues, so the next `list_scenes` asks the vendor again."""
         with self._scene_lock:
             self._scene_cache.clear()
+
+    def needs_hosting(self, provider: str, workflow: Operation) -> bool:
+        """True when `provider` reads inputs only from links and no input hosting is set up."""
+        adapter = self.adapters.get(provider)
+        limits = type(adapter).limits.get(Operation(workflow)) if adapter is not None else None
+        return bool(limits and limits.needs_urls and self.input_host is None)
+
+    def hosting_summary(self) -> str:
+        """Where inputs for URL-only vendors go, in one safe line (no credentials, no signatures)."""
+        if self.settings.hosting is None:
+            return "Not configured: providers that take inputs only as links cannot be used"
+        return self.settings.hosting.describe()
+
+    def providers_needing_links(self) -> list[str]:
+        """Keys of the providers that read inputs only from URLs, for any of their operations."""
+        return [
+            key
+            for key, adapter in self.adapters.items()
+            if any(limits.needs_urls for limits in type(adapter).limits.values())
+        ]
+
+    def test_hosting(self) -> ConnectionReport:
+        """One round trip to the input host (put/get/delete or head bucket); never raises."""
+        started = time.perf_counter()
+        if self.input_host is None:
+            return ConnectionReport("hosting", False, "Input hosting is not configured.", 0)
+        try:
+            self.input_host.check()
+        except HostingError as exc:
+            return ConnectionReport("hosting", False, str(exc), _ms_since(started))
+        return ConnectionReport("hosting", True, self.input_host.label, _ms_since(started))
 
     def limits_for(self, provider: str, workflow: Operation) -> Limits:
         """What `provider` accepts for `workflow` (counts, sizes); raises StudioInputError if it cannot do it."""
@@ -632,7 +678,26 @@ class Studio:
                 "(in the CLI: drop --mask).",
                 {"provider": cls.label},
             )
+        if limits.needs_urls and self.input_host is None:
+            raise StudioInputError(
+                "needs_hosting",
+                f"{cls.label} reads images only from web links, and no input hosting is set up. Set "
+                "STUDIO_S3_BUCKET (an S3-compatible bucket) or STUDIO_PUBLISH_DIR with "
+                "STUDIO_PUBLIC_BASE_URL; the Settings page explains both.",
+                {"provider": cls.label},
+            )
+        if request.reference_png and not limits.takes_reference:
+            raise StudioInputError(
+                "reference_not_taken",
+                f"{cls.label} takes no reference image; remove it (in the CLI: drop --reference) "
+                "or choose a provider that uses one.",
+                {"provider": cls.label},
+            )
         mask_png = self.prepare_mask(request.mask_png, request.image) if request.mask_png else None
+        if mask_png is None and limits.needs_cutout and not request.image.has_alpha:
+            # The vendor needs the product cut out: the automatic cutout the page previewed,
+            # stored with the job so History shows exactly what was sent.
+            mask_png = self.auto_cutout(request.image).mask_png
         reference_png = None
         if request.reference_png:
             reference = self._load(request.reference_png)
@@ -668,6 +733,51 @@ class Studio:
             raise
         self.worker.notify()
         return job_id
+
+    def submit_comparison(
+        self,
+        request: JobRequest,
+        providers: Sequence[str],
+        params_by_provider: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> list[ComparisonEntry]:
+        """The same photo, mask and prompt on several providers at once, one job each.
+
+        Each provider gets its own options (`params_by_provider`, else its documented
+        defaults), the asked-for number of images within its own range, and only the
+        inputs it takes: a photo too large for one vendor is downscaled for that
+        vendor alone, a reference image or mask goes only where it is honoured, and
+        the output size only to the local engine (vendors render their own sizes).
+        A provider that refuses the request does not stop the others.
+        """
+        workflow = Operation(request.workflow)
+        entries: list[ComparisonEntry] = []
+        for key in dict.fromkeys(providers):
+            try:
+                limits = self.limits_for(key, workflow)
+                image = request.image
+                fit = self.check_image_fit(image, key, workflow)
+                if fit.problems and fit.fixable:
+                    image = self.fit_image(image, key, workflow)
+                mask = request.mask_png if limits.mask_mode is not None else None
+                if mask is not None and image is not request.image:
+                    # The mask follows the photo down to the vendor's size, so the two still match.
+                    mask, _ = downscale_png(mask, max(image.width, image.height))
+                wanted = request.count if request.count is not None else limits.default_count
+                local = isinstance(self.adapters.get(key), LocalEngine)
+                single = replace(
+                    request,
+                    provider=key,
+                    image=image,
+                    mask_png=mask,
+                    reference_png=request.reference_png if limits.takes_reference else None,
+                    count=min(max(wanted, limits.min_count), limits.max_count),
+                    size=request.size if local else None,
+                    params=dict((params_by_provider or {}).get(key, {})),
+                )
+                entries.append(ComparisonEntry(key, job_id=self.submit_job(single)))
+            except StudioInputError as exc:
+                entries.append(ComparisonEntry(key, error=exc))
+        return entries
 
     def _apply_aliases(
         self, cls: type[ProviderAdapter], workflow: Operation, request: JobRequest
@@ -892,3 +1002,7 @@ def _local_time(moment: datetime) -> str:
 def _cell(text: str) -> str:
     # A cell starting with = + - @ is a formula to Excel; a leading apostrophe keeps it text.
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+def _ms_since(started: float) -> int:
+    return int((time.perf_counter() - started) * 1000)

@@ -18,7 +18,11 @@ import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    # studio.hosting imports this module; its settings type is only needed for annotations here.
+    from studio.hosting import HostingSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SECRETS_PATH = Path(".streamlit/secrets.toml")
@@ -81,6 +85,8 @@ class Settings:
     provider_options: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     # provider key -> setting name -> environment variable, where it is not `<PROVIDER>_<NAME>`.
     env_overrides: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # Where inputs are put for providers that read them from URLs; None = not configured.
+    hosting: HostingSettings | None = None
     # setting name -> "env" | "secrets" | "default": the settings page shows where a value came from.
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 
@@ -184,6 +190,12 @@ def load_settings(
         provider_options = _registry_option_names()
     if env_overrides is None:
         env_overrides = _registry_env_overrides()
+    from studio.hosting import read_hosting_settings
+
+    hosting_section = secrets.get("hosting", {})
+    if not isinstance(hosting_section, dict):
+        raise SettingsError(f"[hosting] in {secrets_path} must be a table of settings")
+    hosting = read_hosting_settings(env, hosting_section)
     credentials = _read_credentials(env, secrets, providers, exclude=provider_options, renamed=env_overrides)
     options = _read_options(env, secrets, provider_options, renamed=env_overrides)
     return Settings(
@@ -198,6 +210,7 @@ def load_settings(
         credentials=credentials,
         provider_options=options,
         env_overrides={key: dict(value) for key, value in env_overrides.items() if value},
+        hosting=hosting,
         sources=sources,
     )
 

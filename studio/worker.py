@@ -30,7 +30,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -45,6 +45,7 @@ from providers.base import (
 from providers.errors import ProviderError, ProviderUnavailableError
 from studio import pricing
 from studio.artifacts import ArtifactError, Artifacts
+from studio.input_links import InputLinkError, InputLinks, hosted_handles
 from studio.jobs import JobStatus, JobView
 from studio.store import ClaimedJob, ClaimKind, NewOutput, Store, dumps_notes
 
@@ -111,6 +112,10 @@ class _Run:
     adapter: ProviderAdapter
     status: JobStatus
     attempts: int
+    # Inputs published for this run (object keys), removed when the job ends or the submit fails.
+    hosted: list[str] = field(default_factory=list)
+    # Notes this run added (where inputs were hosted), merged into the job's notes when it ends.
+    notes: dict[str, Any] = field(default_factory=dict)
 
     @property
     def job(self) -> JobView:
@@ -141,6 +146,7 @@ class Worker:
         lease_s: float = 60.0,
         rng: random.Random | None = None,
         prices: pricing.PriceOverrides | None = None,
+        links: InputLinks | None = None,
     ) -> None:
         if threads < 0:
             raise ValueError(f"threads must be 0 (inline) or more, got {threads}")
@@ -155,6 +161,7 @@ class Worker:
         self._download = downloader or http_download
         self._rng = rng or random.Random()
         self._prices = dict(prices or {})
+        self.links = links or InputLinks(None)
         self._buckets = {key: TokenBucket(adapter.submit_qps) for key, adapter in self.adapters.items()}
         self._wake = threading.Event()
         self._stopping = threading.Event()
@@ -277,6 +284,8 @@ class Worker:
             self._provider_error(run, exc)
         except _JobProblem as problem:
             self._fail(run, problem.code, problem.message)
+        except InputLinkError as problem:
+            self._fail(run, problem.code, problem.message)
         except ArtifactError as exc:
             # A result we cannot decode or a disk we cannot write: the message says which.
             logger.warning("job %s: %s", claim.job.job_id, exc)
@@ -321,7 +330,14 @@ class Worker:
 
     def _submit(self, run: _Run) -> None:
         job = run.job
-        submitted = run.adapter.submit(self._request(job))
+        request = self._linked(run, self._request(job))
+        try:
+            submitted = run.adapter.submit(request)
+        except BaseException:
+            # Whatever happens next (a retry publishes afresh), these links are of no more use.
+            self.links.release(run.hosted)
+            run.hosted.clear()
+            raise
         update = submitted.update
         final = update is not None and update.state in (TaskState.SUCCEEDED, TaskState.FAILED)
         if submitted.remote_id:
@@ -358,6 +374,30 @@ class Worker:
         if final and update is not None:
             self._finish(run, update)
 
+    def _linked(self, run: _Run, request: GenerationRequest) -> GenerationRequest:
+        """The request with links to its inputs when the vendor reads them from URLs."""
+        limits = type(run.adapter).limits.get(run.job.workflow)
+        if limits is None or not limits.needs_urls:
+            return request
+        published = self.links.publish(request, limits, type(run.adapter).label)
+        run.hosted = list(published.handles)
+        run.notes = dict(published.notes)
+        fields: dict[str, Any] = {"notes_json": dumps_notes({**run.job.notes, **run.notes})}
+        if published.sent_mask is not None:
+            # History shows exactly the mask the vendor was given.
+            fields["used_mask_path"] = self.artifacts.save_file(
+                run.job.job_id, run.job.created_at, "used_mask.png", published.sent_mask
+            )
+        # Recorded before the vendor call, so a restart still knows what to remove.
+        self.store.update_leased(run.job.job_id, self.owner, run.status, **fields)
+        return published.request
+
+    def _release_inputs(self, run: _Run) -> None:
+        handles = dict.fromkeys([*hosted_handles(run.job.notes), *run.hosted])
+        if handles:
+            self.links.release(handles)
+            run.hosted.clear()
+
     def _poll(self, run: _Run) -> None:
         job = run.job
         update = run.adapter.poll(job.remote_id or "")
@@ -378,7 +418,8 @@ class Worker:
 
     def _finish(self, run: _Run, update: TaskUpdate) -> None:
         job = run.job
-        notes = {**job.notes, **dict(update.notes)}
+        self._release_inputs(run)
+        notes = {**job.notes, **run.notes, **dict(update.notes)}
         if update.state is TaskState.FAILED:
             failure = update.failure or TaskFailure(
                 "provider_failed", "The provider reported the task as failed without a reason. Try again."
@@ -510,6 +551,7 @@ class Worker:
         self._fail(run, exc.code, _gave_up(exc, attempts) if exc.retryable else exc.user_message)
 
     def _fail(self, run: _Run, code: str, message: str, **fields: Any) -> None:
+        self._release_inputs(run)
         moved = self.store.transition(
             run.job.job_id,
             {run.status},

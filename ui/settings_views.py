@@ -149,3 +149,30 @@ def _show_report(report: ConnectionReport) -> None:
             t("settings.test_failed", message=report.message, ms=report.elapsed_ms) + reference,
             icon=":material/error:",
         )
+
+
+_HOSTING_RESULT = "settings.hosting.result"
+
+
+def hosting_card(studio: Studio, providers: Sequence[ProviderInfo]) -> None:
+    """Where photos go for vendors that read them from links, the choices, and a test button."""
+    needing = [provider_label(key, providers) for key in studio.providers_needing_links()]
+    with st.container(border=True, key="hosting-card"):
+        configured = studio.input_host is not None
+        st.markdown(t("settings.row_label", label=t("settings.hosting_in_use"), mark=status_mark(configured)))
+        st.markdown(studio.hosting_summary())
+        if needing:
+            st.caption(t("settings.hosting_needed_by", providers=", ".join(needing)))
+        with st.expander(t("settings.hosting_choices"), expanded=not configured):
+            st.markdown(t("settings.hosting_help"))
+        if st.button(
+            t("settings.hosting_test"),
+            key="settings.hosting.test",
+            icon=":material/cloud_sync:",
+            disabled=not configured,
+        ):
+            with st.spinner(t("settings.hosting_testing")):
+                st.session_state[_HOSTING_RESULT] = studio.test_hosting()
+        report = st.session_state.get(_HOSTING_RESULT)
+        if isinstance(report, ConnectionReport):
+            _show_report(report)

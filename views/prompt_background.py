@@ -1,6 +1,9 @@
 """Prompt background: upload a product photo, describe a background, get variants.
 
-A picture frame: widgets in, one studio call per action, the job card out.
+One page for every provider that offers it: the options shown are the chosen
+provider's own (the local engine's layout and shadow controls, or a cloud
+vendor's documented fields), and "compare providers" runs the same input on
+several at once. A picture frame: widgets in, one studio call per action.
 """
 
 from __future__ import annotations
@@ -9,19 +12,30 @@ import streamlit as st
 
 from providers.base import Operation
 from studio.service import JobRequest, StudioInputError
-from ui.controls import PROMPT_SIZES, finish_picker, placement_picker, shadow_picker, size_picker
-from ui.formatting import word_list
+from ui.compare_views import compare_section
+from ui.controls import (
+    PROMPT_SIZES,
+    clamp_choice,
+    finish_picker,
+    placement_picker,
+    shadow_picker,
+    size_picker,
+)
+from ui.formatting import provider_label, word_list
 from ui.i18n import current_language, error_text, t, tkey
 from ui.job_views import job_panel
 from ui.layout import generate_button, page_header, provider_picker, step_heading
+from ui.provider_options import price_caption, provider_option_widgets
 from ui.services import get_studio
 from ui.uploads import file_input, mask_step, prepared_image, product_photo_step
 
 PREFIX = "prompt"
 JOB_STATE = "prompt.job_id"
+WORKFLOW = Operation.PROMPT_BACKGROUND
 
 studio = get_studio()
 page_header(tkey("page.prompt.title"), tkey("page.prompt.intro"))
+providers = studio.providers()
 
 left, right = st.columns(2, gap="large")
 with left:
@@ -34,7 +48,17 @@ with left:
 
 with right:
     step_heading(3, tkey("step.describe"))
-    provider = provider_picker(studio, Operation.PROMPT_BACKGROUND, PREFIX)
+    provider = provider_picker(studio, WORKFLOW, PREFIX)
+    info = next((item for item in providers if item.key == provider), None)
+    limits = studio.limits_for(provider, WORKFLOW) if provider else None
+    if info is not None:
+        st.caption(price_caption(info, WORKFLOW))
+    hosting_missing = provider is not None and studio.needs_hosting(provider, WORKFLOW)
+    if hosting_missing:
+        st.warning(
+            t("hosting.needed", provider=provider_label(provider or "", providers)),
+            icon=":material/link_off:",
+        )
     prompt = st.text_area(
         t("prompt.label"),
         key="prompt.text",
@@ -49,35 +73,61 @@ with right:
         persist_state="session",
         placeholder=t("prompt.negative_placeholder"),
     )
-    if prompt.strip():
+    local = info is not None and info.local
+    if local and prompt.strip():
         reading = studio.read_prompt(prompt, current_language())
         st.caption(t("prompt.reading", used=word_list(reading.used), ignored=word_list(reading.unknown)))
         st.caption(t("prompt.summary", summary=reading.summary))
 
     step_heading(4, tkey("step.output"))
-    size = size_picker(PREFIX, PROMPT_SIZES, "keep")
-    params = placement_picker(PREFIX)
-    params |= shadow_picker(PREFIX, tkey("shadow.auto_prompt"))
-    count = st.slider(
-        t("variants.label"), min_value=1, max_value=4, value=2, key="prompt.count", persist_state="session"
-    )
-    with st.expander(t("reference.title"), icon=":material/photo_library:"):
-        st.caption(t("reference.intro"))
-        reference_upload = file_input(tkey("reference.upload"), "prompt.reference")
-        reference = prepared_image(studio, reference_upload, "prompt.reference.prepared")
-        if reference is not None:
-            st.image(reference.png, width=200)
-            blur = st.slider(
-                t("reference.blur"),
-                min_value=0,
-                max_value=50,
-                value=8,
-                key="prompt.reference.blur",
-                persist_state="session",
-            )
-            params["reference_blur"] = float(blur)
-    with st.expander(t("finish.title"), icon=":material/tune:"):
-        params |= finish_picker(PREFIX)
+    size = None
+    params: dict[str, object] = {}
+    if local or limits is None:
+        size = size_picker(PREFIX, PROMPT_SIZES, "keep")
+        params = placement_picker(PREFIX)
+        params |= shadow_picker(PREFIX, tkey("shadow.auto_prompt"))
+    low, high = (limits.min_count, limits.max_count) if limits else (1, 4)
+    default_count = limits.default_count if limits else 2
+    if high > low:
+        clamp_choice("prompt.count", low, high)
+        count = st.slider(
+            t("variants.label"),
+            min_value=low,
+            max_value=high,
+            value=min(max(default_count, low), high),
+            key="prompt.count",
+            persist_state="session",
+        )
+    else:
+        count = low
+    if provider is not None and not local:
+        st.caption(t("output.vendor_size"))
+        with st.expander(
+            t("opt.vendor_title", provider=provider_label(provider, providers)), icon=":material/tune:"
+        ):
+            st.caption(t("opt.vendor_caption"))
+            params = provider_option_widgets(studio.option_specs(provider, WORKFLOW), f"{PREFIX}.{provider}")
+    reference = None
+    if limits is None or limits.takes_reference:
+        with st.expander(t("reference.title"), icon=":material/photo_library:"):
+            st.caption(t("reference.intro"))
+            reference_upload = file_input(tkey("reference.upload"), "prompt.reference")
+            reference = prepared_image(studio, reference_upload, "prompt.reference.prepared")
+            if reference is not None:
+                st.image(reference.png, width=200)
+                if local:
+                    blur = st.slider(
+                        t("reference.blur"),
+                        min_value=0,
+                        max_value=50,
+                        value=8,
+                        key="prompt.reference.blur",
+                        persist_state="session",
+                    )
+                    params["reference_blur"] = float(blur)
+    if local:
+        with st.expander(t("finish.title"), icon=":material/tune:"):
+            params |= finish_picker(PREFIX)
 
     reason = None
     if provider is None:
@@ -86,9 +136,12 @@ with right:
         reason = tkey("reason.no_photo")
     elif mask is not None and not mask.ready:
         reason = mask.problem_key or tkey("reason.no_mask")
-    if generate_button(PREFIX, reason) and image is not None and provider is not None:
+    elif hosting_missing:
+        reason = tkey("reason.needs_hosting")
+    request = None
+    if image is not None and provider is not None:
         request = JobRequest(
-            workflow=Operation.PROMPT_BACKGROUND,
+            workflow=WORKFLOW,
             provider=provider,
             image=image,
             mask_png=mask.mask_png if mask else None,
@@ -99,6 +152,7 @@ with right:
             params=params,
             reference_png=reference.png if reference is not None else None,
         )
+    if generate_button(PREFIX, reason) and request is not None:
         try:
             st.session_state[JOB_STATE] = studio.submit_job(request)
         except StudioInputError as exc:
@@ -106,3 +160,6 @@ with right:
 
     # Right under the button, where the user is looking when the result arrives.
     job_panel(studio, st.session_state.get(JOB_STATE), key_prefix=PREFIX, per_row=2)
+
+inputs_ready = image is not None and (mask is None or mask.ready)
+compare_section(studio, request if inputs_ready else None, {provider or "": params}, WORKFLOW, PREFIX)

@@ -15,6 +15,7 @@ from ui.layout import page_header
 from ui.services import get_studio
 from ui.settings_views import (
     engine_rows,
+    hosting_card,
     provider_card,
     providers_column_config,
     providers_frame,
@@ -38,6 +39,10 @@ st.dataframe(providers_frame(providers), column_config=providers_column_config()
 for column, info in zip(st.columns(2, gap="medium") * len(providers), providers, strict=False):
     with column:
         provider_card(studio, info, providers)
+
+st.subheader(t("settings.hosting_title"))
+st.caption(t("settings.hosting_intro"))
+hosting_card(studio, providers)
 
 st.subheader(t("settings.language_title"))
 stored = studio.get_preference(LANGUAGE_PREFERENCE)

@@ -16,6 +16,9 @@ from providers.base import GenerationRequest, Operation, ProviderContext, TaskSt
 from providers.http import new_session
 from studio import pricing
 from tests.emulators.aidge import AidgeEmulator
+from tests.emulators.dashscope import DashScopeEmulator
+from tests.emulators.static_files import StaticFiles
+from tests.emulators.tencent_aiart import TencentAiartEmulator
 
 
 def _photo(width: int = 320, height: int = 240) -> bytes:
@@ -23,6 +26,15 @@ def _photo(width: int = 320, height: int = 240) -> bytes:
     image[height // 4 : 5 * height // 6, width // 3 : 2 * width // 3] = (30, 90, 200)
     buffer = io.BytesIO()
     Image.fromarray(image).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def _mask(width: int = 320, height: int = 240) -> bytes:
+    """The product rectangle of `_photo` as a single-channel mask, white = product."""
+    mask = np.zeros((height, width), np.uint8)
+    mask[height // 4 : 5 * height // 6, width // 3 : 2 * width // 3] = 255
+    buffer = io.BytesIO()
+    Image.fromarray(mask, "L").save(buffer, "PNG")
     return buffer.getvalue()
 
 
@@ -91,6 +103,33 @@ def _harness(key: str) -> Iterator[tuple[ProviderContext, list[GenerationRequest
                 ],
                 None,
             )
+    elif key == "dashscope":
+        with DashScopeEmulator("sk-contract", queries_to_finish=2) as emulator:
+            context = ProviderContext(
+                credentials={"api_key": "sk-contract"}, endpoint=emulator.api_url, session=new_session()
+            )
+            request = GenerationRequest(
+                Operation.PROMPT_BACKGROUND, _photo(640, 480), mask=_mask(640, 480), prompt="marble", count=2
+            )
+            # The result has the base image's size (the vendor has no size field).
+            yield context, [request], (640, 480)
+    elif key == "tencent_aiart":
+        with TencentAiartEmulator("AKIDcontract", "contract-key") as emulator, StaticFiles() as files:
+            context = ProviderContext(
+                credentials={"secret_id": "AKIDcontract", "secret_key": "contract-key"},
+                endpoint=emulator.endpoint,
+                session=new_session(),
+                options={"protocol": "http"},
+            )
+            request = GenerationRequest(
+                Operation.PROMPT_BACKGROUND,
+                _photo(800, 600),
+                prompt="marble",
+                size=(800, 600),
+                # What studio's input hosting hands a URL-only vendor.
+                image_url=files.host("photo.png", _photo(800, 600)),
+            )
+            yield context, [request], None
     else:
         pytest.fail(f"provider {key} has no contract harness: add its emulator here")
 

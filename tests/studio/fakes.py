@@ -62,7 +62,13 @@ class FakeClock:
 
 _LIMITS = {
     Operation.PROMPT_BACKGROUND: Limits(
-        min_side=64, max_side=4000, min_count=1, max_count=4, default_count=1, mask_mode="L"
+        min_side=64,
+        max_side=4000,
+        min_count=1,
+        max_count=4,
+        default_count=1,
+        mask_mode="L",
+        takes_reference=True,
     ),
     Operation.SCENE_BACKGROUND: Limits(
         mask_mode="L",

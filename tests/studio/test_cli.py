@@ -167,7 +167,7 @@ GENERATE = ["generate", "--provider", "local", "--image", "photo.jpg"]
         ([*GENERATE, "--workflow", "prompt", "--size", "20x20"], "each side must be 64 to 8000 pixels"),
         (
             ["generate", "--workflow", "prompt", "--provider", "acme", "--image", "photo.jpg"],
-            "There is no provider 'acme'. Use one of: aidge, local",
+            "There is no provider 'acme'. Use one of: aidge, ",
         ),
         (
             [*GENERATE, "--workflow", "prompt", "--param", "sparkle=1"],

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from studio.settings import PROJECT_ROOT, Secret, SettingsError, load_settings
+from studio.settings import PROJECT_ROOT, Secret, SettingsError, env_name, load_settings
 
 NO_PROVIDERS: dict[str, tuple[str, ...]] = {}
 
@@ -156,7 +156,7 @@ def test_the_example_secrets_file_documents_every_provider_setting() -> None:
             continue
         assert f"[{key}]" in text
         for name in (*cls.required_credentials(), *cls.optional_settings):
-            assert f"{name} =" in text and f"{key}_{name}".upper() in text, name
+            assert f"{name} =" in text and env_name(key, name, cls.env_names) in text, name
         for operation in cls.operations:
             assert f"price_{operation} =" in text
 

@@ -31,23 +31,28 @@ def test_settings_shows_the_engine_status_and_providers(studio: Studio, data_dir
         assert translate("en", "settings.model_missing", path=str(model)) in page
     assert str(data_dir) in page
     assert translate("en", "settings.worker_alive") in page
-    providers = at.dataframe[0].value
-    assert providers.to_dict("records") == [
-        {
-            "provider": "Local engine (offline, free)",
-            "key": "local",
-            "workflows": "Prompt background, Scene background",
-            "configured": True,
-            "missing": "",
-        },
-        {
-            "provider": "Aidge (Alibaba International AI)",
-            "key": "aidge",
-            "workflows": "Virtual model, Scene background",
-            "configured": False,
-            "missing": "AIDGE_ACCESS_KEY_NAME, AIDGE_ACCESS_KEY_SECRET",
-        },
-    ]
+    rows = {row["key"]: row for row in at.dataframe[0].value.to_dict("records")}
+    assert rows["local"] == {
+        "provider": "Local engine (offline, free)",
+        "key": "local",
+        "workflows": "Prompt background, Scene background",
+        "configured": True,
+        "missing": "",
+    }
+    assert rows["aidge"] == {
+        "provider": "Aidge (Alibaba International AI)",
+        "key": "aidge",
+        "workflows": "Virtual model, Scene background",
+        "configured": False,
+        "missing": "AIDGE_ACCESS_KEY_NAME, AIDGE_ACCESS_KEY_SECRET",
+    }
+    # A vendor that names its own variables is listed with those names.
+    assert rows["tencent_aiart"]["missing"] == "TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY"
+    assert rows["dashscope"]["missing"] == "DASHSCOPE_API_KEY"
+    assert rows["dashscope"]["workflows"] == "Prompt background"
+    # Input hosting is explained, and says it is not set up.
+    assert translate("en", "settings.hosting_title") in page
+    assert "Not configured" in page
 
 
 def test_settings_in_chinese(data_dir: Path) -> None:

@@ -1,0 +1,824 @@
+"""DashScope (Alibaba Cloud Model Studio): prompt backgrounds with `wanx-background-generation-v2`.
+
+Protocol (shared/providers.md section 4, seed 003): plain HTTPS with
+`Authorization: Bearer <API key>` (no signing) and, for RAM sub-account keys,
+`X-DashScope-WorkSpace`. The model is asynchronous and HTTP-only:
+
+- submit: `POST {base}/services/aigc/background-generation/generation/` with
+  `X-DashScope-Async: enable`; the answer carries `output.task_id`;
+- poll: `GET {base}/tasks/{task_id}`, `output.task_status` walks
+  PENDING -> RUNNING -> SUCCEEDED | FAILED | CANCELED; UNKNOWN means the task
+  does not exist (any more: ids and result URLs live 24 h).
+
+Inputs are URLs. The base image must be an RGBA PNG whose background is
+transparent, long side <= 2048, and the results have its size. The adapter
+builds that PNG from the job's photo and mask and hosts it (and the reference
+image) in DashScope's own free temporary storage (shared/image-hosting.md
+section 1): `GET {host}/api/v1/uploads?action=getPolicy&model=...`, a form POST
+to the policy's OSS `upload_host` (file last), then `oss://<key>` in the body
+and `X-DashScope-OssResourceResolve: enable` on the submit. Those calls belong
+to the one submit: they cost nothing, make no task, and their URLs live 48 h,
+longer than any task. When studio already hosted the photo at an http(s)
+URL (`request.image_url`) and that photo has alpha, the URL is used instead.
+
+Errors: request-level failures are non-200 answers `{"code", "message",
+"request_id"}`; `_CODES` maps every code the documents name to the error tree.
+OSS upload failures are XML (`<Error><Code>`), mapped by `_OSS_CODES`. A task
+that ends FAILED or CANCELED is a `TaskUpdate` with a failure, not an exception.
+
+Not in scope yet: edge guides (`input.reference_edge` foreground/background
+element lists with their prompts); the canonical request has no field for them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import urllib.parse
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, NoReturn
+
+import numpy as np
+
+from imaging.images import ImageInputError, LoadedImage, encode_png, load_image
+from imaging.masks import load_mask, to_mode
+from providers import http
+from providers.base import (
+    ConnectionCheck,
+    GenerationRequest,
+    Limits,
+    Money,
+    Operation,
+    OptionSpec,
+    OutputImage,
+    Price,
+    ProviderAdapter,
+    ProviderContext,
+    Submitted,
+    TaskFailure,
+    TaskState,
+    TaskUpdate,
+)
+from providers.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    ContentRejectedError,
+    InputRejectedError,
+    ProviderError,
+    ProviderUnavailableError,
+    QuotaExhaustedError,
+    RateLimitedError,
+    TaskNotFoundError,
+    UnexpectedResponseError,
+)
+
+DEFAULT_BASE_URL = "https://dashscope.aliyuncs.com/api/v1"
+MODEL = "wanx-background-generation-v2"
+SUBMIT_PATH = "/services/aigc/background-generation/generation/"
+TASKS_PATH = "/tasks/"
+UPLOADS_PATH = "/api/v1/uploads"
+DOC_URL = "https://help.aliyun.com/zh/model-studio/wanx-background-generation-api-reference"
+
+MAX_SIDE = 2048
+# The document gives no lower bound; below this a product cutout has too few pixels to place.
+MIN_SIDE = 64
+MODEL_VERSIONS = ("v2", "v3")
+
+_PRICE = Price(
+    per_image=Money(8, "CNY"),
+    source=(
+        f"0.08 CNY per generated image (free quota: 500 images for 180 days after activation), "
+        f"{DOC_URL} (zh and en), checked 2026-11-22"
+    ),
+    as_of="2026-11-22",
+)
+
+_KEY_HINT = (
+    "check DASHSCOPE_API_KEY (Settings page): it must be a Model Studio API key of the China (Beijing) "
+    "region, the only region that offers this model"
+)
+_THROTTLED = (
+    "DashScope is throttling requests: this model allows 2 submits a second and 1 task at a time per "
+    "Alibaba Cloud account (all its keys together). The job waits and tries again."
+)
+
+# Vendor code -> (error class, message for a marketing user; `{detail}` is the vendor's message).
+_CODES: Mapping[str, tuple[type[ProviderError], str]] = {
+    "InvalidApiKey": (AuthenticationError, "DashScope did not accept the API key: " + _KEY_HINT + "."),
+    "AccessDenied": (
+        AuthenticationError,
+        "DashScope refused access ({detail}). A RAM sub-account key needs DASHSCOPE_WORKSPACE set to a "
+        "workspace that may call wanx-background-generation-v2; otherwise " + _KEY_HINT + ".",
+    ),
+    "AccessDenied.Unpurchased": (
+        AuthenticationError,
+        "This Alibaba Cloud account has not activated Model Studio (DashScope) or this model. Activate it "
+        "in the Model Studio console (China (Beijing) region), then try again.",
+    ),
+    "InvalidParameter": (
+        InputRejectedError,
+        "DashScope rejected the request ({detail}). Check the prompt, the images and the options "
+        "(model_version v2 or v3, noise_level 0-999, ref_prompt_weight 0-1, 1-4 images).",
+    ),
+    "InvalidParameter.DataInspection": (
+        ProviderUnavailableError,
+        "DashScope timed out downloading an input image while checking it ({detail}). The job is tried "
+        "again automatically; if it keeps happening, the image host is too slow or unreachable.",
+    ),
+    "InvalidParameter.FileDownload": (
+        InputRejectedError,
+        "DashScope could not download an input image ({detail}); its link may have expired or be "
+        "unreachable from Alibaba Cloud. Run the job again so the images are uploaded afresh.",
+    ),
+    "BadRequest.UnsupportedFileFormat": (
+        InputRejectedError,
+        "DashScope could not use an input image ({detail}). The product must be a PNG with a transparent "
+        "background (RGBA): paint a mask or use the automatic cutout, then try again.",
+    ),
+    "Model.NotExist": (
+        ConfigurationError,
+        "DashScope does not offer wanx-background-generation-v2 at the configured address: check "
+        "DASHSCOPE_BASE_URL (default https://dashscope.aliyuncs.com/api/v1, China (Beijing) region).",
+    ),
+    "DataInspectionFailed": (
+        ContentRejectedError,
+        "DashScope's content check refused this request (the image or the prompt may contain sensitive "
+        "content). Change the prompt or use another photo.",
+    ),
+    "Throttling": (RateLimitedError, _THROTTLED),
+    "Throttling.RateQuota": (RateLimitedError, _THROTTLED),
+    "Throttling.AllocationQuota": (
+        RateLimitedError,
+        "DashScope's allocated quota for this model is used up for now ({detail}). The job waits and "
+        "tries again; to raise the quota, use the Model Studio console.",
+    ),
+    "InternalError": (
+        ProviderUnavailableError,
+        "DashScope had an internal error; the job is tried again automatically.",
+    ),
+    "ServiceUnavailable": (
+        ProviderUnavailableError,
+        "DashScope is temporarily unavailable; the job is tried again automatically.",
+    ),
+    "GatewayTimeout": (
+        ProviderUnavailableError,
+        "DashScope's gateway timed out; the job is tried again automatically.",
+    ),
+    "Arrearage": (
+        QuotaExhaustedError,
+        "The Alibaba Cloud account behind this DashScope key has an overdue payment, so DashScope refuses "
+        "calls. Top up the account in the Alibaba Cloud console, then retry the job.",
+    ),
+}
+
+# A 404 from an API path (not a task query) means the base URL points somewhere else.
+_NOT_FOUND: tuple[type[ProviderError], str] = (
+    ConfigurationError,
+    "DashScope answered 'not found' ({detail}) at the configured address: check DASHSCOPE_BASE_URL "
+    "(default https://dashscope.aliyuncs.com/api/v1, China (Beijing) region).",
+)
+
+# Without X-DashScope-Async the service refuses the call with this message (its code is AccessDenied).
+_SYNC_REFUSED = "does not support synchronous calls"
+_SYNC_MESSAGE = (
+    "DashScope refused the call as synchronous: the X-DashScope-Async header did not arrive. Check "
+    "DASHSCOPE_BASE_URL: a proxy in between may drop the header (default https://dashscope.aliyuncs.com/api/v1)."
+)
+
+# OSS PostObject error codes from the temporary storage upload -> (class, message).
+_OSS_CODES: Mapping[str, tuple[type[ProviderError], str]] = {
+    "PolicyExpired": (
+        ProviderUnavailableError,
+        "The upload permission from DashScope's temporary storage expired before the image was sent "
+        "(it lives 5 minutes; is this computer's clock right?). The job is tried again with a fresh one.",
+    ),
+    "AccessDenied": (
+        UnexpectedResponseError,
+        "DashScope's temporary storage refused the upload ({detail}). Try again later; if it keeps "
+        "happening, host the inputs elsewhere.",
+    ),
+    "SignatureDoesNotMatch": (
+        UnexpectedResponseError,
+        "DashScope's temporary storage did not accept the upload signature it issued ({detail}). "
+        "Try again later.",
+    ),
+    "InvalidAccessKeyId": (
+        UnexpectedResponseError,
+        "DashScope's temporary storage did not accept the upload key it issued ({detail}). Try again later.",
+    ),
+    "EntityTooLarge": (
+        InputRejectedError,
+        "The image is too large for DashScope's temporary storage ({detail}). Downscale it and try again.",
+    ),
+    "FileAlreadyExists": (
+        ProviderUnavailableError,
+        "An upload to DashScope's temporary storage collided with an earlier one; the job is tried again.",
+    ),
+    "InvalidArgument": (
+        UnexpectedResponseError,
+        "DashScope's temporary storage refused the upload form ({detail}). Try again later.",
+    ),
+}
+
+_TASK_FAILED = (
+    "DashScope could not make these images ({detail}). Try another photo, prompt or reference image."
+)
+_TASK_TRANSIENT = (
+    "DashScope had a temporary problem while making these images ({detail}). Run the job again; if it "
+    "keeps failing, try again later."
+)
+_TASK_CANCELED = (
+    "The task was cancelled at DashScope (for example in the Model Studio console). Run the job again if "
+    "you still need it."
+)
+
+_TASK_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
+_XML_FIELD = r"<{0}>\s*(.*?)\s*</{0}>"
+
+
+@dataclass(frozen=True)
+class UploadPolicy:
+    """What `getPolicy` hands out: where to POST, under which directory, and the signed form fields."""
+
+    upload_host: str
+    upload_dir: str
+    form: tuple[tuple[str, str], ...]
+    max_bytes: int | None
+    request_id: str | None
+
+
+class DashScope(ProviderAdapter):
+    key = "dashscope"
+    label = "DashScope (Alibaba Cloud Model Studio)"
+    operations = frozenset({Operation.PROMPT_BACKGROUND})
+    limits: ClassVar[Mapping[Operation, Limits]] = {
+        Operation.PROMPT_BACKGROUND: Limits(
+            # The adapter re-encodes the product as an RGBA PNG itself, so any photo studio reads will do.
+            formats=frozenset({"PNG", "JPEG", "WEBP", "BMP"}),
+            min_side=MIN_SIDE,
+            max_side=MAX_SIDE,
+            mask_mode="L",
+            # Inputs are hosted by the adapter in DashScope's temporary storage; studio need not.
+            needs_urls=False,
+            needs_cutout=True,
+            takes_reference=True,
+            output_sizes=None,
+            min_count=1,
+            max_count=4,
+            default_count=1,
+            default_size=None,
+        ),
+    }
+    options: ClassVar[Mapping[Operation, tuple[OptionSpec, ...]]] = {
+        Operation.PROMPT_BACKGROUND: (
+            OptionSpec("model_version", "choice", "v2", "opt.model_version", choices=MODEL_VERSIONS),
+            # Only sent with a reference image: higher = the background resembles the reference less.
+            OptionSpec("noise_level", "int", 300, "opt.noise_level", minimum=0, maximum=999, step=1),
+            # Only sent with both a reference image and a prompt: the prompt's share of the guidance.
+            OptionSpec(
+                "ref_prompt_weight", "float", 0.5, "opt.ref_prompt_weight", minimum=0, maximum=1, step=0.05
+            ),
+        ),
+    }
+    prices: ClassVar[Mapping[Operation, Price]] = {Operation.PROMPT_BACKGROUND: _PRICE}
+    param_aliases: ClassVar[Mapping[Operation, Mapping[str, str]]] = {
+        Operation.PROMPT_BACKGROUND: {"n": "count"},
+    }
+    # Documented per account (main account and RAM users together): submit QPS 2, 1 task processing.
+    submit_qps = 2.0
+    max_in_flight = 1
+    # Tasks take about 10-60 s; the SDK polls from 1 s up to 5 s.
+    poll_interval_hint = 3.0
+    can_check_connection = True
+    optional_settings: ClassVar[Mapping[str, str]] = {
+        "base_url": DEFAULT_BASE_URL,
+        "workspace": "",
+        "poll_interval_s": "3",
+    }
+    endpoint_setting = "base_url"
+    default_endpoint = DEFAULT_BASE_URL
+
+    def __init__(self, context: ProviderContext) -> None:
+        super().__init__(context)
+        interval = self.context.options.get("poll_interval_s")
+        if interval:
+            # A junk value keeps the default; the settings page shows what is configured.
+            with contextlib.suppress(ValueError):
+                self.poll_interval_hint = max(0.05, float(interval))
+
+    @classmethod
+    def required_credentials(cls) -> tuple[str, ...]:
+        return ("api_key",)
+
+    # ------------------------------------------------------------ calls
+    def submit(self, request: GenerationRequest) -> Submitted:
+        if request.operation is not Operation.PROMPT_BACKGROUND:
+            raise InputRejectedError(
+                self.key, "unsupported_operation", "DashScope here only makes prompt backgrounds."
+            )
+        self._api_key()  # a missing key is reported before any work or call
+        if not request.prompt.strip() and request.reference_image is None:
+            raise InputRejectedError(
+                self.key,
+                "no_guidance",
+                "DashScope needs a prompt describing the background, a reference image, or both.",
+            )
+        if not 1 <= request.count <= 4:
+            raise InputRejectedError(
+                self.key, "bad_count", f"DashScope makes 1 to 4 images per job, not {request.count}."
+            )
+
+        # The vendor's protocol for inputs is URLs; hosting them in its temporary storage (getPolicy +
+        # OSS form uploads) is part of sending this one job: those calls are free, create no task and
+        # cannot bill twice, and a retried submit simply uploads again under new names.
+        product = self._load_product(request)
+        base_url = _hosted_url(request.image_url) if product.has_alpha else None
+        uploads: list[tuple[str, bytes]] = []
+        if base_url is None:
+            uploads.append(("base", self._base_png(product, request.mask)))
+        if request.reference_image is not None:
+            uploads.append(("reference", request.reference_image))
+        hosted: dict[str, str] = {}
+        if uploads:
+            policy = self.get_upload_policy()
+            for role, data in uploads:
+                hosted[role] = self._upload(policy, role, data)
+        base_url = base_url or hosted["base"]
+        ref_url = hosted.get("reference")
+
+        prompt, negative = request.prompt.strip(), request.negative_prompt.strip()
+        params = request.params
+        body_input: dict[str, Any] = {"base_image_url": base_url}
+        if ref_url:
+            body_input["ref_image_url"] = ref_url
+        if prompt:
+            body_input["ref_prompt"] = prompt
+        if negative:
+            body_input["neg_ref_prompt"] = negative
+        parameters: dict[str, Any] = {
+            "n": request.count,
+            "model_version": str(params.get("model_version") or "v2"),
+        }
+        if ref_url:
+            parameters["noise_level"] = int(params.get("noise_level", 300))
+            if prompt:
+                parameters["ref_prompt_weight"] = float(params.get("ref_prompt_weight", 0.5))
+        headers = {"X-DashScope-Async": "enable"}
+        if any(url.startswith("oss://") for url in (base_url, ref_url or "")):
+            headers["X-DashScope-OssResourceResolve"] = "enable"
+        document = self._api(
+            "POST",
+            self._base() + SUBMIT_PATH,
+            idempotent=False,
+            json_body={"model": MODEL, "input": body_input, "parameters": parameters},
+            headers=headers,
+        )
+        output = document.get("output")
+        task_id = _text(output.get("task_id")) if isinstance(output, dict) else ""
+        if not task_id:
+            raise UnexpectedResponseError(
+                self.key,
+                "no_task_id",
+                "DashScope accepted the job but its answer had no task id, so its result cannot be "
+                "fetched. Check the Model Studio console before retrying, so you are not charged twice.",
+                request_id=_text(document.get("request_id")) or None,
+            )
+        return Submitted(remote_id=task_id)
+
+    def poll(self, remote_id: str) -> TaskUpdate:
+        if not _TASK_ID.fullmatch(remote_id or ""):
+            raise TaskNotFoundError(
+                self.key, "bad_task_id", "This job has no valid DashScope task id; submit it again."
+            )
+        document = self._api("GET", self._base() + TASKS_PATH + remote_id, idempotent=True, polling=True)
+        return self._task_update(document, remote_id)
+
+    def check_connection(self) -> ConnectionCheck:
+        policy = self.get_upload_policy()
+        return ConnectionCheck(
+            ok=True,
+            message=(
+                f"Signed in to DashScope at {self._base()}; its temporary file storage for {MODEL} answered."
+            ),
+            request_id=policy.request_id,
+        )
+
+    # ------------------------------------------------------------ temporary storage
+    def get_upload_policy(self) -> UploadPolicy:
+        """One `getPolicy` call: a signed form for uploads bound to this model, valid about 5 minutes."""
+        document = self._api(
+            "GET",
+            self._api_root() + UPLOADS_PATH,
+            idempotent=True,
+            params={"action": "getPolicy", "model": MODEL},
+        )
+        data = document.get("data")
+        if not isinstance(data, dict):
+            self._unexpected("the upload policy answer has no data")
+        needed = ("upload_host", "upload_dir", "policy", "signature", "oss_access_key_id")
+        missing = [name for name in needed if not _text(data.get(name))]
+        if missing:
+            self._unexpected(f"the upload policy lacks {', '.join(missing)}")
+        host = _text(data["upload_host"])
+        if not host.startswith(("http://", "https://")):
+            self._unexpected("the upload host is not an http(s) address")
+        form = (
+            ("OSSAccessKeyId", _text(data["oss_access_key_id"])),
+            ("Signature", _text(data["signature"])),
+            ("policy", _text(data["policy"])),
+            ("x-oss-object-acl", _text(data.get("x_oss_object_acl")) or "private"),
+            ("x-oss-forbid-overwrite", _text(data.get("x_oss_forbid_overwrite")) or "true"),
+            ("success_action_status", "200"),
+        )
+        max_bytes = None
+        with contextlib.suppress(TypeError, ValueError):
+            max_bytes = int(float(str(data.get("max_file_size_mb"))) * 1024 * 1024)
+        return UploadPolicy(
+            upload_host=host,
+            upload_dir=_text(data["upload_dir"]).strip("/"),
+            form=form,
+            max_bytes=max_bytes,
+            request_id=_text(document.get("request_id")) or None,
+        )
+
+    def _upload(self, policy: UploadPolicy, role: str, data: bytes) -> str:
+        """Form-POSTs one file under a fresh name (the store forbids overwrites) and returns its oss:// URL."""
+        if policy.max_bytes is not None and len(data) > policy.max_bytes:
+            raise InputRejectedError(
+                self.key,
+                "too_many_bytes",
+                f"The {role} image is {len(data) / 1_048_576:.1f} MB, more than the "
+                f"{policy.max_bytes / 1_048_576:.0f} MB DashScope's temporary storage takes. Downscale it.",
+            )
+        mime, extension = _image_type(data)
+        key = f"{policy.upload_dir}/{role}-{uuid.uuid4().hex}.{extension}"
+        fields = [*policy.form[:3], ("key", key), *policy.form[3:], ("x-oss-content-type", mime)]
+        body, content_type = _multipart(fields, ("file", key.rsplit("/", 1)[-1], mime, data))
+        # No Authorization header: the OSS host is not DashScope and must never see the API key.
+        answer = http.send(
+            self._session(),
+            self.key,
+            "POST",
+            policy.upload_host,
+            idempotent=True,  # an upload creates no task and bills nothing
+            data=body,
+            headers={"Content-Type": content_type},
+            now=self.context.clock(),
+        )
+        if answer.status not in (200, 201, 204):
+            raise self._oss_error(answer)
+        return f"oss://{key}"
+
+    def _oss_error(self, answer: http.HttpAnswer) -> ProviderError:
+        text = answer.body.decode("utf-8", "replace")
+        code = _xml_field(text, "Code") or f"http_{answer.status}"
+        message = _xml_field(text, "Message")
+        request_id = _xml_field(text, "RequestId") or answer.headers.get("x-oss-request-id") or None
+        lookup = "PolicyExpired" if code == "AccessDenied" and "expired" in message.lower() else code
+        cls, template = _OSS_CODES.get(
+            lookup,
+            (
+                UnexpectedResponseError,
+                "DashScope's temporary storage refused the upload ({detail}). Try again later.",
+            ),
+        )
+        detail = self._scrub(message) or f"HTTP {answer.status}"
+        return cls(self.key, code, template.format(detail=detail), request_id=request_id)
+
+    # ------------------------------------------------------------ inputs
+    def _load_product(self, request: GenerationRequest) -> LoadedImage:
+        try:
+            return load_image(request.image, min_side=MIN_SIDE, max_side=MAX_SIDE)
+        except ImageInputError as exc:
+            raise InputRejectedError(
+                self.key,
+                f"image_{exc.code}",
+                f"{exc} DashScope needs the product as a PNG with a transparent background, "
+                f"{MIN_SIDE}-{MAX_SIDE} px per side.",
+            ) from None
+
+    def _base_png(self, product: LoadedImage, mask_png: bytes | None) -> bytes:
+        """The base image: an RGBA PNG whose alpha is the product (the photo's own, else the mask)."""
+        if product.has_alpha:
+            return encode_png(np.asarray(product.rgba))
+        if mask_png is None:
+            raise InputRejectedError(
+                self.key,
+                "no_transparency",
+                "DashScope needs the product cut out: this photo has no transparent background and no "
+                "mask was given. Paint a product mask or use the automatic cutout, then try again.",
+            )
+        try:
+            mask = load_mask(mask_png, (product.width, product.height))
+        except ImageInputError as exc:
+            raise InputRejectedError(self.key, f"mask_{exc.code}", str(exc)) from None
+        # Soft alpha: DashScope blends the product's edge into the new background.
+        return encode_png(to_mode(mask, "RGBA", product.rgb, binary=False))
+
+    # ------------------------------------------------------------ transport
+    def _api_key(self) -> str:
+        api_key = self.context.credentials.get("api_key", "").strip()
+        if not api_key:
+            raise ConfigurationError(
+                self.key,
+                "not_configured",
+                "DashScope is not configured: set DASHSCOPE_API_KEY (a China (Beijing) region key from "
+                "the Model Studio console).",
+            )
+        return api_key
+
+    def _base(self) -> str:
+        """The API base, e.g. https://dashscope.aliyuncs.com/api/v1 (a bare host gets /api/v1)."""
+        base = (self.endpoint or DEFAULT_BASE_URL).strip().rstrip("/")
+        parts = urllib.parse.urlsplit(base)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ConfigurationError(
+                self.key,
+                "bad_endpoint",
+                f"DASHSCOPE_BASE_URL must be an https:// address such as {DEFAULT_BASE_URL} (it is '{base}').",
+            )
+        return base if parts.path else base + "/api/v1"
+
+    def _api_root(self) -> str:
+        """The host part of the base URL, where `/api/v1/uploads` lives."""
+        base = self._base()
+        if base.endswith("/api/v1"):
+            return base[: -len("/api/v1")]
+        parts = urllib.parse.urlsplit(base)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    def _session(self) -> Any:
+        if self.context.session is None:
+            raise ConfigurationError(self.key, "no_session", "DashScope was set up without an HTTP session.")
+        return self.context.session
+
+    def _api(
+        self,
+        method: str,
+        url: str,
+        *,
+        idempotent: bool,
+        params: Mapping[str, str] | None = None,
+        json_body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        polling: bool = False,
+    ) -> dict[str, Any]:
+        """One authenticated DashScope call; returns the JSON document or raises the mapped error."""
+        all_headers = {"Authorization": f"Bearer {self._api_key()}", **dict(headers or {})}
+        if json_body is not None:
+            all_headers["Content-Type"] = "application/json"
+        workspace = self.context.options.get("workspace", "").strip()
+        if workspace:
+            all_headers["X-DashScope-WorkSpace"] = workspace
+        try:
+            answer = http.send(
+                self._session(),
+                self.key,
+                method,
+                url,
+                idempotent=idempotent,
+                params=params,
+                json_body=json_body,
+                headers=all_headers,
+                now=self.context.clock(),
+            )
+        except (RateLimitedError, ProviderUnavailableError) as exc:
+            raise self._transport_error(exc, idempotent) from None
+        if polling and answer.status == 404:
+            raise TaskNotFoundError(
+                self.key,
+                "http_404",
+                "DashScope does not know this task (ids expire after 24 hours). Submit the job again.",
+            )
+        document = answer.json(self.key)
+        if not isinstance(document, dict):
+            self._unexpected("the answer is not a JSON object")
+        code = _text(document.get("code"))
+        if answer.status != 200 or code:
+            raise self._error(
+                code or f"http_{answer.status}",
+                _text(document.get("message")),
+                _text(document.get("request_id")) or None,
+                answer.status,
+            )
+        return document
+
+    def _transport_error(self, exc: ProviderError, idempotent: bool) -> ProviderError:
+        """`http.send` raised for 429/5xx before we saw the body: keep its facts, say it DashScope's way."""
+        if exc.code == "http_429":
+            return RateLimitedError(
+                self.key, exc.code, _THROTTLED, request_id=exc.request_id, retry_after_s=exc.retry_after_s
+            )
+        if exc.code == "http_504" and not idempotent:
+            # The gateway gave up waiting, not the service: the task may exist. Never submit twice.
+            return ProviderUnavailableError(
+                self.key,
+                exc.code,
+                "DashScope's gateway timed out while taking the job, so it is unknown whether a task was "
+                "created. It was not sent again, so you are not charged twice: check the Model Studio "
+                "console, then retry the job if nothing was made.",
+                request_id=exc.request_id,
+                retryable=False,
+            )
+        if exc.code.startswith("http_5"):
+            vendor = {
+                "http_500": "InternalError",
+                "http_503": "ServiceUnavailable",
+                "http_504": "GatewayTimeout",
+            }
+            _, text = _CODES[vendor.get(exc.code, "InternalError")]
+            return ProviderUnavailableError(
+                self.key,
+                exc.code,
+                text,
+                request_id=exc.request_id,
+                retryable=exc.retryable,
+                retry_after_s=exc.retry_after_s,
+            )
+        return exc
+
+    def _error(self, code: str, message: str, request_id: str | None, status: int) -> ProviderError:
+        detail = self._scrub(message) or "no reason given"
+        if code.startswith("AccessDenied") and _SYNC_REFUSED in message:
+            return ConfigurationError(self.key, code, _SYNC_MESSAGE, request_id=request_id)
+        known = _CODES.get(code) or _family(code, status)
+        if known is None:
+            return UnexpectedResponseError(
+                self.key,
+                code,
+                f"DashScope answered with an undocumented error {code} ({detail}). Try again later.",
+                request_id=request_id,
+            )
+        cls, text = known
+        return cls(self.key, code, text.format(detail=detail), request_id=request_id)
+
+    def _scrub(self, text: str) -> str:
+        """Vendor text as shown to users, with the API key blanked should the vendor ever echo it."""
+        api_key = self.context.credentials.get("api_key", "").strip()
+        return text.replace(api_key, "***") if api_key else text
+
+    def _unexpected(self, why: str) -> NoReturn:
+        raise UnexpectedResponseError(
+            self.key,
+            "unexpected_response",
+            f"DashScope's answer did not have the documented shape ({why}). Try again later.",
+        )
+
+    # ------------------------------------------------------------ task answers
+    def _task_update(self, document: Mapping[str, Any], task_id: str) -> TaskUpdate:
+        output = document.get("output")
+        if not isinstance(output, dict):
+            self._unexpected("the task answer has no output")
+        status = _text(output.get("task_status")).upper()
+        notes = {"dashscope_task_id": task_id}
+        if status == "UNKNOWN":
+            raise TaskNotFoundError(
+                self.key,
+                "UNKNOWN",
+                "DashScope no longer knows this task (task ids expire after 24 hours). Submit the job again.",
+                request_id=_text(document.get("request_id")) or None,
+            )
+        billed = _image_count(document.get("usage"))
+        if status in ("FAILED", "CANCELED"):
+            code = _text(output.get("code")) or status
+            message = _text(output.get("message"))
+            failure = TaskFailure(code, self._failure_message(code, message, canceled=status == "CANCELED"))
+            return TaskUpdate(state=TaskState.FAILED, failure=failure, billed_images=billed, notes=notes)
+        if status == "SUCCEEDED":
+            urls, failures = _results(output.get("results"))
+            if not urls:
+                code, message = failures[0] if failures else ("no_results", "no images came back")
+                return TaskUpdate(
+                    state=TaskState.FAILED,
+                    failure=TaskFailure(code, self._failure_message(code, message, canceled=False)),
+                    billed_images=billed,
+                    notes=notes,
+                )
+            if failures:
+                notes = {**notes, "dashscope_failed_images": str(len(failures))}
+            return TaskUpdate(
+                state=TaskState.SUCCEEDED,
+                outputs=tuple(OutputImage(url=url, mime="image/png") for url in urls),
+                billed_images=billed,
+                notes=notes,
+            )
+        # PENDING is the queue; RUNNING, SUSPENDED and any state added later are treated as in progress.
+        state = TaskState.QUEUED if status == "PENDING" else TaskState.RUNNING
+        return TaskUpdate(state=state, notes=notes)
+
+    def _failure_message(self, code: str, message: str, *, canceled: bool) -> str:
+        if canceled and code == "CANCELED":
+            return _TASK_CANCELED
+        detail = self._scrub(message) or code
+        if code.startswith("AccessDenied") and _SYNC_REFUSED in message:
+            return _SYNC_MESSAGE
+        known = _CODES.get(code) or _family(code, 0)
+        if known is None:
+            return _TASK_FAILED.format(detail=detail)
+        cls, template = known
+        if cls.retryable_default:
+            # A finished task is not retried by the worker, so do not promise that here.
+            return _TASK_TRANSIENT.format(detail=detail)
+        return template.format(detail=detail)
+
+
+# -------------------------------------------------------------------- helpers
+def _hosted_url(url: str | None) -> str | None:
+    """Studio's URL for the job's photo, used as the base image when that photo already has alpha.
+
+    Studio hosts the photo itself; without alpha the vendor would fail the task, so the adapter
+    builds the RGBA PNG from photo + mask and uploads that instead.
+    """
+    text = (url or "").strip()
+    return text if text.startswith(("http://", "https://", "oss://")) else None
+
+
+def _family(code: str, status: int) -> tuple[type[ProviderError], str] | None:
+    """Classify a code DashScope did not document for this model by its family, else by HTTP status."""
+    head = code.split(".", 1)[0]
+    if head in _CODES:
+        return _CODES[head]
+    lowered = code.lower()
+    if "throttl" in lowered or "ratelimit" in lowered:
+        return _CODES["Throttling"]
+    if "datainspection" in lowered:
+        return _CODES["DataInspectionFailed"]
+    if lowered.startswith("invalid") or lowered.startswith("badrequest"):
+        return _CODES["InvalidParameter"]
+    if status in (401, 403):
+        return _CODES["AccessDenied"]
+    if status == 404:
+        return _NOT_FOUND
+    if status == 400:
+        return _CODES["InvalidParameter"]
+    return None
+
+
+def _results(results: Any) -> tuple[list[str], list[tuple[str, str]]]:
+    """(image URLs, (code, message) of images that failed) from `output.results`."""
+    urls: list[str] = []
+    failures: list[tuple[str, str]] = []
+    for item in results if isinstance(results, list) else []:
+        if isinstance(item, str) and item.strip():
+            urls.append(item.strip())
+        elif isinstance(item, dict):
+            url = _text(item.get("url"))
+            if url:
+                urls.append(url)
+            elif item.get("code") or item.get("message"):
+                failures.append((_text(item.get("code")) or "image_failed", _text(item.get("message"))))
+    return urls, failures
+
+
+def _image_count(usage: Any) -> int | None:
+    if not isinstance(usage, dict):
+        return None
+    value = usage.get("image_count")
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        count = int(float(value))
+    except ValueError:
+        return None
+    return count if count >= 0 else None
+
+
+def _image_type(data: bytes) -> tuple[str, str]:
+    if data.startswith(b"\x89PNG"):
+        return "image/png", "png"
+    if data.startswith(b"\xff\xd8"):
+        return "image/jpeg", "jpg"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp", "webp"
+    if data.startswith(b"BM"):
+        return "image/bmp", "bmp"
+    return "application/octet-stream", "bin"
+
+
+def _multipart(fields: Sequence[tuple[str, str]], file: tuple[str, str, str, bytes]) -> tuple[bytes, str]:
+    """A multipart/form-data body with the file as the last part, as OSS PostObject requires."""
+    boundary = f"----backdrop{uuid.uuid4().hex}"
+    chunks: list[bytes] = []
+    for name, value in fields:
+        chunks.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        )
+    name, filename, mime, data = file
+    chunks.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+        f"Content-Type: {mime}\r\n\r\n".encode()
+    )
+    chunks.append(data)
+    chunks.append(f"\r\n--{boundary}--\r\n".encode())
+    return b"".join(chunks), f"multipart/form-data; boundary={boundary}"
+
+
+def _xml_field(text: str, name: str) -> str:
+    match = re.search(_XML_FIELD.format(name), text, re.DOTALL)
+    return match.group(1).strip() if match else ""
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()

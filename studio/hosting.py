@@ -1,0 +1,580 @@
+"""Input hosting: make an uploaded image reachable by URL for vendors that only take URLs.
+
+Tencent ReplaceBackground and the Aliyun Marketplace background API accept
+inputs only as http(s) links (shared/image-hosting.md). Two ways to get one:
+
+- `S3Host`: put the bytes into an S3-compatible bucket (AWS, Alibaba OSS,
+  Tencent COS, R2, MinIO) and hand out a presigned GET URL that expires.
+- `FolderHost`: copy the bytes into a folder that a web server already
+  publishes under a public base URL (for deployments reachable from the
+  internet).
+
+This module owns the `[hosting]` settings (`read_hosting_settings`), the two
+hosts behind one `InputHost` protocol, and `HostingError`. S3 credentials are
+left to boto3's own chain (AWS_* variables, ~/.aws files, instance roles):
+we never read, store or print them. Presigned URLs carry a signature that
+works as a bearer token until it expires, so error messages are scrubbed
+and `safe_url` gives a loggable form.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal, Protocol
+from urllib.parse import urlsplit, urlunsplit
+
+from studio.settings import SettingsError, mask_url_password
+
+HostingMode = Literal["s3", "folder"]
+Addressing = Literal["virtual", "path"]
+
+DEFAULT_PREFIX = "inputs/"
+DEFAULT_TTL_S = 3600
+MIN_TTL_S = 60
+# SigV4 presigned URLs cannot live longer than 7 days; boto3 signs longer ones that servers then reject.
+MAX_TTL_S = 604_800
+# Uploads are single images of a few MB: a slow store should fail within a minute, not hang a worker.
+CONNECT_TIMEOUT_S = 10
+READ_TIMEOUT_S = 60
+
+_ADDRESSING: tuple[Addressing, ...] = ("virtual", "path")
+_SUFFIX = re.compile(r"^[a-z0-9]{1,8}$")
+_CONTENT_TYPE = re.compile(r"^[\w.+-]+/[\w.+-]+$")
+_FOLDER_NAME = re.compile(r"^[0-9a-f]{32}\.[a-z0-9]{1,8}$")
+# Our S3 keys end in "<yyyy-mm-dd>/<uuid hex>.<suffix>" whatever the prefix was when they were written;
+# `remove` refuses anything else so a bad handle can never delete someone else's object.
+_S3_KEY_TAIL = re.compile(r"(^|/)\d{4}-\d{2}-\d{2}/[0-9a-f]{32}\.[a-z0-9]{1,8}$")
+_PREFIX_CHARS = re.compile(r"^[A-Za-z0-9._/-]*$")
+_ENV_NAMES = {
+    "s3_bucket": "STUDIO_S3_BUCKET",
+    "s3_endpoint_url": "STUDIO_S3_ENDPOINT_URL",
+    "s3_region": "STUDIO_S3_REGION",
+    "s3_addressing": "STUDIO_S3_ADDRESSING",
+    "s3_prefix": "STUDIO_S3_PREFIX",
+    "url_ttl_s": "STUDIO_URL_TTL_S",
+    "publish_dir": "STUDIO_PUBLISH_DIR",
+    "public_base_url": "STUDIO_PUBLIC_BASE_URL",
+}
+_CREDENTIALS_HINT = (
+    "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (the bucket's access key, e.g. an OSS AccessKey or a "
+    "COS SecretId/SecretKey) in the environment, or a profile in ~/.aws/credentials chosen with AWS_PROFILE"
+)
+_PERMISSIONS_HINT = "the key needs permission to put, get and delete objects in that bucket (and to list it)"
+
+# Query parameters that authorise a request by themselves (S3 SigV4/V2, OSS V4, COS).
+_SECRET_PARAMS = re.compile(
+    r"((?:X-Amz-(?:Signature|Credential|Security-Token)|AWSAccessKeyId|Signature|"
+    r"x-oss-(?:signature|credential|security-token)|q-signature|q-ak|x-cos-security-token)=)[^&\s'\"<>]+",
+    re.IGNORECASE,
+)
+_URL_QUERY = re.compile(r"(https?://[^\s?#'\"<>]+)\?[^\s#'\"<>]*", re.IGNORECASE)
+
+
+class HostingError(Exception):
+    """Hosting an input failed; the message says what failed and what to do.
+
+    The message is scrubbed on construction: URL query strings and signature or
+    credential parameters are removed, so it is safe to log and to show.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(scrub(message))
+
+
+def scrub(text: str) -> str:
+    """`text` without URL query strings or anything that looks like a signature or access key."""
+    return _SECRET_PARAMS.sub(r"\1***", _URL_QUERY.sub(r"\1", text))
+
+
+def safe_url(url: str) -> str:
+    """The URL without its query string (which holds a presigned URL's signature), for logs and notes."""
+    parts = urlsplit(url)
+    return mask_url_password(urlunsplit((parts.scheme, parts.netloc, parts.path, "", "")))
+
+
+# ---------------------------------------------------------------- settings
+
+
+@dataclass(frozen=True)
+class HostingSettings:
+    mode: HostingMode | None = None
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    # None: boto3's own choice (plain AWS without a custom endpoint).
+    s3_addressing: Addressing | None = None
+    s3_prefix: str = DEFAULT_PREFIX
+    url_ttl_s: int = DEFAULT_TTL_S
+    publish_dir: Path | None = None
+    public_base_url: str | None = None
+    # setting name -> "env" | "secrets": the settings page shows where a value came from.
+    sources: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+    def describe(self) -> str:
+        """A one-line summary for the settings page: where inputs go, never credentials."""
+        if self.mode == "s3":
+            where = f" at {safe_url(self.s3_endpoint_url)}" if self.s3_endpoint_url else " on AWS"
+            region = self.s3_region or "boto3 default"
+            addressing = self.s3_addressing or "boto3 default"
+            prefix = self.s3_prefix or "(bucket root)"
+            return (
+                f"S3 bucket '{self.s3_bucket}'{where} (region {region}, {addressing} addressing); "
+                f"keys under {prefix}; links expire after {_duration(self.url_ttl_s)}"
+            )
+        if self.mode == "folder":
+            return (
+                f"Folder {self.publish_dir} published at {safe_url(self.public_base_url or '')}; "
+                "links do not expire and anyone with a link can fetch the file"
+            )
+        return "Not configured: providers that take inputs only as links cannot be used"
+
+
+def read_hosting_settings(env: Mapping[str, str], section: Mapping[str, Any]) -> HostingSettings:
+    """Hosting settings from `STUDIO_*` environment variables, then the `[hosting]` table of secrets.toml.
+
+    Raises `SettingsError` naming the setting and saying how to fix it.
+    """
+    sources: dict[str, str] = {}
+
+    def pick(name: str) -> str | None:
+        from_env = env.get(_ENV_NAMES[name], "").strip()
+        if from_env:
+            sources[name] = "env"
+            return from_env
+        value = section.get(name)
+        if value is not None and str(value).strip():
+            sources[name] = "secrets"
+            return str(value).strip()
+        return None
+
+    def where(name: str) -> str:
+        if sources.get(name) == "secrets":
+            return f"{name} in [hosting] of secrets.toml"
+        return _ENV_NAMES[name]
+
+    bucket = pick("s3_bucket")
+    endpoint = pick("s3_endpoint_url")
+    region = pick("s3_region")
+    addressing_raw = pick("s3_addressing")
+    prefix_raw = pick("s3_prefix")
+    ttl_raw = pick("url_ttl_s")
+    publish_dir_raw = pick("publish_dir")
+    base_url = pick("public_base_url")
+
+    folder_given = publish_dir_raw is not None or base_url is not None
+    if bucket is not None and folder_given:
+        raise SettingsError(
+            f"Both S3 hosting ({where('s3_bucket')}) and folder hosting "
+            f"({where('publish_dir') if publish_dir_raw else where('public_base_url')}) are set; "
+            "choose one and remove the other"
+        )
+    if bucket is None:
+        stray = [
+            name for name in ("s3_endpoint_url", "s3_region", "s3_addressing", "s3_prefix") if name in sources
+        ]
+        if stray:
+            raise SettingsError(
+                f"{where(stray[0])} is set but STUDIO_S3_BUCKET is not; set the bucket name "
+                "(or remove the S3 settings)"
+            )
+
+    ttl = _read_ttl(ttl_raw, where("url_ttl_s")) if ttl_raw is not None else DEFAULT_TTL_S
+
+    if bucket is not None:
+        if any(char in bucket for char in "/:") or any(char.isspace() for char in bucket):
+            raise SettingsError(
+                f"{where('s3_bucket')} is '{bucket}'; give the bucket name only (e.g. 'my-inputs'), "
+                "not a URL or path: the endpoint goes in STUDIO_S3_ENDPOINT_URL"
+            )
+        if endpoint is not None:
+            _check_http_url(endpoint, where("s3_endpoint_url"), "https://s3.oss-cn-hongkong.aliyuncs.com")
+        addressing = _read_addressing(addressing_raw, where("s3_addressing"), endpoint)
+        return HostingSettings(
+            mode="s3",
+            s3_bucket=bucket,
+            s3_endpoint_url=endpoint.rstrip("/") if endpoint else None,
+            s3_region=region,
+            s3_addressing=addressing,
+            s3_prefix=_read_prefix(prefix_raw, where("s3_prefix")),
+            url_ttl_s=ttl,
+            sources=sources,
+        )
+
+    if folder_given:
+        if publish_dir_raw is None:
+            raise SettingsError(
+                f"{where('public_base_url')} is set but STUDIO_PUBLISH_DIR is not; set the folder "
+                "that your web server publishes at that URL"
+            )
+        if base_url is None:
+            raise SettingsError(
+                f"{where('publish_dir')} is set but STUDIO_PUBLIC_BASE_URL is not; set the public "
+                "http(s) URL at which that folder is served (e.g. https://example.com/inputs)"
+            )
+        _check_http_url(base_url, where("public_base_url"), "https://example.com/inputs")
+        return HostingSettings(
+            mode="folder",
+            url_ttl_s=ttl,
+            publish_dir=Path(publish_dir_raw).expanduser().resolve(),
+            public_base_url=base_url,
+            sources=sources,
+        )
+
+    return HostingSettings(url_ttl_s=ttl, sources=sources)
+
+
+def _read_ttl(raw: str, name: str) -> int:
+    try:
+        ttl = int(raw.replace("_", ""))
+    except ValueError:
+        raise SettingsError(
+            f"{name} is '{raw}', not a whole number of seconds; set it to e.g. {DEFAULT_TTL_S}"
+        ) from None
+    if not MIN_TTL_S <= ttl <= MAX_TTL_S:
+        raise SettingsError(
+            f"{name} is {ttl}; use between {MIN_TTL_S} (1 minute) and {MAX_TTL_S} seconds "
+            "(7 days, the longest a signed link may live)"
+        )
+    return ttl
+
+
+def _read_addressing(raw: str | None, name: str, endpoint: str | None) -> Addressing | None:
+    if raw is not None:
+        value = raw.lower()
+        if value == "virtual":
+            return "virtual"
+        if value == "path":
+            return "path"
+        raise SettingsError(
+            f"{name} is '{raw}'; use 'virtual' (Alibaba OSS, Tencent COS, AWS) or 'path' (MinIO, local test servers)"
+        )
+    if endpoint is None:
+        return None
+    # Local test servers cannot resolve "<bucket>.localhost"; every cloud store takes (OSS and new COS
+    # buckets require) virtual-hosted names.
+    return "path" if _is_local_or_plain_http(endpoint) else "virtual"
+
+
+def _is_local_or_plain_http(url: str) -> bool:
+    parts = urlsplit(url)
+    if parts.scheme == "http":
+        return True
+    host = parts.hostname or ""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _read_prefix(raw: str | None, name: str) -> str:
+    if raw is None:
+        return DEFAULT_PREFIX
+    prefix = raw.strip("/")
+    if not _PREFIX_CHARS.match(prefix) or ".." in prefix.split("/"):
+        raise SettingsError(
+            f"{name} is '{raw}'; use plain ASCII letters, digits, '-', '_', '.' and '/' (e.g. 'inputs/')"
+        )
+    # Keys are "<prefix><date>/<name>", so a non-empty prefix must end in a slash to be a folder.
+    return f"{prefix}/" if prefix else ""
+
+
+def _check_http_url(url: str, name: str, example: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingsError(f"{name} is '{safe_url(url)}'; it must be an http(s) URL such as {example}")
+
+
+def _duration(seconds: int) -> str:
+    if seconds % 86_400 == 0:
+        return f"{seconds // 86_400} d"
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600} h"
+    if seconds % 60 == 0:
+        return f"{seconds // 60} min"
+    return f"{seconds} s"
+
+
+# ---------------------------------------------------------------- hosts
+
+
+@dataclass(frozen=True)
+class HostedFile:
+    # A presigned URL works as a password until it expires: kept out of repr, log `safe_url(url)`.
+    url: str = field(repr=False)
+    # What `remove` needs: the object key (S3) or the file name (folder).
+    handle: str
+    # Unix time after which the URL stops working; None when it does not expire.
+    expires_at: float | None
+
+
+class InputHost(Protocol):
+    label: str
+
+    def publish(self, data: bytes, *, suffix: str, content_type: str) -> HostedFile:
+        """Store `data` unchanged and return a URL from which a vendor can fetch it."""
+        ...
+
+    def remove(self, handle: str) -> None:
+        """Delete a published file; a file that is already gone is not an error."""
+        ...
+
+    def check(self) -> None:
+        """One cheap round trip for the settings page's "test connection"; raises `HostingError`."""
+        ...
+
+
+def _normalise_suffix(suffix: str) -> str:
+    value = suffix.lstrip(".").lower()
+    if not _SUFFIX.match(value):
+        raise ValueError(f"file suffix '{suffix}' must be 1-8 ASCII letters or digits, e.g. 'png'")
+    return value
+
+
+def _check_content_type(content_type: str) -> None:
+    if not _CONTENT_TYPE.match(content_type):
+        raise ValueError(f"content type '{content_type}' is not a MIME type such as 'image/png'")
+
+
+def s3_config(settings: HostingSettings) -> Any:
+    """The botocore `Config` every S3 client of ours uses (see shared/image-hosting.md §3-4)."""
+    from botocore.config import Config
+
+    s3_options: dict[str, str] = {}
+    if settings.s3_addressing:
+        s3_options["addressing_style"] = settings.s3_addressing
+    return Config(
+        # Without it a custom endpoint can get legacy SigV2 URLs, which OSS and COS are retiring.
+        signature_version="s3v4",
+        s3=s3_options,
+        # botocore's default CRC32 goes into an aws-chunked trailer over https, which OSS rejects.
+        request_checksum_calculation="when_required",
+        response_checksum_validation="when_required",
+        retries={"max_attempts": 3, "mode": "standard"},
+        connect_timeout=CONNECT_TIMEOUT_S,
+        read_timeout=READ_TIMEOUT_S,
+    )
+
+
+class S3Host:
+    """Inputs in an S3-compatible bucket, shared through presigned GET URLs that expire."""
+
+    def __init__(
+        self, settings: HostingSettings, client: Any = None, clock: Callable[[], float] = time.time
+    ) -> None:
+        if settings.mode != "s3" or not settings.s3_bucket:
+            raise ValueError("S3Host needs hosting settings in s3 mode (with a bucket)")
+        self.settings = settings
+        self.bucket = settings.s3_bucket
+        self._clock = clock
+        if client is None:
+            import boto3
+
+            # A session of our own: boto3's default session is not safe to share between threads.
+            client = boto3.session.Session().client(
+                "s3",
+                endpoint_url=settings.s3_endpoint_url,
+                region_name=settings.s3_region,
+                config=s3_config(settings),
+            )
+        self.client = client
+        where = urlsplit(settings.s3_endpoint_url).hostname if settings.s3_endpoint_url else "AWS"
+        self.label = f"S3 bucket {self.bucket} ({where})"
+
+    def publish(self, data: bytes, *, suffix: str, content_type: str) -> HostedFile:
+        suffix = _normalise_suffix(suffix)
+        _check_content_type(content_type)
+        day = datetime.fromtimestamp(self._clock(), UTC).strftime("%Y-%m-%d")
+        # Random and ASCII: unguessable, and nothing for a vendor's fetcher to double-encode.
+        key = f"{self.settings.s3_prefix}{day}/{uuid.uuid4().hex}.{suffix}"
+        self._call(
+            "upload the input",
+            lambda: self.client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type),
+        )
+        signed_at = self._clock()
+        url = self._call(
+            "sign a link to the input",
+            lambda: self.client.generate_presigned_url(
+                "get_object",
+                Params={"Bucket": self.bucket, "Key": key},
+                ExpiresIn=self.settings.url_ttl_s,
+            ),
+        )
+        return HostedFile(url=str(url), handle=key, expires_at=signed_at + self.settings.url_ttl_s)
+
+    def remove(self, handle: str) -> None:
+        if not _S3_KEY_TAIL.search(handle):
+            raise HostingError(f"'{handle}' is not an input this app published; nothing was deleted")
+        self._call("delete the input", lambda: self._delete(handle))
+
+    def _delete(self, key: str) -> None:
+        from botocore.exceptions import ClientError
+
+        try:
+            # S3 answers 204 for a key that does not exist; some compatible stores answer NoSuchKey.
+            self.client.delete_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "NoSuchKey":
+                raise
+
+    def check(self) -> None:
+        self._call("reach the bucket", lambda: self.client.head_bucket(Bucket=self.bucket))
+
+    def _call(self, action: str, call: Callable[[], Any]) -> Any:
+        from botocore.exceptions import (
+            BotoCoreError,
+            ClientError,
+            ConnectionError,
+            NoCredentialsError,
+            PartialCredentialsError,
+            ReadTimeoutError,
+        )
+
+        try:
+            return call()
+        except (NoCredentialsError, PartialCredentialsError):
+            raise HostingError(
+                f"Could not {action}: no S3 credentials were found; {_CREDENTIALS_HINT}"
+            ) from None
+        except ReadTimeoutError:
+            raise HostingError(
+                f"Could not {action}: {self._endpoint()} accepted the connection but did not answer "
+                f"within {READ_TIMEOUT_S} s; try again, or check the store's status"
+            ) from None
+        except ConnectionError:
+            raise HostingError(
+                f"Could not {action}: {self._endpoint()} is unreachable; check STUDIO_S3_ENDPOINT_URL "
+                "and this machine's network connection"
+            ) from None
+        except ClientError as exc:
+            raise HostingError(f"Could not {action}: {self._explain(exc)}") from None
+        except BotoCoreError as exc:
+            raise HostingError(f"Could not {action}: {type(exc).__name__}: {exc}") from None
+
+    def _endpoint(self) -> str:
+        if self.settings.s3_endpoint_url:
+            return f"the endpoint {safe_url(self.settings.s3_endpoint_url)}"
+        return "AWS S3"
+
+    def _explain(self, exc: Any) -> str:
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code", ""))
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        message = str(error.get("Message", "")).strip()
+        bucket = f"bucket '{self.bucket}'"
+        region = self.settings.s3_region or "the boto3 default region"
+        if code in ("NoSuchBucket", "404", "NotFound"):
+            return (
+                f"the {bucket} does not exist at {self._endpoint()} (region {region}); check "
+                "STUDIO_S3_BUCKET and STUDIO_S3_REGION, or create the bucket"
+            )
+        if code in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken"):
+            return f"the store rejected the access key ({code}); {_CREDENTIALS_HINT}"
+        if code in ("AccessDenied", "403", "Forbidden", "AllAccessDisabled"):
+            return f"access to the {bucket} was denied ({code}); {_PERMISSIONS_HINT}"
+        if code in (
+            "PermanentRedirect",
+            "AuthorizationHeaderMalformed",
+            "IllegalLocationConstraintException",
+            "301",
+        ):
+            return (
+                f"the {bucket} lives in another region or endpoint ({code}); set STUDIO_S3_REGION "
+                "(and STUDIO_S3_ENDPOINT_URL) to the bucket's own"
+            )
+        if code == "PublicEndpointForbidden":
+            return (
+                "Alibaba OSS refuses data access through its default public domain for this account "
+                "(mainland-China buckets of accounts opened after 2025-03-20); use a bucket in a region "
+                "outside the mainland such as cn-hongkong"
+            )
+        if code == "SecondLevelDomainForbidden":
+            return f"the store wants virtual-hosted addressing ({code}); set STUDIO_S3_ADDRESSING=virtual"
+        detail = f": {message}" if message else ""
+        return f"the store answered {code or 'an error'} (HTTP {status}){detail}"
+
+
+class FolderHost:
+    """Inputs copied into a folder that a web server publishes under `public_base_url`.
+
+    Links do not expire and are unauthenticated: only the random file name protects them.
+    """
+
+    def __init__(self, settings: HostingSettings) -> None:
+        if settings.mode != "folder" or settings.publish_dir is None or not settings.public_base_url:
+            raise ValueError("FolderHost needs hosting settings in folder mode (folder and public URL)")
+        self.directory = settings.publish_dir
+        self.base_url = settings.public_base_url.rstrip("/")
+        self.label = f"folder {self.directory}"
+
+    def publish(self, data: bytes, *, suffix: str, content_type: str) -> HostedFile:
+        _check_content_type(content_type)  # the web server derives the type from the suffix
+        name = f"{uuid.uuid4().hex}.{_normalise_suffix(suffix)}"
+        self._write(name, data, "publish the input")
+        return HostedFile(url=f"{self.base_url}/{name}", handle=name, expires_at=None)
+
+    def remove(self, handle: str) -> None:
+        if not _FOLDER_NAME.match(handle):
+            raise HostingError(f"'{handle}' is not an input this app published; nothing was deleted")
+        try:
+            (self.directory / handle).unlink(missing_ok=True)
+        except OSError as exc:
+            raise HostingError(
+                f"Could not delete {handle} from {self.directory}: {exc.strerror}; check that the app may "
+                "write to that folder"
+            ) from None
+
+    def check(self) -> None:
+        name = f".studio-probe-{uuid.uuid4().hex}.txt"
+        payload = name.encode("ascii")
+        self._write(name, payload, "write a test file")
+        path = self.directory / name
+        try:
+            if path.read_bytes() != payload:
+                raise HostingError(f"A test file written to {self.directory} read back different bytes")
+        except OSError as exc:
+            raise HostingError(
+                f"Could not read back a test file in {self.directory}: {exc.strerror}"
+            ) from None
+        finally:
+            path.unlink(missing_ok=True)
+
+    def _write(self, name: str, data: bytes, action: str) -> None:
+        temp: str | None = None
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            # A temporary name in the same folder and os.replace: the web server never serves half a file.
+            handle, temp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".part")
+            with os.fdopen(handle, "wb") as out:
+                out.write(data)
+            # mkstemp creates 0600; the web server usually runs as another user and must read it.
+            os.chmod(temp, 0o644)
+            os.replace(temp, self.directory / name)
+            temp = None
+        except OSError as exc:
+            raise HostingError(
+                f"Could not {action} in {self.directory}: {exc.strerror or exc}; check STUDIO_PUBLISH_DIR "
+                "and that the app may create and write files there"
+            ) from None
+        finally:
+            if temp is not None:
+                Path(temp).unlink(missing_ok=True)
+
+
+def build_host(settings: HostingSettings) -> InputHost | None:
+    """The host the settings ask for, or None when hosting is not configured."""
+    if settings.mode == "s3":
+        return S3Host(settings)
+    if settings.mode == "folder":
+        return FolderHost(settings)
+    return None
