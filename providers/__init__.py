@@ -7,6 +7,7 @@ section in secrets.example.toml). Nothing routes by substring of a name.
 from __future__ import annotations
 
 from providers.aidge import Aidge
+from providers.aliyun_market import AliyunMarket
 from providers.base import ProviderAdapter
 from providers.dashscope import DashScope
 from providers.local import LocalEngine
@@ -17,6 +18,7 @@ REGISTRY: dict[str, type[ProviderAdapter]] = {
     Aidge.key: Aidge,
     TencentAiart.key: TencentAiart,
     DashScope.key: DashScope,
+    AliyunMarket.key: AliyunMarket,
 }
 
 

@@ -296,6 +296,15 @@ class Studio:
             clock=self._clock,
         )
 
+    def _missing_settings(self, cls: type[ProviderAdapter]) -> tuple[str, ...]:
+        """Credentials not set, plus the endpoint when the vendor has no public default (the
+        marketplace product's own domain): without either the provider cannot be used."""
+        missing = self.settings.missing_credentials(cls.key, cls.required_credentials())
+        setting = cls.endpoint_setting
+        if setting and cls.default_endpoint is None and not self.settings.options_for(cls.key).get(setting):
+            missing = (*missing, setting)
+        return missing
+
     def _price_overrides(self) -> dict[tuple[str, Operation], Price]:
         """Prices the user set (`AIDGE_PRICE_SCENE=0.12 USD`); a malformed one stops start-up with a fix."""
         overrides: dict[tuple[str, Operation], Price] = {}
@@ -342,7 +351,7 @@ class Studio:
         infos = []
         for key, adapter in self.adapters.items():
             cls = type(adapter)
-            missing = self.settings.missing_credentials(key, cls.required_credentials())
+            missing = self._missing_settings(cls)
             infos.append(
                 ProviderInfo(
                     key,
@@ -373,7 +382,7 @@ class Studio:
         """One cheap authenticated call to `provider`; never raises for a provider failure."""
         adapter = self._adapter(provider)
         cls = type(adapter)
-        missing = self.settings.missing_credentials(cls.key, cls.required_credentials())
+        missing = self._missing_settings(cls)
         if missing:
             names = ", ".join(self.settings.env_var(cls.key, name) for name in missing)
             return ConnectionReport(cls.key, False, f"{cls.label} is not configured: set {names}.", 0)
@@ -398,7 +407,7 @@ class Studio:
             raise StudioInputError(
                 "no_scene_catalogue", f"{cls.label} has no scene catalogue.", {"provider": cls.key}
             )
-        missing = self.settings.missing_credentials(cls.key, cls.required_credentials())
+        missing = self._missing_settings(cls)
         if missing:
             names = ", ".join(self.settings.env_var(cls.key, name) for name in missing)
             raise StudioInputError(
@@ -482,7 +491,7 @@ class Studio:
             ready = [
                 other.label
                 for other in offering
-                if not self.settings.missing_credentials(other.key, other.required_credentials())
+                if not self._missing_settings(other)
             ]
             if ready:
                 hint = f"choose a provider that offers it: {', '.join(ready)}"
@@ -633,7 +642,7 @@ class Studio:
         """
         adapter = self._adapter(request.provider)
         cls = type(adapter)
-        missing = self.settings.missing_credentials(cls.key, cls.required_credentials())
+        missing = self._missing_settings(cls)
         if missing:
             names = ", ".join(self.settings.env_var(cls.key, name) for name in missing)
             raise StudioInputError(

@@ -16,6 +16,7 @@ from providers.base import GenerationRequest, Operation, ProviderContext, TaskSt
 from providers.http import new_session
 from studio import pricing
 from tests.emulators.aidge import AidgeEmulator
+from tests.emulators.aliyun_market import AliyunMarketEmulator
 from tests.emulators.dashscope import DashScopeEmulator
 from tests.emulators.static_files import StaticFiles
 from tests.emulators.tencent_aiart import TencentAiartEmulator
@@ -130,6 +131,24 @@ def _harness(key: str) -> Iterator[tuple[ProviderContext, list[GenerationRequest
                 image_url=files.host("photo.png", _photo(800, 600)),
             )
             yield context, [request], None
+    elif key == "aliyun_market":
+        with (
+            AliyunMarketEmulator("contract-appcode", queries_to_finish=2) as emulator,
+            StaticFiles() as files,
+        ):
+            context = ProviderContext(
+                credentials={"appcode": "contract-appcode"}, endpoint=emulator.base_url, session=new_session()
+            )
+            request = GenerationRequest(
+                Operation.PROMPT_BACKGROUND,
+                _photo(640, 480),
+                prompt="marble",
+                count=2,
+                image_url=files.host("photo.png", _photo(640, 480)),
+                mask_url=files.host("mask.png", _mask(640, 480)),
+            )
+            # The result has the input's size.
+            yield context, [request], (640, 480)
     else:
         pytest.fail(f"provider {key} has no contract harness: add its emulator here")
 

@@ -1,0 +1,971 @@
+"""Alibaba Cloud Marketplace background generation by DAMO (product cmapi00069649): prompt backgrounds.
+
+Protocol (shared/providers.md section 2, seed 001): plain JSON over HTTPS to the
+product's own marketplace domain, which is shown only in the buyer's console
+(`https://xxxx.market.alicloudapi.com`), so it is a required setting here.
+Every call carries `Authorization: APPCODE <code>` and a fresh `X-Ca-Nonce`
+(the gateway accepts a nonce once within 15 minutes). The API is asynchronous:
+
+- submit: `POST {base}/api/v1/bg-rep/submit`, body `{"data": {"task_list": [item]}}`;
+  one job is one sub-task, and the answer's `data.result_key` is the remote id;
+- poll: `POST {base}/api/v1/bg-rep/query`, body `{"data": {"result_key": ...}}`;
+  each sub-task walks WAITING -> RUNNING -> SUCCESS | FAILED, and `results`
+  holds the image URLs once it succeeded.
+
+Inputs travel only as URLs: studio's input hosting fills `request.image_url` /
+`request.mask_url`, and the service downloads them.
+
+Errors come from two places. The seller's service answers `{code, message,
+success, requestId}` with the HTTP status of its table (23500000-23500014; the
+success sample has a numeric 0, the table 8-digit strings, so codes are compared
+loosely); `_CODES` maps every one to the error tree. The marketplace gateway
+answers before the service is reached, with an `X-Ca-Error-Message` header and
+an empty or non-JSON body; `_GATEWAY` maps its documented messages. A sub-task
+that ends FAILED (or a query answering 23500011, "job execution failed") is a
+`TaskUpdate` with a failure, not an exception.
+
+Not verified (providers.md 2.6, 6.5): the unit price, the product's QPS and
+concurrency, how long result URLs live, and the gateway's exact message for a
+reused nonce.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import json
+import re
+import urllib.parse
+import uuid
+from collections.abc import Mapping
+from typing import Any, ClassVar, NoReturn, cast
+
+from imaging.images import ImageInputError, image_size
+from providers import http
+from providers.base import (
+    ConnectionCheck,
+    GenerationRequest,
+    Limits,
+    Operation,
+    OptionSpec,
+    OutputImage,
+    Price,
+    ProviderAdapter,
+    ProviderContext,
+    Submitted,
+    TaskFailure,
+    TaskState,
+    TaskUpdate,
+)
+from providers.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    ContentRejectedError,
+    InputRejectedError,
+    ProviderError,
+    ProviderUnavailableError,
+    QuotaExhaustedError,
+    RateLimitedError,
+    TaskNotFoundError,
+    UnexpectedResponseError,
+)
+
+SUBMIT_PATH = "/api/v1/bg-rep/submit"
+QUERY_PATH = "/api/v1/bg-rep/query"
+PRODUCT_ID = "cmapi00069649"
+PRODUCT_URL = f"https://market.aliyun.com/apimarket/detail/{PRODUCT_ID}"
+EXAMPLE_BASE_URL = "https://xxxx.market.alicloudapi.com"
+
+INPUT_FORMATS = frozenset({"JPEG", "PNG", "WEBP", "BMP"})
+MIN_SIDE = 400
+MAX_SIDE = 4096
+MAX_PROMPT_CHARS = 500
+MAX_COUNT = 4
+# The seller types the seed as "Integer"; a Java int is the widest value it can hold.
+MAX_SEED = 2**31 - 1
+# Defaults are the values of the seller's own request sample.
+DEFAULT_GUIDANCE = 7.5
+DEFAULT_STRENGTH = 0.5
+DEFAULT_STEPS = 50
+
+_PRICE = Price(
+    per_image=None,
+    source=(
+        f"Alibaba Cloud Marketplace product {PRODUCT_ID}: pay-as-you-go, price shown only in the buyer's console"
+    ),
+    as_of="2026-11",
+)
+
+_CONSOLE = "the Alibaba Cloud Marketplace console (已购买的服务 / Purchased services)"
+_APPCODE_HINT = (
+    "check ALIYUN_MARKET_APPCODE (Settings page): it must be the AppCode shown for this product in "
+    + _CONSOLE
+)
+_BASE_HINT = (
+    "check ALIYUN_BGREP_BASE_URL (Settings page): it must be the API domain shown for this product in "
+    f"{_CONSOLE}, e.g. {EXAMPLE_BASE_URL}"
+)
+_HOSTING_HINT = (
+    "Check input hosting on the Settings page: the link must be public (reachable from Alibaba Cloud) and "
+    "still valid while the job runs"
+)
+_RETRY = "the job is tried again automatically"
+_OPTIONS_HINT = (
+    "guidance_scale 1-20, strength above 0 up to 1, steps 15-50, 1-4 images, prompts up to 500 characters"
+)
+
+# Service code -> (error class, message for a marketing user; `{detail}` is the vendor's message).
+_CODES: Mapping[str, tuple[type[ProviderError], str]] = {
+    "23500000": (
+        ProviderUnavailableError,
+        "The Marketplace background service had an internal error; " + _RETRY + ".",
+    ),
+    "23500001": (
+        AuthenticationError,
+        "The Marketplace background service refused the authorisation ({detail}): " + _APPCODE_HINT + ".",
+    ),
+    "23500002": (
+        ConfigurationError,
+        "The Marketplace background service does not offer this operation at the configured address "
+        "({detail}): " + _BASE_HINT + ".",
+    ),
+    "23500003": (
+        QuotaExhaustedError,
+        "The credit for the Marketplace background product is used up. Top it up or buy a new package in "
+        + _CONSOLE
+        + f" ({PRODUCT_URL}), then retry the job.",
+    ),
+    "23500004": (
+        RateLimitedError,
+        "The Marketplace background service is busy and throttled the request; the job waits and tries again.",
+    ),
+    "23500005": (
+        ContentRejectedError,
+        "The image did not pass Alibaba Cloud's content compliance check. Use another photo; sending the same "
+        "one again will not help.",
+    ),
+    "23500006": (
+        InputRejectedError,
+        "The Marketplace background service could not download the product image or the mask from its "
+        "link. " + _HOSTING_HINT + ".",
+    ),
+    "23500007": (
+        InputRejectedError,
+        "The Marketplace background service cannot use this image ({detail}). It takes JPEG, PNG, WEBP or "
+        "BMP with each side 400 to 4096 px, and a mask of exactly the image's size. Resize the photo or "
+        "repaint the mask, then retry.",
+    ),
+    "23500008": (
+        TaskNotFoundError,
+        "The Marketplace background service has no task for this job (its id is unknown or expired). "
+        "Submit the job again.",
+    ),
+    "23500009": (
+        InputRejectedError,
+        "The Marketplace background service says a required field is empty ({detail}). The job needs a "
+        "product image and a prompt; check both, then retry.",
+    ),
+    "23500011": (
+        ProviderUnavailableError,
+        "The Marketplace background service failed to run the job; " + _RETRY + ".",
+    ),
+    "23500012": (
+        InputRejectedError,
+        "The Marketplace background service received the request without its content ({detail}). A proxy "
+        "between this computer and Alibaba Cloud may have removed it: " + _BASE_HINT + ".",
+    ),
+    "23500013": (
+        InputRejectedError,
+        "The Marketplace background service rejected a parameter ({detail}). Check the options ("
+        + _OPTIONS_HINT
+        + "), then retry.",
+    ),
+    "23500014": (
+        ConfigurationError,
+        "The Marketplace background service does not know the service named in the address ({detail}): "
+        + _BASE_HINT
+        + ".",
+    ),
+}
+
+# The seller's English "possible cause" per code, to recognise a failed sub-task that only sends text.
+_VENDOR_TEXTS: Mapping[str, str] = {
+    "internal server error": "23500000",
+    "content compliance": "23500005",
+    "url provided is invalid": "23500006",
+    "does not meet the requirements": "23500007",
+    "job execution failed": "23500011",
+}
+
+# Gateway `X-Ca-Error-Message` fragments (lower case) -> (class, message). First match wins.
+_GATEWAY: tuple[tuple[tuple[str, ...], type[ProviderError], str], ...] = (
+    (
+        ("invalid appcode",),
+        AuthenticationError,
+        "Alibaba Cloud's API gateway does not know this AppCode: " + _APPCODE_HINT + ".",
+    ),
+    (
+        ("unauthorized",),
+        AuthenticationError,
+        "Alibaba Cloud's API gateway says this AppCode may not call the background API ({detail}). Make sure "
+        f"the product {PRODUCT_ID} is activated for your account in {_CONSOLE} and that "
+        "ALIYUN_MARKET_APPCODE is that purchase's AppCode.",
+    ),
+    (
+        ("quota exhausted",),
+        QuotaExhaustedError,
+        "The calls bought for the Marketplace background product are used up ({detail}). Buy more at "
+        f"{PRODUCT_URL}, then retry the job.",
+    ),
+    (
+        ("quota expired",),
+        QuotaExhaustedError,
+        "The package bought for the Marketplace background product has expired. Renew it at "
+        f"{PRODUCT_URL}, then retry the job.",
+    ),
+    (
+        ("arrears",),
+        QuotaExhaustedError,
+        "Your Alibaba Cloud account is in arrears, so the Marketplace gateway refuses calls. Top up the "
+        "account in the Alibaba Cloud console, then retry the job.",
+    ),
+    (
+        ("throttled", "flow control"),
+        RateLimitedError,
+        "Alibaba Cloud's API gateway is throttling requests ({detail}); the job waits and tries again.",
+    ),
+    (
+        (
+            "invalid url",
+            "invalid param location",
+            "invalid domain",
+            "invalid httpmethod",
+            "invalid request path",
+            "unsupported method",
+        ),
+        ConfigurationError,
+        "Alibaba Cloud's API gateway does not know this address ({detail}): " + _BASE_HINT + ".",
+    ),
+    (
+        ("timestamp",),
+        AuthenticationError,
+        "Alibaba Cloud's API gateway refused the request time ({detail}). Check this computer's clock; if it "
+        "is right, the product may require signed calls instead of an AppCode: ask the seller.",
+    ),
+    (
+        ("signature", "appkey"),
+        AuthenticationError,
+        "Alibaba Cloud's API gateway wanted a signed call ({detail}); this product is called with an AppCode: "
+        + _APPCODE_HINT
+        + ".",
+    ),
+    (
+        ("body too large",),
+        InputRejectedError,
+        "The request is too large for Alibaba Cloud's API gateway ({detail}). Shorten the prompts and retry.",
+    ),
+)
+
+_STATES: Mapping[str, TaskState] = {
+    "WAITING": TaskState.QUEUED,
+    "RUNNING": TaskState.RUNNING,
+    "SUCCESS": TaskState.SUCCEEDED,
+    "FAILED": TaskState.FAILED,
+}
+
+_TASK_FAILED = (
+    "Alibaba Cloud could not make these images ({detail}). Try another photo or prompt; if it keeps "
+    "failing, try again later."
+)
+_TASK_TRANSIENT = (
+    "Alibaba Cloud had a problem while making these images ({detail}). Run the job again; if it keeps "
+    "failing, try again later."
+)
+
+_RESULT_KEY = re.compile(r"[A-Za-z0-9_-]{1,128}")
+
+
+class _LastResponse:
+    """Hands calls to the real session and keeps the last response.
+
+    `http.send` raises for HTTP 5xx before the adapter sees the body, but this
+    service answers two of its own codes with 500 (23500000, 23500011), and on a
+    query 23500011 means the task failed, not that the service is down.
+    """
+
+    def __init__(self, session: Any) -> None:
+        self._session = session
+        self.response: Any = None
+
+    def request(self, *args: Any, **kwargs: Any) -> Any:
+        self.response = self._session.request(*args, **kwargs)
+        return self.response
+
+
+class AliyunMarket(ProviderAdapter):
+    key = "aliyun_market"
+    label = "Alibaba Cloud Marketplace (DAMO bg-rep)"
+    operations = frozenset({Operation.PROMPT_BACKGROUND})
+    limits: ClassVar[Mapping[Operation, Limits]] = {
+        Operation.PROMPT_BACKGROUND: Limits(
+            formats=INPUT_FORMATS,
+            min_side=MIN_SIDE,
+            max_side=MAX_SIDE,
+            # The seller gives no byte limit.
+            max_bytes=None,
+            # Single-channel black/white: product 255, background 0 (one of the three forms it takes).
+            mask_mode="L",
+            needs_urls=True,
+            output_sizes=None,
+            min_count=1,
+            max_count=MAX_COUNT,
+            default_count=1,
+            default_size=None,
+        ),
+    }
+    options: ClassVar[Mapping[Operation, tuple[OptionSpec, ...]]] = {
+        Operation.PROMPT_BACKGROUND: (
+            # Higher follows the prompt more closely; too high lowers image quality.
+            OptionSpec(
+                "guidance_scale",
+                "float",
+                DEFAULT_GUIDANCE,
+                "opt.guidance_scale",
+                minimum=1,
+                maximum=20,
+                step=0.5,
+            ),
+            # How much of the original is repainted; the range is (0, 1].
+            OptionSpec(
+                "strength", "float", DEFAULT_STRENGTH, "opt.strength", minimum=0.01, maximum=1, step=0.01
+            ),
+            OptionSpec("steps", "int", DEFAULT_STEPS, "opt.steps", minimum=15, maximum=50, step=1),
+            # Empty: the service picks a random seed.
+            OptionSpec("seed", "int", None, "opt.seed", minimum=0, maximum=MAX_SEED, step=1),
+        ),
+    }
+    prices: ClassVar[Mapping[Operation, Price]] = {Operation.PROMPT_BACKGROUND: _PRICE}
+    param_aliases: ClassVar[Mapping[Operation, Mapping[str, str]]] = {
+        Operation.PROMPT_BACKGROUND: {"num_output": "count"},
+    }
+    # The product's limits are not published (only the 23500004 throttle code is): stay modest.
+    max_in_flight = 2
+    submit_qps = 1.0
+    poll_interval_hint = 3.0
+    can_check_connection = True
+    optional_settings: ClassVar[Mapping[str, str]] = {"base_url": "", "poll_interval_s": "3"}
+    endpoint_setting = "base_url"
+    # The product's domain is not public: each buyer reads it from the console.
+    default_endpoint = None
+    env_names: ClassVar[Mapping[str, str]] = {
+        "appcode": "ALIYUN_MARKET_APPCODE",
+        "base_url": "ALIYUN_BGREP_BASE_URL",
+        "poll_interval_s": "ALIYUN_BGREP_POLL_INTERVAL_S",
+    }
+
+    def __init__(self, context: ProviderContext) -> None:
+        super().__init__(context)
+        interval = self.context.options.get("poll_interval_s")
+        if interval:
+            # A junk value keeps the default; the settings page shows what is configured.
+            with contextlib.suppress(ValueError):
+                self.poll_interval_hint = max(0.05, float(interval))
+
+    @classmethod
+    def required_credentials(cls) -> tuple[str, ...]:
+        return ("appcode",)
+
+    # ------------------------------------------------------------ calls
+    def submit(self, request: GenerationRequest) -> Submitted:
+        if request.operation is not Operation.PROMPT_BACKGROUND:
+            raise InputRejectedError(
+                self.key,
+                "unsupported_operation",
+                "The Marketplace background service only makes prompt backgrounds.",
+            )
+        self._base()
+        self._appcode()
+        item = self._task_item(request)
+        # Not idempotent: a submit that reached the service may have made (and billed) a task.
+        document = self._call(SUBMIT_PATH, {"data": {"task_list": [item]}}, idempotent=False)
+        data = document.get("data")
+        result_key = _text(data.get("result_key")) if isinstance(data, dict) else ""
+        if not result_key:
+            raise UnexpectedResponseError(
+                self.key,
+                "no_result_key",
+                "The Marketplace background service accepted the job but its answer had no result_key, so "
+                "its images cannot be fetched. Check " + _CONSOLE + " before retrying, so you are not "
+                "charged twice.",
+                request_id=_text(document.get("requestId")) or None,
+            )
+        return Submitted(remote_id=result_key)
+
+    def poll(self, remote_id: str) -> TaskUpdate:
+        if not _RESULT_KEY.fullmatch(remote_id or ""):
+            raise TaskNotFoundError(
+                self.key,
+                "bad_result_key",
+                "This job has no valid Marketplace result_key; submit it again.",
+            )
+        try:
+            document = self._call(QUERY_PATH, {"data": {"result_key": remote_id}}, idempotent=True)
+        except ProviderUnavailableError as exc:
+            if exc.code != "23500011":
+                raise
+            # "Job execution failed" on a query is the task's end, not a server outage.
+            failure = TaskFailure("23500011", self._failure_message("23500011", "job execution failed"))
+            return TaskUpdate(state=TaskState.FAILED, failure=failure, notes={"aliyun_result_key": remote_id})
+        return self._task_update(document, remote_id)
+
+    def check_connection(self) -> ConnectionCheck:
+        """One query for a result_key that cannot exist: the gateway checks the AppCode, the purchase and
+        the address first, so the service's "no task" answer (23500008) proves all three. No task is made."""
+        probe = f"backdrop-connection-check-{uuid.uuid4().hex}"
+        host = urllib.parse.urlsplit(self._base()).netloc
+        try:
+            document = self._call(QUERY_PATH, {"data": {"result_key": probe}}, idempotent=True)
+        except TaskNotFoundError as exc:
+            return ConnectionCheck(
+                ok=True,
+                message=f"AppCode accepted at {host}; the background service answered (no task was made).",
+                request_id=exc.request_id,
+            )
+        return ConnectionCheck(
+            ok=True,
+            message=f"AppCode accepted at {host}; the background service answered.",
+            request_id=_text(document.get("requestId")) or None,
+        )
+
+    # ------------------------------------------------------------ request
+    def _task_item(self, request: GenerationRequest) -> dict[str, Any]:
+        image_url = (request.image_url or "").strip()
+        if not image_url:
+            raise ConfigurationError(
+                self.key,
+                "needs_hosting",
+                "The Marketplace background service takes the product image only as a web link, and input "
+                "hosting is not configured. Set up input hosting on the Settings page (it explains the "
+                "options), then retry.",
+            )
+        mask_url = (request.mask_url or "").strip()
+        if request.mask is not None and not mask_url:
+            raise ConfigurationError(
+                self.key,
+                "needs_hosting",
+                "The Marketplace background service takes the mask only as a web link, and it could not be "
+                "hosted. Check input hosting on the Settings page, or leave the mask out, then retry.",
+            )
+        for role, url in (("product image", image_url), ("mask", mask_url)):
+            if url and urllib.parse.urlsplit(url).scheme.lower() not in ("http", "https"):
+                raise ConfigurationError(
+                    self.key,
+                    "needs_hosting",
+                    f"The Marketplace background service downloads the {role} over http(s), and the hosted "
+                    "link is not one. " + _HOSTING_HINT + ".",
+                )
+        prompt = request.prompt.strip()
+        negative = request.negative_prompt.strip()
+        self._check_texts(prompt, negative)
+        if not 1 <= request.count <= MAX_COUNT:
+            raise InputRejectedError(
+                self.key,
+                "bad_count",
+                f"The Marketplace background service makes 1 to {MAX_COUNT} images per job, not {request.count}.",
+            )
+        self._check_image(request.image)
+        params = self._params(request.params)
+        seed = request.seed if request.seed is not None else params.get("seed")
+        item: dict[str, Any] = {
+            "image": image_url,
+            "positive_prompt": prompt,
+            "guidance_scale": float(params["guidance_scale"]),
+            "strength": float(params["strength"]),
+            "steps": int(params["steps"]),
+            "num_output": request.count,
+        }
+        if mask_url:
+            item["mask"] = mask_url
+        if negative:
+            item["negative_prompt"] = negative
+        if seed is not None:
+            if not 0 <= int(seed) <= MAX_SEED:
+                raise InputRejectedError(
+                    self.key, "bad_seed", f"The seed must be a whole number from 0 to {MAX_SEED}, not {seed}."
+                )
+            item["seed"] = int(seed)
+        return item
+
+    def _check_texts(self, prompt: str, negative: str) -> None:
+        if not prompt:
+            raise InputRejectedError(
+                self.key,
+                "prompt_required",
+                "The Marketplace background service needs a prompt describing the new background.",
+            )
+        for name, text in (("prompt", prompt), ("negative prompt", negative)):
+            if len(text) > MAX_PROMPT_CHARS:
+                raise InputRejectedError(
+                    self.key,
+                    "prompt_too_long",
+                    f"The {name} has {len(text)} characters; the Marketplace background service takes at most "
+                    f"{MAX_PROMPT_CHARS}. Shorten it and try again.",
+                )
+
+    def _check_image(self, image: bytes) -> None:
+        """The sides the seller states, checked before any call is paid for."""
+        try:
+            width, height = image_size(image)
+        except ImageInputError as exc:
+            raise InputRejectedError(
+                self.key, "unreadable_image", f"The product image cannot be read: {exc}"
+            ) from None
+        if min(width, height) < MIN_SIDE or max(width, height) > MAX_SIDE:
+            raise InputRejectedError(
+                self.key,
+                "bad_size",
+                f"The image is {width}x{height}; the Marketplace background service takes each side from "
+                f"{MIN_SIDE} to {MAX_SIDE} px. Resize it and try again.",
+            )
+
+    def _params(self, raw: Mapping[str, Any]) -> dict[str, Any]:
+        """The options again, with defaults: studio checked them, but a stored job may predate a range."""
+        names = {spec.name for spec in self.option_specs(Operation.PROMPT_BACKGROUND)}
+        given = {name: value for name, value in raw.items() if name in names and value is not None}
+        try:
+            return self.check_params(Operation.PROMPT_BACKGROUND, given)
+        except ValueError as exc:
+            raise InputRejectedError(
+                self.key, "bad_option", f"{exc}. Fix the option ({_OPTIONS_HINT}) and try again."
+            ) from None
+
+    # ------------------------------------------------------------ transport
+    def _appcode(self) -> str:
+        appcode = (self.context.credentials.get("appcode") or "").strip()
+        if not appcode:
+            raise ConfigurationError(
+                self.key,
+                "not_configured",
+                "Alibaba Cloud Marketplace is not configured: set ALIYUN_MARKET_APPCODE to the AppCode shown "
+                f"for product {PRODUCT_ID} in {_CONSOLE}.",
+            )
+        if not appcode.isascii() or any(ch.isspace() or not ch.isprintable() for ch in appcode):
+            raise ConfigurationError(
+                self.key,
+                "bad_appcode",
+                "ALIYUN_MARKET_APPCODE contains spaces or characters an AppCode never has. Copy it again from "
+                + _CONSOLE
+                + ".",
+            )
+        return appcode
+
+    def _base(self) -> str:
+        """`https://host[:port][/prefix]`; a bare domain gets https, a pasted API path is cut off."""
+        raw = (self.endpoint or "").strip()
+        if not raw:
+            raise ConfigurationError(
+                self.key,
+                "no_base_url",
+                "Alibaba Cloud Marketplace needs the API domain of your purchase, which is not public: set "
+                f"ALIYUN_BGREP_BASE_URL to the domain shown for product {PRODUCT_ID} in {_CONSOLE}, e.g. "
+                f"{EXAMPLE_BASE_URL}.",
+            )
+        if "://" not in raw:
+            raw = "https://" + raw
+        parts = urllib.parse.urlsplit(raw)
+        scheme = parts.scheme.lower()
+        try:
+            host = parts.hostname or ""
+            parts.port  # noqa: B018 - raises ValueError for a junk port
+        except ValueError:
+            host = ""
+        if scheme not in ("http", "https") or not host or parts.username or parts.query or parts.fragment:
+            raise ConfigurationError(
+                self.key,
+                "bad_base_url",
+                f"ALIYUN_BGREP_BASE_URL must be an https:// address such as {EXAMPLE_BASE_URL}, with nothing "
+                "after the domain.",
+            )
+        if scheme == "http" and not _is_loopback(host):
+            raise ConfigurationError(
+                self.key,
+                "insecure_base_url",
+                f"ALIYUN_BGREP_BASE_URL uses plain http, so the AppCode would travel readable to {host}. Use "
+                "https (plain http is only allowed for a test server on this computer).",
+            )
+        path = parts.path.rstrip("/")
+        for suffix in (SUBMIT_PATH, QUERY_PATH, "/api/v1/bg-rep", "/api/v1"):
+            if path.endswith(suffix):
+                path = path[: -len(suffix)]
+                break
+        return f"{scheme}://{parts.netloc}{path}"
+
+    def _session(self) -> Any:
+        if self.context.session is None:
+            raise ConfigurationError(
+                self.key, "no_session", "Alibaba Cloud Marketplace was set up without an HTTP session."
+            )
+        return self.context.session
+
+    def _call(self, path: str, body: Mapping[str, Any], *, idempotent: bool) -> dict[str, Any]:
+        """One authenticated call; returns the service's JSON document or raises the mapped error."""
+        url = self._base() + path
+        headers = {
+            "Authorization": f"APPCODE {self._appcode()}",
+            # A fresh nonce per call: the gateway refuses one it has seen within 15 minutes.
+            "X-Ca-Nonce": str(uuid.uuid4()),
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+        }
+        recorder = _LastResponse(self._session())
+        try:
+            answer = http.send(
+                cast(Any, recorder),  # requests.Session in name; only .request() is used
+                self.key,
+                "POST",
+                url,
+                idempotent=idempotent,
+                json_body=dict(body),
+                headers=headers,
+                now=self.context.clock(),
+            )
+        except (RateLimitedError, ProviderUnavailableError) as exc:
+            response = recorder.response
+            if response is None:
+                raise  # transport trouble: http.send already said whether trying again is safe
+            answer = http.HttpAnswer(response.status_code, response.headers, response.content)
+            raise self._answer_error(answer, idempotent=idempotent, fallback=exc) from None
+        return self._document(answer, idempotent=idempotent)
+
+    def _document(self, answer: http.HttpAnswer, *, idempotent: bool) -> dict[str, Any]:
+        document = _json(answer.body)
+        if answer.status == 200 and isinstance(document, dict) and _is_success(document):
+            return document
+        raise self._answer_error(answer, idempotent=idempotent)
+
+    # ------------------------------------------------------------ errors
+    def _answer_error(
+        self, answer: http.HttpAnswer, *, idempotent: bool, fallback: ProviderError | None = None
+    ) -> ProviderError:
+        request_id = _header(answer.headers, "X-Ca-Request-Id") or None
+        retry_after = http.retry_after_seconds(
+            _header(answer.headers, "Retry-After") or None, self.context.clock()
+        )
+        document = _json(answer.body)
+        if isinstance(document, dict) and ("code" in document or "success" in document):
+            code = _code(document.get("code"))
+            if code in ("", "0"):
+                if answer.status == 200:
+                    self._unexpected("it says success=false without an error code")
+                code = f"http_{answer.status}"
+            return self._service_error(
+                code,
+                _text(document.get("message")),
+                _text(document.get("requestId")) or request_id,
+                answer.status,
+                idempotent=idempotent,
+                retry_after=retry_after,
+            )
+        gateway = _header(answer.headers, "X-Ca-Error-Message")
+        if gateway:
+            return self._gateway_error(
+                gateway,
+                _header(answer.headers, "X-Ca-Error-Code"),
+                answer.status,
+                request_id,
+                idempotent=idempotent,
+                retry_after=retry_after,
+            )
+        if answer.status == 200:
+            self._unexpected("it is not a JSON object with a code")
+        return self._status_error(answer.status, "", request_id, idempotent, retry_after, fallback)
+
+    def _service_error(
+        self,
+        code: str,
+        message: str,
+        request_id: str | None,
+        status: int,
+        *,
+        idempotent: bool,
+        retry_after: float | None,
+    ) -> ProviderError:
+        detail = self._scrub(message) or "no reason given"
+        known = _CODES.get(code)
+        if known is None:
+            return self._status_error(status, detail, request_id, idempotent, retry_after, None, code=code)
+        cls, template = known
+        return cls(
+            self.key, code, template.format(detail=detail), request_id=request_id, retry_after_s=retry_after
+        )
+
+    def _gateway_error(
+        self,
+        message: str,
+        gateway_code: str,
+        status: int,
+        request_id: str | None,
+        *,
+        idempotent: bool,
+        retry_after: float | None,
+    ) -> ProviderError:
+        detail = self._scrub(message)
+        lowered = detail.lower()
+        code = gateway_code or f"gateway_{status}"
+        if "nonce" in lowered:
+            return self._nonce_error(code, detail, request_id, idempotent=idempotent)
+        for needles, cls, template in _GATEWAY:
+            if any(needle in lowered for needle in needles):
+                return cls(
+                    self.key,
+                    code,
+                    template.format(detail=detail),
+                    request_id=request_id,
+                    retry_after_s=retry_after,
+                )
+        return self._status_error(status, detail, request_id, idempotent, retry_after, None, code=code)
+
+    def _nonce_error(
+        self, code: str, detail: str, request_id: str | None, *, idempotent: bool
+    ) -> ProviderError:
+        lowered = detail.lower()
+        if "required" in lowered or "missing" in lowered:
+            # Every call carries one, so something between here and Alibaba Cloud removed it.
+            return ConfigurationError(
+                self.key,
+                code,
+                f"Alibaba Cloud's API gateway did not receive the request's X-Ca-Nonce header ({detail}). A "
+                "proxy in between may remove headers: " + _BASE_HINT + ".",
+                request_id=request_id,
+            )
+        if idempotent:
+            # Each call sends a new nonce, so the gateway saw this very request twice (a network device
+            # repeated it). Asking for a status again with a fresh nonce is harmless.
+            return ProviderUnavailableError(
+                self.key,
+                code,
+                f"Alibaba Cloud's API gateway received this request twice ({detail}); the status is asked "
+                "again shortly.",
+                request_id=request_id,
+            )
+        return UnexpectedResponseError(
+            self.key,
+            code,
+            f"Alibaba Cloud's API gateway received this job twice ({detail}), so the first copy may have "
+            f"started it. It was not sent again, so you are not charged twice: check {_CONSOLE}, then retry "
+            "the job if nothing was made.",
+            request_id=request_id,
+        )
+
+    def _status_error(
+        self,
+        status: int,
+        detail: str,
+        request_id: str | None,
+        idempotent: bool,
+        retry_after: float | None,
+        fallback: ProviderError | None,
+        *,
+        code: str | None = None,
+    ) -> ProviderError:
+        """An answer this module has no entry for: classified by its HTTP status."""
+        code = code or f"http_{status}"
+        said = f" ({detail})" if detail else ""
+        if status >= 500:
+            if status == 504 and not idempotent:
+                return ProviderUnavailableError(
+                    self.key,
+                    code,
+                    "Alibaba Cloud's gateway timed out while taking the job, so it is unknown whether a task "
+                    f"was created{said}. It was not sent again, so you are not charged twice: check "
+                    f"{_CONSOLE}, then retry the job if nothing was made.",
+                    request_id=request_id,
+                    retryable=False,
+                )
+            return ProviderUnavailableError(
+                self.key,
+                code,
+                f"The Marketplace background service had a server error (HTTP {status}){said}; {_RETRY}.",
+                request_id=request_id,
+                retryable=fallback.retryable if fallback is not None else None,
+                retry_after_s=retry_after,
+            )
+        if status == 429:
+            return RateLimitedError(
+                self.key,
+                code,
+                f"Alibaba Cloud is throttling requests{said}; the job waits and tries again.",
+                request_id=request_id,
+                retry_after_s=retry_after,
+            )
+        if status in (401, 403):
+            return AuthenticationError(
+                self.key,
+                code,
+                f"Alibaba Cloud refused the call (HTTP {status}){said}: " + _APPCODE_HINT + ".",
+                request_id=request_id,
+            )
+        if status == 404:
+            return ConfigurationError(
+                self.key,
+                code,
+                f"Nothing answers at the configured address (HTTP 404){said}: " + _BASE_HINT + ".",
+                request_id=request_id,
+            )
+        if status == 400 and code.startswith("235"):
+            return InputRejectedError(
+                self.key,
+                code,
+                f"The Marketplace background service refused the job with {code}{said}. Check the image, the "
+                f"prompt and the options ({_OPTIONS_HINT}), then retry.",
+                request_id=request_id,
+            )
+        return UnexpectedResponseError(
+            self.key,
+            code,
+            f"Alibaba Cloud answered with an undocumented error (HTTP {status}){said}. Try again later; if it "
+            "keeps happening, " + _BASE_HINT + ".",
+            request_id=request_id,
+        )
+
+    def _scrub(self, text: str) -> str:
+        """Vendor text as shown to users: one line, shortened, the AppCode blanked should it be echoed."""
+        cleaned = " ".join(text.split())[:200]
+        appcode = (self.context.credentials.get("appcode") or "").strip()
+        if len(appcode) >= 4:
+            cleaned = re.sub(re.escape(appcode), "***", cleaned, flags=re.IGNORECASE)
+        return cleaned
+
+    def _unexpected(self, why: str) -> NoReturn:
+        raise UnexpectedResponseError(
+            self.key,
+            "unexpected_response",
+            f"The Marketplace background service's answer did not have the documented shape ({why}). "
+            "Try again later.",
+        )
+
+    # ------------------------------------------------------------ task answers
+    def _task_update(self, document: Mapping[str, Any], result_key: str) -> TaskUpdate:
+        data = document.get("data")
+        items = data.get("task_list") if isinstance(data, dict) else None
+        if not isinstance(items, list) or not items or not all(isinstance(item, dict) for item in items):
+            self._unexpected("the query answer has no task_list")
+        notes: dict[str, Any] = {"aliyun_result_key": result_key}
+        # Statuses added later are treated as still in progress.
+        states = [_STATES.get(_text(item.get("status")).upper(), TaskState.RUNNING) for item in items]
+        ended = [state in (TaskState.SUCCEEDED, TaskState.FAILED) for state in states]
+        if not all(ended):
+            waiting = all(state is TaskState.QUEUED for state in states)
+            progress = sum(ended) / len(items) if len(items) > 1 else None
+            return TaskUpdate(
+                state=TaskState.QUEUED if waiting else TaskState.RUNNING, progress=progress, notes=notes
+            )
+        outputs: list[OutputImage] = []
+        failures: list[tuple[str, str]] = []
+        for item, state in zip(items, states, strict=True):
+            if state is TaskState.FAILED:
+                failures.append((_code(item.get("code")) or "FAILED", _text(item.get("message"))))
+                continue
+            urls = _urls(item.get("results"))
+            if not urls:
+                failures.append(("no_results", "the service reported success but sent no images"))
+            seed = _int(item.get("seed"))
+            outputs.extend(OutputImage(url=url, mime=_mime(url), seed=seed) for url in urls)
+        if not outputs:
+            code, message = failures[0]
+            failure = TaskFailure(code, self._failure_message(code, message))
+            return TaskUpdate(state=TaskState.FAILED, failure=failure, notes=notes)
+        if failures:
+            notes["aliyun_failed_subtasks"] = str(len(failures))
+        return TaskUpdate(state=TaskState.SUCCEEDED, outputs=tuple(outputs), notes=notes)
+
+    def _failure_message(self, code: str, message: str) -> str:
+        detail = self._scrub(message) or "no reason given"
+        lowered = detail.lower()
+        known_code = (
+            code
+            if code in _CODES
+            else next((value for text, value in _VENDOR_TEXTS.items() if text in lowered), None)
+        )
+        if known_code is None:
+            return _TASK_FAILED.format(detail=detail)
+        cls, template = _CODES[known_code]
+        if cls.retryable_default:
+            # A finished task is not retried by the worker, so do not promise that here.
+            return _TASK_TRANSIENT.format(detail=detail)
+        return template.format(detail=detail)
+
+
+# -------------------------------------------------------------------- helpers
+def _is_success(document: Mapping[str, Any]) -> bool:
+    return _code(document.get("code")) in ("", "0") and document.get("success") is not False
+
+
+def _code(value: Any) -> str:
+    """0, "0", 23500008 and "23500008" compare equal: the seller's sample and table disagree on the type."""
+    if value is None or isinstance(value, bool):
+        return ""
+    text = str(value).strip()
+    with contextlib.suppress(ValueError, OverflowError):
+        number = float(text)
+        if number.is_integer():
+            return str(int(number))
+    return text
+
+
+def _json(body: bytes) -> Any:
+    try:
+        return json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+
+
+def _header(headers: Mapping[str, str], name: str) -> str:
+    value = headers.get(name)
+    if value is None:
+        lowered = name.lower()
+        value = next((v for k, v in headers.items() if k.lower() == lowered), None)
+    return _text(value)
+
+
+def _urls(results: Any) -> list[str]:
+    urls: list[str] = []
+    for item in results if isinstance(results, list) else []:
+        url = (
+            _text(item.get("url")) if isinstance(item, dict) else _text(item) if isinstance(item, str) else ""
+        )
+        if url.lower().startswith(("https://", "http://")):
+            urls.append(url)
+    return urls
+
+
+def _mime(url: str) -> str:
+    path = urllib.parse.urlsplit(url).path.lower()
+    if path.endswith((".jpg", ".jpeg")):
+        return "image/jpeg"
+    if path.endswith(".webp"):
+        return "image/webp"
+    return "image/png"
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    with contextlib.suppress(TypeError, ValueError):
+        return int(str(value).strip())
+    return None
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
