@@ -488,11 +488,7 @@ class Studio:
                 for a in self.adapters.values()
                 if workflow in type(a).operations and type(a) is not cls
             ]
-            ready = [
-                other.label
-                for other in offering
-                if not self._missing_settings(other)
-            ]
+            ready = [other.label for other in offering if not self._missing_settings(other)]
             if ready:
                 hint = f"choose a provider that offers it: {', '.join(ready)}"
             elif offering:
