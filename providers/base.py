@@ -96,6 +96,8 @@ class Limits:
     default_count: int = 1
     # Output size used when the request gives none; None keeps the input's size.
     default_size: tuple[int, int] | None = None
+    # Edge guides (outlines of extra elements to draw in front of or behind the product) it takes.
+    max_guides: int = 0
 
 
 OptionKind = Literal["int", "float", "choice", "bool", "text", "color"]
@@ -154,6 +156,20 @@ def _is_hex_colour(text: str) -> bool:
     return text.startswith("#") and len(digits) == 6 and all(c in "0123456789abcdefABCDEF" for c in digits)
 
 
+GuideLayer = Literal["foreground", "background"]
+
+
+@dataclass(frozen=True)
+class EdgeGuide:
+    """An element's outline the vendor draws a new element along: an RGBA PNG whose colour holds
+    soft edges and whose alpha is the element, at the product photo's size, in front of
+    ("foreground") or behind ("background") the product, with an optional prompt for it."""
+
+    layer: GuideLayer
+    image: bytes
+    prompt: str = ""
+
+
 @dataclass(frozen=True)
 class GenerationRequest:
     """The canonical request, the same for every provider.
@@ -175,6 +191,7 @@ class GenerationRequest:
     reference_image: bytes | None = None
     product_title: str = ""
     params: Mapping[str, Any] = field(default_factory=dict)
+    guides: tuple[EdgeGuide, ...] = ()
     # URLs of the inputs when the vendor takes URLs (filled by studio.hosting).
     image_url: str | None = None
     mask_url: str | None = None

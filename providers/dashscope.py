@@ -75,6 +75,7 @@ from providers.errors import (
 )
 
 DEFAULT_BASE_URL = "https://dashscope.aliyuncs.com/api/v1"
+MAX_GUIDES = 10
 MODEL = "wanx-background-generation-v2"
 SUBMIT_PATH = "/services/aigc/background-generation/generation/"
 TASKS_PATH = "/tasks/"
@@ -264,6 +265,8 @@ class DashScope(ProviderAdapter):
             needs_urls=False,
             needs_cutout=True,
             takes_reference=True,
+            # Foreground and background edge images together (seed 003: at most 10).
+            max_guides=MAX_GUIDES,
             output_sizes=None,
             min_count=1,
             max_count=4,
@@ -340,6 +343,14 @@ class DashScope(ProviderAdapter):
             uploads.append(("base", self._base_png(product, request.mask)))
         if request.reference_image is not None:
             uploads.append(("reference", request.reference_image))
+        if len(request.guides) > MAX_GUIDES:
+            raise InputRejectedError(
+                self.key,
+                "too_many_guides",
+                f"DashScope takes at most {MAX_GUIDES} edge guides (front and back together), "
+                f"not {len(request.guides)}. Remove some and try again.",
+            )
+        uploads += [(f"guide{number}", guide.image) for number, guide in enumerate(request.guides, 1)]
         hosted: dict[str, str] = {}
         if uploads:
             policy = self.get_upload_policy()
@@ -357,6 +368,8 @@ class DashScope(ProviderAdapter):
             body_input["ref_prompt"] = prompt
         if negative:
             body_input["neg_ref_prompt"] = negative
+        if request.guides:
+            body_input["reference_edge"] = _reference_edge(request, hosted)
         parameters: dict[str, Any] = {
             "n": request.count,
             "model_version": str(params.get("model_version") or "v2"),
@@ -366,7 +379,7 @@ class DashScope(ProviderAdapter):
             if prompt:
                 parameters["ref_prompt_weight"] = float(params.get("ref_prompt_weight", 0.5))
         headers = {"X-DashScope-Async": "enable"}
-        if any(url.startswith("oss://") for url in (base_url, ref_url or "")):
+        if any(url.startswith("oss://") for url in (base_url, *hosted.values())):
             headers["X-DashScope-OssResourceResolve"] = "enable"
         document = self._api(
             "POST",
@@ -725,6 +738,21 @@ class DashScope(ProviderAdapter):
 
 
 # -------------------------------------------------------------------- helpers
+def _reference_edge(request: GenerationRequest, hosted: Mapping[str, str]) -> dict[str, list[str]]:
+    """`input.reference_edge`: each layer's image URLs with a prompt per image ("" where none)."""
+    edge: dict[str, list[str]] = {}
+    for layer in ("foreground", "background"):
+        chosen = [
+            (hosted[f"guide{number}"], guide.prompt.strip())
+            for number, guide in enumerate(request.guides, 1)
+            if guide.layer == layer
+        ]
+        if chosen:
+            edge[f"{layer}_edge"] = [url for url, _ in chosen]
+            edge[f"{layer}_edge_prompt"] = [prompt for _, prompt in chosen]
+    return edge
+
+
 def _hosted_url(url: str | None) -> str | None:
     """Studio's URL for the job's photo, used as the base image when that photo already has alpha.
 

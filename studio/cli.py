@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from providers.base import Money, Operation
+from providers.base import EdgeGuide, GuideLayer, Money, Operation
 from studio.jobs import JobFilter, JobRow, JobStatus, JobView
 from studio.service import JobRequest, Studio, StudioInputError
 from studio.settings import SettingsError, load_settings
@@ -55,6 +55,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--reference", metavar="PATH", help="a picture of the wanted background (providers that take one)"
     )
     generate.add_argument("--negative-prompt", default="", metavar="TEXT")
+    generate.add_argument(
+        "--guide",
+        action="append",
+        default=[],
+        metavar="LAYER:PATH[:PROMPT]",
+        help="edge guide from an element picture, LAYER foreground or background (DashScope); repeatable",
+    )
     generate.add_argument("--scene", metavar="ID", help="scene id for --workflow scene")
     generate.add_argument("--count", type=int, metavar="N", help="number of images (default: the provider's)")
     generate.add_argument(
@@ -129,6 +136,10 @@ def _generate(args: argparse.Namespace) -> int:
             if fitted is not prepared:
                 print(f"studio: note: {fitted.notes[-1]} to fit {args.provider}", file=sys.stderr)
             prepared = fitted
+        guides = tuple(
+            EdgeGuide(layer, studio.make_edge_guide(studio.prepare_image(data, name), prepared), prompt)
+            for layer, data, name, prompt in _parse_guides(args.guide)
+        )
         job_id = studio.submit_job(
             JobRequest(
                 workflow=workflow,
@@ -143,6 +154,7 @@ def _generate(args: argparse.Namespace) -> int:
                 params=params,
                 seed=args.seed,
                 reference_png=reference,
+                guides=guides,
                 product_title=args.title,
                 source="cli",
             )
@@ -369,3 +381,25 @@ def _print_table(rows: list[dict[str, Any]], total: int) -> None:
 
 def _error(message: str) -> None:
     sys.stderr.write("error: " + " ".join(message.split()) + "\n")
+
+
+def _parse_guides(specs: Sequence[str]) -> list[tuple[GuideLayer, bytes, str, str]]:
+    """`foreground:leaf.png:a green leaf` -> (layer, file bytes, file name, prompt)."""
+    guides: list[tuple[GuideLayer, bytes, str, str]] = []
+    for spec in specs:
+        layer, _, rest = spec.partition(":")
+        path, _, prompt = rest.partition(":")
+        if layer not in ("foreground", "background") or not path:
+            raise UsageError(
+                f"--guide '{spec}' must be LAYER:PATH[:PROMPT] with LAYER foreground or background, "
+                "e.g. --guide foreground:leaf.png:a green leaf"
+            )
+        guides.append(
+            (
+                "foreground" if layer == "foreground" else "background",
+                _read_file(path, "--guide"),
+                Path(path).name,
+                prompt,
+            )
+        )
+    return guides

@@ -27,12 +27,14 @@ from typing import Any
 import numpy as np
 
 from imaging.cutout import U2NetpSegmenter, cut_out
+from imaging.edges import edge_element
 from imaging.images import ImageInputError, LoadedImage, encode_png, load_image
 from imaging.masks import load_mask, overlay
 from imaging.upload import UploadTooLargeError, downscale_png, encode_within
 from providers import http
 from providers.base import (
     ConnectionCheck,
+    EdgeGuide,
     Limits,
     Operation,
     OptionSpec,
@@ -190,6 +192,8 @@ class JobRequest:
     product_title: str = ""
     source: str = "ui"
     batch_id: str | None = None
+    # Edge guides made with `Studio.make_edge_guide` (for providers with `max_guides`).
+    guides: tuple[EdgeGuide, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -541,6 +545,13 @@ class Studio:
             method=str(cutout.method),
         )
 
+    def make_edge_guide(self, element: PreparedImage, product: PreparedImage) -> bytes:
+        """An element picture turned into an edge guide at the product photo's size: cut out (its own
+        transparency, else the automatic cutout), then its soft outline, as the vendor documents."""
+        loaded = self._load(element.png)
+        rgba = cut_out(loaded, segmenter=self._resources.get("segmenter")).rgba
+        return encode_png(edge_element(np.ascontiguousarray(rgba), (product.width, product.height)))
+
     def check_image_fit(self, image: PreparedImage, provider: str, workflow: Operation) -> ImageFit:
         """How `image` fits `provider` for `workflow`, before any money is spent.
 
@@ -698,6 +709,7 @@ class Studio:
                 "or choose a provider that uses one.",
                 {"provider": cls.label},
             )
+        self._check_guides(cls, limits, request)
         mask_png = self.prepare_mask(request.mask_png, request.image) if request.mask_png else None
         if mask_png is None and limits.needs_cutout and not request.image.has_alpha:
             # The vendor needs the product cut out: the automatic cutout the page previewed,
@@ -711,6 +723,16 @@ class Studio:
         job_id = uuid.uuid4().hex
         created = self.store.now()
         saved = self.artifacts.save_inputs(job_id, created, request.image.png, mask_png, reference_png)
+        notes: dict[str, Any] = {}
+        if request.guides:
+            notes["edge_guides"] = [
+                {
+                    "layer": guide.layer,
+                    "prompt": guide.prompt,
+                    "path": self.artifacts.save_file(job_id, created, f"guide_{number:02d}.png", guide.image),
+                }
+                for number, guide in enumerate(request.guides, 1)
+            ]
         new = NewJob(
             job_id=job_id,
             workflow=workflow,
@@ -730,6 +752,7 @@ class Studio:
             source=request.source,
             batch_id=request.batch_id,
             created_at=created,
+            notes=notes,
         )
         try:
             self.store.create_job(new)
@@ -775,6 +798,7 @@ class Studio:
                     image=image,
                     mask_png=mask,
                     reference_png=request.reference_png if limits.takes_reference else None,
+                    guides=request.guides if limits.max_guides else (),
                     count=min(max(wanted, limits.min_count), limits.max_count),
                     size=request.size if local else None,
                     params=dict((params_by_provider or {}).get(key, {})),
@@ -783,6 +807,48 @@ class Studio:
             except StudioInputError as exc:
                 entries.append(ComparisonEntry(key, error=exc))
         return entries
+
+    def _check_guides(self, cls: type[ProviderAdapter], limits: Limits, request: JobRequest) -> None:
+        if not request.guides:
+            return
+        if limits.max_guides == 0:
+            raise StudioInputError(
+                "guides_not_taken",
+                f"{cls.label} takes no edge guides; remove them (in the CLI: drop --guide).",
+                {"provider": cls.label},
+            )
+        if len(request.guides) > limits.max_guides:
+            raise StudioInputError(
+                "too_many_guides",
+                f"{cls.label} takes at most {limits.max_guides} edge guides (front and back together); "
+                f"you gave {len(request.guides)}. Remove some.",
+                {"provider": cls.label, "max": limits.max_guides, "count": len(request.guides)},
+            )
+        for number, guide in enumerate(request.guides, 1):
+            if guide.layer not in ("foreground", "background"):
+                raise StudioInputError(
+                    "bad_guide",
+                    f"Edge guide {number} must go in front of the product (foreground) or behind it "
+                    f"(background), not '{guide.layer}'.",
+                    {"number": number},
+                )
+            if len(guide.prompt) > MAX_PROMPT_CHARS:
+                raise StudioInputError(
+                    "prompt_too_long",
+                    f"The prompt of edge guide {number} is longer than {MAX_PROMPT_CHARS} characters.",
+                    {"max": MAX_PROMPT_CHARS},
+                )
+            try:
+                loaded = load_image(guide.image)
+            except ImageInputError:
+                loaded = None
+            if loaded is None or not loaded.has_alpha:
+                raise StudioInputError(
+                    "bad_guide",
+                    f"Edge guide {number} is not a transparent PNG. Make it from an element picture "
+                    "(Prompt background page, or --guide in the CLI).",
+                    {"number": number},
+                )
 
     def _apply_aliases(
         self, cls: type[ProviderAdapter], workflow: Operation, request: JobRequest

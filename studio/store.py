@@ -104,6 +104,8 @@ class NewJob:
     source: str = "ui"
     batch_id: str | None = None
     created_at: datetime | None = None  # None: the store's clock
+    # Facts known at creation (e.g. the edge-guide files and their prompts).
+    notes: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -249,7 +251,7 @@ class Store:
             "images": 0,
             "estimate_minor": new.estimate.amount_minor if new.estimate else None,
             "estimate_currency": new.estimate.currency if new.estimate else None,
-            "notes_json": "{}",
+            "notes_json": dumps_notes(new.notes),
             "source": new.source,
             "batch_id": new.batch_id,
             "poll_failures": 0,

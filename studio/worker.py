@@ -35,6 +35,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from providers.base import (
+    EdgeGuide,
     GenerationRequest,
     OutputImage,
     ProviderAdapter,
@@ -485,6 +486,10 @@ class Worker:
             image = self.artifacts.read(job.input_path or "")
             mask = self.artifacts.read(job.mask_path) if job.mask_path else None
             reference = self.artifacts.read(job.reference_path) if job.reference_path else None
+            guides = tuple(
+                EdgeGuide(item["layer"], self.artifacts.read(item["path"]), str(item.get("prompt") or ""))
+                for item in job.notes.get("edge_guides") or []
+            )
         except ArtifactError as exc:
             raise _JobProblem(
                 "input_missing", f"This job's input files are gone ({exc}). Submit the job again."
@@ -502,6 +507,7 @@ class Worker:
             reference_image=reference,
             product_title=job.product_title,
             params=dict(job.params),
+            guides=guides,
         )
 
     # ------------------------------------------------------------ failures

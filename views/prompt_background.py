@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from providers.base import Operation
+from providers.base import EdgeGuide, Operation
 from studio.service import JobRequest, StudioInputError
 from ui.compare_views import compare_section
 from ui.controls import (
@@ -21,6 +21,7 @@ from ui.controls import (
     shadow_picker,
     size_picker,
 )
+from ui.edge_guides import edge_guide_picker
 from ui.formatting import provider_label, word_list
 from ui.i18n import current_language, error_text, t, tkey
 from ui.job_views import job_panel
@@ -125,6 +126,10 @@ with right:
                         persist_state="session",
                     )
                     params["reference_blur"] = float(blur)
+    guides: tuple[EdgeGuide, ...] = ()
+    if limits is not None and limits.max_guides > 0:
+        with st.expander(t("guides.title"), icon=":material/gesture:"):
+            guides = edge_guide_picker(studio, PREFIX, image, limits.max_guides)
     if local:
         with st.expander(t("finish.title"), icon=":material/tune:"):
             params |= finish_picker(PREFIX)
@@ -151,6 +156,7 @@ with right:
             size=size,
             params=params,
             reference_png=reference.png if reference is not None else None,
+            guides=guides,
         )
     if generate_button(PREFIX, reason) and request is not None:
         try:

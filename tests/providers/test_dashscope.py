@@ -12,9 +12,7 @@ import io
 import json
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +21,7 @@ import pytest
 import requests  # type: ignore[import-untyped, unused-ignore]
 from PIL import Image
 
-from providers.base import GenerationRequest, Operation, ProviderContext, TaskState
+from providers.base import EdgeGuide, GenerationRequest, Operation, ProviderContext, TaskState
 from providers.dashscope import DEFAULT_BASE_URL, MODEL, DashScope
 from providers.errors import (
     AuthenticationError,
@@ -39,6 +37,7 @@ from providers.errors import (
 )
 from providers.http import new_session
 from tests.emulators.dashscope import SUBMIT_PATH, SYNC_REFUSED, DashScopeEmulator
+from tests.emulators.static_files import StaticFiles
 
 API_KEY = "sk-studio-0123456789abcdef"
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,43 +90,9 @@ def emulator() -> Iterator[DashScopeEmulator]:
         yield running
 
 
-class StaticServer:
-    """A tiny loopback file server standing in for studio's input hosting."""
-
-    def __init__(self) -> None:
-        self.files: dict[str, bytes] = {}
-        files = self.files
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-                pass
-
-            def do_GET(self) -> None:
-                data = files.get(self.path.split("?", 1)[0])
-                self.send_response(200 if data is not None else 404)
-                self.send_header("Content-Length", str(len(data or b"")))
-                self.end_headers()
-                self.wfile.write(data or b"")
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
-        )
-        self.thread.start()
-
-    def host(self, name: str, data: bytes) -> str:
-        self.files[f"/{name}"] = data
-        return f"http://127.0.0.1:{self.server.server_port}/{name}"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
-def static() -> Iterator[StaticServer]:
-    server = StaticServer()
+def static() -> Iterator[StaticFiles]:
+    server = StaticFiles()
     yield server
     server.close()
 
@@ -307,7 +272,7 @@ def test_a_cutout_with_alpha_needs_no_mask(emulator: DashScopeEmulator) -> None:
 
 
 def test_a_studio_hosted_http_url_is_used_and_nothing_is_uploaded(
-    emulator: DashScopeEmulator, static: StaticServer
+    emulator: DashScopeEmulator, static: StaticFiles
 ) -> None:
     adapter = make_adapter(emulator)
     url = static.host("product.png", cutout())
@@ -320,7 +285,7 @@ def test_a_studio_hosted_http_url_is_used_and_nothing_is_uploaded(
 
 
 def test_a_hosted_url_with_a_reference_still_uploads_the_reference(
-    emulator: DashScopeEmulator, static: StaticServer
+    emulator: DashScopeEmulator, static: StaticFiles
 ) -> None:
     adapter = make_adapter(emulator)
     url = static.host("product.png", cutout())
@@ -332,7 +297,7 @@ def test_a_hosted_url_with_a_reference_still_uploads_the_reference(
 
 
 def test_a_hosted_url_of_an_opaque_photo_is_replaced_by_the_built_cutout(
-    emulator: DashScopeEmulator, static: StaticServer
+    emulator: DashScopeEmulator, static: StaticFiles
 ) -> None:
     adapter = make_adapter(emulator)
     url = static.host("photo.png", photo())
@@ -341,7 +306,7 @@ def test_a_hosted_url_of_an_opaque_photo_is_replaced_by_the_built_cutout(
 
 
 def test_an_expired_hosting_url_makes_the_task_fail_with_a_download_message(
-    emulator: DashScopeEmulator, static: StaticServer
+    emulator: DashScopeEmulator, static: StaticFiles
 ) -> None:
     adapter = make_adapter(emulator)
     url = static.host("gone.png", cutout())
@@ -580,7 +545,7 @@ def test_a_failed_task_is_an_update_with_a_friendly_message(
 
 
 def test_an_rgb_base_image_fails_the_task_like_the_service(
-    emulator: DashScopeEmulator, static: StaticServer, raw: requests.Session
+    emulator: DashScopeEmulator, static: StaticFiles, raw: requests.Session
 ) -> None:
     # Only reachable when something else hosted an opaque PNG: the emulator checks what it downloads.
     body = {
@@ -857,7 +822,7 @@ def test_emulator_downloads_only_from_loopback(emulator: DashScopeEmulator, raw:
 
 
 def test_emulator_checks_base_image_size_and_transparency(
-    emulator: DashScopeEmulator, static: StaticServer, raw: requests.Session
+    emulator: DashScopeEmulator, static: StaticFiles, raw: requests.Session
 ) -> None:
     emulator.max_running = 0
     emulator.submit_qps = 0
@@ -974,3 +939,47 @@ def test_policy_is_a_signed_document_with_an_expiry(emulator: DashScopeEmulator)
     assert document["expiration"].endswith("Z")
     assert ["starts-with", "$key", policy.upload_dir] in document["conditions"]
     assert policy.max_bytes == 100 * 1024 * 1024 and policy.upload_host.startswith(emulator.base_url)
+
+
+# ------------------------------------------------------------------ edge guides
+def guide_png(width: int = 320, height: int = 240) -> bytes:
+    rgba = np.zeros((height, width, 4), np.uint8)
+    rgba[20:80, 20:120] = (255, 255, 255, 255)
+    return _png(rgba, "RGBA")
+
+
+def test_edge_guides_are_uploaded_and_sent_per_layer_with_a_prompt_each(emulator: DashScopeEmulator) -> None:
+    adapter = make_adapter(emulator)
+    guides = (
+        EdgeGuide("foreground", guide_png(), "a green leaf"),
+        EdgeGuide("background", guide_png()),
+        EdgeGuide("foreground", guide_png(), ""),
+    )
+    submitted = adapter.submit(request(guides=guides))
+    edge = submitted_body(emulator)["input"]["reference_edge"]
+    assert len(edge["foreground_edge"]) == 2 and len(edge["background_edge"]) == 1
+    assert edge["foreground_edge_prompt"] == ["a green leaf", ""] and edge["background_edge_prompt"] == [""]
+    assert all(url.startswith("oss://") for url in [*edge["foreground_edge"], *edge["background_edge"]])
+    # Base image plus three guides went to the temporary storage.
+    assert len(emulator.calls("upload")) == 4
+    states, update = run_to_end(adapter, submitted.remote_id or "")
+    assert update.state is TaskState.SUCCEEDED, update.failure
+
+
+def test_more_than_ten_edge_guides_are_refused_before_any_call(emulator: DashScopeEmulator) -> None:
+    adapter = make_adapter(emulator)
+    guides = tuple(EdgeGuide("background", guide_png()) for _ in range(11))
+    with pytest.raises(InputRejectedError, match="at most 10 edge guides"):
+        adapter.submit(request(guides=guides))
+    assert emulator.requests == []
+
+
+def test_an_edge_guide_that_is_not_rgba_fails_the_task_as_the_service_does(
+    emulator: DashScopeEmulator,
+) -> None:
+    adapter = make_adapter(emulator)
+    opaque = _png(np.full((240, 320, 3), 128, np.uint8))
+    submitted = adapter.submit(request(guides=(EdgeGuide("foreground", opaque),)))
+    _, update = run_to_end(adapter, submitted.remote_id or "")
+    assert update.state is TaskState.FAILED and update.failure is not None
+    assert "RGBA" in update.failure.message or update.failure.code == "BadRequest.UnsupportedFileFormat"

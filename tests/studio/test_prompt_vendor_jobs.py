@@ -347,3 +347,38 @@ def test_a_marketplace_job_gets_its_photo_and_black_and_white_mask_by_link(
             assert sent.mode == "L" and set(np.unique(np.asarray(sent))) == {0, 255}
         finally:
             studio.close()
+
+
+def test_edge_guides_made_from_element_pictures_reach_dashscope_and_stay_with_the_job(
+    tencent: TencentAiartEmulator, dashscope: DashScopeEmulator, tmp_path: Path, clock: FakeClock
+) -> None:
+    from providers.base import EdgeGuide
+
+    studio = open_studio(vendor_env(tencent, dashscope, tmp_path / "data"), tmp_path, clock)
+    try:
+        product = studio.prepare_image(photo(), "bottle.png")
+        element = studio.prepare_image(photo(300, 200), "leaf.png")
+        guide = studio.make_edge_guide(element, product)
+        edge = Image.open(io.BytesIO(guide))
+        assert edge.mode == "RGBA" and edge.size == (800, 600)
+        guides = (EdgeGuide("foreground", guide, "a green leaf"), EdgeGuide("background", guide))
+        job_id = studio.submit_job(prompt_request(studio, "dashscope", image=product, guides=guides))
+        view = run_until_done(studio, clock, job_id)
+        assert view.status is JobStatus.SUCCEEDED, view.error
+        stored = view.notes["edge_guides"]
+        assert [(item["layer"], item["prompt"]) for item in stored] == [
+            ("foreground", "a green leaf"),
+            ("background", ""),
+        ]
+        assert all((tmp_path / "data" / item["path"]).is_file() for item in stored)
+        sent = dashscope.calls("submit")[-1].body["input"]["reference_edge"]
+        assert sent["foreground_edge_prompt"] == ["a green leaf"] and len(sent["background_edge"]) == 1
+
+        with pytest.raises(StudioInputError) as too_many:
+            studio.submit_job(prompt_request(studio, "dashscope", image=product, guides=guides * 6))
+        assert too_many.value.code == "too_many_guides"
+        with pytest.raises(StudioInputError) as not_taken:
+            studio.submit_job(prompt_request(studio, "local", image=product, guides=guides))
+        assert not_taken.value.code == "guides_not_taken"
+    finally:
+        studio.close()
