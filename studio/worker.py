@@ -380,6 +380,10 @@ class Worker:
         limits = type(run.adapter).limits.get(run.job.workflow)
         if limits is None or not limits.needs_urls:
             return request
+        stale = hosted_handles(run.job.notes)
+        if stale:
+            # Left by an attempt that died before it could clean up: that call is over either way.
+            self.links.release(stale)
         published = self.links.publish(request, limits, type(run.adapter).label)
         run.hosted = list(published.handles)
         run.notes = dict(published.notes)

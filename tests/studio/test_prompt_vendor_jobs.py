@@ -382,3 +382,47 @@ def test_edge_guides_made_from_element_pictures_reach_dashscope_and_stay_with_th
         assert not_taken.value.code == "guides_not_taken"
     finally:
         studio.close()
+
+
+class _Crash(BaseException):
+    """Stands for the process dying inside the vendor call: no handler of ours runs."""
+
+
+def test_inputs_left_by_a_crashed_attempt_are_removed_when_the_job_is_run_again(
+    tencent: TencentAiartEmulator,
+    dashscope: DashScopeEmulator,
+    published: tuple[Path, StaticFolder],
+    tmp_path: Path,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    folder, server = published
+    env = {
+        **vendor_env(tencent, dashscope, tmp_path / "data"),
+        "STUDIO_PUBLISH_DIR": str(folder),
+        "STUDIO_PUBLIC_BASE_URL": server.base_url,
+    }
+    first = open_studio(env, tmp_path, clock)
+    job_id = first.submit_job(prompt_request(first, "tencent_aiart", mask_png=mask()))
+
+    def die(request: object) -> None:
+        raise _Crash
+
+    monkeypatch.setattr(first.adapters["tencent_aiart"], "submit", die)
+    monkeypatch.setattr(first.worker.links, "release", lambda handles: None)  # the dead never clean up
+    with pytest.raises(_Crash):
+        first.run_pending()
+    left = sorted(path.name for path in folder.iterdir())
+    assert len(left) == 2  # photo and mask, published before the call
+    first.store.close()
+
+    second = open_studio(env, tmp_path, clock)
+    try:
+        clock.advance(120)  # the dead process's lease runs out
+        view = run_until_done(second, clock, job_id)
+        # Tencent is synchronous: nothing was created remotely, so the job is simply run again ...
+        assert view.status is JobStatus.SUCCEEDED, view.error
+        # ... and neither the first attempt's files nor the second's are left behind.
+        assert list(folder.iterdir()) == []
+    finally:
+        second.close()
