@@ -260,7 +260,8 @@ class DashScope(ProviderAdapter):
             formats=frozenset({"PNG", "JPEG", "WEBP", "BMP"}),
             min_side=MIN_SIDE,
             max_side=MAX_SIDE,
-            mask_mode="L",
+            # The mask travels as the base image's alpha (soft edge kept), as the document asks.
+            mask_mode="RGBA",
             # Inputs are hosted by the adapter in DashScope's temporary storage; studio need not.
             needs_urls=False,
             needs_cutout=True,
@@ -337,7 +338,7 @@ class DashScope(ProviderAdapter):
         # OSS form uploads) is part of sending this one job: those calls are free, create no task and
         # cannot bill twice, and a retried submit simply uploads again under new names.
         product = self._load_product(request)
-        base_url = _hosted_url(request.image_url) if product.has_alpha else None
+        base_url = _hosted_url(request.image_url) if product.has_alpha and request.mask is None else None
         uploads: list[tuple[str, bytes]] = []
         if base_url is None:
             uploads.append(("base", self._base_png(product, request.mask)))
@@ -513,8 +514,9 @@ class DashScope(ProviderAdapter):
             ) from None
 
     def _base_png(self, product: LoadedImage, mask_png: bytes | None) -> bytes:
-        """The base image: an RGBA PNG whose alpha is the product (the photo's own, else the mask)."""
-        if product.has_alpha:
+        """The base image: an RGBA PNG whose alpha is the product (the user's mask, else the photo's own
+        transparency): a mask the user edited is what they expect to be used."""
+        if mask_png is None and product.has_alpha:
             return encode_png(np.asarray(product.rgba))
         if mask_png is None:
             raise InputRejectedError(

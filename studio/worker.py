@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from imaging.masks import vendor_mask_png
 from providers.base import (
     EdgeGuide,
     GenerationRequest,
@@ -378,7 +379,13 @@ class Worker:
     def _linked(self, run: _Run, request: GenerationRequest) -> GenerationRequest:
         """The request with links to its inputs when the vendor reads them from URLs."""
         limits = type(run.adapter).limits.get(run.job.workflow)
-        if limits is None or not limits.needs_urls:
+        if limits is None:
+            return request
+        if not limits.needs_urls:
+            if request.mask is not None and limits.mask_mode in ("RGB", "RGBA"):
+                # The vendor gets the mask in another form (DashScope: the base image's alpha);
+                # keep that form with the job so History shows what was actually sent.
+                self._keep_sent_mask(run, vendor_mask_png(request.mask, request.image, limits.mask_mode))
             return request
         stale = hosted_handles(run.job.notes)
         if stale:
@@ -396,6 +403,10 @@ class Worker:
         # Recorded before the vendor call, so a restart still knows what to remove.
         self.store.update_leased(run.job.job_id, self.owner, run.status, **fields)
         return published.request
+
+    def _keep_sent_mask(self, run: _Run, mask_png: bytes) -> None:
+        path = self.artifacts.save_file(run.job.job_id, run.job.created_at, "used_mask.png", mask_png)
+        self.store.update_leased(run.job.job_id, self.owner, run.status, used_mask_path=path)
 
     def _release_inputs(self, run: _Run) -> None:
         handles = dict.fromkeys([*hosted_handles(run.job.notes), *run.hosted])

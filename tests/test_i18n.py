@@ -57,6 +57,16 @@ def _call_name(node: ast.Call) -> str | None:
     return None
 
 
+def _is_log_call(node: ast.Call) -> bool:
+    """`logger.warning(...)` writes to the operator's log, in English, not to the page."""
+    func = node.func
+    return (
+        isinstance(func, ast.Attribute)
+        and isinstance(func.value, ast.Name)
+        and func.value.id in {"logger", "logging"}
+    )
+
+
 def key_uses(source: str) -> tuple[set[str], set[str]]:
     """Literal keys, and the constant prefixes of f-string keys, passed to t / t_or / tkey."""
     literal: set[str] = set()
@@ -78,7 +88,7 @@ def bare_texts(source: str) -> list[str]:
     """String literals with letters handed straight to a display call (not through t())."""
     found: list[str] = []
     for node in ast.walk(ast.parse(source)):
-        if not (isinstance(node, ast.Call) and _call_name(node) in DISPLAY_CALLS):
+        if not (isinstance(node, ast.Call) and _call_name(node) in DISPLAY_CALLS) or _is_log_call(node):
             continue
         candidates = list(node.args) + [kw.value for kw in node.keywords if kw.arg in TEXT_KEYWORDS]
         for arg in candidates:

@@ -18,10 +18,9 @@ from dataclasses import dataclass
 import streamlit as st
 
 from studio.service import CutoutPreview, PreparedImage, Studio, StudioInputError
-from ui.i18n import choice_key, error_text, labeller, t, t_or, tkey
+from ui.i18n import error_text, t, t_or, tkey
 
 IMAGE_TYPES = ("jpg", "jpeg", "png", "webp", "bmp")
-MASK_MODES = ["auto", "upload"]
 
 
 @dataclass(frozen=True)
@@ -136,48 +135,7 @@ class MaskChoice:
     problem_key: str | None = None
 
 
-def mask_step(studio: Studio, prefix: str, image: PreparedImage) -> MaskChoice:
-    """Step 2: an automatic cutout preview, or the user's own mask (white = product)."""
-    mode = st.radio(
-        t("mask.label"),
-        options=MASK_MODES,
-        format_func=labeller(MASK_MODES, lambda value: t(f"mask.mode.{value}")),
-        key=choice_key(f"{prefix}.mask_mode", MASK_MODES, "auto"),
-        persist_state="session",
-        horizontal=True,
-    )
-    if mode == "auto":
-        preview = _cutout_preview(studio, prefix, image)
-        if preview is not None:
-            show_cutout(preview)
-        return MaskChoice(
-            mask_png=None, ready=preview is not None, problem_key=None if preview else tkey("reason.cutout")
-        )
-
-    upload = file_input(tkey("mask.upload"), f"{prefix}.mask", help_key=tkey("mask.upload_help"))
-    if upload is None:
-        st.info(t("mask.upload_hint"), icon=":material/info:")
-        return MaskChoice(mask_png=None, ready=False, problem_key=tkey("reason.no_mask"))
-    image_digest = hashlib.sha1(image.png, usedforsecurity=False).hexdigest()
-    cache_key = f"{prefix}.mask.prepared"
-    cached = st.session_state.get(cache_key)
-    result: bytes | StudioInputError
-    if isinstance(cached, tuple) and cached[0] == (image_digest, upload.digest):
-        result = cached[1]
-    else:
-        try:
-            result = studio.prepare_mask(upload.data, image)
-        except StudioInputError as exc:
-            result = exc
-        st.session_state[cache_key] = ((image_digest, upload.digest), result)
-    if isinstance(result, StudioInputError):
-        st.error(error_text(result), icon=":material/error:")
-        return MaskChoice(mask_png=None, ready=False, problem_key=tkey("reason.bad_mask"))
-    st.image(result, caption=t("mask.preview_caption"), width=240)
-    return MaskChoice(mask_png=result, ready=True)
-
-
-def _cutout_preview(studio: Studio, prefix: str, image: PreparedImage) -> CutoutPreview | None:
+def cutout_preview(studio: Studio, prefix: str, image: PreparedImage) -> CutoutPreview | None:
     cache_key = f"{prefix}.cutout"
     digest = hashlib.sha1(image.png, usedforsecurity=False).hexdigest()
     cached = st.session_state.get(cache_key)

@@ -26,9 +26,10 @@ from ui.formatting import provider_label, word_list
 from ui.i18n import current_language, error_text, t, tkey
 from ui.job_views import job_panel
 from ui.layout import generate_button, page_header, provider_picker, step_heading
+from ui.mask_step import mask_step
 from ui.provider_options import price_caption, provider_option_widgets
 from ui.services import get_studio
-from ui.uploads import file_input, mask_step, prepared_image, product_photo_step
+from ui.uploads import file_input, prepared_image, product_photo_step
 
 PREFIX = "prompt"
 JOB_STATE = "prompt.job_id"

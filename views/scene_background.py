@@ -16,9 +16,10 @@ from ui.i18n import current_language, error_text, t, tkey
 from ui.image_fit import fitted_image
 from ui.job_views import job_panel
 from ui.layout import generate_button, page_header, provider_picker, step_heading
+from ui.mask_step import mask_step
 from ui.scenes import scene_catalogue, scene_name
 from ui.services import get_studio
-from ui.uploads import mask_step, product_photo_step
+from ui.uploads import product_photo_step
 from ui.vendor_scenes import vendor_scene_browser
 
 PREFIX = "scene"

@@ -143,7 +143,7 @@ def submitted_body(emulator: DashScopeEmulator) -> dict[str, Any]:
 def test_declares_the_documented_capabilities() -> None:
     limits = DashScope.limits[Operation.PROMPT_BACKGROUND]
     assert DashScope.operations == frozenset({Operation.PROMPT_BACKGROUND})
-    assert (limits.min_side, limits.max_side, limits.mask_mode) == (64, 2048, "L")
+    assert (limits.min_side, limits.max_side, limits.mask_mode) == (64, 2048, "RGBA")
     assert (limits.min_count, limits.default_count, limits.max_count) == (1, 1, 4)
     assert limits.output_sizes is None and limits.default_size is None
     price = DashScope.prices[Operation.PROMPT_BACKGROUND]
@@ -289,7 +289,7 @@ def test_a_hosted_url_with_a_reference_still_uploads_the_reference(
 ) -> None:
     adapter = make_adapter(emulator)
     url = static.host("product.png", cutout())
-    adapter.submit(request(image=cutout(), image_url=url, reference_image=reference()))
+    adapter.submit(request(image=cutout(), mask=None, image_url=url, reference_image=reference()))
     assert [call.route for call in emulator.requests] == ["policy", "upload", "submit"]
     call = emulator.calls("submit")[-1]
     assert call.body["input"]["base_image_url"] == url
@@ -983,3 +983,16 @@ def test_an_edge_guide_that_is_not_rgba_fails_the_task_as_the_service_does(
     _, update = run_to_end(adapter, submitted.remote_id or "")
     assert update.state is TaskState.FAILED and update.failure is not None
     assert "RGBA" in update.failure.message or update.failure.code == "BadRequest.UnsupportedFileFormat"
+
+
+def test_a_mask_given_with_a_transparent_photo_wins_over_the_photos_own_alpha(
+    emulator: DashScopeEmulator,
+) -> None:
+    adapter = make_adapter(emulator)
+    edited = np.zeros((240, 320), np.uint8)
+    edited[:, :100] = 255  # the user kept only the left part
+    adapter.submit(request(image=cutout(), mask=_png(edited)))
+    uploaded = emulator.objects
+    base = next(decode(item.data) for item in uploaded.values() if "base" in item.key)
+    alpha = np.asarray(base)[..., 3]
+    assert alpha[120, 50] == 255 and alpha[120, 200] == 0
