@@ -45,6 +45,16 @@ class CanvasView:
     brush_px: int
 
 
+def canvas_available() -> bool:
+    """Whether the component can be imported here (checked before any editor control is drawn)."""
+    try:
+        import streamlit_drawable_canvas  # noqa: F401 - imported to see that it loads
+    except Exception as exc:
+        logger.warning("the mask canvas is unavailable: %s", exc)
+        return False
+    return True
+
+
 def _hex(rgb: tuple[int, int, int], alpha: float | None = None) -> str:
     if alpha is None:
         return "#{:02x}{:02x}{:02x}".format(*rgb)

@@ -22,7 +22,7 @@ from imaging import mask_edit
 from imaging.masks import overlay
 from studio.service import PreparedImage
 from ui.i18n import choice_key, labeller, t
-from ui.mask_canvas import CanvasUnavailable, CanvasView, Tool, draw
+from ui.mask_canvas import CanvasUnavailable, CanvasView, Tool, canvas_available, draw
 from ui.uploads import checkerboard_image
 
 # The canvas fits this width at 100% zoom; larger zooms scroll.
@@ -93,6 +93,9 @@ def editor_state(
 
 def mask_editor(prefix: str, image: PreparedImage, state: EditorState) -> EditorResult:
     """Tools, canvas, edit buttons and previews; returns the mask as it stands (strokes included)."""
+    if not canvas_available():
+        st.warning(t("editor.canvas_unavailable"), icon=":material/draw:")
+        return EditorResult(state.current, canvas_ok=False)
     photo = _rgb(image.png)
     mask = _gray(state.current)
     tools, sizes = st.columns([3, 2], vertical_alignment="bottom")

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import base64
 import io
+import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
@@ -122,3 +124,15 @@ def test_the_mask_of_the_previous_product_is_offered_for_the_next_one(data_dir: 
     assert not at.exception
     at.button(key="prompt.editor.use_last").click().run()
     assert at.session_state["prompt.editor"].current == finished
+
+
+def test_without_the_canvas_component_the_page_says_so_and_offers_the_upload(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An import of a module set to None fails, as a broken install would.
+    monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", None)
+    at = open_editor()
+    page = texts(at)
+    assert translate("en", "editor.canvas_unavailable") in page
+    assert translate("en", "mask.upload_hint") in page
+    assert at.button(key="prompt.generate").disabled
