@@ -36,6 +36,7 @@ from providers.base import (
     ConnectionCheck,
     EdgeGuide,
     Limits,
+    Money,
     Operation,
     OptionSpec,
     Price,
@@ -194,6 +195,21 @@ class JobRequest:
     batch_id: str | None = None
     # Edge guides made with `Studio.make_edge_guide` (for providers with `max_guides`).
     guides: tuple[EdgeGuide, ...] = ()
+
+
+@dataclass(frozen=True)
+class CheckedJob:
+    """A request that passed every check, with what the checks settled (count, size, options)."""
+
+    provider: str
+    workflow: Operation
+    params: dict[str, Any]
+    count: int
+    size: tuple[int, int] | None
+    title: str
+    mask_png: bytes | None
+    reference_png: bytes | None
+    estimate: Money | None
 
 
 @dataclass(frozen=True)
@@ -641,12 +657,9 @@ class Studio:
         return PromptReading(tuple(used), tuple(unknown), summary)
 
     # ------------------------------------------------------------ jobs
-    def submit_job(self, request: JobRequest) -> str:
-        """Check everything, persist the inputs and a QUEUED row, wake the worker; returns the job id.
-
-        Every check runs before anything is written, so a rejected request
-        leaves no job behind.
-        """
+    def check_job(self, request: JobRequest) -> CheckedJob:
+        """Every check `submit_job` makes, without writing anything: for batches, which validate
+        all their rows before a single job is created. Raises StudioInputError."""
         adapter = self._adapter(request.provider)
         cls = type(adapter)
         missing = self._missing_settings(cls)
@@ -711,14 +724,41 @@ class Studio:
             )
         self._check_guides(cls, limits, request)
         mask_png = self.prepare_mask(request.mask_png, request.image) if request.mask_png else None
+        reference_png = encode_png(self._load(request.reference_png).rgb) if request.reference_png else None
+        return CheckedJob(
+            provider=cls.key,
+            workflow=workflow,
+            params=params,
+            count=count,
+            size=size,
+            title=title,
+            mask_png=mask_png,
+            reference_png=reference_png,
+            estimate=pricing.estimate(cls, workflow, count, self.price_overrides),
+        )
+
+    def submit_job(self, request: JobRequest) -> str:
+        """Check everything, persist the inputs and a QUEUED row, wake the worker; returns the job id.
+
+        Every check runs before anything is written, so a rejected request
+        leaves no job behind.
+        """
+        checked = self.check_job(request)
+        cls = type(self._adapter(checked.provider))
+        limits = self._operation_limits(cls, checked.workflow)
+        workflow, params, count, size, title = (
+            checked.workflow,
+            checked.params,
+            checked.count,
+            checked.size,
+            checked.title,
+        )
+        mask_png = checked.mask_png
         if mask_png is None and limits.needs_cutout and not request.image.has_alpha:
             # The vendor needs the product cut out: the automatic cutout the page previewed,
             # stored with the job so History shows exactly what was sent.
             mask_png = self.auto_cutout(request.image).mask_png
-        reference_png = None
-        if request.reference_png:
-            reference = self._load(request.reference_png)
-            reference_png = encode_png(reference.rgb)
+        reference_png = checked.reference_png
 
         job_id = uuid.uuid4().hex
         created = self.store.now()
@@ -748,7 +788,7 @@ class Studio:
             seed=request.seed,
             mask_path=saved.mask_path,
             reference_path=saved.reference_path,
-            estimate=pricing.estimate(cls, workflow, count, self.price_overrides),
+            estimate=checked.estimate,
             source=request.source,
             batch_id=request.batch_id,
             created_at=created,
