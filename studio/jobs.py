@@ -22,17 +22,30 @@ class JobStatus(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     CANCELED = "canceled"
+    # A batch job held back: its batch was paused by the user or stopped at its budget.
+    PAUSED = "paused"
 
 
 TERMINAL_STATUSES = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELED})
 PENDING_STATUSES = frozenset({JobStatus.QUEUED, JobStatus.SUBMITTING, JobStatus.RUNNING})
 
 ALLOWED_TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
-    JobStatus.QUEUED: frozenset({JobStatus.SUBMITTING, JobStatus.FAILED, JobStatus.CANCELED}),
-    # SUBMITTING -> QUEUED: a retryable error before the vendor accepted the task.
-    JobStatus.SUBMITTING: frozenset(
-        {JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELED}
+    JobStatus.QUEUED: frozenset(
+        {JobStatus.SUBMITTING, JobStatus.FAILED, JobStatus.CANCELED, JobStatus.PAUSED}
     ),
+    # SUBMITTING -> QUEUED: a retryable error before the vendor accepted the task;
+    # SUBMITTING -> PAUSED: the batch's budget would be exceeded, checked before the call.
+    JobStatus.SUBMITTING: frozenset(
+        {
+            JobStatus.QUEUED,
+            JobStatus.RUNNING,
+            JobStatus.SUCCEEDED,
+            JobStatus.FAILED,
+            JobStatus.CANCELED,
+            JobStatus.PAUSED,
+        }
+    ),
+    JobStatus.PAUSED: frozenset({JobStatus.QUEUED, JobStatus.CANCELED}),
     JobStatus.RUNNING: frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELED}),
     JobStatus.SUCCEEDED: frozenset(),
     JobStatus.FAILED: frozenset(),
@@ -59,6 +72,9 @@ class JobOutput:
     seed: int | None = None
     thumbnail_path: str | None = None
     source_url: str | None = None  # the vendor URL, kept for reference only
+    review: str | None = None  # "approved" | "rejected" | None
+    favourite: bool = False
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -95,6 +111,7 @@ class JobView:
     images: int = 0  # output images stored (0 until the job succeeds)
     seed: int | None = None
     updated_at: datetime | None = None
+    sku: str | None = None
 
     @property
     def duration_s(self) -> float | None:
@@ -164,3 +181,62 @@ class DayStat:
     currency: str | None
     images: int
     amount: str | None
+
+
+class BatchStatus(StrEnum):
+    RUNNING = "running"
+    PAUSED = "paused"
+    CANCELED = "canceled"
+    DONE = "done"  # derived: every job has ended
+
+
+class ReviewState(StrEnum):
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class BatchView:
+    batch_id: str
+    created_at: datetime
+    name: str
+    status: BatchStatus
+    pause_reason: str | None  # "user" | "budget" while paused
+    budget: Money | None
+    items: int
+    source: str = "ui"
+
+
+@dataclass(frozen=True)
+class BatchFailure:
+    job_id: str
+    sku: str | None
+    provider: str
+    code: str | None
+    message: str | None
+
+
+@dataclass(frozen=True)
+class BatchProgress:
+    """Where a batch stands: counts per status and provider, spend, pace and failures."""
+
+    batch: BatchView
+    by_status: dict[str, int]
+    by_provider: dict[str, dict[str, int]]
+    spent: dict[str, Money]  # currency -> cost of finished jobs
+    committed: dict[str, Money]  # currency -> spent plus the estimates of jobs in flight
+    started_at: datetime | None
+    last_finished_at: datetime | None
+    failures: tuple[BatchFailure, ...]
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_status.values())
+
+    @property
+    def finished(self) -> int:
+        return sum(self.by_status.get(str(status), 0) for status in TERMINAL_STATUSES)
+
+    @property
+    def remaining(self) -> int:
+        return self.total - self.finished

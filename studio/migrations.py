@@ -14,6 +14,8 @@ History:
       job_outputs.source_url to keep the vendor URL an output came from.
   v3  covering indexes for History totals and the per-day chart
       (bench/history_query.py: totals on 100k jobs without touching the table).
+  v4  batches (status, budget, pause reason), jobs.sku, and review fields on
+      job_outputs (review, favourite, note, reviewed_at) for approve/export.
 """
 
 from __future__ import annotations
@@ -119,6 +121,10 @@ def build_metadata(version: int) -> MetaData:
     if version >= 2:
         job_columns += _v2_job_columns()
         output_columns += _v2_output_columns()
+    if version >= 4:
+        job_columns += _v4_job_columns()
+        output_columns += _v4_output_columns()
+        _batches_table(metadata)
     jobs = Table("jobs", metadata, *job_columns)
     # Every History ordering is (created_at DESC, id DESC); id in the index makes it a pure index walk.
     Index("ix_jobs_created", jobs.c.created_at, jobs.c.id)
@@ -174,6 +180,40 @@ def _v2_output_columns() -> list[Column[Any]]:
     return [Column("source_url", Text())]
 
 
+def _v4_job_columns() -> list[Column[Any]]:
+    return [Column("sku", String(128))]
+
+
+def _v4_output_columns() -> list[Column[Any]]:
+    return [
+        # "approved" | "rejected" | None (not reviewed yet)
+        Column("review", String(16)),
+        Column("favourite", Integer(), nullable=False, default=0, server_default=text("0")),
+        Column("note", Text()),
+        Column("reviewed_at", UTCDateTime()),
+    ]
+
+
+def _batches_table(metadata: MetaData) -> Table:
+    return Table(
+        "batches",
+        metadata,
+        Column("id", String(32), primary_key=True),
+        Column("created_at", UTCDateTime(), nullable=False),
+        Column("updated_at", UTCDateTime(), nullable=False),
+        Column("name", Text(), nullable=False, default=""),
+        # "running" | "paused" | "canceled"; "done" is derived from the jobs, never stored.
+        Column("status", String(16), nullable=False),
+        # "user" | "budget" while paused.
+        Column("pause_reason", String(16)),
+        Column("budget_minor", Integer()),
+        Column("budget_currency", String(8)),
+        Column("items", Integer(), nullable=False, default=0),
+        Column("source", String(16), nullable=False, default="ui"),
+        Column("notes_json", Text(), nullable=False, default="{}"),
+    )
+
+
 @dataclass(frozen=True)
 class Step:
     version: int
@@ -217,10 +257,19 @@ def _create_index(conn: Connection, version: int, name: str) -> None:
     next(index for index in jobs.indexes if index.name == name).create(conn)
 
 
+def _v4(conn: Connection) -> None:
+    for column in _v4_job_columns():
+        _add_column(conn, "jobs", column)
+    for column in _v4_output_columns():
+        _add_column(conn, "job_outputs", column)
+    build_metadata(4).tables["batches"].create(conn)
+
+
 STEPS: tuple[Step, ...] = (
     Step(1, "base tables and History indexes", _v1),
     Step(2, "batch_id, poll_failures, job_outputs.source_url", _v2),
     Step(3, "covering indexes for History totals and per-day stats", _v3),
+    Step(4, "batches, jobs.sku, output review fields", _v4),
 )
 LATEST = STEPS[-1].version
 _SCHEMA_VERSION = build_metadata(1).tables["schema_version"]
@@ -268,3 +317,4 @@ TABLES = build_metadata(LATEST)
 jobs_table = TABLES.tables["jobs"]
 outputs_table = TABLES.tables["job_outputs"]
 preferences_table = TABLES.tables["preferences"]
+batches_table = TABLES.tables["batches"]

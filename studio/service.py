@@ -49,6 +49,7 @@ from providers.local import LocalEngine
 from providers.local_scenes import SCENES as LOCAL_SCENES
 from studio import pricing
 from studio.artifacts import Artifacts
+from studio.batches import Batches
 from studio.hosting import HostingError, InputHost, build_host
 from studio.input_links import InputLinks
 from studio.jobs import DayStat, JobFilter, JobPage, JobRow, JobView, ProviderTotal
@@ -291,6 +292,7 @@ class Studio:
             links=InputLinks(self.input_host),
         )
         self._worker_lock = threading.Lock()
+        self.batches = Batches(self)
 
     # ------------------------------------------------------------ wiring
     def _build_adapters(self) -> dict[str, ProviderAdapter]:
@@ -743,26 +745,37 @@ class Studio:
         Every check runs before anything is written, so a rejected request
         leaves no job behind.
         """
-        checked = self.check_job(request)
+        new = self._persisted(request, self.check_job(request))
+        try:
+            self.store.create_job(new)
+        except Exception:
+            self.artifacts.remove_unfinished(new.job_id, new.created_at or self.store.now())
+            raise
+        self.worker.notify()
+        return new.job_id
+
+    def _persisted(
+        self,
+        request: JobRequest,
+        checked: CheckedJob,
+        *,
+        batch_id: str | None = None,
+        sku: str | None = None,
+        created: datetime | None = None,
+    ) -> NewJob:
+        """Write a checked job's inputs to its folder and describe its row (not yet in the store)."""
         cls = type(self._adapter(checked.provider))
         limits = self._operation_limits(cls, checked.workflow)
-        workflow, params, count, size, title = (
-            checked.workflow,
-            checked.params,
-            checked.count,
-            checked.size,
-            checked.title,
-        )
         mask_png = checked.mask_png
         if mask_png is None and limits.needs_cutout and not request.image.has_alpha:
             # The vendor needs the product cut out: the automatic cutout the page previewed,
             # stored with the job so History shows exactly what was sent.
             mask_png = self.auto_cutout(request.image).mask_png
-        reference_png = checked.reference_png
-
         job_id = uuid.uuid4().hex
-        created = self.store.now()
-        saved = self.artifacts.save_inputs(job_id, created, request.image.png, mask_png, reference_png)
+        created = created or self.store.now()
+        saved = self.artifacts.save_inputs(
+            job_id, created, request.image.png, mask_png, checked.reference_png
+        )
         notes: dict[str, Any] = {}
         if request.guides:
             notes["edge_guides"] = [
@@ -773,34 +786,28 @@ class Studio:
                 }
                 for number, guide in enumerate(request.guides, 1)
             ]
-        new = NewJob(
+        return NewJob(
             job_id=job_id,
-            workflow=workflow,
+            workflow=checked.workflow,
             provider=cls.key,
             input_path=saved.input_path,
-            params=params,
+            params=checked.params,
             prompt=request.prompt,
             negative_prompt=request.negative_prompt,
             scene_id=request.scene_id,
-            product_title=title,
-            count=count,
-            size=size,
+            product_title=checked.title,
+            count=checked.count,
+            size=checked.size,
             seed=request.seed,
             mask_path=saved.mask_path,
             reference_path=saved.reference_path,
             estimate=checked.estimate,
             source=request.source,
-            batch_id=request.batch_id,
+            batch_id=batch_id or request.batch_id,
             created_at=created,
             notes=notes,
+            sku=sku,
         )
-        try:
-            self.store.create_job(new)
-        except Exception:
-            self.artifacts.remove_unfinished(job_id, created)
-            raise
-        self.worker.notify()
-        return job_id
 
     def submit_comparison(
         self,

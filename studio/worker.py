@@ -48,7 +48,7 @@ from providers.errors import ProviderError, ProviderUnavailableError
 from studio import pricing
 from studio.artifacts import ArtifactError, Artifacts
 from studio.input_links import InputLinkError, InputLinks, hosted_handles
-from studio.jobs import JobStatus, JobView
+from studio.jobs import BatchStatus, JobStatus, JobView
 from studio.store import ClaimedJob, ClaimKind, NewOutput, Store, dumps_notes
 
 logger = logging.getLogger(__name__)
@@ -332,6 +332,8 @@ class Worker:
 
     def _submit(self, run: _Run) -> None:
         job = run.job
+        if job.batch_id and self._held_by_batch(run):
+            return
         request = self._linked(run, self._request(job))
         try:
             submitted = run.adapter.submit(request)
@@ -375,6 +377,45 @@ class Worker:
             )
         if final and update is not None:
             self._finish(run, update)
+
+    def _held_by_batch(self, run: _Run) -> bool:
+        """True when the job's batch says not to send it now: paused, canceled, or its budget would
+        be exceeded by this job's estimate (then the whole batch pauses, reason "budget")."""
+        job = run.job
+        batch = self.store.get_batch(job.batch_id or "")
+        if batch is None:
+            return False
+        release = {"lease_owner": None, "lease_expires_at": None, "attempts": max(0, run.attempts - 1)}
+        if batch.status is BatchStatus.CANCELED:
+            self.store.transition(
+                job.job_id,
+                {JobStatus.SUBMITTING},
+                JobStatus.CANCELED,
+                owner=self.owner,
+                error_code="canceled",
+                error_message="Canceled with its batch before it was sent.",
+                **release,
+            )
+            return True
+        over_budget = False
+        estimate, budget = job.cost_estimate, batch.budget
+        if (
+            batch.status is not BatchStatus.PAUSED
+            and estimate
+            and budget
+            and estimate.currency == budget.currency
+        ):
+            committed = self.store.batch_spend(batch.batch_id, budget.currency, exclude_job=job.job_id)
+            over_budget = committed + estimate.amount_minor > budget.amount_minor
+        if batch.status is BatchStatus.PAUSED or over_budget:
+            self.store.transition(
+                job.job_id, {JobStatus.SUBMITTING}, JobStatus.PAUSED, owner=self.owner, **release
+            )
+            if over_budget:
+                logger.info("batch %s paused: job %s would exceed its budget", batch.batch_id, job.job_id)
+                self.store.set_batch_status(batch.batch_id, BatchStatus.PAUSED, "budget")
+            return True
+        return False
 
     def _linked(self, run: _Run, request: GenerationRequest) -> GenerationRequest:
         """The request with links to its inputs when the vendor reads them from URLs."""

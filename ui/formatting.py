@@ -21,6 +21,7 @@ STATUS_COLOURS: dict[str, str] = {
     JobStatus.SUCCEEDED: "green",
     JobStatus.FAILED: "red",
     JobStatus.CANCELED: "orange",
+    JobStatus.PAUSED: "violet",
 }
 
 

@@ -89,6 +89,9 @@ def finished_card(studio: Studio, job: JobView, *, key_prefix: str, per_row: int
             code = job.error.code if job.error else "unknown"
             st.error(coded_text(code, message), icon=":material/error:")
             return
+        if job.status == JobStatus.PAUSED:
+            st.info(t("job.paused"), icon=":material/pause_circle:")
+            return
         if job.status == JobStatus.CANCELED:
             st.warning(t("job.canceled"), icon=":material/cancel:")
             return

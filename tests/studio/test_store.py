@@ -396,7 +396,7 @@ def test_a_v1_file_with_rows_is_upgraded_in_place(tmp_path: Path) -> None:
     engine.dispose()
 
     store = Store(url, files_root=tmp_path)
-    assert store.migrate() == LATEST == 3
+    assert store.migrate() == LATEST == 4
     view = store.get_job("oldjob")
     assert view is not None
     assert (view.prompt, view.params, view.cost, view.batch_id) == (
@@ -409,7 +409,7 @@ def test_a_v1_file_with_rows_is_upgraded_in_place(tmp_path: Path) -> None:
     # The upgraded file has exactly the schema a fresh one gets.
     fresh = create_store_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
     migrate(fresh)
-    for table in ("jobs", "job_outputs", "preferences"):
+    for table in ("jobs", "job_outputs", "preferences", "batches"):
         old_cols = {c["name"] for c in inspect(store.engine).get_columns(table)}
         new_cols = {c["name"] for c in inspect(fresh).get_columns(table)}
         assert old_cols == new_cols, table

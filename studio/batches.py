@@ -1,0 +1,216 @@
+"""Batches: many products run as one unit, with a budget, pause/resume/cancel, retries and review.
+
+A batch is created in one transaction with all its jobs (every row was checked
+before, see studio.manifest), so it is never half there. The worker runs its
+jobs like any other, at each vendor's limits; it checks the batch before each
+submit, so a pause, a cancel or a budget stop takes effect before the next call
+and never interrupts a job the vendor already has. Closing the browser changes
+nothing; a restarted app resumes from the store.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from providers.base import EdgeGuide, Money
+from studio.jobs import BatchProgress, BatchStatus, BatchView, JobOutput, JobStatus, JobView, ReviewState
+from studio.store import NewBatch, NewJob
+
+if TYPE_CHECKING:
+    from studio.service import CheckedJob, JobRequest, Studio
+
+
+class PlannedItem(Protocol):
+    """One checked row of a batch plan (studio.manifest.BatchItem)."""
+
+    @property
+    def sku(self) -> str: ...
+
+    @property
+    def request(self) -> JobRequest: ...
+
+    @property
+    def checked(self) -> CheckedJob: ...
+
+
+class BatchError(ValueError):
+    """A batch action that cannot be done; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class ReviewedOutput:
+    job: JobView
+    output: JobOutput
+
+
+class Batches:
+    def __init__(self, studio: Studio) -> None:
+        self._studio = studio
+        self._store = studio.store
+
+    # ------------------------------------------------------------ lifecycle
+    def start(
+        self,
+        items: Sequence[PlannedItem],
+        *,
+        name: str = "",
+        budget: Money | None = None,
+        source: str = "ui",
+    ) -> str:
+        """Persist every item's inputs and create the batch with all its jobs at once."""
+        if not items:
+            raise BatchError("The batch has no items to run. Add products, or fix the rows with problems.")
+        if budget is not None and budget.amount_minor <= 0:
+            raise BatchError("The budget must be more than zero; leave it empty for no budget.")
+        batch_id = uuid.uuid4().hex
+        news: list[NewJob] = []
+        # A microsecond apart: jobs are claimed and listed oldest first, so the batch keeps its order.
+        base = self._store.now()
+        try:
+            for number, item in enumerate(items):
+                created = base + timedelta(microseconds=number)
+                news.append(
+                    self._studio._persisted(
+                        item.request, item.checked, batch_id=batch_id, sku=item.sku, created=created
+                    )
+                )
+            self._store.create_batch(
+                NewBatch(batch_id, name=name.strip(), budget=budget, source=source), news
+            )
+        except Exception:
+            for new in news:
+                self._studio.artifacts.remove_unfinished(new.job_id, new.created_at or self._store.now())
+            raise
+        self._studio.worker.notify()
+        return batch_id
+
+    def pause(self, batch_id: str) -> None:
+        self._require(batch_id, {BatchStatus.RUNNING}, "pause")
+        self._store.set_batch_status(batch_id, BatchStatus.PAUSED, "user")
+
+    def resume(self, batch_id: str) -> None:
+        self._require(batch_id, {BatchStatus.PAUSED}, "resume")
+        self._store.set_batch_status(batch_id, BatchStatus.RUNNING)
+        self._studio.worker.notify()
+
+    def raise_budget(self, batch_id: str, budget: Money | None) -> None:
+        """A new budget (None: no limit); a batch stopped by its budget then resumes."""
+        batch = self._require(batch_id, {BatchStatus.RUNNING, BatchStatus.PAUSED}, "change the budget of")
+        if budget is not None and batch.budget is not None and budget.currency != batch.budget.currency:
+            raise BatchError(
+                f"The budget is in {batch.budget.currency}; give the new one in the same currency."
+            )
+        self._store.set_batch_budget(batch_id, budget)
+        if batch.status is BatchStatus.PAUSED and batch.pause_reason == "budget":
+            self.resume(batch_id)
+
+    def cancel(self, batch_id: str) -> None:
+        self._require(batch_id, {BatchStatus.RUNNING, BatchStatus.PAUSED}, "cancel")
+        self._store.set_batch_status(batch_id, BatchStatus.CANCELED)
+
+    def retry_failed(self, batch_id: str) -> int:
+        """Run every failed item again as a new job (the failed one stays in History); returns how many."""
+        batch = self._require(batch_id, {BatchStatus.RUNNING, BatchStatus.PAUSED, BatchStatus.DONE}, "retry")
+        failed = [job for job in self._store.batch_jobs(batch_id) if job.status is JobStatus.FAILED]
+        retried = [job for job in failed if job.notes.get("retried_by")]
+        news: list[NewJob] = []
+        for job in [job for job in failed if job not in retried]:
+            request, checked = self._again(job)
+            new = self._studio._persisted(request, checked, batch_id=batch_id, sku=job.sku)
+            news.append(new)
+        if not news:
+            return 0
+        self._store.add_batch_jobs(batch_id, news)
+        for job, new in zip([job for job in failed if job not in retried], news, strict=True):
+            self._store.add_note(job.job_id, "retried_by", new.job_id)
+        if batch.status is BatchStatus.PAUSED:
+            self._store.set_batch_status(batch_id, BatchStatus.PAUSED, batch.pause_reason)
+        self._studio.worker.notify()
+        return len(news)
+
+    def _again(self, job: JobView) -> tuple[JobRequest, CheckedJob]:
+        from studio.service import JobRequest
+
+        def read(path: str | None) -> bytes | None:
+            return Path(path).read_bytes() if path and Path(path).is_file() else None
+
+        image_bytes = read(job.input_path)
+        if image_bytes is None:
+            raise BatchError(f"The input of job {job.job_id[:8]} is gone, so it cannot be retried.")
+        guides = tuple(
+            EdgeGuide(item["layer"], self._studio.artifacts.read(item["path"]), item.get("prompt", ""))
+            for item in job.notes.get("edge_guides") or []
+        )
+        request = JobRequest(
+            workflow=job.workflow,
+            provider=job.provider,
+            image=self._studio.prepare_image(image_bytes, Path(job.input_path or "input.png").name),
+            mask_png=read(job.mask_path),
+            prompt=job.prompt,
+            negative_prompt=job.negative_prompt,
+            scene_id=job.scene_id,
+            count=job.count,
+            size=job.size,
+            params=dict(job.params),
+            seed=job.seed,
+            reference_png=read(job.reference_path),
+            product_title=job.product_title,
+            source="batch",
+            guides=guides,
+        )
+        return request, self._studio.check_job(request)
+
+    def _require(self, batch_id: str, allowed: set[BatchStatus], action: str) -> BatchView:
+        batch = self._store.get_batch(batch_id)
+        if batch is None:
+            raise BatchError(f"There is no batch '{batch_id}'. Check the id (python -m studio batches list).")
+        if batch.status not in allowed:
+            raise BatchError(f"The batch is {batch.status}; you cannot {action} it now.")
+        return batch
+
+    # ------------------------------------------------------------ reading
+    def get(self, batch_id: str) -> BatchView | None:
+        return self._store.get_batch(batch_id)
+
+    def recent(self, limit: int = 50) -> list[BatchView]:
+        return self._store.list_batches(limit)
+
+    def progress(self, batch_id: str) -> BatchProgress:
+        progress = self._store.batch_progress(batch_id)
+        if progress is None:
+            raise BatchError(f"There is no batch '{batch_id}'.")
+        return progress
+
+    def jobs(self, batch_id: str) -> list[JobView]:
+        return self._store.batch_jobs(batch_id)
+
+    # ------------------------------------------------------------ review
+    def review(
+        self,
+        job_id: str,
+        index: int,
+        *,
+        decision: ReviewState | None | str = "",
+        favourite: bool | None = None,
+        note: str | None = None,
+    ) -> None:
+        """Approve/reject (None clears it), favourite and note one output; "" leaves the decision as is."""
+        kwargs: dict[str, object] = {"favourite": favourite, "note": note}
+        if decision != "":
+            kwargs["review"] = None if decision is None else str(ReviewState(decision))
+        if not self._store.set_review(job_id, index, **kwargs):  # type: ignore[arg-type]
+            raise BatchError(f"Job {job_id[:8]} has no image {index}.")
+
+    def approved(self, batch_id: str) -> list[ReviewedOutput]:
+        """Every approved image of the batch, in batch order (for export)."""
+        return [
+            ReviewedOutput(job, output)
+            for job in self._store.batch_jobs(batch_id)
+            for output in job.outputs
+            if output.review == ReviewState.APPROVED
+        ]
