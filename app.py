@@ -28,6 +28,10 @@ pages = {
         st.Page("views/scene_background.py", title=t("page.scene.title"), icon=":material/landscape:"),
         st.Page("views/virtual_model.py", title=t("page.model.title"), icon=":material/checkroom:"),
     ],
+    t("nav.catalogue"): [
+        st.Page("views/batches.py", title=t("page.batch.title"), icon=":material/dynamic_feed:"),
+        st.Page("views/review.py", title=t("page.review.title"), icon=":material/rate_review:"),
+    ],
     t("nav.manage"): [
         st.Page("views/history.py", title=t("page.history.title"), icon=":material/history:"),
         st.Page("views/settings.py", title=t("page.settings.title"), icon=":material/settings:"),

@@ -15,9 +15,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
+from imaging.marketplace import Preset
 from providers.base import EdgeGuide, Money
+from studio.export import ExportItem, ExportReport, NameTemplate, Progress, export_to_dir, export_zip
 from studio.jobs import BatchProgress, BatchStatus, BatchView, JobOutput, JobStatus, JobView, ReviewState
 from studio.store import NewBatch, NewJob
 
@@ -214,3 +216,60 @@ class Batches:
             for output in job.outputs
             if output.review == ReviewState.APPROVED
         ]
+
+    # ------------------------------------------------------------ export
+    def export_items(self, batch_id: str, *, approved_only: bool = True) -> list[ExportItem]:
+        """The batch's images to export: approved ones (or every image of a finished job), in order."""
+        chosen: list[ExportItem] = []
+        for job in self._store.batch_jobs(batch_id):
+            per_image = (
+                Money(job.cost.amount_minor // max(1, len(job.outputs)), job.cost.currency)
+                if job.cost and job.outputs
+                else None
+            )
+            for output in job.outputs:
+                if approved_only and output.review != ReviewState.APPROVED:
+                    continue
+                chosen.append(
+                    ExportItem(
+                        source=Path(output.path),
+                        sku=job.sku or job.job_id[:8],
+                        provider=job.provider,
+                        job_id=job.job_id,
+                        workflow=str(job.workflow),
+                        created_at=job.created_at,
+                        n=output.index,
+                        cost=per_image,
+                        prompt=job.prompt,
+                        scene=job.scene_id or "",
+                    )
+                )
+        return chosen
+
+    def export(
+        self,
+        batch_id: str,
+        preset: Preset,
+        template: str,
+        out: BinaryIO | Path,
+        *,
+        to_folder: bool = False,
+        approved_only: bool = True,
+        progress: Progress | None = None,
+    ) -> ExportReport:
+        """A ZIP (or a folder) of the batch's approved images in a marketplace's form, plus export.csv."""
+        if self._store.get_batch(batch_id) is None:
+            raise BatchError(f"There is no batch '{batch_id}'.")
+        items = self.export_items(batch_id, approved_only=approved_only)
+        if not items:
+            raise BatchError(
+                "Nothing to export: approve some images on the Review page first"
+                + (" (or export every image with --all)." if approved_only else ".")
+            )
+        NameTemplate(template)  # a bad template is refused before any image is rendered
+        segmenter = self._studio.segmenter()
+        if to_folder:
+            if not isinstance(out, Path):
+                raise BatchError("A folder export needs a folder path.")
+            return export_to_dir(items, preset, template, out, segmenter=segmenter, progress=progress)
+        return export_zip(items, preset, template, out, segmenter=segmenter, progress=progress)

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from providers.base import EdgeGuide, GuideLayer, Money, Operation
+from studio import cli_batch
 from studio.jobs import JobFilter, JobRow, JobStatus, JobView
 from studio.service import JobRequest, Studio, StudioInputError
 from studio.settings import SettingsError, load_settings
@@ -40,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m studio",
         description="Backdrop Studio from the command line: generate images and read the job history.",
     )
-    commands = parser.add_subparsers(dest="command", metavar="{generate,jobs}")
+    commands = parser.add_subparsers(dest="command", metavar="{generate,jobs,batch,export}")
     commands.required = True
 
     generate = commands.add_parser("generate", help="run one job, wait for it and print its result as JSON")
@@ -97,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("job_id", metavar="ID")
     show.add_argument("--json", action="store_true", help="print a JSON object")
     show.set_defaults(handler=_jobs_show)
+    cli_batch.add_commands(commands)
     return parser
 
 
@@ -109,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         hint = " Or add --fit to downscale it for this run." if exc.code == "provider_too_large" else ""
         _error(str(exc) + hint)
         return EXIT_USAGE
-    except (UsageError, SettingsError) as exc:
+    except (UsageError, SettingsError, cli_batch.BatchUsageError) as exc:
         _error(str(exc))
         return EXIT_USAGE
     except KeyboardInterrupt:

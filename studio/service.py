@@ -341,6 +341,11 @@ class Studio:
                         raise SettingsError(str(exc)) from None
         return overrides
 
+    def segmenter(self) -> U2NetpSegmenter | None:
+        """The shared segmentation model (None: the classical cutout is used)."""
+        value = self._resources.get("segmenter")
+        return value if isinstance(value, U2NetpSegmenter) else None
+
     def _load_segmenter(self) -> U2NetpSegmenter | None:
         path = self.settings.model_path
         if not path.is_file():

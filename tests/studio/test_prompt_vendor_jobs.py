@@ -250,7 +250,9 @@ def test_dashscope_gets_the_automatic_cutout_of_an_opaque_photo_and_charges_per_
         assert stored[300, 400] == 255 and stored[10, 10] == 0
         # What DashScope got is kept too: the photo with the product in alpha.
         sent = Image.open(tmp_path / "data" / (view.used_mask_path or ""))
-        assert sent.mode == "RGBA" and np.asarray(sent)[300, 400, 3] == 255 and np.asarray(sent)[10, 10, 3] == 0
+        assert (
+            sent.mode == "RGBA" and np.asarray(sent)[300, 400, 3] == 255 and np.asarray(sent)[10, 10, 3] == 0
+        )
         assert view.cost == Money(16, "CNY") and len(view.outputs) == 2
         assert all((o.width, o.height) == (800, 600) for o in view.outputs)
     finally:

@@ -1,0 +1,51 @@
+"""What the batch page uploads becomes a checked plan: images, one ZIP, or a manifest with its images.
+
+A manifest uploaded through the page is written with the images uploaded beside
+it into a private temporary folder, and its rows may only name files in that
+folder (or web links): a row cannot make the server read its own files.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from studio.manifest import (
+    BatchDefaults,
+    BatchPlan,
+    ManifestError,
+    plan_from_files,
+    plan_from_manifest,
+    plan_from_zip,
+)
+from studio.service import Studio
+
+SOURCES = ("images", "zip", "manifest")
+_MANIFEST_SUFFIXES = (".csv", ".xlsx")
+
+
+def plan_from_uploads(
+    studio: Studio, source: str, files: Sequence[Any], defaults: BatchDefaults
+) -> BatchPlan:
+    """Check every uploaded item; raises ManifestError when the upload cannot be read at all."""
+    named = [(str(upload.name), bytes(upload.getvalue())) for upload in files]
+    if source == "images":
+        return plan_from_files(studio, named, defaults)
+    if source == "zip":
+        if len(named) != 1:
+            raise ManifestError("Upload one ZIP file.")
+        return plan_from_zip(studio, named[0][1], defaults)
+    manifests = [(name, data) for name, data in named if name.lower().endswith(_MANIFEST_SUFFIXES)]
+    if len(manifests) != 1:
+        raise ManifestError(
+            "Upload exactly one manifest (.csv or .xlsx) together with the images it names; "
+            f"this upload has {len(manifests)}."
+        )
+    with tempfile.TemporaryDirectory(prefix="studio-manifest-") as folder:
+        root = Path(folder)
+        for name, data in named:
+            # Only the file's own name: an upload named "../x" lands inside the folder all the same.
+            (root / Path(name).name).write_bytes(data)
+        return plan_from_manifest(studio, root / Path(manifests[0][0]).name, defaults, confine_to=root)

@@ -1,0 +1,175 @@
+"""Batch page pieces: the checked plan (problems, estimate) and the live progress of a batch."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import pandas as pd
+import streamlit as st
+
+from studio.batches import BatchError
+from studio.jobs import BatchProgress, BatchStatus, BatchView
+from studio.manifest import BatchPlan
+from studio.service import ProviderInfo, Studio
+from ui.formatting import provider_label, status_label, when_text
+from ui.i18n import coded_text, t, t_or
+
+# While a batch runs its panel refreshes itself at this pace (a fragment, not the whole page).
+REFRESH_SECONDS = 2.0
+
+
+def plan_summary(plan: BatchPlan, providers: Sequence[ProviderInfo]) -> None:
+    """What a checked plan holds: items, problems per row, and the cost estimate per provider."""
+    images = sum(plan.images_by_provider.values())
+    st.markdown(t("batch.plan_counts", items=len(plan.items), images=images, problems=len(plan.problems)))
+    if plan.problems:
+        st.error(t("batch.plan_has_problems"), icon=":material/error:")
+        frame = pd.DataFrame(
+            [
+                {
+                    t("batch.col.row"): problem.row or "-",
+                    t("batch.col.sku"): problem.sku,
+                    t("batch.col.column"): problem.column,
+                    t("batch.col.problem"): coded_text(problem.code, problem.message, dict(problem.params)),
+                }
+                for problem in plan.problems
+            ]
+        )
+        st.dataframe(frame, hide_index=True, width="stretch")
+    rows = []
+    for provider, count in sorted(plan.images_by_provider.items()):
+        costs = plan.estimate_by_provider.get(provider, {})
+        cost = ", ".join(f"{money.as_str()} {currency}" for currency, money in sorted(costs.items()))
+        unpriced = plan.unpriced.get(provider, 0)
+        rows.append(
+            {
+                t("batch.col.provider"): provider_label(provider, providers),
+                t("batch.col.images"): count,
+                t("batch.col.estimate"): cost or (t("cost.unknown") if unpriced else t("cost.free")),
+            }
+        )
+    if rows:
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    total = ", ".join(f"{money.as_str()} {currency}" for currency, money in sorted(plan.estimate.items()))
+    st.caption(t("batch.estimate_total", total=total or t("cost.free")))
+    for provider, count in plan.unpriced.items():
+        st.warning(
+            t("batch.unpriced", provider=provider_label(provider, providers), count=count),
+            icon=":material/help:",
+        )
+
+
+def batch_label(batch: BatchView) -> str:
+    name = batch.name or t("batch.unnamed")
+    return t(
+        "batch.option", name=name, when=when_text(batch.created_at), status=t(f"batch.status.{batch.status}")
+    )
+
+
+@st.fragment(run_every=REFRESH_SECONDS)
+def progress_panel(studio: Studio, batch_id: str, providers: Sequence[ProviderInfo]) -> None:
+    """Bars overall and per provider, pace, ETA, spend, failures and the batch's buttons."""
+    try:
+        progress = studio.batches.progress(batch_id)
+    except BatchError as exc:
+        st.error(str(exc))
+        return
+    batch = progress.batch
+    st.markdown(f"**{batch_label(batch)}**")
+    if batch.status is BatchStatus.PAUSED:
+        reason = t("batch.paused_budget") if batch.pause_reason == "budget" else t("batch.paused_user")
+        st.warning(reason, icon=":material/pause_circle:")
+    total = max(1, progress.total)
+    st.progress(
+        progress.finished / total, text=t("batch.overall", done=progress.finished, total=progress.total)
+    )
+    for provider, counts in sorted(progress.by_provider.items()):
+        count = sum(counts.values())
+        finished = sum(counts.get(status, 0) for status in ("succeeded", "failed", "canceled"))
+        st.progress(
+            finished / max(1, count),
+            text=t(
+                "batch.per_provider", provider=provider_label(provider, providers), done=finished, total=count
+            ),
+        )
+    columns = st.columns(4)
+    pace, eta = _pace(progress)
+    columns[0].metric(t("batch.metric.succeeded"), progress.by_status.get("succeeded", 0))
+    columns[1].metric(t("batch.metric.failed"), progress.by_status.get("failed", 0))
+    columns[2].metric(t("batch.metric.pace"), pace)
+    columns[3].metric(t("batch.metric.eta"), eta)
+    spent = ", ".join(f"{money.as_str()} {currency}" for currency, money in sorted(progress.spent.items()))
+    budget = f"{batch.budget.as_str()} {batch.budget.currency}" if batch.budget else t("batch.no_budget")
+    st.caption(t("batch.spend", spent=spent or t("cost.free_or_none"), budget=budget))
+    st.caption(" · ".join(f"{status_label(key)} {n}" for key, n in sorted(progress.by_status.items())))
+    _actions(studio, progress)
+    if progress.failures:
+        with st.expander(t("batch.failures", count=len(progress.failures)), icon=":material/error:"):
+            st.dataframe(
+                pd.DataFrame(
+                    [
+                        {
+                            t("batch.col.sku"): failure.sku or "",
+                            t("batch.col.provider"): provider_label(failure.provider, providers),
+                            t("batch.col.problem"): coded_text(
+                                failure.code or "unknown", failure.message or ""
+                            ),
+                            t("batch.col.job"): failure.job_id[:8],
+                        }
+                        for failure in progress.failures
+                    ]
+                ),
+                hide_index=True,
+                width="stretch",
+            )
+
+
+def _actions(studio: Studio, progress: BatchProgress) -> None:
+    batch = progress.batch
+    status = batch.status
+    row = st.columns(4)
+    try:
+        if row[0].button(
+            t("batch.pause"), key=f"batch.pause.{batch.batch_id}", icon=":material/pause:",
+            disabled=status is not BatchStatus.RUNNING, width="stretch",
+        ):  # fmt: skip
+            studio.batches.pause(batch.batch_id)
+            st.rerun()
+        if row[1].button(
+            t("batch.resume"), key=f"batch.resume.{batch.batch_id}", icon=":material/play_arrow:",
+            disabled=status is not BatchStatus.PAUSED, width="stretch",
+        ):  # fmt: skip
+            studio.batches.resume(batch.batch_id)
+            st.rerun()
+        if row[2].button(
+            t("batch.cancel"), key=f"batch.cancel.{batch.batch_id}", icon=":material/cancel:",
+            disabled=status not in (BatchStatus.RUNNING, BatchStatus.PAUSED), width="stretch",
+        ):  # fmt: skip
+            studio.batches.cancel(batch.batch_id)
+            st.rerun()
+        if row[3].button(
+            t("batch.retry", count=len(progress.failures)), key=f"batch.retry.{batch.batch_id}",
+            icon=":material/replay:", disabled=not progress.failures or status is BatchStatus.CANCELED,
+            width="stretch",
+        ):  # fmt: skip
+            studio.batches.retry_failed(batch.batch_id)
+            st.rerun()
+    except BatchError as exc:
+        st.error(str(exc), icon=":material/error:")
+
+
+def _pace(progress: BatchProgress) -> tuple[str, str]:
+    """Items finished per minute since the first started, and the time left at that pace."""
+    started, last = progress.started_at, progress.last_finished_at
+    if started is None or last is None or progress.finished == 0:
+        return "-", "-"
+    now = datetime.now(UTC)
+    elapsed = max(1.0, ((now if progress.remaining else last) - started).total_seconds())
+    per_minute = progress.finished / elapsed * 60
+    if progress.remaining == 0 or progress.batch.status is not BatchStatus.RUNNING:
+        eta = "-"
+    else:
+        seconds = progress.remaining / max(per_minute / 60, 1e-6)
+        eta = t("duration.minutes", minutes=int(seconds // 60), seconds=int(seconds % 60))
+    return t_or("batch.pace_value", "{pace}/min", pace=f"{per_minute:.1f}"), eta

@@ -1,0 +1,60 @@
+"""Review: approve, reject and favourite each image of a batch (keyboard or grid), compare
+providers product by product, then export the approved images for a marketplace."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui.batch_views import batch_label
+from ui.formatting import provider_label
+from ui.i18n import choice_key, labeller, t, tkey
+from ui.layout import page_header
+from ui.review_views import FILTERS, export_panel, focus_review, product_grid, scoreboard, variants
+from ui.services import get_studio
+
+PREFIX = "review"
+
+studio = get_studio()
+page_header(tkey("page.review.title"), tkey("page.review.intro"))
+providers = studio.providers()
+recent = studio.batches.recent(50)
+if not recent:
+    st.info(t("review.no_batches"), icon=":material/inventory_2:")
+    st.page_link("views/batches.py", label=t("review.to_batches"), icon=":material/dynamic_feed:")
+    st.stop()
+
+ids = [batch.batch_id for batch in recent]
+top = st.columns([3, 2, 2])
+batch_id = str(
+    top[0].selectbox(
+        t("batch.pick"),
+        options=ids,
+        format_func=labeller(ids, lambda key: batch_label(next(b for b in recent if b.batch_id == key))),
+        key=choice_key(f"{PREFIX}.batch", ids, st.session_state.get("batch.selected") or ids[0]),
+    )
+)
+show = top[1].selectbox(
+    t("review.show"),
+    options=list(FILTERS),
+    format_func=labeller(FILTERS, lambda value: t(f"review.filter.{value}")),
+    key=choice_key(f"{PREFIX}.show", list(FILTERS), "unreviewed"),
+)
+jobs = studio.batches.jobs(batch_id)
+in_batch = sorted({job.provider for job in jobs})
+chosen = top[2].multiselect(
+    t("review.providers"),
+    options=in_batch,
+    format_func=labeller(in_batch, lambda key: provider_label(key, providers)),
+    key=choice_key(f"{PREFIX}.providers.{batch_id}", in_batch, []),
+    placeholder=t("review.all_providers"),
+)
+shown = variants(jobs, str(show), chosen)
+
+st.subheader(t("review.scoreboard"))
+scoreboard(jobs, providers)
+st.subheader(t("review.focus"))
+focus_review(studio, shown, providers, f"{PREFIX}.{batch_id}.{show}")
+st.subheader(t("review.grid"))
+product_grid(studio, jobs, shown, providers, f"{PREFIX}.{batch_id}")
+st.subheader(t("review.export"))
+export_panel(studio, batch_id, f"{PREFIX}.export")
