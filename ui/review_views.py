@@ -90,7 +90,7 @@ def scoreboard(jobs: Sequence[JobView], providers: Sequence[ProviderInfo]) -> No
 
 
 def focus_review(
-    studio: Studio, items: Sequence[Variant], providers: Sequence[ProviderInfo], prefix: str
+    studio: Studio, items: Sequence[Variant], providers: Sequence[ProviderInfo], prefix: str, show: str = "all"
 ) -> None:
     """One image large, the original beside it; A approve, X reject, F favourite, arrows to move."""
     if not items:
@@ -121,10 +121,10 @@ def focus_review(
         st.rerun()
     if row[1].button(t("review.approve"), key=f"{prefix}.approve", icon=":material/check:", shortcut="A",
                      type="primary", width="stretch"):  # fmt: skip
-        _decide(studio, item, ReviewState.APPROVED, key, position, len(items))
+        _decide(studio, item, ReviewState.APPROVED, key, position, len(items), show)
     if row[2].button(t("review.reject"), key=f"{prefix}.reject", icon=":material/close:", shortcut="X",
                      width="stretch"):  # fmt: skip
-        _decide(studio, item, ReviewState.REJECTED, key, position, len(items))
+        _decide(studio, item, ReviewState.REJECTED, key, position, len(items), show)
     if row[3].button(t("review.favourite"), key=f"{prefix}.fav", icon=":material/star:", shortcut="F",
                      width="stretch"):  # fmt: skip
         studio.batches.review(job.job_id, output.index, favourite=not output.favourite)
@@ -143,11 +143,13 @@ def focus_review(
 
 
 def _decide(
-    studio: Studio, item: Variant, decision: ReviewState, key: str, position: int, count: int
+    studio: Studio, item: Variant, decision: ReviewState, key: str, position: int, count: int, show: str
 ) -> None:
     studio.batches.review(item.job.job_id, item.output.index, decision=decision)
-    # On to the next image: reviewing a catalogue is a run of single key presses.
-    st.session_state[key] = min(position + 1, count - 1)
+    # On to the next image: reviewing a catalogue is a run of single key presses. When the filter
+    # drops the decided image (e.g. "not reviewed"), the next one slides into this place.
+    stays = show in ("all", "favourites") or show == decision
+    st.session_state[key] = min(position + 1, count - 1) if stays else min(position, max(0, count - 2))
     st.rerun()
 
 
