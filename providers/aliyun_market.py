@@ -316,6 +316,9 @@ class AliyunMarket(ProviderAdapter):
             # Single-channel black/white: product 255, background 0 (one of the three forms it takes).
             mask_mode="L",
             needs_urls=True,
+            # No size field: the results have the input's size.
+            takes_size=False,
+            needs_prompt=True,
             output_sizes=None,
             min_count=1,
             max_count=MAX_COUNT,

@@ -89,6 +89,10 @@ class Limits:
     needs_cutout: bool = False
     # The vendor honours `GenerationRequest.reference_image` (a picture of the wanted background).
     takes_reference: bool = False
+    # The vendor renders a size the request asks for; False: the result has the input's size.
+    takes_size: bool = True
+    # A prompt is required (a reference image counts instead where the vendor takes one).
+    needs_prompt: bool = False
     # Output sizes the vendor can render; None means any size within the sides.
     output_sizes: tuple[tuple[int, int], ...] | None = None
     min_count: int = 1

@@ -266,6 +266,9 @@ class DashScope(ProviderAdapter):
             needs_urls=False,
             needs_cutout=True,
             takes_reference=True,
+            # The result has the base image's size; there is no size field.
+            takes_size=False,
+            needs_prompt=True,
             # Foreground and background edge images together (seed 003: at most 10).
             max_guides=MAX_GUIDES,
             output_sizes=None,

@@ -418,6 +418,7 @@ class TencentAiart(ProviderAdapter):
             # The mask is sent as a PNG whose transparent pixels are background (studio hosts it).
             mask_mode="RGBA",
             needs_urls=True,
+            needs_prompt=True,
             min_count=1,
             max_count=1,
             default_count=1,

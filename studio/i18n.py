@@ -714,6 +714,10 @@ _EN: dict[str, str] = {
     "error.duplicate_sku": "{detail}",
     "error.unsafe_path": "{detail}",
     "error.unmatched_mask": "{detail}",
+    "reason.needs_prompt": "Describe the background first: this provider needs a description.",
+    "reference.intro_vendor": "The provider takes the look of this photo (colours, light, setting) for the new background.",
+    "error.size_not_taken": "{provider} makes its results at the photo's own size; leave the output size out.",
+    "error.prompt_required": "{provider} needs a description of the new background. Write one and try again.",
 }
 
 _ZH: dict[str, str] = {
@@ -1365,6 +1369,10 @@ _ZH: dict[str, str] = {
     "error.duplicate_sku": "SKU 重复：{detail}",
     "error.unsafe_path": "不安全的路径：{detail}",
     "error.unmatched_mask": "蒙版找不到对应的图片：{detail}",
+    "reason.needs_prompt": "请先描述背景：该服务商需要背景描述。",
+    "reference.intro_vendor": "服务商会参考这张图片的风格（色彩、光线、场景）生成新背景。",
+    "error.size_not_taken": "{provider} 按原图尺寸输出结果，请不要指定输出尺寸。",
+    "error.prompt_required": "{provider} 需要新背景的描述，请填写后重试。",
 }
 
 STRINGS: dict[str, dict[str, str]] = {"en": _EN, "zh": _ZH}

@@ -722,6 +722,22 @@ class Studio:
                 "STUDIO_PUBLIC_BASE_URL; the Settings page explains both.",
                 {"provider": cls.label},
             )
+        if request.size is not None and not limits.takes_size:
+            raise StudioInputError(
+                "size_not_taken",
+                f"{cls.label} makes its results at the photo's own size and takes no output size; "
+                "leave the size out (in the CLI: drop --size), or resize the photo first.",
+                {"provider": cls.label},
+            )
+        has_reference = bool(request.reference_png) and limits.takes_reference
+        if limits.needs_prompt and not request.prompt.strip() and not has_reference:
+            raise StudioInputError(
+                "prompt_required",
+                f"{cls.label} needs a description of the new background"
+                + (" (or a reference image)." if limits.takes_reference else ".")
+                + " Write one and try again.",
+                {"provider": cls.label},
+            )
         if request.reference_png and not limits.takes_reference:
             raise StudioInputError(
                 "reference_not_taken",
@@ -772,16 +788,18 @@ class Studio:
         cls = type(self._adapter(checked.provider))
         limits = self._operation_limits(cls, checked.workflow)
         mask_png = checked.mask_png
+        cutout_method: str | None = None
         if mask_png is None and limits.needs_cutout and not request.image.has_alpha:
             # The vendor needs the product cut out: the automatic cutout the page previewed,
             # stored with the job so History shows exactly what was sent.
-            mask_png = self.auto_cutout(request.image).mask_png
+            cutout = self.auto_cutout(request.image)
+            mask_png, cutout_method = cutout.mask_png, cutout.method
         job_id = uuid.uuid4().hex
         created = created or self.store.now()
         saved = self.artifacts.save_inputs(
             job_id, created, request.image.png, mask_png, checked.reference_png
         )
-        notes: dict[str, Any] = {}
+        notes: dict[str, Any] = {"cutout_method": cutout_method} if cutout_method else {}
         if request.guides:
             notes["edge_guides"] = [
                 {

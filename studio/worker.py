@@ -268,7 +268,11 @@ class Worker:
             active = list(self._active.values())
         for claim in active:
             if not self.store.renew_lease(claim.job.job_id, self.owner, _at(now_s + self.lease_s)):
-                logger.warning("lost the lease on job %s; another worker took it over", claim.job.job_id)
+                with self._active_lock:
+                    still_ours = claim.job.job_id in self._active
+                # A job that ended meanwhile released its lease itself: nothing was lost.
+                if still_ours:
+                    logger.warning("lost the lease on job %s; another worker took it over", claim.job.job_id)
 
     # ------------------------------------------------------------ one job
     def execute(self, claim: ClaimedJob) -> None:

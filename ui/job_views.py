@@ -133,7 +133,8 @@ def gallery(job: JobView, *, key_prefix: str, per_row: int = 4) -> None:
     if not job.outputs:
         st.info(t("gallery.empty"), icon=":material/image_not_supported:")
         return
-    tools = st.columns(2, vertical_alignment="center")
+    # In a narrow card (a comparison column) the two tools stack, so neither label is cut off.
+    tools = st.columns(2, vertical_alignment="center") if per_row > 1 else [st.container(), st.container()]
     compare = tools[0].toggle(t("gallery.compare"), key=f"{key_prefix}.compare.{job.job_id}")
     tools[1].download_button(
         t("gallery.download_all"),

@@ -90,7 +90,11 @@ def scoreboard(jobs: Sequence[JobView], providers: Sequence[ProviderInfo]) -> No
 
 
 def focus_review(
-    studio: Studio, items: Sequence[Variant], providers: Sequence[ProviderInfo], prefix: str, show: str = "all"
+    studio: Studio,
+    items: Sequence[Variant],
+    providers: Sequence[ProviderInfo],
+    prefix: str,
+    show: str = "all",
 ) -> None:
     """One image large, the original beside it; A approve, X reject, F favourite, arrows to move."""
     if not items:

@@ -112,7 +112,7 @@ with right:
     reference = None
     if limits is None or limits.takes_reference:
         with st.expander(t("reference.title"), icon=":material/photo_library:"):
-            st.caption(t("reference.intro"))
+            st.caption(t("reference.intro") if local or limits is None else t("reference.intro_vendor"))
             reference_upload = file_input(tkey("reference.upload"), "prompt.reference")
             reference = prepared_image(studio, reference_upload, "prompt.reference.prepared")
             if reference is not None:
@@ -144,6 +144,8 @@ with right:
         reason = mask.problem_key or tkey("reason.no_mask")
     elif hosting_missing:
         reason = tkey("reason.needs_hosting")
+    elif limits is not None and limits.needs_prompt and not prompt.strip() and reference is None:
+        reason = tkey("reason.needs_prompt")
     request = None
     if image is not None and provider is not None:
         request = JobRequest(

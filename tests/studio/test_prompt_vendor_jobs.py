@@ -431,3 +431,27 @@ def test_inputs_left_by_a_crashed_attempt_are_removed_when_the_job_is_run_again(
         assert list(folder.iterdir()) == []
     finally:
         second.close()
+
+
+def test_what_a_vendor_cannot_honour_is_refused_before_a_job_exists(
+    tencent: TencentAiartEmulator, dashscope: DashScopeEmulator, tmp_path: Path, clock: FakeClock
+) -> None:
+    studio = open_studio(vendor_env(tencent, dashscope, tmp_path / "data"), tmp_path, clock)
+    try:
+        with pytest.raises(StudioInputError) as sized:
+            studio.submit_job(prompt_request(studio, "dashscope", size=(800, 800)))
+        assert sized.value.code == "size_not_taken"
+        with pytest.raises(StudioInputError) as empty:
+            studio.submit_job(prompt_request(studio, "dashscope", prompt="  "))
+        assert empty.value.code == "prompt_required" and "reference image" in str(empty.value)
+        assert studio.list_jobs(JobFilter()).total == 0 and dashscope.submits() == 0
+        # A reference image alone is guidance enough for DashScope.
+        job_id = studio.submit_job(
+            prompt_request(studio, "dashscope", prompt="", reference_png=photo(400, 300))
+        )
+        view = run_until_done(studio, clock, job_id)
+        assert view.status is JobStatus.SUCCEEDED, view.error
+        # The studio made the cutout for it, and says how.
+        assert view.notes["cutout_method"] in {"model", "classical"}
+    finally:
+        studio.close()
