@@ -8,26 +8,14 @@ tests/e2e/screenshots/aidge_*.png for a human to look at.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
-from tests.e2e.test_browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    JOB_TIMEOUT_MS,
-    ROOT,
-    SHOTS,
-    _free_port,
-    _images_loaded,
-    _wait_healthy,
-    _wait_idle,
-)
+from tests.e2e.harness import JOB_TIMEOUT_MS, SHOTS, browser_page, running_app, wait_idle
+from tests.e2e.test_browser import _images_loaded
 from tests.emulators.aidge import API_SCENE_SUBMIT, CATALOGUE, AidgeEmulator
 from tests.views.photos import product_photo
 
@@ -45,17 +33,7 @@ def emulator() -> Iterator[AidgeEmulator]:
 
 @pytest.fixture(scope="module")
 def aidge_app_url(tmp_path_factory: pytest.TempPathFactory, emulator: AidgeEmulator) -> Iterator[str]:
-    if not CHROMIUM.exists():
-        pytest.skip(
-            "Chromium is not installed at /usr/bin/chromium (apt-get install chromium; .ci/run does it)"
-        )
-    data_dir = tmp_path_factory.mktemp("aidge-studio-data")
-    log = tmp_path_factory.mktemp("aidge-logs") / "streamlit.log"
-    port = _free_port()
     env = {
-        **os.environ,
-        "STUDIO_DATA_DIR": str(data_dir),
-        "STUDIO_LANG": "en",
         "AIDGE_ACCESS_KEY_NAME": KEY,
         "AIDGE_ACCESS_KEY_SECRET": SECRET,
         "AIDGE_API_BASE": emulator.base_url,
@@ -63,55 +41,14 @@ def aidge_app_url(tmp_path_factory: pytest.TempPathFactory, emulator: AidgeEmula
         "AIDGE_TRIAL": "false",
         "AIDGE_PRICE_SCENE": "0.12 USD",
     }
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "app.py",
-                "--server.headless",
-                "true",
-                "--server.port",
-                str(port),
-                "--server.address",
-                "127.0.0.1",
-                "--browser.gatherUsageStats",
-                "false",
-                "--server.fileWatcherType",
-                "none",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, process, log)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    with running_app(tmp_path_factory, "aidge", env) as app:
+        yield app.url
 
 
 @pytest.fixture(scope="module")
 def aidge_page(aidge_app_url: str) -> Iterator[Page]:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1440, "height": 1300}, locale="en-US")
-        tab = context.new_page()
-        tab.set_default_timeout(30_000)
-        try:
-            yield tab
-        finally:
-            context.close()
-            browser.close()
+    with browser_page(1440, 1300) as tab:
+        yield tab
 
 
 def test_aidge_scene_background_from_catalogue_to_history(
@@ -120,19 +57,19 @@ def test_aidge_scene_background_from_catalogue_to_history(
     page = aidge_page
     page.goto(f"{aidge_app_url}/scene_background?lang=en")
     expect(page.get_by_role("heading", name="Scene background")).to_be_visible(timeout=60_000)
-    _wait_idle(page)
+    wait_idle(page)
 
     # The provider comes first: switch from the local engine to Aidge.
     page.locator('[data-testid="stMain"] [data-testid="stSelectbox"]').first.click()
     page.get_by_role("option", name="Aidge (Alibaba International AI)").click()
     expect(page.get_by_text("24 of 24 scenes")).to_be_visible(timeout=30_000)
-    _wait_idle(page)
+    wait_idle(page)
 
     photo = tmp_path / "red-mug.png"
     photo.write_bytes(product_photo((800, 640)))
     page.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files(str(photo))
     expect(page.get_by_text("800 × 640").first).to_be_visible(timeout=30_000)
-    _wait_idle(page)
+    wait_idle(page)
 
     # Every cover of the vendor grid arrived from the emulator and decoded in the browser.
     covers = 'img[src*="/covers/"]'
@@ -160,13 +97,13 @@ def test_aidge_scene_background_from_catalogue_to_history(
     card.get_by_role("button", name="Select").click()
     expect(card.get_by_role("button", name="Selected")).to_be_visible()
     expect(page.get_by_text(f"Scene: {SCENE.name}")).to_be_visible()
-    _wait_idle(page)
+    wait_idle(page)
 
     generate = page.get_by_role("button", name="Generate")
     expect(generate).to_be_enabled()
     generate.click()
     expect(page.get_by_text("Variant 4 · 800 × 800")).to_be_visible(timeout=JOB_TIMEOUT_MS)
-    _wait_idle(page)
+    wait_idle(page)
     page.get_by_text("Variant 4 · 800 × 800").scroll_into_view_if_needed()
     # The four results (downloaded from the emulator into the job's folder) decoded in the browser.
     page.wait_for_function(
@@ -189,6 +126,6 @@ def test_aidge_scene_background_from_catalogue_to_history(
     expect(jobs_table.get_by_test_id("glide-cell-4-0")).to_have_text("Aidge (Alibaba International AI)")
     expect(jobs_table.get_by_test_id("glide-cell-5-0")).to_have_text("Succeeded")
     expect(jobs_table.get_by_test_id("glide-cell-6-0")).to_have_text("4")
-    _wait_idle(page)
+    wait_idle(page)
     page.wait_for_timeout(1000)  # the grid and chart paint on canvas after they attach
     page.screenshot(path=str(SHOTS / "aidge_history.png"))

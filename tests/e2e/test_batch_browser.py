@@ -6,18 +6,15 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import subprocess
-import sys
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PIL import Image
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
-from tests.e2e.test_browser import CHROMIUM, CHROMIUM_ARGS, ROOT, SHOTS, _free_port, _wait_healthy, _wait_idle
+from tests.e2e.harness import SHOTS, browser_page, running_app, wait_idle
 from tests.views.photos import product_photo
 
 pytestmark = pytest.mark.e2e
@@ -25,48 +22,14 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def batch_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if not CHROMIUM.exists():
-        pytest.skip(
-            "Chromium is not installed at /usr/bin/chromium (apt-get install chromium; .ci/run does it)"
-        )
-    data_dir = tmp_path_factory.mktemp("batch-studio-data")
-    log = tmp_path_factory.mktemp("batch-logs") / "streamlit.log"
-    port = _free_port()
-    env = {**os.environ, "STUDIO_DATA_DIR": str(data_dir), "STUDIO_LANG": "en"}
-    command = [
-        sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-        "--server.port", str(port), "--server.address", "127.0.0.1",
-        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-    ]  # fmt: skip
-    with log.open("wb") as sink:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, process, log)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    with running_app(tmp_path_factory, "batch") as app:
+        yield app.url
 
 
 @pytest.fixture(scope="module")
 def page() -> Iterator[Page]:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(
-            viewport={"width": 1440, "height": 1500}, locale="en-US", accept_downloads=True
-        )
-        tab = context.new_page()
-        tab.set_default_timeout(30_000)
-        try:
-            yield tab
-        finally:
-            context.close()
-            browser.close()
+    with browser_page(1440, 1500) as tab:
+        yield tab
 
 
 def test_run_a_batch_approve_with_the_keyboard_and_download_the_zip(
@@ -82,22 +45,22 @@ def test_run_a_batch_approve_with_the_keyboard_and_download_the_zip(
     page.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files(photos)
     page.get_by_label("Description (for rows without one)").fill("white marble, soft light")
     page.get_by_label("Description (for rows without one)").press("Enter")
-    _wait_idle(page)
+    wait_idle(page)
     page.get_by_role("button", name="Check every row").click()
     expect(page.get_by_text("item(s) ready")).to_be_visible(timeout=60_000)
-    _wait_idle(page)
+    wait_idle(page)
     page.screenshot(path=str(SHOTS / "batch_01_checked.png"), full_page=True)
     page.get_by_role("button", name="Start the batch (2 items)").click()
     expect(page.get_by_text("Started.")).to_be_visible(timeout=30_000)
 
     page.get_by_role("tab", name="Progress").click()
     expect(page.get_by_text("· done").first).to_be_visible(timeout=120_000)
-    _wait_idle(page)
+    wait_idle(page)
     page.screenshot(path=str(SHOTS / "batch_02_progress.png"), full_page=True)
 
     page.get_by_role("link", name="Review", exact=True).click()
     expect(page.get_by_role("heading", name="One by one")).to_be_visible(timeout=30_000)
-    _wait_idle(page)
+    wait_idle(page)
     # Keyboard review of the not-yet-reviewed images: A approves, X rejects; each decided image
     # leaves the list and the next one takes its place.
     page.get_by_role("heading", name="One by one").click()
@@ -105,7 +68,7 @@ def test_run_a_batch_approve_with_the_keyboard_and_download_the_zip(
     for key, position in (("a", "1 / 3"), ("a", "1 / 2"), ("x", "1 / 1")):
         page.keyboard.press(key)
         expect(page.get_by_text(position, exact=True)).to_be_visible(timeout=30_000)
-        _wait_idle(page)
+        wait_idle(page)
     page.screenshot(path=str(SHOTS / "batch_03_review.png"), full_page=True)
 
     page.get_by_role("button", name="Build the ZIP").scroll_into_view_if_needed()

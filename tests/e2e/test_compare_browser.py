@@ -11,27 +11,16 @@ Screenshots go to tests/e2e/screenshots/compare_*.png for a human to look at.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Locator, Page, expect, sync_playwright
+from playwright.sync_api import Locator, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from tests.e2e.test_browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    ROOT,
-    SHOTS,
-    _free_port,
-    _wait_healthy,
-    _wait_idle,
-)
+from tests.e2e.harness import SHOTS, browser_page, running_app, wait_idle
 from tests.emulators.dashscope import DashScopeEmulator
 from tests.emulators.static_files import StaticFolder
 from tests.emulators.tencent_aiart import TencentAiartEmulator
@@ -74,22 +63,7 @@ def vendors(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Vendors]:
 
 @pytest.fixture(scope="module")
 def compare_app_url(tmp_path_factory: pytest.TempPathFactory, vendors: Vendors) -> Iterator[str]:
-    if not CHROMIUM.exists():
-        pytest.skip(
-            "Chromium is not installed at /usr/bin/chromium (apt-get install chromium; .ci/run does it)"
-        )
-    data_dir = tmp_path_factory.mktemp("compare-studio-data")
-    log = tmp_path_factory.mktemp("compare-logs") / "streamlit.log"
-    port = _free_port()
-    inherited = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DASHSCOPE_", "TENCENT", "AIDGE_", "ALIYUN_", "STUDIO_"))
-    }
     env = {
-        **inherited,
-        "STUDIO_DATA_DIR": str(data_dir),
-        "STUDIO_LANG": "en",
         "DASHSCOPE_API_KEY": DS_KEY,
         "DASHSCOPE_BASE_URL": vendors.dashscope.api_url,
         "DASHSCOPE_POLL_INTERVAL_S": "0.2",
@@ -100,57 +74,16 @@ def compare_app_url(tmp_path_factory: pytest.TempPathFactory, vendors: Vendors) 
         "STUDIO_PUBLISH_DIR": str(vendors.publish_dir),
         "STUDIO_PUBLIC_BASE_URL": vendors.public.base_url,
     }
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "app.py",
-                "--server.headless",
-                "true",
-                "--server.port",
-                str(port),
-                "--server.address",
-                "127.0.0.1",
-                "--browser.gatherUsageStats",
-                "false",
-                "--server.fileWatcherType",
-                "none",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, process, log)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        for secret in (DS_KEY, TC_ID, TC_KEY):
-            assert secret not in log.read_text(errors="replace"), "a key reached the app log"
+    with running_app(tmp_path_factory, "compare", env) as app:
+        yield app.url
+    for secret in (DS_KEY, TC_ID, TC_KEY):
+        assert secret not in app.log.read_text(errors="replace"), "a key reached the app log"
 
 
 @pytest.fixture(scope="module")
 def compare_page(compare_app_url: str) -> Iterator[Page]:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1440, "height": 1300}, locale="en-US")
-        tab = context.new_page()
-        tab.set_default_timeout(30_000)
-        try:
-            yield tab
-        finally:
-            context.close()
-            browser.close()
+    with browser_page(1440, 1300) as tab:
+        yield tab
 
 
 def _card(page: Page, key: str) -> Locator:
@@ -175,13 +108,13 @@ def _choose(page: Page, picker: Locator, key: str, count: int) -> None:
             break
         except PlaywrightTimeoutError:
             page.keyboard.press("Escape")
-            _wait_idle(page)
+            wait_idle(page)
     option.click()
     # While the list is open the rest of the page is hidden from the accessibility tree.
     page.keyboard.press("Escape")
     expect(page.get_by_role("listbox")).to_have_count(0)
     expect(page.get_by_role("button", name=f"Compare on {count} providers")).to_be_visible(timeout=15_000)
-    _wait_idle(page)
+    wait_idle(page)
 
 
 def test_compare_local_dashscope_and_tencent_in_the_browser(
@@ -190,7 +123,7 @@ def test_compare_local_dashscope_and_tencent_in_the_browser(
     page = compare_page
     page.goto(f"{compare_app_url}/?lang=en")
     expect(page.get_by_role("heading", name="Prompt background")).to_be_visible(timeout=60_000)
-    _wait_idle(page)
+    wait_idle(page)
 
     photo = tmp_path / "red-mug.png"
     photo.write_bytes(product_photo((640, 520)))
@@ -200,7 +133,7 @@ def test_compare_local_dashscope_and_tencent_in_the_browser(
     prompt.fill("white marble, soft light")
     prompt.press("Control+Enter")
     expect(page.get_by_text("Words used:")).to_be_visible()
-    _wait_idle(page)
+    wait_idle(page)
 
     # Open "Compare providers" and choose the three providers, one by one.
     page.get_by_text("Compare providers", exact=True).click()
@@ -209,7 +142,7 @@ def test_compare_local_dashscope_and_tencent_in_the_browser(
     # All configured providers are preselected: start from none, as a user choosing would.
     picker.get_by_role("button", name="Clear all").click()
     expect(page.get_by_role("button", name="Compare on 0 providers")).to_be_disabled()
-    _wait_idle(page)
+    wait_idle(page)
     for count, key in enumerate(("local", "dashscope", "tencent_aiart"), 1):
         _choose(page, picker, key, count)
     for key in ("local", "dashscope", "tencent_aiart"):
@@ -218,7 +151,7 @@ def test_compare_local_dashscope_and_tencent_in_the_browser(
     expect(button).to_be_enabled()
     # Hosting is configured: no "needs hosting" warning for Tencent.
     expect(page.get_by_text("no input hosting is set up")).to_have_count(0)
-    _wait_idle(page)
+    wait_idle(page)
     picker.scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / "compare_before.png"))
 
@@ -230,7 +163,7 @@ def test_compare_local_dashscope_and_tencent_in_the_browser(
         expect(card.get_by_text(re.compile(r"^Variant \d · "))).to_have_count(
             VARIANTS[key], timeout=JOBS_TIMEOUT_MS
         )
-    _wait_idle(page)
+    wait_idle(page)
 
     for key in ("local", "dashscope", "tencent_aiart"):
         card = _card(page, key)
@@ -264,7 +197,7 @@ def test_compare_local_dashscope_and_tencent_in_the_browser(
     # window: a taller window shows the three whole cards from the "Comparison" heading down.
     page.set_viewport_size({"width": 1440, "height": 2000})
     page.get_by_role("heading", name="Comparison").evaluate("(el) => el.scrollIntoView({block: 'start'})")
-    _wait_idle(page)
+    wait_idle(page)
     page.screenshot(path=str(SHOTS / "compare_after.png"))
 
     # What reached the vendors, and the published photo is gone again.

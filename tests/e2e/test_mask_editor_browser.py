@@ -16,18 +16,9 @@ from typing import Any
 import numpy as np
 import pytest
 from PIL import Image
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
-from tests.e2e.test_browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    JOB_TIMEOUT_MS,
-    ROOT,
-    SHOTS,
-    _free_port,
-    _wait_healthy,
-    _wait_idle,
-)
+from tests.e2e.harness import JOB_TIMEOUT_MS, ROOT, SHOTS, browser_page, running_app, wait_idle
 from tests.views.photos import product_photo
 
 pytestmark = pytest.mark.e2e
@@ -37,46 +28,14 @@ PHOTO = (640, 520)
 
 @pytest.fixture(scope="module")
 def editor_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    if not CHROMIUM.exists():
-        pytest.skip(
-            "Chromium is not installed at /usr/bin/chromium (apt-get install chromium; .ci/run does it)"
-        )
-    data_dir = tmp_path_factory.mktemp("mask-studio-data")
-    log = tmp_path_factory.mktemp("mask-logs") / "streamlit.log"
-    port = _free_port()
-    env = {**os.environ, "STUDIO_DATA_DIR": str(data_dir), "STUDIO_LANG": "en"}
-    command = [
-        sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-        "--server.port", str(port), "--server.address", "127.0.0.1",
-        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-    ]  # fmt: skip
-    with log.open("wb") as sink:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, process, log)
-        yield url, data_dir
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    with running_app(tmp_path_factory, "mask") as app:
+        yield app.url, app.data_dir
 
 
 @pytest.fixture(scope="module")
 def page() -> Iterator[Page]:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1440, "height": 1400}, locale="en-US")
-        tab = context.new_page()
-        tab.set_default_timeout(30_000)
-        try:
-            yield tab
-        finally:
-            context.close()
-            browser.close()
+    with browser_page(1440, 1400) as tab:
+        yield tab
 
 
 def _jobs(data_dir: Path) -> list[dict[str, Any]]:
@@ -99,7 +58,7 @@ def _jobs(data_dir: Path) -> list[dict[str, Any]]:
 def _generate(page: Page, expected_jobs: int, data_dir: Path) -> dict[str, Any]:
     page.get_by_role("button", name="Generate").click()
     expect(page.get_by_text("Variant 1 ·")).to_be_visible(timeout=JOB_TIMEOUT_MS)
-    _wait_idle(page)
+    wait_idle(page)
     jobs = _jobs(data_dir)
     assert len(jobs) == expected_jobs
     newest = max(jobs, key=lambda job: job["created_at"])
@@ -126,14 +85,14 @@ def test_an_erase_stroke_on_the_canvas_changes_the_mask_and_the_output_there(
     prompt = page.get_by_label("Describe the background (English or 中文)")
     prompt.fill("white marble, soft light")
     prompt.press("Control+Enter")
-    _wait_idle(page)
+    wait_idle(page)
     # Keep the product where it is, so output pixels line up with photo pixels.
     page.get_by_text("Keep original position", exact=True).click()
-    _wait_idle(page)
+    wait_idle(page)
     page.get_by_text("Edit the mask", exact=True).click()
     canvas = page.locator("canvas.upper-canvas").first
     expect(canvas).to_be_visible(timeout=60_000)
-    _wait_idle(page)
+    wait_idle(page)
     page.screenshot(path=str(SHOTS / "mask_01_editor.png"), full_page=True)
 
     # Baseline: the untouched automatic mask.
@@ -150,7 +109,7 @@ def test_an_erase_stroke_on_the_canvas_changes_the_mask_and_the_output_there(
     for step in range(1, 21):
         page.mouse.move(x, box["y"] + 5 + (box["height"] - 10) * step / 20)
     page.mouse.up()
-    _wait_idle(page)
+    wait_idle(page)
     page.wait_for_timeout(500)
     page.screenshot(path=str(SHOTS / "mask_02_stroke.png"), full_page=True)
     after = _generate(page, 2, data_dir)
