@@ -53,11 +53,13 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Literal
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
+
+from tests.emulators.loopback import LoopbackHTTPServer, LoopbackServer
 
 API_SCENE_SUBMIT = "/ai/image/background/generation/scenario"
 API_SCENE_QUERY = "/ai/image/background/generation/query"
@@ -260,7 +262,7 @@ def _new_request_id() -> str:
     return uuid.uuid4().hex[:30]
 
 
-class AidgeEmulator:
+class AidgeEmulator(LoopbackServer):
     """The emulated gateway. `start()` it (or use `with`), point the client at `base_url`."""
 
     def __init__(
@@ -297,45 +299,12 @@ class AidgeEmulator:
         self._business_failures: dict[str, list[tuple[int, str]]] = {}
         self._gateway_failures: list[tuple[str, int | None]] = []
         self._task_failures: list[str] = []
-        self._server: _Server | None = None
+        self._server = None
         self._thread: threading.Thread | None = None
 
     # ------------------------------------------------------------ lifecycle
-    def start(self) -> AidgeEmulator:
-        if self._server is not None:
-            return self
-        server = _Server(("127.0.0.1", self._port), _Handler)
-        server.emulator = self
-        self._server = server
-        # A short poll interval: stop() waits up to one interval, and tests stop an emulator per test.
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.01}, name="aidge-emulator", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is None:
-            return
-        server.shutdown()
-        server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> AidgeEmulator:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        """`http://127.0.0.1:PORT`; the client adds `/rest<api>` itself, like with the real host."""
-        if self._server is None:
-            raise RuntimeError("AidgeEmulator.base_url is only known after start()")
-        return f"http://127.0.0.1:{self._server.server_port}"
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return _Handler
 
     # ------------------------------------------------------------ inspection
     @property
@@ -575,13 +544,10 @@ class AidgeEmulator:
 
 
 # -------------------------------------------------------------------- HTTP plumbing
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    emulator: AidgeEmulator
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: _Server
+    server: LoopbackHTTPServer
     # Keep-alive like the real gateway; every answer carries Content-Length.
     protocol_version = "HTTP/1.1"
     # Idle keep-alive connections are dropped, so handler threads do not outlive a test for long.

@@ -58,11 +58,13 @@ import urllib.request
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Literal
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
+
+from tests.emulators.loopback import LoopbackHTTPServer, LoopbackServer
 
 SUBMIT_PATH = "/api/v1/bg-rep/submit"
 QUERY_PATH = "/api/v1/bg-rep/query"
@@ -176,7 +178,7 @@ class _Reply:
     outcome: str
 
 
-class AliyunMarketEmulator:
+class AliyunMarketEmulator(LoopbackServer):
     """The emulated gateway + service. `start()` it (or use `with`); `base_url` is `http://127.0.0.1:PORT`."""
 
     def __init__(
@@ -204,48 +206,12 @@ class AliyunMarketEmulator:
         self._service_failures: list[tuple[str | None, str, str | None]] = []
         self._gateway_failures: list[tuple[str | None, int, str]] = []
         self._task_failures: list[str] = []
-        self._server: _Server | None = None
+        self._server = None
         self._thread: threading.Thread | None = None
 
     # ------------------------------------------------------------ lifecycle
-    def start(self) -> AliyunMarketEmulator:
-        if self._server is not None:
-            return self
-        server = _Server(("127.0.0.1", self._port), _Handler)
-        server.emulator = self
-        self._server = server
-        # A short poll interval: stop() waits up to one interval, and tests stop an emulator per test.
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.01},
-            name="aliyun-market-emulator",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is None:
-            return
-        server.shutdown()
-        server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> AliyunMarketEmulator:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        """`http://127.0.0.1:PORT`: the value for ALIYUN_BGREP_BASE_URL."""
-        if self._server is None:
-            raise RuntimeError("AliyunMarketEmulator.base_url is only known after start()")
-        return f"http://127.0.0.1:{self._server.server_port}"
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return _Handler
 
     # ------------------------------------------------------------ inspection
     @property
@@ -615,13 +581,8 @@ def _gateway_reply(status: int, message: str) -> _Reply:
     return _Reply(status, headers, b"", f"gateway: {message}")
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    emulator: AliyunMarketEmulator
-
-
 class _Handler(BaseHTTPRequestHandler):
-    server: _Server
+    server: LoopbackHTTPServer
     protocol_version = "HTTP/1.1"
     timeout = 15
     # Headers and body go out in two writes; without this, Nagle + delayed ACK add ~40 ms per call.

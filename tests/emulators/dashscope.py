@@ -60,11 +60,13 @@ import urllib.request
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Literal
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
+
+from tests.emulators.loopback import LoopbackHTTPServer, LoopbackServer
 
 MODEL = "wanx-background-generation-v2"
 API_PREFIX = "/api/v1"
@@ -220,7 +222,7 @@ def _oss_signature(policy: str) -> str:
     return base64.b64encode(hmac.new(_OSS_SECRET, policy.encode("ascii"), hashlib.sha1).digest()).decode()
 
 
-class DashScopeEmulator:
+class DashScopeEmulator(LoopbackServer):
     """The emulated service. `start()` it (or use `with`); `base_url` is `http://127.0.0.1:PORT`."""
 
     def __init__(
@@ -259,48 +261,12 @@ class DashScopeEmulator:
         self._failures: dict[str, list[tuple[str, str | None, int | None, int | None]]] = {}
         self._task_failures: list[tuple[str, str]] = []
         self._result_failures: list[int] = []
-        self._server: _Server | None = None
+        self._server = None
         self._thread: threading.Thread | None = None
 
     # ------------------------------------------------------------ lifecycle
-    def start(self) -> DashScopeEmulator:
-        if self._server is not None:
-            return self
-        server = _Server(("127.0.0.1", self._port), _Handler)
-        server.emulator = self
-        self._server = server
-        # A short poll interval: stop() waits up to one interval, and tests stop an emulator per test.
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.01},
-            name="dashscope-emulator",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is None:
-            return
-        server.shutdown()
-        server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> DashScopeEmulator:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        """`http://127.0.0.1:PORT`; the API lives under `/api/v1`, like on dashscope.aliyuncs.com."""
-        if self._server is None:
-            raise RuntimeError("DashScopeEmulator.base_url is only known after start()")
-        return f"http://127.0.0.1:{self._server.server_port}"
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return _Handler
 
     @property
     def api_url(self) -> str:
@@ -898,13 +864,10 @@ def _result_image(task_id: str, index: int, base_rgba: np.ndarray) -> bytes:
 
 
 # -------------------------------------------------------------------- HTTP plumbing
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    emulator: DashScopeEmulator
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: _Server
+    server: LoopbackHTTPServer
     protocol_version = "HTTP/1.1"
     # Idle keep-alive connections are dropped, so handler threads do not outlive a test for long.
     timeout = 15

@@ -50,11 +50,13 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
+
+from tests.emulators.loopback import LoopbackHTTPServer, LoopbackServer
 
 ACTION = "ReplaceBackground"
 VERSION = "2022-12-29"
@@ -215,7 +217,7 @@ _AUTH = re.compile(
 )
 
 
-class TencentAiartEmulator:
+class TencentAiartEmulator(LoopbackServer):
     """The emulated service. `start()` it (or use `with`), point the SDK at `endpoint`."""
 
     def __init__(
@@ -247,47 +249,12 @@ class TencentAiartEmulator:
         self._jobs: dict[str, Job] = {}
         self._failures: list[tuple[str, str | None]] = []
         self._http_failures: list[tuple[int, bytes]] = []
-        self._server: _Server | None = None
+        self._server = None
         self._thread: threading.Thread | None = None
 
     # ------------------------------------------------------------ lifecycle
-    def start(self) -> TencentAiartEmulator:
-        if self._server is not None:
-            return self
-        server = _Server(("127.0.0.1", self._port), _Handler)
-        server.emulator = self
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.01},
-            name="tencent-aiart-emulator",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is None:
-            return
-        self._release.set()  # a job still waiting must not hold the shutdown up
-        server.shutdown()
-        server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> TencentAiartEmulator:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("TencentAiartEmulator.port is only known after start()")
-        return int(self._server.server_port)
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return _Handler
 
     @property
     def endpoint(self) -> str:
@@ -504,13 +471,10 @@ class TencentAiartEmulator:
 
 
 # -------------------------------------------------------------------- HTTP plumbing
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    emulator: TencentAiartEmulator
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: _Server
+    server: LoopbackHTTPServer
     protocol_version = "HTTP/1.1"
     timeout = 15
     # Headers and body go out in two writes; without this, Nagle + delayed ACK add ~40 ms per call.

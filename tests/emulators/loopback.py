@@ -1,0 +1,69 @@
+"""The lifecycle every vendor emulator shares: a threading HTTP server on 127.0.0.1 in a daemon thread.
+
+An emulator subclasses `LoopbackServer`, sets `_port`, and returns its request
+handler class from `_handler_class()`; the handler reaches the emulator as
+`self.server.emulator`.
+"""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Self
+
+
+class LoopbackHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    emulator: Any
+
+
+class LoopbackServer:
+    _port: int = 0
+    _server: LoopbackHTTPServer | None = None
+    _thread: threading.Thread | None = None
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        raise NotImplementedError
+
+    def start(self) -> Self:
+        if self._server is not None:
+            return self
+        server = LoopbackHTTPServer(("127.0.0.1", self._port), self._handler_class())
+        server.emulator = self
+        self._server = server
+        # A short poll interval: stop() waits up to one interval, and tests stop an emulator per test.
+        self._thread = threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.01},
+            name=f"{type(self).__name__}-server",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.shutdown()
+        server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError(f"{type(self).__name__}: the port is only known after start()")
+        return int(self._server.server_port)
+
+    @property
+    def base_url(self) -> str:
+        """`http://127.0.0.1:PORT`."""
+        return f"http://127.0.0.1:{self.port}"
