@@ -385,6 +385,49 @@ class Store:
             )
             return result.rowcount == 1
 
+    def next_due_at(self, now: datetime) -> datetime | None:
+        """When the dispatcher next has timed work: the earliest status call of a task no one holds,
+        or the earliest retry of a queued job that is not due yet. Queued jobs that are due but wait
+        for a vendor slot are not timed work: a finishing job wakes the dispatcher itself."""
+        with self._read() as conn:
+            value = conn.execute(
+                select(func.min(jobs.c.next_attempt_at)).where(
+                    or_(
+                        and_(jobs.c.status == str(JobStatus.RUNNING), jobs.c.lease_owner.is_(None)),
+                        and_(jobs.c.status == str(JobStatus.QUEUED), jobs.c.next_attempt_at > now),
+                    )
+                )
+            ).scalar_one_or_none()
+        if value is None:
+            return None
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+    def lease_owner(self, job_id: str) -> str | None:
+        with self._read() as conn:
+            value = conn.execute(select(jobs.c.lease_owner).where(jobs.c.id == job_id)).scalar_one_or_none()
+        return None if value is None else str(value)
+
+    def held_leases(self) -> list[tuple[str, str]]:
+        """(job id, owner) of every pending job that holds a lease."""
+        held = [str(JobStatus.SUBMITTING), str(JobStatus.RUNNING)]
+        with self._read() as conn:
+            rows = conn.execute(
+                select(jobs.c.id, jobs.c.lease_owner).where(
+                    jobs.c.status.in_(held), jobs.c.lease_owner.is_not(None)
+                )
+            ).all()
+        return [(str(job_id), str(owner)) for job_id, owner in rows]
+
+    def release_lease(self, job_id: str, owner: str) -> bool:
+        """Free a lease, only if `owner` still holds it."""
+        with self._write() as conn:
+            result = conn.execute(
+                update(jobs)
+                .where(jobs.c.id == job_id, jobs.c.lease_owner == owner)
+                .values(lease_owner=None, lease_expires_at=None, updated_at=self.now())
+            )
+            return result.rowcount == 1
+
     def renew_lease(self, job_id: str, owner: str, expires_at: datetime) -> bool:
         """Extend our lease; False means we lost it (another worker took the job over)."""
         with self._write() as conn:

@@ -55,7 +55,8 @@ logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 MAX_POLL_FAILURES = 5
-MIN_POLL_S = 0.2
+# The floor for a status-call interval: a configured 0.1 s is honoured, a zero cannot spin.
+MIN_POLL_S = 0.05
 MAX_POLL_S = 30.0
 BACKOFF_BASE_S = 2.0
 BACKOFF_CAP_S = 300.0
@@ -178,6 +179,7 @@ class Worker:
         """Start the dispatcher thread (and the pool); calling it again does nothing."""
         if self._thread is not None and self._thread.is_alive():
             return
+        self._release_dead_leases()
         self._stopping.clear()
         if self.threads > 0:
             self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="studio-job")
@@ -195,6 +197,19 @@ class Worker:
             self._pool.shutdown(wait=True, cancel_futures=False)
             self._pool = None
 
+    def _release_dead_leases(self) -> None:
+        """Leases held by a process of this machine that no longer runs (killed, crashed) are
+        released at once, so a restart resumes those jobs now instead of after the lease time."""
+        host = socket.gethostname()
+        for job_id, owner in self.store.held_leases():
+            owner_host, _, rest = owner.partition(":")
+            pid_text = rest.partition(":")[0]
+            if owner_host != host or not pid_text.isdigit() or owner == self.owner:
+                continue
+            if not _process_alive(int(pid_text)):
+                logger.info("job %s was held by a process that ended (%s); resuming it now", job_id, owner)
+                self.store.release_lease(job_id, owner)
+
     @property
     def is_alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
@@ -211,8 +226,19 @@ class Worker:
             except Exception:
                 # The store may be briefly unavailable (disk full, locked too long): keep the loop alive.
                 logger.exception("worker dispatcher iteration failed; retrying next tick")
-            self._wake.wait(self.poll_tick_s)
+            self._wake.wait(self._until_next_due())
             self._wake.clear()
+
+    def _until_next_due(self) -> float:
+        """Sleep until the earliest job falls due (a poll, a retry), at most one tick: a vendor slot
+        that just freed up should not wait a whole tick to be noticed."""
+        try:
+            due = self.store.next_due_at(_at(self._clock()))
+        except Exception:
+            return self.poll_tick_s
+        if due is None:
+            return self.poll_tick_s
+        return min(self.poll_tick_s, max(0.01, due.timestamp() - self._clock()))
 
     # ------------------------------------------------------------ dispatch
     def run_once(self) -> int:
@@ -268,10 +294,10 @@ class Worker:
             active = list(self._active.values())
         for claim in active:
             if not self.store.renew_lease(claim.job.job_id, self.owner, _at(now_s + self.lease_s)):
-                with self._active_lock:
-                    still_ours = claim.job.job_id in self._active
-                # A job that ended meanwhile released its lease itself: nothing was lost.
-                if still_ours:
+                # A job that ended, or handed its lease back after a status call, released it itself:
+                # only another owner's name in the row means the job was taken over.
+                holder = self.store.lease_owner(claim.job.job_id)
+                if holder is not None and holder != self.owner:
                     logger.warning("lost the lease on job %s; another worker took it over", claim.job.job_id)
 
     # ------------------------------------------------------------ one job
@@ -631,6 +657,16 @@ class Worker:
             logger.warning(
                 "job %s could not be marked failed (%s); it changed meanwhile", run.job.job_id, code
             )
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, under another user
+    return True
 
 
 def _gave_up(exc: ProviderError, attempts: int) -> str:

@@ -155,7 +155,7 @@ def test_declares_the_documented_capabilities() -> None:
     assert DashScope.optional_settings == {
         "base_url": DEFAULT_BASE_URL,
         "workspace": "",
-        "poll_interval_s": "3",
+        "poll_interval_s": "1",
     }
     assert DashScope.endpoint_setting == "base_url" and DashScope.default_endpoint == DEFAULT_BASE_URL
     assert DashScope.param_aliases == {Operation.PROMPT_BACKGROUND: {"n": "count"}}
@@ -168,7 +168,7 @@ def test_declares_the_documented_capabilities() -> None:
         "ref_prompt_weight": 0.5,
     }
     assert DashScope(ProviderContext(options={"poll_interval_s": "7.5"})).poll_interval_hint == 7.5
-    assert DashScope(ProviderContext(options={"poll_interval_s": "junk"})).poll_interval_hint == 3.0
+    assert DashScope(ProviderContext(options={"poll_interval_s": "junk"})).poll_interval_hint == 1.0
 
 
 @pytest.mark.parametrize(

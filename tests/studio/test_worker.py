@@ -463,3 +463,48 @@ def test_operations_reach_the_adapter_unchanged(store: Store, artifacts: Artifac
     sent = fake.submits[0]
     assert (sent.operation, sent.scene_id, sent.product_title) == (Operation.SCENE_BACKGROUND, "s1", "保温杯")
     assert io.BytesIO(sent.image).getvalue()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_lease_held_by_a_process_of_this_machine_that_ended_is_released_at_start(
+    store: Store, artifacts: Artifacts, clock: FakeClock
+) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    fake = AsyncFake()
+    job_id = queue_job(store, artifacts, provider="fake_async")
+    ended = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    dead_owner = f"{socket.gethostname()}:{int(ended.stdout)}:abcd1234"
+    make_worker(store, artifacts, clock, fake, owner=dead_owner).run_once()  # submitted: task-1 stored
+    clock.advance(2)
+    assert store.claim_next(dead_owner, store.now(), 60, {}) is not None  # ... and died mid-poll
+    alive_owner = f"{socket.gethostname()}:1:still-running"  # pid 1 always exists
+    other = queue_job(store, artifacts, provider="fake_async")
+    make_worker(store, artifacts, clock, fake, owner=alive_owner).run_once()
+    clock.advance(2)
+    assert store.claim_next(alive_owner, store.now(), 60, {}) is not None
+    rescuer = make_worker(store, artifacts, clock, fake, owner="rescuer")
+    rescuer._release_dead_leases()  # what start() does first
+    assert store.lease_owner(job_id) is None  # resumed now, not in 60 s
+    assert store.lease_owner(other) == alive_owner  # a live process keeps its job
+    for _ in range(10):
+        clock.advance(3)
+        rescuer.run_once()
+    assert job(store, job_id).status is JobStatus.SUCCEEDED and len(fake.submits) == 2
+
+
+def test_the_dispatcher_wakes_for_the_next_poll_not_a_whole_tick_later(
+    store: Store, artifacts: Artifacts, clock: FakeClock
+) -> None:
+    fake = AsyncFake()
+    queue_job(store, artifacts, provider="fake_async")
+    worker = make_worker(store, artifacts, clock, fake)
+    worker.poll_tick_s = 10.0
+    assert worker._until_next_due() == 10.0  # nothing timed: sleep the tick (a new job wakes it anyway)
+    worker.run_once()  # submitted; the first status call is due in 2 s (the fake's hint)
+    assert worker._until_next_due() == pytest.approx(2.0, abs=0.01)
+    clock.advance(1.5)
+    assert worker._until_next_due() == pytest.approx(0.5, abs=0.01)
