@@ -94,7 +94,9 @@ def price_text(info: ProviderInfo, operation: str, price: Price) -> str:
         return t("settings.price_free", workflow=what)
     if price.per_image is None:
         setting = f"{info.key}_price_{operation}".upper()
-        return t("settings.price_unknown", workflow=what, setting=setting)
+        # The example in the currency the vendor bills in: Aidge in USD, the Chinese clouds in CNY.
+        example = "0.12 USD" if info.key == "aidge" else "0.50 CNY"
+        return t("settings.price_unknown", workflow=what, setting=setting, example=example)
     amount = t("cost.amount", amount=price.per_image.as_str(), currency=price.per_image.currency)
     source = price.source + (f", {price.as_of}" if price.as_of else "")
     return t("settings.price_known", workflow=what, amount=amount, source=source)
