@@ -222,12 +222,8 @@ class Batches:
         """The batch's images to export: approved ones (or every image of a finished job), in order."""
         chosen: list[ExportItem] = []
         for job in self._store.batch_jobs(batch_id):
-            per_image = (
-                Money(job.cost.amount_minor // max(1, len(job.outputs)), job.cost.currency)
-                if job.cost and job.outputs
-                else None
-            )
-            for output in job.outputs:
+            shares = _split(job.cost, len(job.outputs))
+            for output, cost in zip(job.outputs, shares, strict=True):
                 if approved_only and output.review != ReviewState.APPROVED:
                     continue
                 chosen.append(
@@ -239,7 +235,7 @@ class Batches:
                         workflow=str(job.workflow),
                         created_at=job.created_at,
                         n=output.index,
-                        cost=per_image,
+                        cost=cost,
                         prompt=job.prompt,
                         scene=job.scene_id or "",
                     )
@@ -273,3 +269,11 @@ class Batches:
                 raise BatchError("A folder export needs a folder path.")
             return export_to_dir(items, preset, template, out, segmenter=segmenter, progress=progress)
         return export_zip(items, preset, template, out, segmenter=segmenter, progress=progress)
+
+
+def _split(cost: Money | None, parts: int) -> list[Money | None]:
+    """A job's cost shared over its images, to the minor unit: the shares add up to the cost."""
+    if cost is None or parts == 0:
+        return [None] * parts
+    base, extra = divmod(cost.amount_minor, parts)
+    return [Money(base + (1 if index < extra else 0), cost.currency) for index in range(parts)]

@@ -35,7 +35,9 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import ipaddress
 import re
+import socket
 import tempfile
 import urllib.parse
 import warnings
@@ -45,6 +47,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from pathlib import Path, PurePosixPath
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests  # type: ignore[import-untyped, unused-ignore]
 
@@ -191,10 +194,14 @@ class BatchDefaults:
 
 
 # ---------------------------------------------------------------------------- downloads
-def download_url(url: str) -> bytes:
+def download_url(url: str, *, follow_redirects: bool = True) -> bytes:
     """GET an image link (10 s to connect, 60 s per read, at most 40 MB); raises DownloadError."""
     try:
-        with requests.get(url, timeout=DOWNLOAD_TIMEOUT_S, stream=True) as response:
+        with requests.get(
+            url, timeout=DOWNLOAD_TIMEOUT_S, stream=True, allow_redirects=follow_redirects
+        ) as response:
+            if not follow_redirects and 300 <= response.status_code < 400:
+                raise DownloadError("the link redirects elsewhere; give the final address of the image")
             if not 200 <= response.status_code < 300:
                 raise DownloadError(
                     f"the server answered {response.status_code} {response.reason or ''}".strip()
@@ -216,6 +223,25 @@ def download_url(url: str) -> bytes:
         raise DownloadError("the server could not be reached") from None
     except requests.RequestException as exc:
         raise DownloadError(f"the download failed ({type(exc).__name__})") from None
+
+
+def download_public_url(url: str) -> bytes:
+    """`download_url` for manifests uploaded through the web page: the link must lead to a public
+    address, so a row cannot make the server fetch from its own network (127.0.0.1, 10.x, the
+    cloud metadata address ...). Redirects are not followed, since each hop would need the check."""
+    host = urlsplit(url).hostname or ""
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except (socket.gaierror, UnicodeError):
+        raise DownloadError(f"the host '{host}' could not be found") from None
+    for address in addresses:
+        ip = ipaddress.ip_address(str(address).split("%", 1)[0])
+        if not ip.is_global:
+            raise DownloadError(
+                f"'{host}' is an address inside this network ({ip}); links in an uploaded manifest must "
+                "point to the public internet"
+            )
+    return download_url(url, follow_redirects=False)
 
 
 # ---------------------------------------------------------------------------- entry points

@@ -2,7 +2,8 @@
 
 A manifest uploaded through the page is written with the images uploaded beside
 it into a private temporary folder, and its rows may only name files in that
-folder (or web links): a row cannot make the server read its own files.
+folder or links to the public internet: a row cannot make the server read its
+own files or fetch from its own network.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from studio.manifest import (
     BatchDefaults,
     BatchPlan,
     ManifestError,
+    download_public_url,
     plan_from_files,
     plan_from_manifest,
     plan_from_zip,
@@ -36,7 +38,7 @@ def plan_from_uploads(
     if source == "zip":
         if len(named) != 1:
             raise ManifestError("Upload one ZIP file.")
-        return plan_from_zip(studio, named[0][1], defaults)
+        return plan_from_zip(studio, named[0][1], defaults, download=download_public_url)
     manifests = [(name, data) for name, data in named if name.lower().endswith(_MANIFEST_SUFFIXES)]
     if len(manifests) != 1:
         raise ManifestError(
@@ -48,4 +50,6 @@ def plan_from_uploads(
         for name, data in named:
             # Only the file's own name: an upload named "../x" lands inside the folder all the same.
             (root / Path(name).name).write_bytes(data)
-        return plan_from_manifest(studio, root / Path(manifests[0][0]).name, defaults, confine_to=root)
+        return plan_from_manifest(
+            studio, root / Path(manifests[0][0]).name, defaults, confine_to=root, download=download_public_url
+        )

@@ -178,3 +178,11 @@ def test_an_empty_batch_or_a_zero_budget_is_refused(studio: Studio) -> None:
     with pytest.raises(BatchError, match="more than zero"):
         studio.batches.start(items(studio, 1), budget=Money(0, "CNY"))
     assert studio.batches.recent() == []
+
+
+def test_a_jobs_cost_is_shared_over_its_images_to_the_cent() -> None:
+    from studio.batches import _split
+
+    shares = _split(Money(10, "CNY"), 3)
+    assert [share.amount_minor for share in shares if share] == [4, 3, 3]
+    assert _split(None, 2) == [None, None] and _split(Money(5, "USD"), 0) == []

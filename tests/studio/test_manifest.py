@@ -767,3 +767,13 @@ def test_uploaded_files(studio: Studio) -> None:
 def test_uploaded_files_with_the_same_stem_are_duplicates(studio: Studio) -> None:
     plan = plan_from_files(studio, [("shoe.jpg", photo()), ("shoe.png", photo())], DEFAULTS)
     assert only_problem(plan) == (2, "shoe", "sku", "duplicate_sku")
+
+
+def test_links_in_a_page_upload_must_lead_to_the_public_internet() -> None:
+    from studio.manifest import DownloadError, download_public_url
+
+    for url in ("http://127.0.0.1:9/a.png", "http://10.0.0.8/a.png", "http://169.254.169.254/latest/meta-data"):
+        with pytest.raises(DownloadError, match="inside this network"):
+            download_public_url(url)
+    with pytest.raises(DownloadError, match="could not be found"):
+        download_public_url("http://no-such-host.invalid/a.png")
