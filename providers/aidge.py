@@ -20,7 +20,6 @@ operation has its own query API and `poll` only receives the id.
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import hmac
 import json
@@ -251,14 +250,6 @@ class Aidge(ProviderAdapter):
     }
     endpoint_setting = "api_base"
     default_endpoint = GLOBAL_API_BASE
-
-    def __init__(self, context: Any) -> None:
-        super().__init__(context)
-        interval = self.context.options.get("poll_interval_s")
-        if interval:
-            # A junk value keeps the default; the settings page shows what is configured.
-            with contextlib.suppress(ValueError):
-                self.poll_interval_hint = max(0.05, float(interval))
 
     @classmethod
     def required_credentials(cls) -> tuple[str, ...]:

@@ -51,7 +51,6 @@ from providers.base import (
     OutputImage,
     Price,
     ProviderAdapter,
-    ProviderContext,
     Submitted,
     TaskFailure,
     TaskState,
@@ -365,14 +364,6 @@ class AliyunMarket(ProviderAdapter):
         "base_url": "ALIYUN_BGREP_BASE_URL",
         "poll_interval_s": "ALIYUN_BGREP_POLL_INTERVAL_S",
     }
-
-    def __init__(self, context: ProviderContext) -> None:
-        super().__init__(context)
-        interval = self.context.options.get("poll_interval_s")
-        if interval:
-            # A junk value keeps the default; the settings page shows what is configured.
-            with contextlib.suppress(ValueError):
-                self.poll_interval_hint = max(0.05, float(interval))
 
     @classmethod
     def required_credentials(cls) -> tuple[str, ...]:

@@ -12,6 +12,7 @@ Adapters never read the environment, sleep, loop, touch files or the database:
 from __future__ import annotations
 
 import abc
+import contextlib
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -324,6 +325,11 @@ class ProviderAdapter(abc.ABC):
 
     def __init__(self, context: ProviderContext) -> None:
         self.context = context
+        interval = context.options.get("poll_interval_s")
+        if interval and "poll_interval_s" in self.optional_settings:
+            # A junk value keeps the default; the settings page shows what is configured.
+            with contextlib.suppress(ValueError):
+                self.poll_interval_hint = max(0.05, float(interval))
 
     @classmethod
     def required_credentials(cls) -> tuple[str, ...]:

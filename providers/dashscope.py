@@ -55,7 +55,6 @@ from providers.base import (
     OutputImage,
     Price,
     ProviderAdapter,
-    ProviderContext,
     Submitted,
     TaskFailure,
     TaskState,
@@ -307,14 +306,6 @@ class DashScope(ProviderAdapter):
     }
     endpoint_setting = "base_url"
     default_endpoint = DEFAULT_BASE_URL
-
-    def __init__(self, context: ProviderContext) -> None:
-        super().__init__(context)
-        interval = self.context.options.get("poll_interval_s")
-        if interval:
-            # A junk value keeps the default; the settings page shows what is configured.
-            with contextlib.suppress(ValueError):
-                self.poll_interval_hint = max(0.05, float(interval))
 
     @classmethod
     def required_credentials(cls) -> tuple[str, ...]:
