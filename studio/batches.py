@@ -77,7 +77,7 @@ class Batches:
             for number, item in enumerate(items):
                 created = base + timedelta(microseconds=number)
                 news.append(
-                    self._studio._persisted(
+                    self._studio.persist_checked(
                         item.request, item.checked, batch_id=batch_id, sku=item.sku, created=created
                     )
                 )
@@ -123,7 +123,7 @@ class Batches:
         news: list[NewJob] = []
         for job in [job for job in failed if job not in retried]:
             request, checked = self._again(job)
-            new = self._studio._persisted(request, checked, batch_id=batch_id, sku=job.sku)
+            new = self._studio.persist_checked(request, checked, batch_id=batch_id, sku=job.sku)
             news.append(new)
         if not news:
             return 0

@@ -766,7 +766,7 @@ class Studio:
         Every check runs before anything is written, so a rejected request
         leaves no job behind.
         """
-        new = self._persisted(request, self.check_job(request))
+        new = self.persist_checked(request, self.check_job(request))
         try:
             self.store.create_job(new)
         except Exception:
@@ -775,7 +775,7 @@ class Studio:
         self.worker.notify()
         return new.job_id
 
-    def _persisted(
+    def persist_checked(
         self,
         request: JobRequest,
         checked: CheckedJob,

@@ -34,7 +34,6 @@ import argparse
 import base64
 import binascii
 import colorsys
-import contextlib
 import functools
 import hashlib
 import hmac
@@ -42,7 +41,6 @@ import io
 import ipaddress
 import json
 import re
-import signal
 import sys
 import threading
 import time
@@ -1013,15 +1011,7 @@ def main(argv: list[str] | None = None) -> int:
         image_url_items=args.image_url_items,
         port=args.port,
     )
-    stopped = threading.Event()
-    # SIGTERM (what a test harness sends) ends the process as cleanly as Ctrl-C.
-    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-    with emulator:
-        print(f"AIDGE_EMULATOR_URL={emulator.base_url}", flush=True)
-        with contextlib.suppress(KeyboardInterrupt):
-            while not stopped.wait(1.0):
-                pass
-    return 0
+    return emulator.serve_until_stopped("AIDGE_EMULATOR_URL")
 
 
 if __name__ == "__main__":

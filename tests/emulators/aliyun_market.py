@@ -42,13 +42,11 @@ from __future__ import annotations
 
 import argparse
 import colorsys
-import contextlib
 import hashlib
 import io
 import ipaddress
 import json
 import re
-import signal
 import sys
 import threading
 import time
@@ -631,14 +629,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries-to-finish", type=int, default=2)
     args = parser.parse_args(argv)
     emulator = AliyunMarketEmulator(args.appcode, args.queries_to_finish, port=args.port)
-    stopped = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-    with emulator:
-        print(f"ALIYUN_BGREP_EMULATOR_URL={emulator.base_url}", flush=True)
-        with contextlib.suppress(KeyboardInterrupt):
-            while not stopped.wait(1.0):
-                pass
-    return 0
+    return emulator.serve_until_stopped("ALIYUN_BGREP_EMULATOR_URL")
 
 
 if __name__ == "__main__":

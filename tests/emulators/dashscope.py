@@ -41,7 +41,6 @@ import argparse
 import base64
 import binascii
 import colorsys
-import contextlib
 import datetime as dt
 import functools
 import hashlib
@@ -50,7 +49,6 @@ import io
 import ipaddress
 import json
 import re
-import signal
 import sys
 import threading
 import time
@@ -981,15 +979,7 @@ def main(argv: list[str] | None = None) -> int:
         policy_ttl_s=args.policy_ttl_s,
         port=args.port,
     )
-    stopped = threading.Event()
-    # SIGTERM (what a test harness sends) ends the process as cleanly as Ctrl-C.
-    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-    with emulator:
-        print(f"DASHSCOPE_EMULATOR_URL={emulator.base_url}", flush=True)
-        with contextlib.suppress(KeyboardInterrupt):
-            while not stopped.wait(1.0):
-                pass
-    return 0
+    return emulator.serve_until_stopped("DASHSCOPE_EMULATOR_URL")
 
 
 if __name__ == "__main__":

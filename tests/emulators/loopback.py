@@ -7,6 +7,8 @@ handler class from `_handler_class()`; the handler reaches the emulator as
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
@@ -67,3 +69,15 @@ class LoopbackServer:
     def base_url(self) -> str:
         """`http://127.0.0.1:PORT`."""
         return f"http://127.0.0.1:{self.port}"
+
+    def serve_until_stopped(self, announce: str) -> int:
+        """Run from the command line: print `ANNOUNCE=<base url>`, serve until Ctrl-C or SIGTERM."""
+        stopped = threading.Event()
+        # SIGTERM (what a test harness sends) ends the process as cleanly as Ctrl-C.
+        signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+        with self:
+            print(f"{announce}={self.base_url}", flush=True)
+            with contextlib.suppress(KeyboardInterrupt):
+                while not stopped.wait(1.0):
+                    pass
+        return 0

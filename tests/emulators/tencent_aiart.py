@@ -32,14 +32,12 @@ from __future__ import annotations
 import argparse
 import base64
 import colorsys
-import contextlib
 import hashlib
 import hmac
 import io
 import ipaddress
 import json
 import re
-import signal
 import sys
 import threading
 import time
@@ -727,14 +725,7 @@ def main(argv: list[str] | None = None) -> int:
         job_seconds=args.job_seconds,
         port=args.port,
     )
-    stopped = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-    with emulator:
-        print(f"TENCENT_AIART_EMULATOR_URL={emulator.base_url}", flush=True)
-        with contextlib.suppress(KeyboardInterrupt):
-            while not stopped.wait(1.0):
-                pass
-    return 0
+    return emulator.serve_until_stopped("TENCENT_AIART_EMULATOR_URL")
 
 
 if __name__ == "__main__":
