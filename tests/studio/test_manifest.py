@@ -772,7 +772,11 @@ def test_uploaded_files_with_the_same_stem_are_duplicates(studio: Studio) -> Non
 def test_links_in_a_page_upload_must_lead_to_the_public_internet() -> None:
     from studio.manifest import DownloadError, download_public_url
 
-    for url in ("http://127.0.0.1:9/a.png", "http://10.0.0.8/a.png", "http://169.254.169.254/latest/meta-data"):
+    for url in (
+        "http://127.0.0.1:9/a.png",
+        "http://10.0.0.8/a.png",
+        "http://169.254.169.254/latest/meta-data",
+    ):
         with pytest.raises(DownloadError, match="inside this network"):
             download_public_url(url)
     with pytest.raises(DownloadError, match="could not be found"):
