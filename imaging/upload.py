@@ -1,10 +1,9 @@
-"""Fitting a stored input to what a vendor accepts: byte limits (re-encode) and side limits (downscale).
+"""The image work behind fitting an input to what a vendor accepts: header facts, byte counts,
+downscaling, lossless PNG re-compression and high-quality JPEG re-encoding.
 
-Jobs keep their input as a lossless PNG. Vendors cap the upload (Aidge: 4 MB),
-and a 3000 px photo as PNG is often larger than that, so the bytes actually sent
-may be a high-quality JPEG instead. The same function runs in the pre-check
-(before a job is created, so nothing is spent on an image that cannot be sent)
-and in the adapter (when the job is sent), so both always agree.
+Which of these a job needs, and whether the result fits, is decided in one
+place, `providers.payload`, for the pre-check and for the send alike; this
+module only does the pixel work it asks for.
 """
 
 from __future__ import annotations
@@ -15,7 +14,12 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
+
+from imaging.images import ImageInputError
+
+# Pillow names a camera JPEG "MPO" and a headerless bitmap "DIB"; vendors know them as JPEG and BMP.
+_FORMAT_ALIASES = {"MPO": "JPEG", "DIB": "BMP"}
 
 # Tried in order; below 80 product texture starts to block, so we stop there and ask for a smaller image.
 JPEG_QUALITIES = (95, 92, 88, 84, 80)
@@ -63,6 +67,79 @@ def encode_within(png: bytes, max_bytes: int | None, formats: Collection[str]) -
         if max_bytes is None or smallest <= max_bytes:
             return UploadPayload(data, "JPEG", reencoded=True, quality=quality)
     raise UploadTooLargeError(smallest, max_bytes or 0)
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    """What a vendor sees of a file before decoding it: its format and its size in pixels."""
+
+    format: str
+    width: int
+    height: int
+
+
+def file_facts(data: bytes) -> FileFacts:
+    """Format and size from the header; raises ImageInputError("corrupt") for what is not an image."""
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            width, height = img.size
+            fmt = _FORMAT_ALIASES.get(img.format or "", img.format or "unknown")
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError):
+        raise ImageInputError("corrupt") from None
+    return FileFacts(fmt, width, height)
+
+
+def has_transparency(data: bytes) -> bool:
+    """True when the file has an alpha channel (or colour key) that is not opaque everywhere."""
+    with Image.open(io.BytesIO(data)) as img:
+        if "A" not in img.getbands() and "transparency" not in img.info:
+            return False
+        img.load()
+        extrema = img.convert("RGBA").getchannel("A").getextrema()
+    return isinstance(extrema[0], int) and extrema[0] < 255
+
+
+def base64_length(size: int) -> int:
+    """The length of `size` bytes once base64-encoded (padding included)."""
+    return 4 * ((size + 2) // 3)
+
+
+def scaled_size(width: int, height: int, max_side: int) -> tuple[int, int]:
+    """(width, height) scaled so the longest side is `max_side` (never enlarged), as `downscale_png` does."""
+    scale = max_side / max(width, height)
+    if scale >= 1:
+        return width, height
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def resize_to(data: bytes, size: tuple[int, int]) -> bytes:
+    """A PNG of the image at exactly `size` (area-averaged), keeping its mode: a single-channel mask
+    stays single-channel, a cut-out keeps its alpha."""
+    with Image.open(io.BytesIO(data)) as img:
+        img.load()
+        if img.size == size and img.format == "PNG":
+            return data
+        bands = img.getbands()
+        mode = "L" if bands == ("L",) else ("RGBA" if "A" in bands or "transparency" in img.info else "RGB")
+        arr = np.asarray(img.convert(mode))
+    resized = arr if arr.shape[1::-1] == size else cv2.resize(arr, size, interpolation=cv2.INTER_AREA)
+    buffer = io.BytesIO()
+    Image.fromarray(resized).save(buffer, format="PNG", compress_level=3)
+    return buffer.getvalue()
+
+
+def optimise_png(data: bytes) -> bytes:
+    """The same pixels as a PNG compressed as hard as zlib goes (lossless; slow on big photos)."""
+    with Image.open(io.BytesIO(data)) as img:
+        img.load()
+        buffer = io.BytesIO()
+        img.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def jpeg_of(data: bytes, quality: int) -> bytes:
+    """The image as a JPEG at `quality`; transparent areas become white."""
+    return _jpeg(_flattened_rgb(data), quality)
 
 
 def downscale_png(png: bytes, max_side: int) -> tuple[bytes, tuple[int, int]]:

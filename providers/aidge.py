@@ -11,7 +11,15 @@ Errors come at two levels: the gateway (`code` other than "0": signature,
 timestamp, API path, quota, call limits) and the API (`resCode` other than
 200). `_GATEWAY_CODES` and `_RES_CODES` map every documented code to the
 error tree; unknown gateway codes are classified by their words, since the
-exact strings Aidge uses are not published.
+exact strings Aidge uses are not published. Throttling and server errors may
+come as HTTP 429/5xx with the same bodies, which are read like any other
+answer. A quota message ("your calling resources have been exhausted") wins
+over whatever code carries it, and resCode 700 on a status query means the
+task is unknown, not a bad input. `ERROR_TEXTS` lists every message for
+studio's translations.
+
+The photo travels by link (`imageFileUrl`, `imageUrl`) when studio's input
+hosting published it (`Limits.accepts_urls`), else as base64 in the body.
 
 The remote id stored for a job is `<operation>:<taskId>`, because each
 operation has its own query API and `poll` only receives the id.
@@ -26,7 +34,6 @@ import json
 from collections.abc import Mapping
 from typing import Any, ClassVar, NoReturn
 
-from imaging.upload import UploadTooLargeError, encode_within
 from providers import http
 from providers.base import (
     ConnectionCheck,
@@ -55,6 +62,7 @@ from providers.errors import (
     TaskNotFoundError,
     UnexpectedResponseError,
 )
+from providers.payload import payload_or_refuse
 
 GLOBAL_API_BASE = "https://api.aidc-ai.com"
 CHINA_API_BASE = "https://cn-api.aidc-ai.com"
@@ -66,6 +74,9 @@ API_MODEL_SUBMIT = "/ai/virtual/model/generation/batch"
 API_MODEL_QUERY = "/ai/virtual/model/generation/query"
 
 MAX_INPUT_BYTES = 4 * 1024 * 1024
+# "More than 512x512 pixels and less than 3000x3000 pixels" (seeds 000 and 004): strictly inside.
+MIN_SIDE = 513
+MAX_SIDE = 2999
 INPUT_FORMATS = frozenset({"JPEG", "PNG", "WEBP", "BMP"})
 SCENE_SIZES = ((800, 800), (750, 1000))
 MODELS = ("universal_model_1", "universal_model_2", "universal_model_3", "universal_model_4")
@@ -178,6 +189,30 @@ _QUOTA_MESSAGE = (
     "Your Aidge quota for this API is used up. Buy more in the Aidge console, or set AIDGE_TRIAL=true "
     "to use the free trial quota."
 )
+_TASK_UNKNOWN = "Aidge no longer knows this task (it may have expired). Submit the job again."
+_GATEWAY_UNKNOWN = (
+    "Aidge's gateway refused the request with code {code}. Try again later; if it keeps happening, check "
+    "the Aidge settings and console."
+)
+_UNDOCUMENTED = "Aidge answered with an undocumented code {code} ({detail}). Try again later."
+_HTTP_STATUS = "Aidge answered HTTP {status}; the job is tried again."
+_UNEXPECTED = "Aidge's answer did not have the documented shape ({why}). Try again later."
+_NO_STATUS = "Aidge's task status answer had no data. It is asked again."
+_TASK_FAILED = "Aidge could not make these images ({detail}). Try another photo or scene."
+
+# Every user message this adapter raises or records, for studio's translations (studio/vendor_texts.py).
+ERROR_TEXTS: Mapping[str, str] = {
+    **{str(code): text for code, (_, text) in _RES_CODES.items()},
+    "700#task_unknown": _TASK_UNKNOWN,
+    **{code: text for code, (_, text) in _GATEWAY_CODES.items()},
+    "_quota": _QUOTA_MESSAGE,
+    "_gateway_unknown": _GATEWAY_UNKNOWN,
+    "_undocumented": _UNDOCUMENTED,
+    "_http_status": _HTTP_STATUS,
+    "_unexpected": _UNEXPECTED,
+    "_no_status": _NO_STATUS,
+    "_task_failed": _TASK_FAILED,
+}
 
 
 def sign_v2(secret: str, timestamp_ms: str) -> str:
@@ -193,9 +228,11 @@ class Aidge(ProviderAdapter):
     limits: ClassVar[Mapping[Operation, Limits]] = {
         Operation.SCENE_BACKGROUND: Limits(
             formats=INPUT_FORMATS,
-            min_side=512,
-            max_side=3000,
+            min_side=MIN_SIDE,
+            max_side=MAX_SIDE,
             max_bytes=MAX_INPUT_BYTES,
+            # imageFileUrl / imageUrl: studio publishes the photo when input hosting is set up.
+            accepts_urls=True,
             output_sizes=SCENE_SIZES,
             min_count=2,
             max_count=10,
@@ -204,9 +241,11 @@ class Aidge(ProviderAdapter):
         ),
         Operation.MODEL_SWAP: Limits(
             formats=INPUT_FORMATS,
-            min_side=512,
-            max_side=3000,
+            min_side=MIN_SIDE,
+            max_side=MAX_SIDE,
             max_bytes=MAX_INPUT_BYTES,
+            # imageFileUrl / imageUrl: studio publishes the photo when input hosting is set up.
+            accepts_urls=True,
             min_count=1,
             max_count=4,
             default_count=2,
@@ -237,6 +276,8 @@ class Aidge(ProviderAdapter):
     max_in_flight = 4
     # Aidge recommends polling no faster than once a second (5 s suggested).
     poll_interval_hint = 3.0
+    # Result link lifetime: not documented (shared/providers.md open questions); studio's default applies.
+    result_ttl_s = None
     can_list_scenes = True
     can_check_connection = True
     scene_filters: ClassVar[Mapping[str, Mapping[str, str]]] = {
@@ -250,6 +291,7 @@ class Aidge(ProviderAdapter):
     }
     endpoint_setting = "api_base"
     default_endpoint = GLOBAL_API_BASE
+    error_texts = ERROR_TEXTS
 
     @classmethod
     def required_credentials(cls) -> tuple[str, ...]:
@@ -300,12 +342,7 @@ class Aidge(ProviderAdapter):
             data = self._call(api, query={"taskId": task_id}, idempotent=True)
         except InputRejectedError as exc:
             if exc.code == "700":
-                raise TaskNotFoundError(
-                    self.key,
-                    "700",
-                    "Aidge no longer knows this task (it may have expired). Submit the job again.",
-                    request_id=exc.request_id,
-                ) from None
+                raise TaskNotFoundError(self.key, "700", _TASK_UNKNOWN, request_id=exc.request_id) from None
             raise
         return _task_update(data, task_id)
 
@@ -329,7 +366,7 @@ class Aidge(ProviderAdapter):
     def _scene_params(self, request: GenerationRequest) -> dict[str, str]:
         width, height = request.size or (800, 800)
         params = {
-            "imgBase64": self._image_base64(request, Operation.SCENE_BACKGROUND),
+            **self._image_field(request, Operation.SCENE_BACKGROUND, "imgBase64", "imageFileUrl"),
             "modelNum": request.scene_id or "",
             "needLayout": _flag(bool(request.params.get("needLayout", False))),
             "width": str(width),
@@ -343,7 +380,7 @@ class Aidge(ProviderAdapter):
     def _model_params(self, request: GenerationRequest) -> dict[str, str]:
         options = request.params
         params = {
-            "imageBase64": self._image_base64(request, Operation.MODEL_SWAP),
+            **self._image_field(request, Operation.MODEL_SWAP, "imageBase64", "imageUrl"),
             "imageStyle": str(options.get("imageStyle") or "realPhoto"),
             "model": str(options.get("model") or MODELS[0]),
             "maskKeepbg": _flag(bool(options.get("maskKeepbg", True))),
@@ -358,17 +395,21 @@ class Aidge(ProviderAdapter):
             params["bgStyle"] = str(options.get("bgStyle") or BACKGROUND_STYLES[0])
         return params
 
+    def _image_field(
+        self, request: GenerationRequest, operation: Operation, base64_name: str, url_name: str
+    ) -> dict[str, str]:
+        """The photo by link when studio published it (`accepts_urls`: a small request instead of a
+        base64 body), else inline. Never both: the document says base64 wins when both are given."""
+        if request.image_url:
+            return {url_name: request.image_url}
+        return {base64_name: self._image_base64(request, operation)}
+
     def _image_base64(self, request: GenerationRequest, operation: Operation) -> str:
-        limits = self.limits[operation]
-        try:
-            payload = encode_within(request.image, limits.max_bytes, limits.formats)
-        except UploadTooLargeError as exc:
-            raise InputRejectedError(
-                self.key,
-                "too_many_bytes",
-                f"The image is too large to send to Aidge ({exc}). Downscale it and try again.",
-            ) from None
-        return base64.b64encode(payload.data).decode("ascii")
+        """The job's photo exactly as studio checked and stored it (re-checked here, before the call)."""
+        payload = payload_or_refuse(
+            self.limits[operation], request.image, None, provider=self.key, vendor=self.label
+        )
+        return base64.b64encode(payload.image.data).decode("ascii")
 
     # ------------------------------------------------------------ transport
     def _signed_query(self) -> dict[str, str]:
@@ -419,11 +460,42 @@ class Aidge(ProviderAdapter):
             json_body=None if body is None else dict(body),
             headers=headers,
             now=self.context.clock(),
+            vendor_bodies=True,
         )
+        if http.is_error_status(answer.status):
+            raise self._status_error(answer)
         envelope = answer.json(self.key)
         if not isinstance(envelope, dict):
             self._unexpected("the answer is not a JSON object")
         return self._unwrap(envelope, answer.status)
+
+    def _status_error(self, answer: http.HttpAnswer) -> ProviderError:
+        """429/5xx: the gateway's or the API's own code when the body carries one (`ApiCallLimit`,
+        resCode 501, a quota message that must not be retried), else the status's generic error."""
+        now = self.context.clock()
+        generic = http.status_error(self.key, answer, now) or ProviderUnavailableError(
+            self.key, f"http_{answer.status}", _HTTP_STATUS.format(status=answer.status)
+        )
+        try:
+            envelope = json.loads(answer.body.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            return generic  # a load balancer's page, not Aidge's JSON
+        if not isinstance(envelope, dict) or not _names_a_code(envelope):
+            return generic
+        try:
+            self._unwrap(envelope, answer.status)
+        except ProviderError as exc:
+            if isinstance(exc, UnexpectedResponseError):
+                # A code Aidge did not document: the status says more than the code does.
+                return type(generic)(
+                    self.key,
+                    exc.code,
+                    generic.user_message,
+                    request_id=exc.request_id or generic.request_id,
+                    retry_after_s=generic.retry_after_s,
+                )
+            return http.with_status_facts(exc, answer, now)
+        return generic
 
     def _session(self) -> Any:
         if self.context.session is None:
@@ -441,10 +513,7 @@ class Aidge(ProviderAdapter):
         if res_code is None and "success" not in envelope:
             if status >= 400:
                 raise ProviderUnavailableError(
-                    self.key,
-                    f"http_{status}",
-                    f"Aidge answered HTTP {status}; the job is tried again.",
-                    request_id=request_id,
+                    self.key, f"http_{status}", _HTTP_STATUS.format(status=status), request_id=request_id
                 )
             self._unexpected("it has neither resCode nor success")
         try:
@@ -463,11 +532,7 @@ class Aidge(ProviderAdapter):
         known = _GATEWAY_CODES.get(code) or _gateway_by_words(code)
         if known is None:
             return UnexpectedResponseError(
-                self.key,
-                code,
-                f"Aidge's gateway refused the request with code {code}. Try again later; if it keeps "
-                "happening, check the Aidge settings and console.",
-                request_id=request_id,
+                self.key, code, _GATEWAY_UNKNOWN.format(code=code), request_id=request_id
             )
         cls, text = known
         return cls(self.key, code, text, request_id=request_id)
@@ -478,18 +543,14 @@ class Aidge(ProviderAdapter):
             return UnexpectedResponseError(
                 self.key,
                 str(code),
-                f"Aidge answered with an undocumented code {code} ({message or 'no message'}). Try again later.",
+                _UNDOCUMENTED.format(code=code, detail=message or "no message"),
                 request_id=request_id,
             )
         cls, text = known
         return cls(self.key, str(code), text.format(detail=message or "invalid input"), request_id=request_id)
 
     def _unexpected(self, why: str) -> NoReturn:
-        raise UnexpectedResponseError(
-            self.key,
-            "unexpected_response",
-            f"Aidge's answer did not have the documented shape ({why}). Try again later.",
-        )
+        raise UnexpectedResponseError(self.key, "unexpected_response", _UNEXPECTED.format(why=why))
 
 
 # -------------------------------------------------------------------- parsing
@@ -531,9 +592,7 @@ _STATES: Mapping[str, TaskState] = {
 
 def _task_update(data: Any, task_id: str) -> TaskUpdate:
     if not isinstance(data, dict):
-        raise UnexpectedResponseError(
-            "aidge", "unexpected_response", "Aidge's task status answer had no data. It is asked again."
-        )
+        raise UnexpectedResponseError("aidge", "unexpected_response", _NO_STATUS)
     status = _text(data.get("taskStatus")).lower()
     # Unknown states are treated as still running; the worker's schedule bounds the wait.
     state = _STATES.get(status, TaskState.RUNNING)
@@ -542,9 +601,7 @@ def _task_update(data: Any, task_id: str) -> TaskUpdate:
         return TaskUpdate(
             state=TaskState.FAILED,
             failure=TaskFailure(
-                "aidge_task_failed",
-                f"Aidge could not make these images ({message or 'no reason given'}). "
-                "Try another photo or scene.",
+                "aidge_task_failed", _TASK_FAILED.format(detail=message or "no reason given")
             ),
             notes={"aidge_task_id": task_id},
         )
@@ -633,6 +690,15 @@ def _gateway_by_words(code: str) -> tuple[type[ProviderError], str] | None:
     if "permission" in words or "denied" in words or "forbidden" in words:
         return _GATEWAY_CODES["AccessDenied"]
     return None
+
+
+def _names_a_code(envelope: Mapping[str, Any]) -> bool:
+    """Whether an answer carries a gateway code other than "0" or a resCode other than 200."""
+    inner = envelope.get("error_response")
+    if isinstance(inner, dict):
+        envelope = inner
+    gateway = _text(envelope.get("code"))
+    return (bool(gateway) and gateway != "0") or _text(envelope.get("resCode")) not in ("", "200")
 
 
 def _flag(value: bool) -> str:

@@ -6,8 +6,9 @@ product's own marketplace domain, which is shown only in the buyer's console
 Every call carries `Authorization: APPCODE <code>` and a fresh `X-Ca-Nonce`
 (the gateway accepts a nonce once within 15 minutes). The API is asynchronous:
 
-- submit: `POST {base}/api/v1/bg-rep/submit`, body `{"data": {"task_list": [item]}}`;
-  one job is one sub-task, and the answer's `data.result_key` is the remote id;
+- submit: `POST {base}/api/v1/bg-rep/submit`, body `{"data": {"task_list": [item, ...]}}`;
+  one job is one sub-task, up to ten jobs share a call (`submit_batch`), and the
+  answer's `data.result_key` (plus `#<index>` for a job sent in a batch) is the remote id;
 - poll: `POST {base}/api/v1/bg-rep/query`, body `{"data": {"result_key": ...}}`;
   each sub-task walks WAITING -> RUNNING -> SUCCESS | FAILED, and `results`
   holds the image URLs once it succeeded.
@@ -20,7 +21,10 @@ success, requestId}` with the HTTP status of its table (23500000-23500014; the
 success sample has a numeric 0, the table 8-digit strings, so codes are compared
 loosely); `_CODES` maps every one to the error tree. The marketplace gateway
 answers before the service is reached, with an `X-Ca-Error-Message` header and
-an empty or non-JSON body; `_GATEWAY` maps its documented messages. A sub-task
+an empty or non-JSON body; `_GATEWAY` maps its documented messages. Both come
+with any status, 5xx included: every answer's body and headers are read here
+(`http.send(vendor_bodies=True)`), so 23500000/23500011 on HTTP 500 keep their
+codes, and on a query 23500011 is the task's end, not an outage. A sub-task
 that ends FAILED (or a query answering 23500011, "job execution failed") is a
 `TaskUpdate` with a failure, not an exception.
 
@@ -37,8 +41,8 @@ import json
 import re
 import urllib.parse
 import uuid
-from collections.abc import Mapping
-from typing import Any, ClassVar, NoReturn, cast
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, NoReturn
 
 from imaging.images import ImageInputError, image_size
 from providers import http
@@ -80,6 +84,8 @@ MIN_SIDE = 400
 MAX_SIDE = 4096
 MAX_PROMPT_CHARS = 500
 MAX_COUNT = 4
+# Sub-tasks one submit may carry: "task_list为数组结构，最多支持批量提交10个任务" (seed 001).
+MAX_BATCH = 10
 # The seller types the seed as "Integer"; a Java int is the widest value it can hold.
 MAX_SEED = 2**31 - 1
 # Defaults are the values of the seller's own request sample.
@@ -196,14 +202,16 @@ _VENDOR_TEXTS: Mapping[str, str] = {
     "job execution failed": "23500011",
 }
 
-# Gateway `X-Ca-Error-Message` fragments (lower case) -> (class, message). First match wins.
-_GATEWAY: tuple[tuple[tuple[str, ...], type[ProviderError], str], ...] = (
+# Gateway `X-Ca-Error-Message` fragments (lower case) -> (text key, class, message). First match wins.
+_GATEWAY: tuple[tuple[str, tuple[str, ...], type[ProviderError], str], ...] = (
     (
+        "gateway:invalid_appcode",
         ("invalid appcode",),
         AuthenticationError,
         "Alibaba Cloud's API gateway does not know this AppCode: " + _APPCODE_HINT + ".",
     ),
     (
+        "gateway:unauthorized",
         ("unauthorized",),
         AuthenticationError,
         "Alibaba Cloud's API gateway says this AppCode may not call the background API ({detail}). Make sure "
@@ -211,29 +219,34 @@ _GATEWAY: tuple[tuple[tuple[str, ...], type[ProviderError], str], ...] = (
         "ALIYUN_MARKET_APPCODE is that purchase's AppCode.",
     ),
     (
+        "gateway:quota_exhausted",
         ("quota exhausted",),
         QuotaExhaustedError,
         "The calls bought for the Marketplace background product are used up ({detail}). Buy more at "
         f"{PRODUCT_URL}, then retry the job.",
     ),
     (
+        "gateway:quota_expired",
         ("quota expired",),
         QuotaExhaustedError,
         "The package bought for the Marketplace background product has expired. Renew it at "
         f"{PRODUCT_URL}, then retry the job.",
     ),
     (
+        "gateway:arrears",
         ("arrears",),
         QuotaExhaustedError,
         "Your Alibaba Cloud account is in arrears, so the Marketplace gateway refuses calls. Top up the "
         "account in the Alibaba Cloud console, then retry the job.",
     ),
     (
+        "gateway:throttled",
         ("throttled", "flow control"),
         RateLimitedError,
         "Alibaba Cloud's API gateway is throttling requests ({detail}); the job waits and tries again.",
     ),
     (
+        "gateway:bad_address",
         (
             "invalid url",
             "invalid param location",
@@ -246,12 +259,14 @@ _GATEWAY: tuple[tuple[tuple[str, ...], type[ProviderError], str], ...] = (
         "Alibaba Cloud's API gateway does not know this address ({detail}): " + _BASE_HINT + ".",
     ),
     (
+        "gateway:timestamp",
         ("timestamp",),
         AuthenticationError,
         "Alibaba Cloud's API gateway refused the request time ({detail}). Check this computer's clock; if it "
         "is right, the product may require signed calls instead of an AppCode: ask the seller.",
     ),
     (
+        "gateway:signature",
         ("signature", "appkey"),
         AuthenticationError,
         "Alibaba Cloud's API gateway wanted a signed call ({detail}); this product is called with an AppCode: "
@@ -259,6 +274,7 @@ _GATEWAY: tuple[tuple[tuple[str, ...], type[ProviderError], str], ...] = (
         + ".",
     ),
     (
+        "gateway:body_too_large",
         ("body too large",),
         InputRejectedError,
         "The request is too large for Alibaba Cloud's API gateway ({detail}). Shorten the prompts and retry.",
@@ -281,24 +297,52 @@ _TASK_TRANSIENT = (
     "failing, try again later."
 )
 
+# Messages not tied to one code: `{said}` is " (<the vendor's words>)" or nothing.
+_TEXTS: Mapping[str, str] = {
+    "_nonce_missing": (
+        "Alibaba Cloud's API gateway did not receive the request's X-Ca-Nonce header ({detail}). A proxy in "
+        "between may remove headers: " + _BASE_HINT + "."
+    ),
+    "_nonce_repeated_query": (
+        "Alibaba Cloud's API gateway received this request twice ({detail}); the status is asked again shortly."
+    ),
+    "_nonce_repeated_submit": (
+        "Alibaba Cloud's API gateway received this job twice ({detail}), so the first copy may have started "
+        f"it. It was not sent again, so you are not charged twice: check {_CONSOLE}, then retry the job if "
+        "nothing was made."
+    ),
+    "_submit_timed_out": (
+        "Alibaba Cloud's gateway timed out while taking the job, so it is unknown whether a task was "
+        f"created{{said}}. It was not sent again, so you are not charged twice: check {_CONSOLE}, then retry "
+        "the job if nothing was made."
+    ),
+    "_http_5xx": f"The Marketplace background service had a server error (HTTP {{status}}){{said}}; {_RETRY}.",
+    "_http_429": "Alibaba Cloud is throttling requests{said}; the job waits and tries again.",
+    "_http_refused": "Alibaba Cloud refused the call (HTTP {status}){said}: " + _APPCODE_HINT + ".",
+    "_http_404": "Nothing answers at the configured address (HTTP 404){said}: " + _BASE_HINT + ".",
+    "_http_400": (
+        "The Marketplace background service refused the job with {code}{said}. Check the image, the prompt "
+        f"and the options ({_OPTIONS_HINT}), then retry."
+    ),
+    "_undocumented": (
+        "Alibaba Cloud answered with an undocumented error (HTTP {status}){said}. Try again later; if it keeps "
+        "happening, " + _BASE_HINT + "."
+    ),
+    "_unexpected": (
+        "The Marketplace background service's answer did not have the documented shape ({why}). Try again later."
+    ),
+    "_task_failed": _TASK_FAILED,
+    "_task_transient": _TASK_TRANSIENT,
+}
+
+# Every user message this adapter raises or records, for studio's translations (studio/vendor_texts.py).
+ERROR_TEXTS: Mapping[str, str] = {
+    **{code: text for code, (_, text) in _CODES.items()},
+    **{key: text for key, _, _, text in _GATEWAY},
+    **_TEXTS,
+}
+
 _RESULT_KEY = re.compile(r"[A-Za-z0-9_-]{1,128}")
-
-
-class _LastResponse:
-    """Hands calls to the real session and keeps the last response.
-
-    `http.send` raises for HTTP 5xx before the adapter sees the body, but this
-    service answers two of its own codes with 500 (23500000, 23500011), and on a
-    query 23500011 means the task failed, not that the service is down.
-    """
-
-    def __init__(self, session: Any) -> None:
-        self._session = session
-        self.response: Any = None
-
-    def request(self, *args: Any, **kwargs: Any) -> Any:
-        self.response = self._session.request(*args, **kwargs)
-        return self.response
 
 
 class AliyunMarket(ProviderAdapter):
@@ -352,13 +396,17 @@ class AliyunMarket(ProviderAdapter):
     }
     # The product's limits are not published (only the 23500004 throttle code is): stay modest.
     max_in_flight = 2
+    max_batch_submit = MAX_BATCH
     submit_qps = 1.0
     poll_interval_hint = 3.0
+    # Result link lifetime: not documented (shared/providers.md open questions); studio's default applies.
+    result_ttl_s = None
     can_check_connection = True
     optional_settings: ClassVar[Mapping[str, str]] = {"base_url": "", "poll_interval_s": "3"}
     endpoint_setting = "base_url"
     # The product's domain is not public: each buyer reads it from the console.
     default_endpoint = None
+    error_texts = ERROR_TEXTS
     env_names: ClassVar[Mapping[str, str]] = {
         "appcode": "ALIYUN_MARKET_APPCODE",
         "base_url": "ALIYUN_BGREP_BASE_URL",
@@ -371,17 +419,48 @@ class AliyunMarket(ProviderAdapter):
 
     # ------------------------------------------------------------ calls
     def submit(self, request: GenerationRequest) -> Submitted:
-        if request.operation is not Operation.PROMPT_BACKGROUND:
-            raise InputRejectedError(
-                self.key,
-                "unsupported_operation",
-                "The Marketplace background service only makes prompt backgrounds.",
-            )
+        [answer] = self.submit_batch([request])
+        if isinstance(answer, ProviderError):
+            raise answer
+        return answer
+
+    def submit_batch(self, requests: Sequence[GenerationRequest]) -> tuple[Submitted | ProviderError, ...]:
+        """Up to ten jobs as the sub-tasks of one `task_list` ("最多支持批量提交10个任务", seed 001).
+        The answer's one `result_key` names them all; each job's remote id is `<result_key>#<index>`,
+        so each is polled, billed and failed on its own. A job whose own fields fail the checks stays
+        out of the call with its error."""
+        if not 1 <= len(requests) <= MAX_BATCH:
+            raise ValueError(f"the Marketplace takes 1 to {MAX_BATCH} tasks per call, not {len(requests)}")
         self._base()
         self._appcode()
-        item = self._task_item(request)
-        # Not idempotent: a submit that reached the service may have made (and billed) a task.
-        document = self._call(SUBMIT_PATH, {"data": {"task_list": [item]}}, idempotent=False)
+        answers: list[Submitted | ProviderError | None] = []
+        items: list[dict[str, Any]] = []
+        for request in requests:
+            try:
+                if request.operation is not Operation.PROMPT_BACKGROUND:
+                    raise InputRejectedError(
+                        self.key,
+                        "unsupported_operation",
+                        "The Marketplace background service only makes prompt backgrounds.",
+                    )
+                items.append(self._task_item(request))
+                answers.append(None)
+            except ProviderError as exc:
+                answers.append(exc)
+        if not items:
+            return tuple(answer for answer in answers if answer is not None)
+        result_key = self._submit_items(items)
+        sent = iter(range(len(items)))
+        return tuple(
+            answer
+            if answer is not None
+            else Submitted(remote_id=result_key if len(items) == 1 else f"{result_key}#{next(sent)}")
+            for answer in answers
+        )
+
+    def _submit_items(self, items: list[dict[str, Any]]) -> str:
+        # Not idempotent: a submit that reached the service may have made (and billed) tasks.
+        document = self._call(SUBMIT_PATH, {"data": {"task_list": items}}, idempotent=False)
         data = document.get("data")
         result_key = _text(data.get("result_key")) if isinstance(data, dict) else ""
         if not result_key:
@@ -393,10 +472,13 @@ class AliyunMarket(ProviderAdapter):
                 "charged twice.",
                 request_id=_text(document.get("requestId")) or None,
             )
-        return Submitted(remote_id=result_key)
+        return result_key
 
     def poll(self, remote_id: str) -> TaskUpdate:
-        if not _RESULT_KEY.fullmatch(remote_id or ""):
+        """One query; a job sent in a batch (`<result_key>#<index>`) reads only its own sub-task."""
+        remote_id, _, index_text = (remote_id or "").partition("#")
+        index = int(index_text) if index_text.isdigit() else None
+        if not _RESULT_KEY.fullmatch(remote_id) or (index_text and index is None):
             raise TaskNotFoundError(
                 self.key,
                 "bad_result_key",
@@ -410,7 +492,7 @@ class AliyunMarket(ProviderAdapter):
             # "Job execution failed" on a query is the task's end, not a server outage.
             failure = TaskFailure("23500011", self._failure_message("23500011", "job execution failed"))
             return TaskUpdate(state=TaskState.FAILED, failure=failure, notes={"aliyun_result_key": remote_id})
-        return self._task_update(document, remote_id)
+        return self._task_update(document, remote_id, index)
 
     def check_connection(self) -> ConnectionCheck:
         """One query for a result_key that cannot exist: the gateway checks the AppCode, the purchase and
@@ -611,24 +693,19 @@ class AliyunMarket(ProviderAdapter):
             "Content-Type": "application/json",
             "Accept": "application/json",
         }
-        recorder = _LastResponse(self._session())
-        try:
-            answer = http.send(
-                cast(Any, recorder),  # requests.Session in name; only .request() is used
-                self.key,
-                "POST",
-                url,
-                idempotent=idempotent,
-                json_body=dict(body),
-                headers=headers,
-                now=self.context.clock(),
-            )
-        except (RateLimitedError, ProviderUnavailableError) as exc:
-            response = recorder.response
-            if response is None:
-                raise  # transport trouble: http.send already said whether trying again is safe
-            answer = http.HttpAnswer(response.status_code, response.headers, response.content)
-            raise self._answer_error(answer, idempotent=idempotent, fallback=exc) from None
+        # The service answers some of its own codes with 500, and the gateway's 5xx/429 carry its
+        # X-Ca-Error-Message: every answer is read here (transport trouble still raises in http.send).
+        answer = http.send(
+            self._session(),
+            self.key,
+            "POST",
+            url,
+            idempotent=idempotent,
+            json_body=dict(body),
+            headers=headers,
+            now=self.context.clock(),
+            vendor_bodies=True,
+        )
         return self._document(answer, idempotent=idempotent)
 
     def _document(self, answer: http.HttpAnswer, *, idempotent: bool) -> dict[str, Any]:
@@ -638,9 +715,7 @@ class AliyunMarket(ProviderAdapter):
         raise self._answer_error(answer, idempotent=idempotent)
 
     # ------------------------------------------------------------ errors
-    def _answer_error(
-        self, answer: http.HttpAnswer, *, idempotent: bool, fallback: ProviderError | None = None
-    ) -> ProviderError:
+    def _answer_error(self, answer: http.HttpAnswer, *, idempotent: bool) -> ProviderError:
         request_id = _header(answer.headers, "X-Ca-Request-Id") or None
         retry_after = http.retry_after_seconds(
             _header(answer.headers, "Retry-After") or None, self.context.clock()
@@ -672,7 +747,7 @@ class AliyunMarket(ProviderAdapter):
             )
         if answer.status == 200:
             self._unexpected("it is not a JSON object with a code")
-        return self._status_error(answer.status, "", request_id, idempotent, retry_after, fallback)
+        return self._status_error(answer.status, "", request_id, idempotent, retry_after)
 
     def _service_error(
         self,
@@ -687,7 +762,7 @@ class AliyunMarket(ProviderAdapter):
         detail = self._scrub(message) or "no reason given"
         known = _CODES.get(code)
         if known is None:
-            return self._status_error(status, detail, request_id, idempotent, retry_after, None, code=code)
+            return self._status_error(status, detail, request_id, idempotent, retry_after, code=code)
         cls, template = known
         return cls(
             self.key, code, template.format(detail=detail), request_id=request_id, retry_after_s=retry_after
@@ -708,7 +783,7 @@ class AliyunMarket(ProviderAdapter):
         code = gateway_code or f"gateway_{status}"
         if "nonce" in lowered:
             return self._nonce_error(code, detail, request_id, idempotent=idempotent)
-        for needles, cls, template in _GATEWAY:
+        for _, needles, cls, template in _GATEWAY:
             if any(needle in lowered for needle in needles):
                 return cls(
                     self.key,
@@ -717,7 +792,7 @@ class AliyunMarket(ProviderAdapter):
                     request_id=request_id,
                     retry_after_s=retry_after,
                 )
-        return self._status_error(status, detail, request_id, idempotent, retry_after, None, code=code)
+        return self._status_error(status, detail, request_id, idempotent, retry_after, code=code)
 
     def _nonce_error(
         self, code: str, detail: str, request_id: str | None, *, idempotent: bool
@@ -726,29 +801,16 @@ class AliyunMarket(ProviderAdapter):
         if "required" in lowered or "missing" in lowered:
             # Every call carries one, so something between here and Alibaba Cloud removed it.
             return ConfigurationError(
-                self.key,
-                code,
-                f"Alibaba Cloud's API gateway did not receive the request's X-Ca-Nonce header ({detail}). A "
-                "proxy in between may remove headers: " + _BASE_HINT + ".",
-                request_id=request_id,
+                self.key, code, _TEXTS["_nonce_missing"].format(detail=detail), request_id=request_id
             )
         if idempotent:
             # Each call sends a new nonce, so the gateway saw this very request twice (a network device
             # repeated it). Asking for a status again with a fresh nonce is harmless.
             return ProviderUnavailableError(
-                self.key,
-                code,
-                f"Alibaba Cloud's API gateway received this request twice ({detail}); the status is asked "
-                "again shortly.",
-                request_id=request_id,
+                self.key, code, _TEXTS["_nonce_repeated_query"].format(detail=detail), request_id=request_id
             )
         return UnexpectedResponseError(
-            self.key,
-            code,
-            f"Alibaba Cloud's API gateway received this job twice ({detail}), so the first copy may have "
-            f"started it. It was not sent again, so you are not charged twice: check {_CONSOLE}, then retry "
-            "the job if nothing was made.",
-            request_id=request_id,
+            self.key, code, _TEXTS["_nonce_repeated_submit"].format(detail=detail), request_id=request_id
         )
 
     def _status_error(
@@ -758,68 +820,51 @@ class AliyunMarket(ProviderAdapter):
         request_id: str | None,
         idempotent: bool,
         retry_after: float | None,
-        fallback: ProviderError | None,
         *,
         code: str | None = None,
     ) -> ProviderError:
         """An answer this module has no entry for: classified by its HTTP status."""
         code = code or f"http_{status}"
         said = f" ({detail})" if detail else ""
+        facts = {"status": status, "said": said, "code": code}
         if status >= 500:
             if status == 504 and not idempotent:
                 return ProviderUnavailableError(
                     self.key,
                     code,
-                    "Alibaba Cloud's gateway timed out while taking the job, so it is unknown whether a task "
-                    f"was created{said}. It was not sent again, so you are not charged twice: check "
-                    f"{_CONSOLE}, then retry the job if nothing was made.",
+                    _TEXTS["_submit_timed_out"].format(**facts),
                     request_id=request_id,
                     retryable=False,
                 )
             return ProviderUnavailableError(
                 self.key,
                 code,
-                f"The Marketplace background service had a server error (HTTP {status}){said}; {_RETRY}.",
+                _TEXTS["_http_5xx"].format(**facts),
                 request_id=request_id,
-                retryable=fallback.retryable if fallback is not None else None,
                 retry_after_s=retry_after,
             )
         if status == 429:
             return RateLimitedError(
                 self.key,
                 code,
-                f"Alibaba Cloud is throttling requests{said}; the job waits and tries again.",
+                _TEXTS["_http_429"].format(**facts),
                 request_id=request_id,
                 retry_after_s=retry_after,
             )
         if status in (401, 403):
             return AuthenticationError(
-                self.key,
-                code,
-                f"Alibaba Cloud refused the call (HTTP {status}){said}: " + _APPCODE_HINT + ".",
-                request_id=request_id,
+                self.key, code, _TEXTS["_http_refused"].format(**facts), request_id=request_id
             )
         if status == 404:
             return ConfigurationError(
-                self.key,
-                code,
-                f"Nothing answers at the configured address (HTTP 404){said}: " + _BASE_HINT + ".",
-                request_id=request_id,
+                self.key, code, _TEXTS["_http_404"].format(**facts), request_id=request_id
             )
         if status == 400 and code.startswith("235"):
             return InputRejectedError(
-                self.key,
-                code,
-                f"The Marketplace background service refused the job with {code}{said}. Check the image, the "
-                f"prompt and the options ({_OPTIONS_HINT}), then retry.",
-                request_id=request_id,
+                self.key, code, _TEXTS["_http_400"].format(**facts), request_id=request_id
             )
         return UnexpectedResponseError(
-            self.key,
-            code,
-            f"Alibaba Cloud answered with an undocumented error (HTTP {status}){said}. Try again later; if it "
-            "keeps happening, " + _BASE_HINT + ".",
-            request_id=request_id,
+            self.key, code, _TEXTS["_undocumented"].format(**facts), request_id=request_id
         )
 
     def _scrub(self, text: str) -> str:
@@ -831,19 +876,21 @@ class AliyunMarket(ProviderAdapter):
         return cleaned
 
     def _unexpected(self, why: str) -> NoReturn:
-        raise UnexpectedResponseError(
-            self.key,
-            "unexpected_response",
-            f"The Marketplace background service's answer did not have the documented shape ({why}). "
-            "Try again later.",
-        )
+        raise UnexpectedResponseError(self.key, "unexpected_response", _TEXTS["_unexpected"].format(why=why))
 
     # ------------------------------------------------------------ task answers
-    def _task_update(self, document: Mapping[str, Any], result_key: str) -> TaskUpdate:
+    def _task_update(
+        self, document: Mapping[str, Any], result_key: str, index: int | None = None
+    ) -> TaskUpdate:
         data = document.get("data")
         items = data.get("task_list") if isinstance(data, dict) else None
         if not isinstance(items, list) or not items or not all(isinstance(item, dict) for item in items):
             self._unexpected("the query answer has no task_list")
+        if index is not None:
+            # The sub-tasks come back in the order they were sent.
+            if index >= len(items):
+                self._unexpected(f"the query answer has no sub-task {index + 1}")
+            items = [items[index]]
         notes: dict[str, Any] = {"aliyun_result_key": result_key}
         # Statuses added later are treated as still in progress.
         states = [_STATES.get(_text(item.get("status")).upper(), TaskState.RUNNING) for item in items]

@@ -12,13 +12,17 @@ Adapters never read the environment, sleep, loop, touch files or the database:
 from __future__ import annotations
 
 import abc
+import base64
+import binascii
 import contextlib
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, ClassVar, Literal
+
+from providers.errors import ProviderError
 
 
 class Operation(StrEnum):
@@ -79,12 +83,25 @@ class Limits:
     """What inputs a provider accepts for one operation, checked before any call."""
 
     formats: frozenset[str] = frozenset({"JPEG", "PNG", "WEBP", "BMP"})
+    # Both inclusive: a document's "more than 512 and less than 3000" is 513..2999.
     min_side: int = 1
     max_side: int = 10_000
+    # The largest file the vendor takes, for the photo and the mask each, counted as sent.
     max_bytes: int | None = None
+    # The byte limit counts the file's base64 text (Tencent: "under 6 MB once converted to base64").
+    bytes_as_base64: bool = False
+    # Width:height from the narrowest to the widest, inclusive, e.g. ((2, 5), (5, 2)); None: any.
+    aspect_range: tuple[tuple[int, int], tuple[int, int]] | None = None
+    # The vendor reads the photo's transparency, so it is never flattened into a JPEG to fit.
+    keeps_alpha: bool = False
+    # The photo and mask travel as one RGBA PNG whose alpha is the mask (DashScope's base image).
+    image_carries_mask: bool = False
     # Mask the vendor wants: single-channel, three-channel, or the product in alpha.
     mask_mode: Literal["L", "RGB", "RGBA"] | None = None
     needs_urls: bool = False
+    # The vendor also reads the inputs from links (Aidge's imageFileUrl / imageUrl): studio publishes
+    # them when input hosting is set up, else the adapter sends the bytes inline. Never mandatory.
+    accepts_urls: bool = False
     # The vendor needs the product cut out (transparent background or a mask): studio makes the
     # automatic cutout when the photo is opaque and the user gave no mask.
     needs_cutout: bool = False
@@ -103,9 +120,14 @@ class Limits:
     default_size: tuple[int, int] | None = None
     # Edge guides (outlines of extra elements to draw in front of or behind the product) it takes.
     max_guides: int = 0
+    # How much prompt text the vendor reads (English words, Chinese characters); it silently ignores
+    # the rest, so studio warns (not refuses) beyond it. None: no documented budget.
+    prompt_words: int | None = None
+    prompt_cjk_chars: int | None = None
 
 
-OptionKind = Literal["int", "float", "choice", "bool", "text", "color"]
+# "image": an image file as base64 text (the CLI's --logo, the page's uploader fill it).
+OptionKind = Literal["int", "float", "choice", "bool", "text", "color", "image"]
 
 
 @dataclass(frozen=True)
@@ -153,7 +175,22 @@ class OptionSpec:
             raise ValueError(f"{self.name}: '{value}' is not one of {', '.join(self.choices)}")
         if self.kind == "color" and not _is_hex_colour(value):
             raise ValueError(f"{self.name}: '{value}' is not a colour like #RRGGBB")
+        if self.kind == "image" and value:
+            value = _base64_image_text(self.name, value)
         return value
+
+
+def _base64_image_text(name: str, text: str) -> str:
+    """Base64 text (a `data:` URI prefix is dropped) that decodes to some bytes; ValueError otherwise."""
+    body = text.split(",", 1)[1] if text.startswith("data:") and "," in text else text
+    body = "".join(body.split())
+    try:
+        decoded = base64.b64decode(body, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError(f"{name}: not an image file in base64 (use --logo PATH in the CLI)") from None
+    if not decoded:
+        raise ValueError(f"{name}: the image file is empty")
+    return body
 
 
 def _is_hex_colour(text: str) -> bool:
@@ -305,6 +342,11 @@ class ProviderAdapter(abc.ABC):
     submit_qps: ClassVar[float] = 1.0
     # Seconds between status calls; an instance may override it from its settings.
     poll_interval_hint: float = 2.0
+    # Seconds a result link lives after the vendor answered, from its documents; None = not documented
+    # (studio then tries for a conservative default). Downloads are retried only this long.
+    result_ttl_s: ClassVar[float | None] = None
+    # Jobs one submit call may carry (`submit_batch`); 1 = the vendor takes one job per call.
+    max_batch_submit: ClassVar[int] = 1
     # Optional capabilities are declared, not guessed.
     can_list_scenes: ClassVar[bool] = False
     can_check_connection: ClassVar[bool] = False
@@ -322,6 +364,11 @@ class ProviderAdapter(abc.ABC):
     # Vendor field names accepted as `--param` that are really canonical request
     # fields: e.g. Aidge's `imageNum` is the job's `count`. name -> "count" | "product_title".
     param_aliases: ClassVar[Mapping[Operation, Mapping[str, str]]] = {}
+    # Every user message the adapter raises or records for a vendor error, as `str.format` templates
+    # keyed by the vendor's code (`code#variant` where the message tells one code's meanings apart,
+    # `_name` for texts not tied to one code). Jobs store the filled English text; studio matches it
+    # back to its key to show the translation (studio/vendor_texts.py, studio/locales/).
+    error_texts: ClassVar[Mapping[str, str]] = {}
 
     def __init__(self, context: ProviderContext) -> None:
         self.context = context
@@ -339,6 +386,14 @@ class ProviderAdapter(abc.ABC):
     @abc.abstractmethod
     def submit(self, request: GenerationRequest) -> Submitted:
         """Make exactly one vendor call. Synchronous vendors return the final update."""
+
+    def submit_batch(self, requests: Sequence[GenerationRequest]) -> tuple[Submitted | ProviderError, ...]:
+        """Send several jobs of one operation in ONE vendor call, where the vendor documents batch
+        submission (`max_batch_submit` > 1). One answer per request, in order: its `Submitted` (its
+        own remote id, so each job is polled, billed and resumed on its own), or the error that kept
+        it out of the call (a local check failed; nothing was sent for it). An error of the call
+        itself is raised and concerns every request that was in it."""
+        raise NotImplementedError(f"{self.key} takes one job per call")
 
     def poll(self, remote_id: str) -> TaskUpdate:
         """Make exactly one status call and return a normalised update."""
@@ -363,6 +418,14 @@ class ProviderAdapter(abc.ABC):
         """Cross-field rules after each field was checked on its own; `given` names the fields the
         user set. Raise ValueError with a message that says how to fix it."""
         return params
+
+    @classmethod
+    def check_output(
+        cls, operation: Operation, params: Mapping[str, Any], size: tuple[int, int] | None
+    ) -> None:
+        """Rules tying checked options to the output size studio settled (e.g. a logo box that must lie
+        inside the picture), before any call. Raise ValueError saying how to fix it."""
+        return None
 
     @classmethod
     def option_specs(cls, operation: Operation) -> tuple[OptionSpec, ...]:

@@ -22,7 +22,10 @@ longer than any task. When studio already hosted the photo at an http(s)
 URL (`request.image_url`) and that photo has alpha, the URL is used instead.
 
 Errors: request-level failures are non-200 answers `{"code", "message",
-"request_id"}`; `_CODES` maps every code the documents name to the error tree.
+"request_id"}`, 429 and 5xx included (`Throttling.RateQuota`, `InternalError`);
+`_CODES` maps every code the documents name to the error tree. Where one code
+means two things the message tells them apart (`_VARIANTS`): `InvalidParameter`
+with "Model not exist." is a wrong model name, not a wrong input.
 OSS upload failures are XML (`<Error><Code>`), mapped by `_OSS_CODES`. A task
 that ends FAILED or CANCELED is a `TaskUpdate` with a failure, not an exception.
 
@@ -33,6 +36,7 @@ element lists with their prompts); the canonical request has no field for them.
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import urllib.parse
 import uuid
@@ -40,10 +44,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, NoReturn
 
-import numpy as np
-
-from imaging.images import ImageInputError, LoadedImage, encode_png, load_image
-from imaging.masks import load_mask, to_mode
+from imaging.images import ImageInputError, LoadedImage, load_image
+from imaging.masks import load_mask
 from providers import http
 from providers.base import (
     ConnectionCheck,
@@ -72,6 +74,7 @@ from providers.errors import (
     TaskNotFoundError,
     UnexpectedResponseError,
 )
+from providers.payload import payload_or_refuse
 
 DEFAULT_BASE_URL = "https://dashscope.aliyuncs.com/api/v1"
 MAX_GUIDES = 10
@@ -85,6 +88,10 @@ MAX_SIDE = 2048
 # The document gives no lower bound; below this a product cutout has too few pixels to place.
 MIN_SIDE = 64
 MODEL_VERSIONS = ("v2", "v3")
+# Seed 003: the model reads ~150 English words or ~100-120 Chinese characters of a prompt (the lower
+# bound is used, so the warning comes before anything can be lost).
+PROMPT_WORDS = 150
+PROMPT_CJK_CHARS = 100
 
 _PRICE = Price(
     per_image=Money(8, "CNY"),
@@ -112,6 +119,13 @@ _CODES: Mapping[str, tuple[type[ProviderError], str]] = {
         "DashScope refused access ({detail}). A RAM sub-account key needs DASHSCOPE_WORKSPACE set to a "
         "workspace that may call wanx-background-generation-v2; otherwise " + _KEY_HINT + ".",
     ),
+    # Without X-DashScope-Async the service refuses the call with this code and a message saying so.
+    "AccessDenied#sync_refused": (
+        ConfigurationError,
+        "DashScope refused the call as synchronous: the X-DashScope-Async header did not arrive. Check "
+        "DASHSCOPE_BASE_URL: a proxy in between may drop the header (default "
+        "https://dashscope.aliyuncs.com/api/v1).",
+    ),
     "AccessDenied.Unpurchased": (
         AuthenticationError,
         "This Alibaba Cloud account has not activated Model Studio (DashScope) or this model. Activate it "
@@ -121,6 +135,15 @@ _CODES: Mapping[str, tuple[type[ProviderError], str]] = {
         InputRejectedError,
         "DashScope rejected the request ({detail}). Check the prompt, the images and the options "
         "(model_version v2 or v3, noise_level 0-999, ref_prompt_weight 0-1, 1-4 images).",
+    ),
+    # Seed 003 FAQ: asking for wanx-background-generation-v3 in `model` answers this; v3 is chosen
+    # with parameters.model_version. The app always sends v2, so the address serves another model list.
+    "InvalidParameter#model_not_exist": (
+        ConfigurationError,
+        "DashScope says the model does not exist ({detail}). This app always asks for "
+        "wanx-background-generation-v2 (v3 is chosen with the model version option), so DASHSCOPE_BASE_URL "
+        "most likely points to a region without it: use https://dashscope.aliyuncs.com/api/v1 "
+        "(China (Beijing)).",
     ),
     "InvalidParameter.DataInspection": (
         ProviderUnavailableError,
@@ -180,12 +203,27 @@ _NOT_FOUND: tuple[type[ProviderError], str] = (
     "(default https://dashscope.aliyuncs.com/api/v1, China (Beijing) region).",
 )
 
-# Without X-DashScope-Async the service refuses the call with this message (its code is AccessDenied).
-_SYNC_REFUSED = "does not support synchronous calls"
-_SYNC_MESSAGE = (
-    "DashScope refused the call as synchronous: the X-DashScope-Async header did not arrive. Check "
-    "DASHSCOPE_BASE_URL: a proxy in between may drop the header (default https://dashscope.aliyuncs.com/api/v1)."
+# Codes that mean different things by message: code -> ((words in the vendor's message, table key), ...).
+_VARIANTS: Mapping[str, tuple[tuple[str, str], ...]] = {
+    "InvalidParameter": (("model not exist", "InvalidParameter#model_not_exist"),),
+    "AccessDenied": (("does not support synchronous calls", "AccessDenied#sync_refused"),),
+}
+# A 429 or 5xx whose body names no code is read as the code DashScope uses for that status.
+_STATUS_CODES: Mapping[int, str] = {
+    429: "Throttling",
+    500: "InternalError",
+    503: "ServiceUnavailable",
+    504: "GatewayTimeout",
+}
+_SUBMIT_TIMED_OUT = (
+    "DashScope's gateway timed out while taking the job, so it is unknown whether a task was created. It "
+    "was not sent again, so you are not charged twice: check the Model Studio console, then retry the job "
+    "if nothing was made."
 )
+_UNDOCUMENTED = "DashScope answered with an undocumented error {code} ({detail}). Try again later."
+_UNEXPECTED = "DashScope's answer did not have the documented shape ({why}). Try again later."
+_TASK_EXPIRED = "DashScope no longer knows this task (task ids expire after 24 hours). Submit the job again."
+_TASK_UNKNOWN = "DashScope does not know this task (ids expire after 24 hours). Submit the job again."
 
 # OSS PostObject error codes from the temporary storage upload -> (class, message).
 _OSS_CODES: Mapping[str, tuple[type[ProviderError], str]] = {
@@ -234,6 +272,22 @@ _TASK_CANCELED = (
     "you still need it."
 )
 
+# Every user message this adapter raises or records, for studio's translations (studio/vendor_texts.py).
+ERROR_TEXTS: Mapping[str, str] = {
+    **{code: text for code, (_, text) in _CODES.items()},
+    **{f"oss:{code}": text for code, (_, text) in _OSS_CODES.items()},
+    "_not_found": _NOT_FOUND[1],
+    "_submit_timed_out": _SUBMIT_TIMED_OUT,
+    "_undocumented": _UNDOCUMENTED,
+    "_unexpected": _UNEXPECTED,
+    "_task_expired": _TASK_EXPIRED,
+    "_task_unknown": _TASK_UNKNOWN,
+    "_task_failed": _TASK_FAILED,
+    "_task_transient": _TASK_TRANSIENT,
+    "_task_canceled": _TASK_CANCELED,
+    "_oss_refused": "DashScope's temporary storage refused the upload ({detail}). Try again later.",
+}
+
 _TASK_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 _XML_FIELD = r"<{0}>\s*(.*?)\s*</{0}>"
 
@@ -261,6 +315,8 @@ class DashScope(ProviderAdapter):
             max_side=MAX_SIDE,
             # The mask travels as the base image's alpha (soft edge kept), as the document asks.
             mask_mode="RGBA",
+            image_carries_mask=True,
+            keeps_alpha=True,
             # Inputs are hosted by the adapter in DashScope's temporary storage; studio need not.
             needs_urls=False,
             needs_cutout=True,
@@ -270,6 +326,9 @@ class DashScope(ProviderAdapter):
             needs_prompt=True,
             # Foreground and background edge images together (seed 003: at most 10).
             max_guides=MAX_GUIDES,
+            # "At most 150 English words, about 100-120 Chinese characters; the excess is ignored."
+            prompt_words=PROMPT_WORDS,
+            prompt_cjk_chars=PROMPT_CJK_CHARS,
             output_sizes=None,
             min_count=1,
             max_count=4,
@@ -298,6 +357,8 @@ class DashScope(ProviderAdapter):
     # Tasks take about 10-60 s; the SDK polls from 1 s up to 5 s. One task in flight per account, so
     # noticing the end a second sooner is a second more of the account's only slot used.
     poll_interval_hint = 1.0
+    # "任务成功执行时将返回图像URL,有效期24小时" (seed 003).
+    result_ttl_s = 24 * 3600.0
     can_check_connection = True
     optional_settings: ClassVar[Mapping[str, str]] = {
         "base_url": DEFAULT_BASE_URL,
@@ -306,6 +367,7 @@ class DashScope(ProviderAdapter):
     }
     endpoint_setting = "base_url"
     default_endpoint = DEFAULT_BASE_URL
+    error_texts = ERROR_TEXTS
 
     @classmethod
     def required_credentials(cls) -> tuple[str, ...]:
@@ -336,8 +398,10 @@ class DashScope(ProviderAdapter):
         base_url = _hosted_url(request.image_url) if product.has_alpha and request.mask is None else None
         uploads: list[tuple[str, bytes]] = []
         if base_url is None:
-            uploads.append(("base", self._base_png(product, request.mask)))
+            uploads.append(("base", self._base_png(product, request)))
         if request.reference_image is not None:
+            # Sent as studio stored it: a PNG with alpha keeps it, and its transparent areas do not
+            # guide the background (seed 003), e.g. a reference picture with a product cut out.
             uploads.append(("reference", request.reference_image))
         if len(request.guides) > MAX_GUIDES:
             raise InputRejectedError(
@@ -486,13 +550,7 @@ class DashScope(ProviderAdapter):
         message = _xml_field(text, "Message")
         request_id = _xml_field(text, "RequestId") or answer.headers.get("x-oss-request-id") or None
         lookup = "PolicyExpired" if code == "AccessDenied" and "expired" in message.lower() else code
-        cls, template = _OSS_CODES.get(
-            lookup,
-            (
-                UnexpectedResponseError,
-                "DashScope's temporary storage refused the upload ({detail}). Try again later.",
-            ),
-        )
+        cls, template = _OSS_CODES.get(lookup, (UnexpectedResponseError, ERROR_TEXTS["_oss_refused"]))
         detail = self._scrub(message) or f"HTTP {answer.status}"
         return cls(self.key, code, template.format(detail=detail), request_id=request_id)
 
@@ -508,26 +566,26 @@ class DashScope(ProviderAdapter):
                 f"{MIN_SIDE}-{MAX_SIDE} px per side.",
             ) from None
 
-    def _base_png(self, product: LoadedImage, mask_png: bytes | None) -> bytes:
+    def _base_png(self, product: LoadedImage, request: GenerationRequest) -> bytes:
         """The base image: an RGBA PNG whose alpha is the product (the user's mask, else the photo's own
-        transparency): a mask the user edited is what they expect to be used."""
-        if mask_png is None and product.has_alpha:
-            return encode_png(np.asarray(product.rgba))
-        if mask_png is None:
+        transparency): a mask the user edited is what they expect to be used. It is made, and
+        re-checked against the limits, by the same function studio checked the job with."""
+        if request.mask is None and not product.has_alpha:
             raise InputRejectedError(
                 self.key,
                 "no_transparency",
                 "DashScope needs the product cut out: this photo has no transparent background and no "
                 "mask was given. Paint a product mask or use the automatic cutout, then try again.",
             )
-        try:
-            mask = load_mask(mask_png, (product.width, product.height))
-        except ImageInputError as exc:
-            raise InputRejectedError(self.key, f"mask_{exc.code}", str(exc)) from None
-        # Soft alpha: DashScope blends the product's edge into the new background.
-        return encode_png(to_mode(mask, "RGBA", product.rgb, binary=False))
+        if request.mask is not None:
+            try:
+                load_mask(request.mask, (product.width, product.height))
+            except ImageInputError as exc:
+                raise InputRejectedError(self.key, f"mask_{exc.code}", str(exc)) from None
+        limits = self.limits[Operation.PROMPT_BACKGROUND]
+        payload = payload_or_refuse(limits, request.image, request.mask, provider=self.key, vendor=self.label)
+        return payload.image.data
 
-    # ------------------------------------------------------------ transport
     def _api_key(self) -> str:
         api_key = self.context.credentials.get("api_key", "").strip()
         if not api_key:
@@ -582,26 +640,22 @@ class DashScope(ProviderAdapter):
         workspace = self.context.options.get("workspace", "").strip()
         if workspace:
             all_headers["X-DashScope-WorkSpace"] = workspace
-        try:
-            answer = http.send(
-                self._session(),
-                self.key,
-                method,
-                url,
-                idempotent=idempotent,
-                params=params,
-                json_body=json_body,
-                headers=all_headers,
-                now=self.context.clock(),
-            )
-        except (RateLimitedError, ProviderUnavailableError) as exc:
-            raise self._transport_error(exc, idempotent) from None
+        answer = http.send(
+            self._session(),
+            self.key,
+            method,
+            url,
+            idempotent=idempotent,
+            params=params,
+            json_body=json_body,
+            headers=all_headers,
+            now=self.context.clock(),
+            vendor_bodies=True,
+        )
+        if http.is_error_status(answer.status):
+            raise self._status_error(answer, idempotent)
         if polling and answer.status == 404:
-            raise TaskNotFoundError(
-                self.key,
-                "http_404",
-                "DashScope does not know this task (ids expire after 24 hours). Submit the job again.",
-            )
+            raise TaskNotFoundError(self.key, "http_404", _TASK_UNKNOWN)
         document = answer.json(self.key)
         if not isinstance(document, dict):
             self._unexpected("the answer is not a JSON object")
@@ -615,51 +669,30 @@ class DashScope(ProviderAdapter):
             )
         return document
 
-    def _transport_error(self, exc: ProviderError, idempotent: bool) -> ProviderError:
-        """`http.send` raised for 429/5xx before we saw the body: keep its facts, say it DashScope's way."""
-        if exc.code == "http_429":
-            return RateLimitedError(
-                self.key, exc.code, _THROTTLED, request_id=exc.request_id, retry_after_s=exc.retry_after_s
-            )
-        if exc.code == "http_504" and not idempotent:
+    def _status_error(self, answer: http.HttpAnswer, idempotent: bool) -> ProviderError:
+        """429/5xx: DashScope's own code from the body (`Throttling.RateQuota`, `InternalError`, or an
+        `Arrearage` that must not be retried), else the code it uses for that status."""
+        document = _json_object(answer.body)
+        code = _text(document.get("code"))
+        request_id = _text(document.get("request_id")) or None
+        if answer.status == 504 and not idempotent:
             # The gateway gave up waiting, not the service: the task may exist. Never submit twice.
-            return ProviderUnavailableError(
-                self.key,
-                exc.code,
-                "DashScope's gateway timed out while taking the job, so it is unknown whether a task was "
-                "created. It was not sent again, so you are not charged twice: check the Model Studio "
-                "console, then retry the job if nothing was made.",
-                request_id=exc.request_id,
-                retryable=False,
+            error: ProviderError = ProviderUnavailableError(
+                self.key, code or "http_504", _SUBMIT_TIMED_OUT, request_id=request_id, retryable=False
             )
-        if exc.code.startswith("http_5"):
-            vendor = {
-                "http_500": "InternalError",
-                "http_503": "ServiceUnavailable",
-                "http_504": "GatewayTimeout",
-            }
-            _, text = _CODES[vendor.get(exc.code, "InternalError")]
-            return ProviderUnavailableError(
-                self.key,
-                exc.code,
-                text,
-                request_id=exc.request_id,
-                retryable=exc.retryable,
-                retry_after_s=exc.retry_after_s,
-            )
-        return exc
+        elif code:
+            error = self._error(code, _text(document.get("message")), request_id, answer.status)
+        else:
+            cls, text = _CODES[_STATUS_CODES.get(answer.status, "InternalError")]
+            error = cls(self.key, f"http_{answer.status}", text.format(detail=f"HTTP {answer.status}"))
+        return http.with_status_facts(error, answer, self.context.clock())
 
     def _error(self, code: str, message: str, request_id: str | None, status: int) -> ProviderError:
         detail = self._scrub(message) or "no reason given"
-        if code.startswith("AccessDenied") and _SYNC_REFUSED in message:
-            return ConfigurationError(self.key, code, _SYNC_MESSAGE, request_id=request_id)
-        known = _CODES.get(code) or _family(code, status)
+        known = _CODES.get(_table_key(code, message)) or _family(code, status)
         if known is None:
             return UnexpectedResponseError(
-                self.key,
-                code,
-                f"DashScope answered with an undocumented error {code} ({detail}). Try again later.",
-                request_id=request_id,
+                self.key, code, _UNDOCUMENTED.format(code=code, detail=detail), request_id=request_id
             )
         cls, text = known
         return cls(self.key, code, text.format(detail=detail), request_id=request_id)
@@ -670,11 +703,7 @@ class DashScope(ProviderAdapter):
         return text.replace(api_key, "***") if api_key else text
 
     def _unexpected(self, why: str) -> NoReturn:
-        raise UnexpectedResponseError(
-            self.key,
-            "unexpected_response",
-            f"DashScope's answer did not have the documented shape ({why}). Try again later.",
-        )
+        raise UnexpectedResponseError(self.key, "unexpected_response", _UNEXPECTED.format(why=why))
 
     # ------------------------------------------------------------ task answers
     def _task_update(self, document: Mapping[str, Any], task_id: str) -> TaskUpdate:
@@ -685,10 +714,7 @@ class DashScope(ProviderAdapter):
         notes = {"dashscope_task_id": task_id}
         if status == "UNKNOWN":
             raise TaskNotFoundError(
-                self.key,
-                "UNKNOWN",
-                "DashScope no longer knows this task (task ids expire after 24 hours). Submit the job again.",
-                request_id=_text(document.get("request_id")) or None,
+                self.key, "UNKNOWN", _TASK_EXPIRED, request_id=_text(document.get("request_id")) or None
             )
         billed = _image_count(document.get("usage"))
         if status in ("FAILED", "CANCELED"):
@@ -722,9 +748,7 @@ class DashScope(ProviderAdapter):
         if canceled and code == "CANCELED":
             return _TASK_CANCELED
         detail = self._scrub(message) or code
-        if code.startswith("AccessDenied") and _SYNC_REFUSED in message:
-            return _SYNC_MESSAGE
-        known = _CODES.get(code) or _family(code, 0)
+        known = _CODES.get(_table_key(code, message)) or _family(code, 0)
         if known is None:
             return _TASK_FAILED.format(detail=detail)
         cls, template = known
@@ -760,6 +784,24 @@ def _hosted_url(url: str | None) -> str | None:
     return text if text.startswith(("http://", "https://", "oss://")) else None
 
 
+def _table_key(code: str, message: str) -> str:
+    """The `_CODES` key for this code and message: a variant where the message says which."""
+    lowered = message.lower()
+    for words, key in _VARIANTS.get(code, ()):
+        if words in lowered:
+            return key
+    return code
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    """The body as a JSON object; {} for an HTML error page, junk or anything else."""
+    try:
+        document = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return {}
+    return document if isinstance(document, dict) else {}
+
+
 def _family(code: str, status: int) -> tuple[type[ProviderError], str] | None:
     """Classify a code DashScope did not document for this model by its family, else by HTTP status."""
     head = code.split(".", 1)[0]
@@ -772,6 +814,10 @@ def _family(code: str, status: int) -> tuple[type[ProviderError], str] | None:
         return _CODES["DataInspectionFailed"]
     if lowered.startswith("invalid") or lowered.startswith("badrequest"):
         return _CODES["InvalidParameter"]
+    if status == 429:
+        return _CODES["Throttling"]
+    if status >= 500:
+        return _CODES["InternalError"]
     if status in (401, 403):
         return _CODES["AccessDenied"]
     if status == 404:

@@ -11,8 +11,19 @@ into the error tree, saying whether trying again is safe:
 - HTTP 429: `RateLimitedError` honouring `Retry-After`;
 - HTTP 5xx: `ProviderUnavailableError`, retryable.
 
+Vendors put their own codes in those bodies too (DashScope answers
+`Throttling.RateQuota` with 429 and `InternalError` with 500, Aidge's gateway
+`ApiCallLimit` with 429), so an adapter passes `vendor_bodies=True` to get
+every answer back, maps the vendor's code through its one table, and hands the
+result to `with_status_facts` (which adds `Retry-After` and the request id);
+when the body names no code it knows, `status_error` gives the generic error
+above. Retryability is then the vendor code's: a quota or arrears code on a 429
+is not retried.
+
 Other statuses are returned to the adapter, whose vendor has its own error
 bodies. Messages never include the URL: query strings carry signatures.
+`ERROR_TEXTS` holds every message this module raises, so studio can find their
+translations (studio/vendor_texts.py).
 """
 
 from __future__ import annotations
@@ -28,6 +39,7 @@ import requests  # type: ignore[import-untyped, unused-ignore]
 from requests.adapters import HTTPAdapter  # type: ignore[import-untyped, unused-ignore]
 
 from providers.errors import (
+    ProviderError,
     ProviderUnavailableError,
     RateLimitedError,
     UnexpectedResponseError,
@@ -37,6 +49,26 @@ from providers.errors import (
 DEFAULT_TIMEOUT: tuple[float, float] = (10.0, 60.0)
 USER_AGENT = "BackdropStudio/1.0 (+python-requests)"
 MAX_RETRY_AFTER_S = 600.0
+
+# Every message `send` raises, as templates: key -> text. A `_key` is not tied to one code: a read
+# timeout on a submit and a connection lost mid-answer share `_ambiguous` (not retried).
+ERROR_TEXTS: Mapping[str, str] = {
+    "connect_timeout": "The provider could not be reached in time; it will be tried again.",
+    "connection_error": "The provider could not be reached (network error); it will be tried again.",
+    "read_timeout": "The provider did not answer in time; it will be tried again.",
+    "_ambiguous": (
+        "The job was sent but no answer came back, so it is unknown whether the provider started it. "
+        "It was not sent again, so you are not charged twice: check the provider's console, then retry "
+        "the job if nothing was made."
+    ),
+    "request_failed": "The request to the provider failed ({kind}); it will be tried again.",
+    "http_429": "The provider is throttling requests; the job waits and tries again.",
+    "_http_5xx": "The provider had a server error (HTTP {status}); it will be tried again.",
+    "not_json": (
+        "The provider answered HTTP {status} with something that is not JSON. "
+        "Try again later; if it keeps happening, check the endpoint setting."
+    ),
+}
 
 
 def new_session(pool_size: int = 8) -> requests.Session:
@@ -63,10 +95,7 @@ class HttpAnswer:
             return json.loads(self.body.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError):
             raise UnexpectedResponseError(
-                provider,
-                "not_json",
-                f"The provider answered HTTP {self.status} with something that is not JSON. "
-                "Try again later; if it keeps happening, check the endpoint setting.",
+                provider, "not_json", ERROR_TEXTS["not_json"].format(status=self.status)
             ) from None
 
 
@@ -83,8 +112,10 @@ def send(
     headers: Mapping[str, str] | None = None,
     timeout: tuple[float, float] = DEFAULT_TIMEOUT,
     now: float | None = None,
+    vendor_bodies: bool = False,
 ) -> HttpAnswer:
-    """One HTTP call. Raises for transport trouble, 429 and 5xx; returns every other answer."""
+    """One HTTP call. Raises for transport trouble, and for 429 and 5xx unless `vendor_bodies` is set
+    (then those answers are returned as well, for the adapter to read its vendor's code in them)."""
     try:
         response = session.request(
             method,
@@ -96,48 +127,63 @@ def send(
             timeout=timeout,
         )
     except requests.exceptions.ConnectTimeout:
-        raise ProviderUnavailableError(
-            provider, "connect_timeout", "The provider could not be reached in time; it will be tried again."
-        ) from None
+        raise ProviderUnavailableError(provider, "connect_timeout", ERROR_TEXTS["connect_timeout"]) from None
     except requests.exceptions.ConnectionError as exc:
         # A refused or failed connection sent nothing; a reset mid-answer may have.
         if _never_connected(exc) or idempotent:
             raise ProviderUnavailableError(
-                provider,
-                "connection_error",
-                "The provider could not be reached (network error); it will be tried again.",
+                provider, "connection_error", ERROR_TEXTS["connection_error"]
             ) from None
         raise _ambiguous(provider, "connection_lost") from None
     except requests.exceptions.Timeout:
         if idempotent:
-            raise ProviderUnavailableError(
-                provider, "read_timeout", "The provider did not answer in time; it will be tried again."
-            ) from None
+            raise ProviderUnavailableError(provider, "read_timeout", ERROR_TEXTS["read_timeout"]) from None
         raise _ambiguous(provider, "read_timeout") from None
     except requests.exceptions.RequestException as exc:
         raise ProviderUnavailableError(
-            provider,
-            "request_failed",
-            f"The request to the provider failed ({type(exc).__name__}); it will be tried again.",
+            provider, "request_failed", ERROR_TEXTS["request_failed"].format(kind=type(exc).__name__)
         ) from None
     answer = HttpAnswer(response.status_code, response.headers, response.content)
+    error = None if vendor_bodies else status_error(provider, answer, now)
+    if error is not None:
+        raise error
+    return answer
+
+
+def is_error_status(status: int) -> bool:
+    """429 and 5xx: the statuses `send` raises for unless the adapter reads the vendor's body."""
+    return status == 429 or status >= 500
+
+
+def status_error(provider: str, answer: HttpAnswer, now: float | None = None) -> ProviderError | None:
+    """The generic error for a 429 or 5xx answer (retryable, with `Retry-After`); None for other statuses."""
     if answer.status == 429:
-        raise RateLimitedError(
+        return RateLimitedError(
             provider,
             "http_429",
-            "The provider is throttling requests; the job waits and tries again.",
+            ERROR_TEXTS["http_429"],
             request_id=_request_id(answer.headers),
-            retry_after_s=retry_after_seconds(answer.headers.get("Retry-After"), now),
+            retry_after_s=retry_after_seconds(_header(answer.headers, "Retry-After"), now),
         )
     if answer.status >= 500:
-        raise ProviderUnavailableError(
+        return ProviderUnavailableError(
             provider,
             f"http_{answer.status}",
-            f"The provider had a server error (HTTP {answer.status}); it will be tried again.",
+            ERROR_TEXTS["_http_5xx"].format(status=answer.status),
             request_id=_request_id(answer.headers),
-            retry_after_s=retry_after_seconds(answer.headers.get("Retry-After"), now),
+            retry_after_s=retry_after_seconds(_header(answer.headers, "Retry-After"), now),
         )
-    return answer
+    return None
+
+
+def with_status_facts(error: ProviderError, answer: HttpAnswer, now: float | None = None) -> ProviderError:
+    """A vendor error read from a 429/5xx body keeps what the answer's headers say: when to try again
+    (for errors that are retried) and the request id, where the body gave none."""
+    if error.retryable and error.retry_after_s is None:
+        error.retry_after_s = retry_after_seconds(_header(answer.headers, "Retry-After"), now)
+    if error.request_id is None:
+        error.request_id = _request_id(answer.headers)
+    return error
 
 
 def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
@@ -170,18 +216,21 @@ def _never_connected(exc: requests.exceptions.ConnectionError) -> bool:
 
 
 def _ambiguous(provider: str, code: str) -> ProviderUnavailableError:
-    return ProviderUnavailableError(
-        provider,
-        code,
-        "The job was sent but no answer came back, so it is unknown whether the provider started it. "
-        "It was not sent again, so you are not charged twice: check the provider's console, then retry "
-        "the job if nothing was made.",
-        retryable=False,
-    )
+    return ProviderUnavailableError(provider, code, ERROR_TEXTS["_ambiguous"], retryable=False)
 
 
 def _request_id(headers: Mapping[str, str]) -> str | None:
-    for name in ("x-request-id", "X-Request-Id", "x-acs-request-id", "EagleEye-TraceId"):
-        if headers.get(name):
-            return headers[name]
+    for name in ("x-request-id", "x-acs-request-id", "EagleEye-TraceId"):
+        value = _header(headers, name)
+        if value:
+            return value
     return None
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    """A header by name in any case: `requests` answers are case-insensitive, plain dicts are not."""
+    value = headers.get(name)
+    if value is None:
+        lowered = name.lower()
+        value = next((v for k, v in headers.items() if k.lower() == lowered), None)
+    return value

@@ -41,7 +41,7 @@ from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentClo
 from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
 
-from imaging.images import ImageInputError, image_size
+from imaging.images import ImageInputError, encode_png, image_size, load_image, thumbnail
 from providers import http
 from providers.base import (
     ConnectionCheck,
@@ -82,14 +82,31 @@ MAX_INPUT_SIDE = 3999
 # The vendor limits the image *as base64* to under 6 MB; base64 makes 4 bytes of every 3, and the
 # 3 bytes of slack keep the encoded length strictly below the limit.
 MAX_INPUT_BYTES = 6 * 1024 * 1024 // 4 * 3 - 3
+# The same limit as `Limits` states it: the base64 text of the image (and of the mask) under 6 MB.
+MAX_INPUT_BASE64 = 6 * 1024 * 1024 - 1
+# "长宽比在2:5 ~ 5:2之间": width:height from 2:5 to 5:2.
+INPUT_ASPECT_RANGE = ((2, 5), (5, 2))
 # Output sides must be more than 500 and less than 4000 px.
 MIN_OUTPUT_SIDE_EXCLUSIVE = 500
 MAX_OUTPUT_SIDE_EXCLUSIVE = 4000
 VENDOR_DEFAULT_RESOLUTION = (1280, 1280)
+# Results up to this many pixels come back inline (base64); larger ones as a 1-hour link.
+MAX_INLINE_RESULT_PIXELS = 2_100_000
 MAX_PROMPT_CHARS = 256
 MAX_PRODUCT_CHARS = 50
 # `Prompt = "BackgroundTemplate"` switches the vendor to its template catalogue, which we do not offer.
 RESERVED_PROMPT = "BackgroundTemplate"
+# The user's own mark (`LogoParam.LogoImage`, base64; the vendor stretches it to `LogoRect`). Kept as a
+# PNG of at most this many px a side: enough for any sensible box, small enough to store with the job.
+LOGO_MAX_SIDE = 1024
+# A logo file larger than this is refused before it is even decoded.
+MAX_LOGO_FILE_BYTES = 10 * 1024 * 1024
+# Images travel to Tencent under 6 MB as base64 (the rule for its inputs; none is given for the logo).
+MAX_LOGO_BASE64_CHARS = 6 * 1024 * 1024 - 1
+# Where a logo goes when no LogoRect is given: the bottom-right corner, where Tencent puts its own
+# mark, at most a fifth of the picture's width and height, this far (share of the short side) from the edges.
+LOGO_BOX_SHARE = 0.2
+LOGO_MARGIN_SHARE = 0.02
 # Seconds the SDK waits for the whole answer; generation takes a while but is synchronous.
 REQUEST_TIMEOUT_S = http.DEFAULT_TIMEOUT[1]
 # When another job of the account is running, the next one fits after roughly one generation.
@@ -331,6 +348,28 @@ _CODES: Mapping[str, tuple[type[ProviderError], str]] = {
     ),
 }
 
+# Messages not tied to one code.
+_TEXTS: Mapping[str, str] = {
+    "ClientNetworkError": "Tencent Cloud could not be reached (network error); " + _RETRY + ".",
+    "ClientNetworkError#ambiguous": (
+        "The job was sent to Tencent Cloud but no answer came back (the call timed out or the connection "
+        "broke), so it is unknown whether an image was made and billed. It was not sent again: check the "
+        "Tencent Cloud console, then retry the job if nothing was made."
+    ),
+    "_family": "Tencent Cloud refused the job with {code} ({detail}). Check the settings and options, then retry.",
+    "_undocumented": (
+        "Tencent Cloud answered with an undocumented error {code} ({detail}). Try again later; if it keeps "
+        "happening, check the Tencent Cloud console."
+    ),
+    "_unexpected": (
+        "Tencent Cloud's answer did not have the documented shape ({why}). It may have made an image anyway: "
+        "check the Tencent Cloud console before retrying."
+    ),
+}
+
+# Every user message this adapter raises or records, for studio's translations (studio/vendor_texts.py).
+ERROR_TEXTS: Mapping[str, str] = {**{code: text for code, (_, text) in _CODES.items()}, **_TEXTS}
+
 # Codes Tencent may add later are classified by their family (the part before the first dot).
 _FAMILIES: Mapping[str, type[ProviderError]] = {
     "AuthFailure": AuthenticationError,
@@ -397,6 +436,85 @@ def _aspect_ok(width: int, height: int) -> bool:
     return 2 * height <= 5 * width and 2 * width <= 5 * height
 
 
+def parse_logo_rect(text: str) -> tuple[int, int, int, int] | None:
+    """`"1040,1160,220,100"` (X,Y,Width,Height; spaces or colons also separate) or the vendor's own
+    `{"X": .., "Y": .., "Width": .., "Height": ..}` -> a tuple; "" -> None; ValueError otherwise."""
+    value = text.strip()
+    if not value:
+        return None
+    numbers: list[Any]
+    if value.startswith("{"):
+        try:
+            document = json.loads(value)
+        except ValueError:
+            document = None
+        if not isinstance(document, dict):
+            raise ValueError(f"LogoRect: '{text}' is not like 1040,1160,220,100 (X,Y,Width,Height)")
+        numbers = [document.get(name) for name in ("X", "Y", "Width", "Height")]
+    else:
+        numbers = [part for part in re.split(r"[\s,;:]+", value) if part]
+    if len(numbers) != 4 or not all(re.fullmatch(r"-?\d+", str(number)) for number in numbers):
+        raise ValueError(f"LogoRect: '{text}' is not like 1040,1160,220,100 (X,Y,Width,Height in whole px)")
+    x, y, width, height = (int(str(number)) for number in numbers)
+    if x < 0 or y < 0 or width < 1 or height < 1:
+        raise ValueError(
+            f"LogoRect: {x},{y},{width},{height} is not a box: X and Y (its top-left corner) must be 0 or "
+            "more, Width and Height at least 1"
+        )
+    return x, y, width, height
+
+
+def check_logo_rect(rect: tuple[int, int, int, int], output: tuple[int, int]) -> None:
+    """The logo box must lie inside the output picture, or Tencent answers LogoParamErr."""
+    x, y, width, height = rect
+    out_w, out_h = output
+    if x + width > out_w or y + height > out_h:
+        raise ValueError(
+            f"LogoRect: the box {x},{y},{width},{height} reaches {x + width}x{y + height} px, outside the "
+            f"{out_w}x{out_h} picture; move or shrink it so that X+Width <= {out_w} and Y+Height <= {out_h}"
+        )
+
+
+def default_logo_rect(logo_size: tuple[int, int], output: tuple[int, int]) -> tuple[int, int, int, int]:
+    """The bottom-right box Tencent's own mark sits in: the logo's aspect, at most a fifth of the picture."""
+    logo_w, logo_h = max(1, logo_size[0]), max(1, logo_size[1])
+    out_w, out_h = output
+    scale = min(out_w * LOGO_BOX_SHARE / logo_w, out_h * LOGO_BOX_SHARE / logo_h)
+    width, height = max(1, round(logo_w * scale)), max(1, round(logo_h * scale))
+    margin = round(min(out_w, out_h) * LOGO_MARGIN_SHARE)
+    return out_w - width - margin, out_h - height - margin, width, height
+
+
+def normalised_logo(text: str) -> str:
+    """The user's logo (base64 of an image file) as base64 of a PNG at most LOGO_MAX_SIDE a side, alpha
+    kept: what travels as `LogoParam.LogoImage` and is stored with the job. ValueError says what is wrong."""
+    try:
+        data = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("LogoImage: not an image file in base64 (use --logo PATH in the CLI)") from None
+    if len(data) > MAX_LOGO_FILE_BYTES:
+        raise ValueError(
+            f"LogoImage: the logo file is {len(data) / 1_048_576:.1f} MB; use one under "
+            f"{MAX_LOGO_FILE_BYTES // 1_048_576} MB (a PNG of a few hundred px is plenty: Tencent stretches "
+            "it to the LogoRect box)"
+        )
+    try:
+        # A logo may be small (a 120x48 mark): no photo minimum; the pixel guard still applies.
+        loaded = load_image(data, min_side=1, max_side=100_000)
+    except ImageInputError as exc:
+        raise ValueError(f"LogoImage: the logo cannot be used ({exc})") from None
+    pixels = loaded.rgba if loaded.has_alpha else loaded.rgb
+    if max(loaded.width, loaded.height) > LOGO_MAX_SIDE:
+        pixels = thumbnail(pixels, LOGO_MAX_SIDE)
+    encoded = base64.b64encode(encode_png(pixels)).decode("ascii")
+    if len(encoded) > MAX_LOGO_BASE64_CHARS:
+        raise ValueError(
+            "LogoImage: the logo is too detailed to send (over 6 MB as base64 even at "
+            f"{LOGO_MAX_SIDE} px); use a simpler or smaller logo"
+        )
+    return encoded
+
+
 def is_loopback_host(host: str) -> bool:
     if host.lower() == "localhost":
         return True
@@ -414,7 +532,9 @@ class TencentAiart(ProviderAdapter):
         Operation.PROMPT_BACKGROUND: Limits(
             formats=INPUT_FORMATS,
             max_side=MAX_INPUT_SIDE,
-            max_bytes=MAX_INPUT_BYTES,
+            max_bytes=MAX_INPUT_BASE64,
+            bytes_as_base64=True,
+            aspect_range=INPUT_ASPECT_RANGE,
             # The mask is sent as a PNG whose transparent pixels are background (studio hosts it).
             mask_mode="RGBA",
             needs_urls=True,
@@ -430,8 +550,13 @@ class TencentAiart(ProviderAdapter):
         Operation.PROMPT_BACKGROUND: (
             OptionSpec("Product", "text", "", "opt.Product"),
             OptionSpec("Resolution", "text", "", "opt.Resolution"),
-            # Tencent's own default is 1 (an "AI generated" mark in the corner); ours is off.
-            OptionSpec("LogoAdd", "bool", False, "opt.LogoAdd"),
+            # The document's default: 1, the visible "图片由 AI 生成" mark in the lower right corner
+            # (Chinese rules since September 2025 want AI-generated images labelled).
+            OptionSpec("LogoAdd", "bool", True, "opt.LogoAdd"),
+            # LogoParam: the user's own mark instead of Tencent's text, as base64 (no hosting needed),
+            # stretched into LogoRect "X,Y,Width,Height" (px of the output; bottom right when empty).
+            OptionSpec("LogoImage", "image", "", "opt.LogoImage"),
+            OptionSpec("LogoRect", "text", "", "opt.LogoRect"),
         ),
     }
     prices: ClassVar[Mapping[Operation, Price]] = {Operation.PROMPT_BACKGROUND: _NO_PRICE}
@@ -439,6 +564,8 @@ class TencentAiart(ProviderAdapter):
     # One job at a time per account; the frequency limit is shown as "-" for this action.
     max_in_flight = 1
     submit_qps = 1.0
+    # "url 有效期为1小时" (seed 002): a result link lives one hour.
+    result_ttl_s = 3600.0
     can_check_connection = True
     optional_settings: ClassVar[Mapping[str, str]] = {
         "region": DEFAULT_REGION,
@@ -447,6 +574,7 @@ class TencentAiart(ProviderAdapter):
     }
     endpoint_setting = "endpoint"
     default_endpoint = DEFAULT_ENDPOINT
+    error_texts = ERROR_TEXTS
     # The names Tencent's own tools (tccli, SDK samples) use for the key pair and region.
     env_names: ClassVar[Mapping[str, str]] = {
         "secret_id": "TENCENTCLOUD_SECRET_ID",
@@ -480,7 +608,37 @@ class TencentAiart(ProviderAdapter):
         params["Product"] = product
         size = parse_resolution(str(params.get("Resolution") or ""))
         params["Resolution"] = f"{size[0]}:{size[1]}" if size else ""
+        rect = parse_logo_rect(str(params.get("LogoRect") or ""))
+        params["LogoRect"] = ",".join(str(value) for value in rect) if rect else ""
+        logo = str(params.get("LogoImage") or "")
+        if rect and not logo:
+            raise ValueError(
+                "LogoRect places your own logo, but no logo was given: add the logo file (--logo PATH in "
+                "the CLI, LogoImage in a manifest, the logo upload on the page) or drop LogoRect"
+            )
+        if logo and not params.get("LogoAdd", True):
+            raise ValueError(
+                "LogoAdd=0 switches every mark off, so your logo would not be drawn: drop LogoAdd=0 to "
+                "use the logo, or drop the logo"
+            )
+        params["LogoImage"] = normalised_logo(logo) if logo else ""
+        if size is not None and rect is not None:
+            check_logo_rect(rect, size)
         return params
+
+    @classmethod
+    def check_output(
+        cls, operation: Operation, params: Mapping[str, Any], size: tuple[int, int] | None
+    ) -> None:
+        """The logo box must lie inside the picture Tencent renders (Resolution, else the size, else
+        1280:1280), or Tencent answers LogoParamErr."""
+        if operation is not Operation.PROMPT_BACKGROUND:
+            return
+        rect = parse_logo_rect(str(params.get("LogoRect") or ""))
+        if rect is None:
+            return
+        resolution = parse_resolution(str(params.get("Resolution") or ""))
+        check_logo_rect(rect, resolution or size or VENDOR_DEFAULT_RESOLUTION)
 
     # ------------------------------------------------------------ calls
     def submit(self, request: GenerationRequest) -> Submitted:
@@ -490,7 +648,10 @@ class TencentAiart(ProviderAdapter):
             )
         body = self._request_body(request)
         answer = self._call(body)
-        return Submitted(remote_id=None, update=self._task_update(answer, body))
+        # The RequestId names the billed call at Tencent (console, support): studio records it at once.
+        return Submitted(
+            remote_id=_text(answer.get("RequestId")) or None, update=self._task_update(answer, body)
+        )
 
     def check_connection(self) -> ConnectionCheck:
         """A signed ReplaceBackground call with empty fields. API 3.0 checks the signature, the key, the
@@ -543,9 +704,11 @@ class TencentAiart(ProviderAdapter):
         body: dict[str, Any] = {
             "ProductUrl": request.image_url,
             "Prompt": prompt,
-            # Always sent: the vendor's default (1) adds a mark, ours is off.
-            "LogoAdd": 1 if bool(params.get("LogoAdd", False)) else 0,
-            "RspImgType": "url",
+            # Always sent, so what the job asked for is on record: 1 (the default) = a visible mark.
+            "LogoAdd": 1 if bool(params.get("LogoAdd", True)) else 0,
+            # base64 puts the image in the answer itself: once Tencent has answered (and billed) there is
+            # no link left to lose. The document advises links only for large results, so those get one.
+            "RspImgType": "base64" if _inline_result_fits(resolution) else "url",
         }
         if request.mask_url:
             body["MaskUrl"] = request.mask_url
@@ -555,7 +718,28 @@ class TencentAiart(ProviderAdapter):
             body["Product"] = product[:MAX_PRODUCT_CHARS]
         if resolution is not None:
             body["Resolution"] = f"{resolution[0]}:{resolution[1]}"
+        logo = self._logo_param(params, resolution or VENDOR_DEFAULT_RESOLUTION)
+        if logo is not None and body["LogoAdd"] == 1:
+            body["LogoParam"] = logo
         return body
+
+    def _logo_param(self, params: Mapping[str, Any], output: tuple[int, int]) -> dict[str, Any] | None:
+        """`LogoParam` for the user's own mark: base64 (`LogoImage`, no hosting needed) and its box,
+        checked against the output size before the call."""
+        logo = str(params.get("LogoImage") or "")
+        if not logo:
+            return None
+        try:
+            rect = parse_logo_rect(str(params.get("LogoRect") or "")) or default_logo_rect(
+                image_size(base64.b64decode(logo)), output
+            )
+            check_logo_rect(rect, output)
+        except (ValueError, binascii.Error, ImageInputError) as exc:
+            raise InputRejectedError(
+                self.key, "bad_logo", f"{exc}. Fix the logo options and try again."
+            ) from None
+        x, y, width, height = rect
+        return {"LogoImage": logo, "LogoRect": {"X": x, "Y": y, "Width": width, "Height": height}}
 
     def _check_prompt(self, prompt: str, negative: str) -> None:
         if not prompt:
@@ -719,8 +903,12 @@ class TencentAiart(ProviderAdapter):
         notes: dict[str, Any] = {
             "tencent_request_id": request_id,
             "Resolution": body.get("Resolution") or "1280:1280",
-            "LogoAdd": body.get("LogoAdd", 0),
+            "LogoAdd": body.get("LogoAdd", 1),
         }
+        logo = body.get("LogoParam")
+        if isinstance(logo, Mapping) and isinstance(logo.get("LogoRect"), Mapping):
+            box = logo["LogoRect"]
+            notes["LogoRect"] = f"{box['X']},{box['Y']},{box['Width']},{box['Height']}"
         artifacts: dict[str, bytes] = {}
         mask = _image(response.get("MaskImage"))
         mask_png = _mask_png(mask.data) if mask is not None and mask.data is not None else None
@@ -746,18 +934,9 @@ class TencentAiart(ProviderAdapter):
         request_id = _text(getattr(exc, "requestId", None)) or None
         if code == "ClientNetworkError":
             if idempotent or any(marker in message for marker in _NEVER_CONNECTED):
-                return ProviderUnavailableError(
-                    self.key,
-                    code,
-                    "Tencent Cloud could not be reached (network error); the job is tried again automatically.",
-                )
+                return ProviderUnavailableError(self.key, code, _TEXTS["ClientNetworkError"])
             return ProviderUnavailableError(
-                self.key,
-                code,
-                "The job was sent to Tencent Cloud but no answer came back (the call timed out or the "
-                "connection broke), so it is unknown whether an image was made and billed. It was not sent "
-                "again: check the Tencent Cloud console, then retry the job if nothing was made.",
-                retryable=False,
+                self.key, code, _TEXTS["ClientNetworkError#ambiguous"], retryable=False
             )
         return self._mapped(code, message, request_id)
 
@@ -773,15 +952,11 @@ class TencentAiart(ProviderAdapter):
                 return UnexpectedResponseError(
                     self.key,
                     code,
-                    f"Tencent Cloud answered with an undocumented error {code} ({detail}). Try again later; if "
-                    "it keeps happening, check the Tencent Cloud console.",
+                    _TEXTS["_undocumented"].format(code=code, detail=detail),
                     request_id=request_id,
                 )
             error = family(
-                self.key,
-                code,
-                f"Tencent Cloud refused the job with {code} ({detail}). Check the settings and options, then retry.",
-                request_id=request_id,
+                self.key, code, _TEXTS["_family"].format(code=code, detail=detail), request_id=request_id
             )
         if code == "RequestLimitExceeded.JobNumExceed":
             error.retry_after_s = JOB_SLOT_RETRY_AFTER_S
@@ -796,15 +971,18 @@ class TencentAiart(ProviderAdapter):
         return text
 
     def _unexpected(self, why: str) -> NoReturn:
-        raise UnexpectedResponseError(
-            self.key,
-            "unexpected_response",
-            f"Tencent Cloud's answer did not have the documented shape ({why}). It may have made an image "
-            "anyway: check the Tencent Cloud console before retrying.",
-        )
+        raise UnexpectedResponseError(self.key, "unexpected_response", _TEXTS["_unexpected"].format(why=why))
 
 
 # -------------------------------------------------------------------- parsing
+def _inline_result_fits(resolution: tuple[int, int] | None) -> bool:
+    """Whether the result may come back as base64 in the answer: the document warns that a large
+    result may fail to return that way ("生成图分辨率较大时建议选择 url"), without a number, so
+    results up to the vendor's default 1280x1280 area plus a margin (about 2 MP) come inline."""
+    width, height = resolution or VENDOR_DEFAULT_RESOLUTION
+    return width * height <= MAX_INLINE_RESULT_PIXELS
+
+
 def _image(value: Any) -> OutputImage | None:
     """A result given as a URL (RspImgType=url), base64, or a data: URI; None when absent or junk."""
     text = _text(value)

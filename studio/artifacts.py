@@ -80,7 +80,10 @@ class Artifacts:
     ) -> SavedInputs:
         folder = self.job_dir(job_id, created_at)
         return SavedInputs(
-            input_path=self._write(folder, "input.png", image_png),
+            # A photo re-encoded to fit a vendor's byte limit is kept as the JPEG that is sent.
+            input_path=self._write(
+                folder, "input.jpg" if image_png[:3] == b"\xff\xd8\xff" else "input.png", image_png
+            ),
             mask_path=self._write(folder, "mask.png", mask_png) if mask_png else None,
             reference_path=self._write(folder, "reference.png", reference_png) if reference_png else None,
         )

@@ -13,6 +13,7 @@ goes through `studio.service.Studio`.
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import logging
 import re
@@ -74,12 +75,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--param", action="append", default=[], metavar="KEY=VALUE", help="provider option, repeatable"
     )
     generate.add_argument(
+        "--logo",
+        metavar="PATH",
+        help="your own mark instead of the vendor's 'AI generated' text (Tencent LogoParam); place it "
+        "with --param LogoRect=X,Y,WIDTH,HEIGHT (default: lower right corner)",
+    )
+    generate.add_argument(
         "--timeout", type=float, default=600.0, metavar="S", help="seconds to wait (default 600)"
     )
     generate.add_argument(
         "--fit",
         action="store_true",
-        help="downscale an image larger than the provider accepts (the original file is not changed)",
+        help=(
+            "make an image the provider would refuse fit: downscale it, or re-encode it as a high-quality "
+            "JPEG for a byte limit; the fitted file is what is sent (the original file is not changed)"
+        ),
     )
     generate.set_defaults(handler=_generate)
 
@@ -108,7 +118,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args))
     except StudioInputError as exc:
-        hint = " Or add --fit to downscale it for this run." if exc.code == "provider_too_large" else ""
+        fixable = exc.params.get("fixable") or exc.code == "provider_too_large"
+        hint = " Or add --fit to make it fit (downscaled or re-encoded) for this run." if fixable else ""
         _error(str(exc) + hint)
         return EXIT_USAGE
     except (UsageError, SettingsError, cli_batch.BatchUsageError) as exc:
@@ -125,16 +136,28 @@ def _generate(args: argparse.Namespace) -> int:
     mask = _read_file(args.mask, "--mask") if args.mask else None
     reference = _read_file(args.reference, "--reference") if args.reference else None
     size = _parse_size(args.size) if args.size else None
-    params = _parse_params(args.param)
+    params: dict[str, Any] = dict(_parse_params(args.param))
+    if args.logo:
+        if "LogoImage" in params:
+            raise UsageError("give the logo once: --logo PATH or --param LogoImage=..., not both")
+        params["LogoImage"] = base64.b64encode(_read_file(args.logo, "--logo")).decode("ascii")
     if args.timeout <= 0:
         raise UsageError(f"--timeout must be a positive number of seconds, got {args.timeout:g}")
     studio = Studio(load_settings())
     try:
         workflow = Operation(args.workflow)
         studio.limits_for(args.provider, workflow)  # an unsupported workflow is refused before any work
+        if args.logo and not any(
+            spec.kind == "image" for spec in studio.option_specs(args.provider, workflow)
+        ):
+            raise UsageError(
+                f"--logo: {args.provider} takes no logo of yours; drop --logo (tencent_aiart takes one)"
+            )
+        _warn_about_prompts(studio, args.provider, workflow, args.prompt, args.negative_prompt)
         prepared = studio.prepare_image(image, Path(args.image).name)
         if args.fit:
-            fitted = studio.fit_image(prepared, args.provider, workflow)
+            # Photo and mask together, into exactly the files the vendor will get.
+            fitted, mask = studio.fit_inputs(prepared, mask, args.provider, workflow)
             if fitted is not prepared:
                 print(f"studio: note: {fitted.notes[-1]} to fit {args.provider}", file=sys.stderr)
             prepared = fitted
@@ -161,6 +184,7 @@ def _generate(args: argparse.Namespace) -> int:
                 source="cli",
             )
         )
+        _note_unmarked(studio.get_job(job_id))
         studio.start_worker()
         view = studio.wait_for_job(job_id, args.timeout)
     finally:
@@ -168,6 +192,26 @@ def _generate(args: argparse.Namespace) -> int:
     result = generate_result(view, args.timeout)
     _print_json(result)
     return EXIT_OK if view.status is JobStatus.SUCCEEDED else EXIT_FAILED
+
+
+def _warn_about_prompts(
+    studio: Studio, provider: str, workflow: Operation, prompt: str, negative: str
+) -> None:
+    """A prompt longer than the vendor reads is sent anyway; say what will be ignored (stderr)."""
+    label = next((info.label for info in studio.providers() if info.key == provider), provider)
+    for overflow in studio.prompt_overflows(provider, workflow, prompt, negative):
+        print(f"studio: warning: {overflow.message(label)}", file=sys.stderr)
+
+
+def _note_unmarked(view: JobView | None) -> None:
+    """Tencent's visible AI mark switched off: who labels the images now (stderr)."""
+    if view is not None and view.params.get("LogoAdd") is False:
+        print(
+            "studio: note: LogoAdd=0: the results carry no 'AI generated' mark. Chinese rules in force since "
+            "September 2025 want AI-generated images labelled where they are published; labelling these "
+            "is now your responsibility.",
+            file=sys.stderr,
+        )
 
 
 def generate_result(view: JobView, timeout_s: float) -> dict[str, Any]:

@@ -159,7 +159,9 @@ def _wait(studio: Studio, batch_id: str, timeout_s: float) -> BatchProgress:
 
 
 def _in_flight(progress: BatchProgress) -> int:
-    return sum(progress.by_status.get(status, 0) for status in ("queued", "submitting", "running"))
+    return sum(
+        progress.by_status.get(status, 0) for status in ("queued", "submitting", "running", "downloading")
+    )
 
 
 def progress_line(progress: BatchProgress) -> str:

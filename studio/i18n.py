@@ -5,7 +5,8 @@ the same keys and the same `{params}` (tests/test_i18n.py checks it). Keys are
 grouped by where they appear: `page.*` titles and intros, `step.*`, one group
 per widget family, `error.<code>` for `StudioInputError.code` and job error
 codes, `status.*`, `workflow.*`, `method.*` (how the product was cut out) and
-`note.*` (what was normalised in an upload).
+`note.*` (what was normalised in an upload); `vendor.<provider>.<code>` are the
+vendors' error texts, kept as data outside this file (studio/vendor_texts.py).
 
 The Chinese is written for e-commerce staff: 白底图, 场景图, 抠图, 蒙版, 生成,
 张数, 投影, 服务商.
@@ -15,6 +16,8 @@ from __future__ import annotations
 
 import string
 from typing import Any
+
+from studio import vendor_texts
 
 DEFAULT_LANGUAGE = "en"
 LANGUAGES: dict[str, str] = {"en": "English", "zh": "简体中文"}
@@ -168,6 +171,11 @@ _EN: dict[str, str] = {
     "job.pending.queued": "Waiting for a free slot…",
     "job.pending.submitting": "Sending to the engine…",
     "job.pending.running": "Generating…",
+    "job.pending.downloading": "Made and billed by the provider; downloading the result…",
+    "job.download_retry": (
+        "The result could not be downloaded yet ({detail}). It is tried again, without calling the "
+        "provider again, until its link expires at {until} UTC."
+    ),
     "job.pending_for": "{seconds} s so far",
     "job.pending_hint": "You can leave this page: the job keeps running and appears in History.",
     "job.missing": "This job is no longer in the store.",
@@ -180,6 +188,7 @@ _EN: dict[str, str] = {
     "status.failed": "Failed",
     "status.canceled": "Canceled",
     "status.paused": "Paused",
+    "status.downloading": "Result download pending",
     "job.paused": "Held back: its batch is paused (by a person or by its budget). Resume the batch to run it.",
     "workflow.prompt": "Prompt background",
     "workflow.scene": "Scene background",
@@ -324,6 +333,28 @@ _EN: dict[str, str] = {
         "The image is only {width} × {height} px; each side must be at least {min_side} px. Use a larger photo."
     ),
     "error.too_large": "The image is {width} × {height} px; no side may exceed {max_side} px. Make it smaller.",
+    "error.provider_bad_aspect": (
+        "The image is {width}x{height} px, too narrow for {provider}, which takes width:height from {low} to "
+        "{high}. Crop it closer to square and try again."
+    ),
+    "error.provider_format": "{provider} does not take {format} files; it takes {accepted}.",
+    "error.image_too_many_bytes": "The photo as sent to {provider} is {mb} MB; {provider} takes at most {max_mb} MB.",
+    "error.image_too_many_bytes_base64": (
+        "The photo as sent to {provider} is {mb} MB once base64-encoded; {provider} takes at most {max_mb} MB "
+        "counted that way."
+    ),
+    "error.mask_too_many_bytes": "The mask as sent to {provider} is {mb} MB; {provider} takes at most {max_mb} MB.",
+    "error.mask_too_many_bytes_base64": (
+        "The mask as sent to {provider} is {mb} MB once base64-encoded; {provider} takes at most {max_mb} MB "
+        "counted that way."
+    ),
+    "fit.fix_encode": "Make it fit {provider}: {size} px, {how}",
+    "fit.as_jpeg": "JPEG quality {quality}",
+    "fit.as_png": "PNG compressed without loss",
+    "fit.done_encode": (
+        "Made to fit {provider}: {old} → {new} px, {how}, {mb} MB. This is the file that is sent; "
+        "your original file is unchanged."
+    ),
     "error.mask_size_mismatch": (
         "The mask is {mask_w} × {mask_h} px but the photo is {image_w} × {image_h} px. "
         "Export the mask at the photo's exact size."
@@ -346,6 +377,7 @@ _EN: dict[str, str] = {
     "error.bad_param": "An option is out of range: {detail}",
     "error.unsupported_workflow": "This provider cannot do this kind of job. Choose another provider.",
     "error.unknown_provider": "This provider is not known. Choose one from the list.",
+    "error.gave_up": "{message} (gave up after {attempts} attempts)",
     "error.scene_not_found": "This scene does not exist any more. Choose another scene.",
     "error.internal_error": (
         "Something went wrong inside the app while running this job. "
@@ -355,6 +387,8 @@ _EN: dict[str, str] = {
         "The app stopped while sending this job to the provider. Check the provider's console "
         "before trying again, so you are not charged twice."
     ),
+    "error.billed_result_lost": "{detail}",
+    "error.download_pending": "{detail}",
     # ------------------------------------------------------------- cloud providers (issue 3)
     "provider.aidge": "Aidge (Alibaba International AI)",
     "mask.vendor_cuts": "{provider} finds the product in the photo itself; no mask is needed.",
@@ -471,8 +505,18 @@ _EN: dict[str, str] = {
     "opt.Resolution": "Output size (width:height)",
     "opt.Resolution_help": "Empty = Tencent's default 1280:1280. Each side 501-3999 px, aspect between 2:5 and 5:2.",
     "opt.Resolution_placeholder": "1280:1280",
-    "opt.LogoAdd": "Add the 'AI generated' mark",
-    "opt.LogoAdd_help": "Tencent stamps this mark in the corner by default; Backdrop Studio leaves it off unless you switch it on.",
+    "opt.LogoAdd": "Add the 'AI generated' mark (图片由 AI 生成)",
+    "opt.LogoAdd_help": "On by default, as in Tencent's documents: a visible '图片由 AI 生成' (made by AI) mark in the lower right corner, or your own logo below.",
+    "opt.LogoAdd_off": "**The results will carry no mark saying they were made by AI.** Tencent adds it because Chinese rules in force since September 2025 (the Measures for Labelling AI-Generated Synthetic Content) want AI-generated images labelled where they are published. With the mark off, labelling these images is your responsibility: add a notice where you publish them, or use your own logo with such a notice.",
+    "opt.LogoImage": "Your own mark (logo file)",
+    "opt.LogoImage_help": "Replaces Tencent's '图片由 AI 生成' text with your picture (PNG with transparency works best). It is stretched into the box below. If the images must be labelled as AI-generated, the logo should say so.",
+    "opt.image_set": "In use: {name}",
+    "opt.LogoRect": "Logo box (X,Y,Width,Height in px)",
+    "opt.LogoRect_help": "Where the logo goes in the result: top-left corner X,Y and its size, inside the output size. Empty = lower right corner, at most a fifth of the picture, keeping the logo's shape.",
+    "opt.LogoRect_placeholder": "e.g. 1040,1160,220,100",
+    "prompt.overflow": "{provider} reads about the first {max_words} English words or {max_cjk} Chinese characters of the {field} and ignores the rest; this one has {words} words and {cjk} Chinese characters. Put what matters first, or shorten it.",
+    "prompt.field.prompt": "description",
+    "prompt.field.negative_prompt": "'avoid' text",
     "opt.guidance_scale": "Follow the description",
     "opt.guidance_scale_help": "Higher values follow the words more literally; lower values give the model more freedom.",
     "opt.strength": "Strength of the change",
@@ -864,6 +908,8 @@ _ZH: dict[str, str] = {
     "job.pending.queued": "排队中，等待空闲…",
     "job.pending.submitting": "正在提交…",
     "job.pending.running": "正在生成…",
+    "job.pending.downloading": "服务商已生成并计费，正在下载结果…",
+    "job.download_retry": "结果暂时下载失败（{detail}）。会继续重试下载（不会再次调用服务商），直到链接在 UTC {until} 过期。",
     "job.pending_for": "已用时 {seconds} 秒",
     "job.pending_hint": "可以离开此页面：任务会继续运行，完成后可在历史记录中查看。",
     "job.missing": "找不到这个任务。",
@@ -876,6 +922,7 @@ _ZH: dict[str, str] = {
     "status.failed": "失败",
     "status.canceled": "已取消",
     "status.paused": "已暂停",
+    "status.downloading": "结果待下载",
     "job.paused": "已暂缓：所属批次已暂停（手动或因预算）。继续该批次即可运行。",
     "workflow.prompt": "文字生成背景",
     "workflow.scene": "场景图",
@@ -1004,6 +1051,16 @@ _ZH: dict[str, str] = {
     ),
     "error.too_small": "图片只有 {width} × {height} 像素，每条边至少需要 {min_side} 像素。请换一张更大的图片。",
     "error.too_large": "图片为 {width} × {height} 像素，任何一边都不能超过 {max_side} 像素。请缩小后再上传。",
+    "error.provider_bad_aspect": "图片为 {width}x{height} 像素，对 {provider} 来说太窄：宽高比须在 {low} 到 {high} 之间。请裁剪得更接近正方形后重试。",
+    "error.provider_format": "{provider} 不接受 {format} 文件，只接受 {accepted}。",
+    "error.image_too_many_bytes": "发送给 {provider} 的照片为 {mb} MB；{provider} 最多接受 {max_mb} MB。",
+    "error.image_too_many_bytes_base64": "发送给 {provider} 的照片转成 Base64 后为 {mb} MB；{provider} 按此计算最多接受 {max_mb} MB。",
+    "error.mask_too_many_bytes": "发送给 {provider} 的蒙版为 {mb} MB；{provider} 最多接受 {max_mb} MB。",
+    "error.mask_too_many_bytes_base64": "发送给 {provider} 的蒙版转成 Base64 后为 {mb} MB；{provider} 按此计算最多接受 {max_mb} MB。",
+    "fit.fix_encode": "为 {provider} 调整：{size} 像素，{how}",
+    "fit.as_jpeg": "JPEG 质量 {quality}",
+    "fit.as_png": "无损压缩的 PNG",
+    "fit.done_encode": "已为 {provider} 调整：{old} → {new} 像素，{how}，{mb} MB。发送的就是这个文件；原始文件不变。",
     "error.mask_size_mismatch": (
         "蒙版尺寸为 {mask_w} × {mask_h} 像素，而原图为 {image_w} × {image_h} 像素。请按原图的尺寸导出蒙版。"
     ),
@@ -1020,9 +1077,14 @@ _ZH: dict[str, str] = {
     "error.bad_param": "有选项超出范围：{detail}",
     "error.unsupported_workflow": "该服务商不支持这类任务，请换一个服务商。",
     "error.unknown_provider": "未知的服务商，请从列表中选择。",
+    "error.gave_up": "{message}（已尝试 {attempts} 次，仍未成功）",
     "error.scene_not_found": "该场景已不存在，请重新选择场景。",
     "error.internal_error": "任务运行时应用内部出错。请重试；如果一直失败，请把任务编号告诉技术同事。",
     "error.interrupted_submit": "向服务商提交任务时应用中断了。重试前请先到服务商控制台确认，避免重复扣费。",
+    "error.billed_result_lost": (
+        "服务商已生成并计费，但结果没能下载，已丢失。费用已记录在该任务中；重新运行前请先联系服务商客服。（{detail}）"
+    ),
+    "error.download_pending": "结果暂时下载失败，会继续重试。（{detail}）",
     # ------------------------------------------------------------- cloud providers (issue 3)
     "provider.aidge": "Aidge（阿里国际 AI）",
     "mask.vendor_cuts": "{provider} 会自动识别照片中的商品，无需蒙版。",
@@ -1126,8 +1188,18 @@ _ZH: dict[str, str] = {
     "opt.Resolution": "输出尺寸（宽:高）",
     "opt.Resolution_help": "留空 = 腾讯云默认 1280:1280。每边 501-3999 像素，宽高比在 2:5 到 5:2 之间。",
     "opt.Resolution_placeholder": "1280:1280",
-    "opt.LogoAdd": "添加“AI 生成”标识",
-    "opt.LogoAdd_help": "腾讯云默认会在角落加此标识；除非你打开，Backdrop Studio 不加。",
+    "opt.LogoAdd": "添加“图片由 AI 生成”标识",
+    "opt.LogoAdd_help": "默认打开，与腾讯云文档一致：在结果图右下角显示“图片由 AI 生成”字样，或换成下方你自己的标识图片。",
+    "opt.LogoAdd_off": "**生成的图片将不带“由 AI 生成”的标识。** 腾讯云默认添加此标识，是因为自 2025 年 9 月起施行的《人工智能生成合成内容标识办法》要求对 AI 生成的图片进行标识。关闭后，为这些图片做标识由你负责：请在发布处注明，或使用带有此类说明的自有标识。",
+    "opt.LogoImage": "自有标识（标识图片）",
+    "opt.LogoImage_help": "用你的图片替换腾讯云的“图片由 AI 生成”字样（带透明背景的 PNG 效果最好），图片会被拉伸到下方的区域。如果图片需要标明由 AI 生成，你的标识应包含这一说明。",
+    "opt.image_set": "使用中：{name}",
+    "opt.LogoRect": "标识区域（X,Y,宽,高，单位像素）",
+    "opt.LogoRect_help": "标识在结果图中的位置：左上角 X、Y 和宽高，须在输出尺寸之内。留空 = 右下角，最大为画面的五分之一，保持标识比例。",
+    "opt.LogoRect_placeholder": "例如 1040,1160,220,100",
+    "prompt.overflow": "{provider} 只读取{field}的前约 {max_words} 个英文单词或 {max_cjk} 个中文字符，超出部分会被忽略；当前有 {words} 个单词、{cjk} 个中文字符。请把重要内容放在前面，或缩短文字。",
+    "prompt.field.prompt": "背景描述",
+    "prompt.field.negative_prompt": "“不想要的元素”",
     "opt.guidance_scale": "贴合描述的程度",
     "opt.guidance_scale_help": "数值越大越严格按文字生成；越小模型发挥空间越大。",
     "opt.strength": "重绘强度",
@@ -1374,6 +1446,11 @@ _ZH: dict[str, str] = {
     "error.size_not_taken": "{provider} 按原图尺寸输出结果，请不要指定输出尺寸。",
     "error.prompt_required": "{provider} 需要新背景的描述，请填写后重试。",
 }
+
+# Vendor error texts, `vendor.<provider>.<code>`: English from each adapter's table, the other languages
+# from studio/locales (studio/vendor_texts.py says how a stored job error finds its entry).
+_EN.update(vendor_texts.strings("en"))
+_ZH.update(vendor_texts.strings("zh"))
 
 STRINGS: dict[str, dict[str, str]] = {"en": _EN, "zh": _ZH}
 

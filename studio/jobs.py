@@ -8,7 +8,7 @@ that succeeded can never be run again.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -19,6 +19,9 @@ class JobStatus(StrEnum):
     QUEUED = "queued"  # persisted, inputs on disk, waiting for a worker slot
     SUBMITTING = "submitting"  # a worker holds the lease and is calling submit
     RUNNING = "running"  # submitted; remote_id stored (async vendors) and being polled
+    # The vendor answered with a result and billed it (remote id and cost recorded): only the result
+    # download is left, retried for as long as the vendor's link lives. Never sent to the vendor again.
+    DOWNLOADING = "downloading"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     CANCELED = "canceled"
@@ -26,8 +29,13 @@ class JobStatus(StrEnum):
     PAUSED = "paused"
 
 
+# The job-notes key holding a billed answer's results until they are all stored (see studio.worker).
+RESULT_NOTE = "result_pending"
+
 TERMINAL_STATUSES = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELED})
-PENDING_STATUSES = frozenset({JobStatus.QUEUED, JobStatus.SUBMITTING, JobStatus.RUNNING})
+PENDING_STATUSES = frozenset(
+    {JobStatus.QUEUED, JobStatus.SUBMITTING, JobStatus.RUNNING, JobStatus.DOWNLOADING}
+)
 
 ALLOWED_TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
     JobStatus.QUEUED: frozenset(
@@ -35,10 +43,12 @@ ALLOWED_TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
     ),
     # SUBMITTING -> QUEUED: a retryable error before the vendor accepted the task;
     # SUBMITTING -> PAUSED: the batch's budget would be exceeded, checked before the call.
+    # SUBMITTING -> DOWNLOADING: a synchronous vendor answered with its (billed) result.
     JobStatus.SUBMITTING: frozenset(
         {
             JobStatus.QUEUED,
             JobStatus.RUNNING,
+            JobStatus.DOWNLOADING,
             JobStatus.SUCCEEDED,
             JobStatus.FAILED,
             JobStatus.CANCELED,
@@ -46,7 +56,11 @@ ALLOWED_TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
         }
     ),
     JobStatus.PAUSED: frozenset({JobStatus.QUEUED, JobStatus.CANCELED}),
-    JobStatus.RUNNING: frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELED}),
+    JobStatus.RUNNING: frozenset(
+        {JobStatus.DOWNLOADING, JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELED}
+    ),
+    # No way back to the vendor from here: the result is billed, it is downloaded or lost.
+    JobStatus.DOWNLOADING: frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED}),
     JobStatus.SUCCEEDED: frozenset(),
     JobStatus.FAILED: frozenset(),
     JobStatus.CANCELED: frozenset(),
@@ -122,6 +136,17 @@ class JobView:
     @property
     def is_pending(self) -> bool:
         return self.status in PENDING_STATUSES
+
+    @property
+    def result_expires_at(self) -> datetime | None:
+        """When the vendor's result links of a DOWNLOADING job stop working; None otherwise."""
+        pending = self.notes.get(RESULT_NOTE)
+        if self.status is not JobStatus.DOWNLOADING or not isinstance(pending, dict):
+            return None
+        try:
+            return datetime.fromtimestamp(float(pending["expires_at"]), UTC)
+        except (KeyError, TypeError, ValueError):
+            return None
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,9 @@ estimate per currency and per provider. Nothing here creates a job.
 Manifest header (names case-insensitive, trimmed; spaces and hyphens read as
 underscores): `sku,image,mask,workflow,provider,scene,prompt,negative_prompt,
 size,count`, plus `param.<vendor field>` columns passed to the provider as that
-option. `image` and `mask` are paths relative to the manifest's folder (absolute
+option (a `param.<field>` of an image-file option, such as Tencent's
+`param.LogoImage`, names a file or link like `image`). `image` and `mask` are
+paths relative to the manifest's folder (absolute
 paths and `..` are allowed unless the caller confines them with `confine_to`)
 or http(s) links fetched through the injected `download`.
 
@@ -32,7 +34,7 @@ Only a manifest that cannot be read at all raises `ManifestError`.
 
 from __future__ import annotations
 
-import contextlib
+import base64
 import csv
 import io
 import ipaddress
@@ -51,7 +53,7 @@ from urllib.parse import urlsplit
 
 import requests  # type: ignore[import-untyped, unused-ignore]
 
-from imaging.upload import downscale_png
+from providers import REGISTRY
 from providers.base import Money, Operation
 from studio import pricing
 from studio.service import CheckedJob, JobRequest, PreparedImage, Studio, StudioInputError
@@ -69,6 +71,15 @@ MANIFEST_COLUMNS = (
     "count",
 )
 PARAM_PREFIX = "param."
+# Options whose value is an image file (kind "image", e.g. Tencent's LogoImage): a manifest cell names
+# the file or link, loaded like `image` and passed on as the base64 the option takes.
+FILE_PARAMS = frozenset(
+    spec.name
+    for adapter in REGISTRY.values()
+    for specs in adapter.options.values()
+    for spec in specs
+    if spec.kind == "image"
+)
 MANIFEST_SUFFIXES = (".csv", ".xlsx", ".xlsm")
 # Every planned row holds its prepared photo in memory until it is submitted; past this, split the batch.
 MAX_ROWS = 1000
@@ -611,18 +622,12 @@ class _Planner:
     def _fit(
         self, image: PreparedImage, mask_png: bytes | None, provider: str, workflow: Operation
     ) -> tuple[PreparedImage, bytes | None]:
+        # The same fit the page and the CLI make (photo and mask together); whatever cannot be
+        # fitted, an unreadable mask included, is left as it is for check_job to report with the rest.
         try:
-            fit = self.studio.check_image_fit(image, provider, workflow)
+            return self.studio.fit_inputs(image, mask_png, provider, workflow)
         except StudioInputError:
-            return image, mask_png  # check_job reports it with the rest
-        if not (fit.problems and fit.fixable):
             return image, mask_png
-        fitted = self.studio.fit_image(image, provider, workflow)
-        if mask_png is not None:
-            # An unreadable mask is left as it is: check_job reports it as mask_corrupt.
-            with contextlib.suppress(Exception):
-                mask_png, _ = downscale_png(mask_png, max(fitted.width, fitted.height))
-        return fitted, mask_png
 
     def plan(self) -> BatchPlan:
         estimate = pricing.totals_by_currency(item.checked.estimate for item in self.items)
@@ -825,6 +830,9 @@ def _plan_table(planner: _Planner, table: list[list[str]], files: _Files) -> Non
             )
         if values.get("mask"):
             mask = files.load(values["mask"], "mask", issues)
+        for name in sorted(FILE_PARAMS & {key for key, text in params.items() if text}):
+            loaded = files.load(params[name], PARAM_PREFIX + name, issues)
+            params[name] = base64.b64encode(loaded.data).decode("ascii") if loaded is not None else ""
         planner.add(row_number, values, params, image, mask, issues, _reference_name(values.get("image", "")))
 
 

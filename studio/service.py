@@ -30,7 +30,6 @@ from imaging.cutout import U2NetpSegmenter, cut_out
 from imaging.edges import edge_element
 from imaging.images import ImageInputError, LoadedImage, encode_png, load_image
 from imaging.masks import load_mask, overlay
-from imaging.upload import UploadTooLargeError, downscale_png, encode_within
 from providers import http
 from providers.base import (
     ConnectionCheck,
@@ -45,14 +44,17 @@ from providers.base import (
     SceneInfo,
 )
 from providers.errors import ProviderError
+from providers.fetch import FetchPolicy, ResultFetcher
 from providers.local import LocalEngine
 from providers.local_scenes import SCENES as LOCAL_SCENES
+from providers.payload import Fix, check_payload
 from studio import pricing
 from studio.artifacts import Artifacts
 from studio.batches import Batches
 from studio.hosting import HostingError, InputHost, build_host
 from studio.input_links import InputLinks
 from studio.jobs import DayStat, JobFilter, JobPage, JobRow, JobView, ProviderTotal
+from studio.prompt_budget import PromptOverflow, prompt_overflows
 from studio.settings import Settings, SettingsError, load_settings, price_setting_name
 from studio.store import NewJob, Store
 from studio.worker import Worker
@@ -137,9 +139,14 @@ class ImageFit:
     provider_label: str
     # What `fit_image` would do: downscale to this size (None: no need).
     downscale_to: tuple[int, int] | None = None
-    # What happens on the way out to stay under the byte limit: JPEG at this quality (None: sent as is).
+    # ... and re-encode as a JPEG at this quality (None: it stays a PNG).
     jpeg_quality: int | None = None
     max_bytes: int | None = None
+    # The fixed photo (and mask), stored as the job's inputs and sent exactly so; None: no fix.
+    fixed_image: PreparedImage | None = None
+    fixed_mask: bytes | None = None
+    # What the fix does, in order: "downscale", "optimise" (lossless PNG), "reencode" (JPEG).
+    fix_kinds: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -148,7 +155,9 @@ class ImageFit:
 
 @dataclass(frozen=True)
 class PreparedImage:
-    """A validated upload: normalised PNG bytes (EXIF applied, RGB/RGBA 8-bit)."""
+    """A validated upload: normalised PNG bytes (EXIF applied, RGB/RGBA 8-bit). After a fix that
+    re-encodes it for a vendor's byte limit (`Studio.fit_image`), `png` holds that JPEG: the job
+    stores and sends exactly the file that was checked."""
 
     png: bytes
     width: int
@@ -290,6 +299,7 @@ class Studio:
             poll_tick_s=self.settings.poll_tick_s,
             prices=self.price_overrides,
             links=InputLinks(self.input_host),
+            downloader=ResultFetcher(FetchPolicy(allow_private=self.settings.allow_private_links)),
         )
         self._worker_lock = threading.Lock()
         self.batches = Batches(self)
@@ -575,74 +585,44 @@ class Studio:
         rgba = cut_out(loaded, segmenter=self._resources.get("segmenter")).rgba
         return encode_png(edge_element(np.ascontiguousarray(rgba), (product.width, product.height)))
 
-    def check_image_fit(self, image: PreparedImage, provider: str, workflow: Operation) -> ImageFit:
-        """How `image` fits `provider` for `workflow`, before any money is spent.
-
-        Too many pixels on a side can be fixed (`fit_image` downscales); an
-        image that is too small cannot. Re-encoding to JPEG to stay under a
-        byte limit happens on the way out and is reported as `jpeg_quality`.
-        """
+    def check_image_fit(
+        self, image: PreparedImage, provider: str, workflow: Operation, mask_png: bytes | None = None
+    ) -> ImageFit:
+        """How `image` (and its single-channel mask) fits `provider` for `workflow`, before any money
+        is spent: every limit measured on the exact files the vendor would get (`providers.payload`,
+        which input hosting and the adapters run again at send time), and the fix when one exists
+        (downscale, lossless PNG, high-quality JPEG). Too small or too narrow cannot be fixed."""
         limits = self.limits_for(provider, workflow)
         label = type(self._adapter(provider)).label
-        problems: list[StudioInputError] = []
-        fixable = True
-        downscale_to: tuple[int, int] | None = None
-        if min(image.width, image.height) < limits.min_side:
-            problems.append(_side_error("provider_too_small", image, limits, label))
-            fixable = False
-        longest = max(image.width, image.height)
-        target = image
-        if longest > limits.max_side:
-            problems.append(_side_error("provider_too_large", image, limits, label))
-            scale = limits.max_side / longest
-            downscale_to = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-            if min(downscale_to) < limits.min_side:
-                fixable = False
-            else:
-                target = self._downscaled(image, limits.max_side)
-        quality: int | None = None
-        if limits.max_bytes is not None and fixable:
-            try:
-                payload = encode_within(target.png, limits.max_bytes, limits.formats)
-                quality = payload.quality if payload.reencoded else None
-            except UploadTooLargeError as exc:
-                max_mb = limits.max_bytes // 1_048_576
-                problems.append(
-                    StudioInputError(
-                        "too_many_bytes",
-                        f"The image is too large to send to {label}: {exc}. Use a smaller or simpler image.",
-                        {"provider": label, "max_mb": max_mb, "mb": f"{exc.smallest_bytes / 1_048_576:.1f}"},
-                    )
-                )
-                fixable = False
+        check = check_payload(limits, image.png, mask_png, vendor=label)
+        fixed = check.fixed
         return ImageFit(
-            tuple(problems),
-            fixable and bool(problems),
+            tuple(StudioInputError(p.code, p.message, dict(p.params)) for p in check.problems),
+            check.fixable,
             label,
-            downscale_to=downscale_to,
-            jpeg_quality=quality,
+            downscale_to=fixed.size if fixed is not None and "downscale" in fixed.kinds else None,
+            jpeg_quality=fixed.jpeg_quality if fixed is not None else None,
             max_bytes=limits.max_bytes,
+            fixed_image=_fixed_image(image, fixed) if fixed is not None else None,
+            fixed_mask=fixed.mask if fixed is not None else None,
+            fix_kinds=fixed.kinds if fixed is not None else (),
         )
 
     def fit_image(self, image: PreparedImage, provider: str, workflow: Operation) -> PreparedImage:
-        """The image downscaled to what `provider` accepts, with a note saying so."""
-        limits = self.limits_for(provider, workflow)
-        if max(image.width, image.height) <= limits.max_side:
-            return image
-        return self._downscaled(image, limits.max_side)
+        """The photo made to fit what `provider` accepts (the file then stored and sent), with a note
+        saying what was done; the photo itself when it fits or cannot be fixed."""
+        return self.fit_inputs(image, None, provider, workflow)[0]
 
-    def _downscaled(self, image: PreparedImage, max_side: int) -> PreparedImage:
-        png, (width, height) = downscale_png(image.png, max_side)
-        note = f"downscaled from {image.width}x{image.height} to {width}x{height}"
-        return PreparedImage(
-            png=png,
-            width=width,
-            height=height,
-            has_alpha=image.has_alpha,
-            original_format=image.original_format,
-            original_name=image.original_name,
-            notes=(*image.notes, note),
-        )
+    def fit_inputs(
+        self, image: PreparedImage, mask: bytes | None, provider: str, workflow: Operation
+    ) -> tuple[PreparedImage, bytes | None]:
+        """The photo and its mask (any mask file the user gave; it is normalised first) made to fit
+        `provider` together; both as they are when they fit or cannot be fixed (`check_job` says why)."""
+        mask_png = self.prepare_mask(mask, image) if mask is not None else None
+        fit = self.check_image_fit(image, provider, workflow, mask_png)
+        if fit.fixed_image is None:
+            return image, mask_png
+        return fit.fixed_image, fit.fixed_mask
 
     def _load(self, data: bytes) -> LoadedImage:
         try:
@@ -689,6 +669,7 @@ class Studio:
             raise fit.problems[0]
         try:
             params = cls.check_params(workflow, raw_params)
+            cls.check_output(workflow, params, size)
         except ValueError as exc:
             raise StudioInputError(
                 "bad_param", f"{exc}. Fix the option and try again.", {"detail": str(exc)}
@@ -747,7 +728,12 @@ class Studio:
             )
         self._check_guides(cls, limits, request)
         mask_png = self.prepare_mask(request.mask_png, request.image) if request.mask_png else None
-        reference_png = encode_png(self._load(request.reference_png).rgb) if request.reference_png else None
+        if mask_png is not None and limits.mask_mode is not None:
+            # The mask in the vendor's form has limits of its own (Tencent: under 6 MB as base64).
+            with_mask = self.check_image_fit(request.image, cls.key, workflow, mask_png)
+            if with_mask.problems:
+                raise with_mask.problems[0]
+        reference_png = self._reference_png(request.reference_png) if request.reference_png else None
         return CheckedJob(
             provider=cls.key,
             workflow=workflow,
@@ -759,6 +745,17 @@ class Studio:
             reference_png=reference_png,
             estimate=pricing.estimate(cls, workflow, count, self.price_overrides),
         )
+
+    def _reference_png(self, data: bytes) -> bytes:
+        """The reference as a PNG; transparent areas stay transparent (DashScope: alpha 0 does not guide)."""
+        loaded = self._load(data)
+        return encode_png(loaded.rgba if loaded.has_alpha else loaded.rgb)
+
+    def prompt_overflows(
+        self, provider: str, workflow: Operation, prompt: str, negative_prompt: str = ""
+    ) -> tuple[PromptOverflow, ...]:
+        """Prompts longer than the vendor reads (it ignores the rest): for a warning, not a refusal."""
+        return prompt_overflows(self.limits_for(provider, workflow), prompt, negative_prompt)
 
     def submit_job(self, request: JobRequest) -> str:
         """Check everything, persist the inputs and a QUEUED row, wake the worker; returns the job id.
@@ -852,14 +849,9 @@ class Studio:
         for key in dict.fromkeys(providers):
             try:
                 limits = self.limits_for(key, workflow)
-                image = request.image
-                fit = self.check_image_fit(image, key, workflow)
-                if fit.problems and fit.fixable:
-                    image = self.fit_image(image, key, workflow)
                 mask = request.mask_png if limits.mask_mode is not None else None
-                if mask is not None and image is not request.image:
-                    # The mask follows the photo down to the vendor's size, so the two still match.
-                    mask, _ = downscale_png(mask, max(image.width, image.height))
+                # Fitted for this vendor alone; the mask follows the photo, so the two still match.
+                image, mask = self.fit_inputs(request.image, mask, key, workflow)
                 wanted = request.count if request.count is not None else limits.default_count
                 local = isinstance(self.adapters.get(key), LocalEngine)
                 single = replace(
@@ -1093,23 +1085,26 @@ def open_studio(settings: Settings | None = None) -> Studio:
     return Studio(settings)
 
 
-def _side_error(code: str, image: PreparedImage, limits: Limits, label: str) -> StudioInputError:
-    """ "The image is 400x300 px; Aidge needs 512-3000 px per side." with the fix."""
-    size = f"{image.width}x{image.height}"
-    if code == "provider_too_small":
-        fix = "Use a larger photo of the product."
-    else:
-        fix = "Let Backdrop Studio downscale it, or resize it yourself."
-    return StudioInputError(
-        code,
-        f"The image is {size} px; {label} needs {limits.min_side}-{limits.max_side} px per side. {fix}",
-        {
-            "width": image.width,
-            "height": image.height,
-            "min_side": limits.min_side,
-            "max_side": limits.max_side,
-            "provider": label,
-        },
+def _fixed_image(image: PreparedImage, fixed: Fix) -> PreparedImage:
+    """The fixed photo as a prepared image, its last note saying what was done."""
+    width, height = fixed.size
+    done = []
+    if "downscale" in fixed.kinds:
+        done.append(f"downscaled from {image.width}x{image.height} to {width}x{height}")
+    if fixed.jpeg_quality is not None:
+        done.append(f"re-encoded as JPEG (quality {fixed.jpeg_quality})")
+    elif "optimise" in fixed.kinds:
+        done.append("re-compressed as a smaller PNG (no pixel changed)")
+    elif "reencode" in fixed.kinds:
+        done.append(f"converted to {fixed.payload.image.format}")
+    return PreparedImage(
+        png=fixed.image,
+        width=width,
+        height=height,
+        has_alpha=image.has_alpha and fixed.jpeg_quality is None,
+        original_format=image.original_format,
+        original_name=image.original_name,
+        notes=(*image.notes, " and ".join(done)),
     )
 
 

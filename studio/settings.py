@@ -87,6 +87,9 @@ class Settings:
     env_overrides: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     # Where inputs are put for providers that read them from URLs; None = not configured.
     hosting: HostingSettings | None = None
+    # Result links on loopback or private addresses are refused unless this is set: only a test
+    # server on this machine (the vendor emulators) needs it. A real vendor's links are public.
+    allow_private_links: bool = False
     # setting name -> "env" | "secrets" | "default": the settings page shows where a value came from.
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 
@@ -180,6 +183,10 @@ def load_settings(
     tick = _as_float(
         pick("poll_tick_s", "STUDIO_POLL_TICK_S", "poll_tick_s", lambda: 0.25), "STUDIO_POLL_TICK_S"
     )
+    allow_private = _as_bool(
+        pick("allow_private_links", "STUDIO_ALLOW_PRIVATE_LINKS", "allow_private_links", lambda: "false"),
+        "STUDIO_ALLOW_PRIVATE_LINKS",
+    )
     language = str(pick("default_language", "STUDIO_LANG", "lang", lambda: "en")).lower()
     if language not in LANGUAGES:
         raise SettingsError(f"STUDIO_LANG is '{language}'; use one of: {', '.join(LANGUAGES)}")
@@ -211,6 +218,7 @@ def load_settings(
         provider_options=options,
         env_overrides={key: dict(value) for key, value in env_overrides.items() if value},
         hosting=hosting,
+        allow_private_links=allow_private,
         sources=sources,
     )
 
@@ -334,3 +342,12 @@ def _as_float(value: Any, name: str) -> float:
     if not 0.01 <= number <= 60:
         raise SettingsError(f"{name} is {number}; use a value between 0.01 and 60 seconds")
     return number
+
+
+def _as_bool(value: Any, name: str) -> bool:
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off", ""}:
+        return False
+    raise SettingsError(f"{name} is '{value}'; use true or false")

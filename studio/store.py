@@ -99,6 +99,7 @@ class ClaimKind(StrEnum):
     SUBMIT = "submit"  # a queued job, now SUBMITTING with our lease
     RECOVER_SUBMIT = "recover_submit"  # SUBMITTING whose owner's lease expired (crash)
     POLL = "poll"  # RUNNING with a remote id, due for a status call
+    DOWNLOAD = "download"  # DOWNLOADING: the vendor billed a result that is still to be fetched
 
 
 @dataclass(frozen=True)
@@ -393,7 +394,7 @@ class Store:
             value = conn.execute(
                 select(func.min(jobs.c.next_attempt_at)).where(
                     or_(
-                        and_(jobs.c.status == str(JobStatus.RUNNING), jobs.c.lease_owner.is_(None)),
+                        and_(jobs.c.status.in_(_TIMED), jobs.c.lease_owner.is_(None)),
                         and_(jobs.c.status == str(JobStatus.QUEUED), jobs.c.next_attempt_at > now),
                     )
                 )
@@ -409,7 +410,7 @@ class Store:
 
     def held_leases(self) -> list[tuple[str, str]]:
         """(job id, owner) of every pending job that holds a lease."""
-        held = [str(JobStatus.SUBMITTING), str(JobStatus.RUNNING)]
+        held = _HELD
         with self._read() as conn:
             rows = conn.execute(
                 select(jobs.c.id, jobs.c.lease_owner).where(
@@ -466,7 +467,7 @@ class Store:
                     jobs.c.provider.in_(list(providers_with_free_slots)),
                 )
             )
-        held = jobs.c.status.in_([str(JobStatus.SUBMITTING), str(JobStatus.RUNNING)])
+        held = jobs.c.status.in_(_HELD)
         if recover_providers is None:
             conditions.append(and_(held, lease_free))
         elif recover_providers:
@@ -504,6 +505,7 @@ class Store:
                 JobStatus.QUEUED: ClaimKind.SUBMIT,
                 JobStatus.SUBMITTING: ClaimKind.RECOVER_SUBMIT,
                 JobStatus.RUNNING: ClaimKind.POLL,
+                JobStatus.DOWNLOADING: ClaimKind.DOWNLOAD,
             }[JobStatus(status)]
             return ClaimedJob(self._view(row, ()), kind, expires, int(row["poll_failures"] or 0))
         return None
@@ -866,6 +868,8 @@ class Store:
                 jobs.c.batch_id == batch_id,
                 jobs.c.estimate_currency == currency,
                 jobs.c.status.in_(busy),
+                # A job whose cost the vendor already reported counts once, by that cost.
+                jobs.c.cost_minor.is_(None),
             )
             if exclude_job is not None:
                 flying = flying.where(jobs.c.id != exclude_job)
@@ -898,7 +902,12 @@ class Store:
             committed = dict(spent)
             for r in conn.execute(
                 select(jobs.c.estimate_currency.label("cur"), func.sum(jobs.c.estimate_minor).label("n"))
-                .where(mine, jobs.c.status.in_(busy), jobs.c.estimate_currency.is_not(None))
+                .where(
+                    mine,
+                    jobs.c.status.in_(busy),
+                    jobs.c.estimate_currency.is_not(None),
+                    jobs.c.cost_minor.is_(None),
+                )
                 .group_by(jobs.c.estimate_currency)
             ).mappings():
                 currency = str(r["cur"])
@@ -1044,6 +1053,10 @@ class Store:
 
 
 _PENDING = [str(s) for s in PENDING_STATUSES]
+# Jobs a worker holds a lease on while it works on them.
+_HELD = [str(JobStatus.SUBMITTING), str(JobStatus.RUNNING), str(JobStatus.DOWNLOADING)]
+# Jobs whose next step is at a set time: a status call, or another try at a result download.
+_TIMED = [str(JobStatus.RUNNING), str(JobStatus.DOWNLOADING)]
 _ROW_COLUMNS = (
     jobs.c.id,
     jobs.c.created_at,

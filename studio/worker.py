@@ -8,19 +8,28 @@ fake clock).
 
 Per job: submit once; a synchronous vendor answers with the result, an
 asynchronous one with a task id that is stored at once (status RUNNING) and
-polled on the vendor's cadence with gentle backoff. Results are downloaded and
-stored immediately, the cost is recorded, and the job's folder is sealed.
+polled on the vendor's cadence with gentle backoff.
+
+Money first: the moment a vendor answers with a result, the job records the
+vendor's task or request id and the cost, keeps any result bytes it was given
+on disk, and moves to DOWNLOADING in one write. From then on the vendor is
+never called again for that job: only the download of its result links is
+retried, with backoff, for as long as the vendor says the links live
+(`ProviderAdapter.result_ttl_s`). When a link dies first, the job fails as
+"billed, result lost" with its cost kept. A status call that fails or answers
+nonsense is retried too: the task at the vendor is not lost because one answer was.
 
 Nothing lives only in memory: the schedule is `next_attempt_at` in the store
 and a claim is a lease there. If the process dies, another worker (or the
 restarted one) takes over when the lease expires: a RUNNING job resumes
-polling the same remote id; a job that died while being submitted is re-run
-only when the vendor is synchronous (nothing was created remotely), otherwise
-it fails with `interrupted_submit` so it is never sent twice.
+polling the same remote id, a DOWNLOADING job resumes its downloads; a job that
+died while being submitted is re-run only when that costs nothing (the local
+engine), otherwise it fails with `interrupted_submit` so it is never paid twice.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import random
@@ -38,29 +47,35 @@ from imaging.masks import vendor_mask_png
 from providers.base import (
     EdgeGuide,
     GenerationRequest,
-    OutputImage,
+    Money,
+    Operation,
     ProviderAdapter,
+    Submitted,
     TaskFailure,
     TaskState,
     TaskUpdate,
 )
-from providers.errors import ProviderError, ProviderUnavailableError
+from providers.errors import ProviderError, UnexpectedResponseError
+from providers.fetch import FetchPolicy, ResultFetcher
 from studio import pricing
 from studio.artifacts import ArtifactError, Artifacts
 from studio.input_links import InputLinkError, InputLinks, hosted_handles
-from studio.jobs import BatchStatus, JobStatus, JobView
+from studio.jobs import RESULT_NOTE, BatchStatus, JobStatus, JobView
 from studio.store import ClaimedJob, ClaimKind, NewOutput, Store, dumps_notes
 
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
-MAX_POLL_FAILURES = 5
+# Status calls that fail in a row before a task is given up: with backoff capped at 5 minutes,
+# 20 failures span about an hour, so a vendor outage does not orphan tasks we are paying for.
+MAX_POLL_FAILURES = 20
+# How long a result link is tried when the vendor does not say how long its links live.
+DEFAULT_RESULT_TTL_S = 3600.0
 # The floor for a status-call interval: a configured 0.1 s is honoured, a zero cannot spin.
 MIN_POLL_S = 0.05
 MAX_POLL_S = 30.0
 BACKOFF_BASE_S = 2.0
 BACKOFF_CAP_S = 300.0
-DOWNLOAD_LIMIT_BYTES = 64 * 1024 * 1024
 
 
 def poll_delay(hint_s: float, elapsed_s: float) -> float:
@@ -161,7 +176,8 @@ class Worker:
         self.poll_tick_s = poll_tick_s
         self.lease_s = lease_s
         self._clock = clock
-        self._download = downloader or http_download
+        # Result links are fetched through the guarded session: public addresses only by default.
+        self._download = downloader or ResultFetcher(FetchPolicy())
         self._rng = rng or random.Random()
         self._prices = dict(prices or {})
         self.links = links or InputLinks(None)
@@ -171,6 +187,8 @@ class Worker:
         self._run_lock = threading.Lock()
         self._active_lock = threading.Lock()
         self._active: dict[str, ClaimedJob] = {}
+        # Units of work in the pool (one job, or one batch submit carrying several jobs).
+        self._units = 0
         self._pool: ThreadPoolExecutor | None = None
         self._thread: threading.Thread | None = None
 
@@ -249,43 +267,91 @@ class Worker:
         """
         with self._run_lock:
             taken: set[str] = set()
-            while not self._stopping.is_set():
-                if self.threads > 0 and len(self._active) >= self.threads:
-                    break
-                now_s = self._clock()
-                limits = {
-                    key: adapter.max_in_flight
-                    for key, adapter in self.adapters.items()
-                    if self._buckets[key].available(now_s)
-                }
-                claim = self.store.claim_next(
-                    self.owner, _at(now_s), self.lease_s, limits, recover_providers=list(self.adapters)
-                )
-                if claim is None:
-                    break
-                if claim.kind is ClaimKind.SUBMIT or (
-                    claim.kind is ClaimKind.RECOVER_SUBMIT
-                    and is_synchronous(self.adapters[claim.job.provider])
-                ):
-                    self._buckets[claim.job.provider].take(now_s)
-                taken.add(claim.job.job_id)
-                self._dispatch(claim)
+            # Work on tasks already at the vendor first (status calls, downloads, recovery), then new
+            # submits: a slot a finished task frees is then seen by this round's submits, which lets a
+            # vendor that takes batches get full calls instead of one job per freed slot.
+            for new_work in (False, True):
+                while not self._stopping.is_set():
+                    if self.threads > 0 and self._units >= self.threads:
+                        break
+                    claim = self._claim(new_work)
+                    if claim is None:
+                        break
+                    taken.add(claim.job.job_id)
+                    adapter = self.adapters[claim.job.provider]
+                    if claim.kind is ClaimKind.SUBMIT and adapter.max_batch_submit > 1:
+                        # The vendor takes several jobs per call: fill this call with what else is
+                        # due, so a batch spends one submit (of its QPS) per call, not per job.
+                        group = [claim, *self._claim_companions(claim, adapter, self._clock())]
+                        taken.update(member.job.job_id for member in group)
+                        self._dispatch(group)
+                    else:
+                        self._dispatch([claim])
             return len(taken)
 
-    def _dispatch(self, claim: ClaimedJob) -> None:
-        with self._active_lock:
-            self._active[claim.job.job_id] = claim
-        if self._pool is None:
-            self._execute_and_release(claim)
-            return
-        self._pool.submit(self._execute_and_release, claim)
+    def _claim(self, new_work: bool) -> ClaimedJob | None:
+        """The next due job: a queued one within its vendor's limits (`new_work`), else a task the
+        vendor already has (poll, download) or one a dead worker left (recovery)."""
+        now_s = self._clock()
+        if new_work:
+            limits = {
+                key: _in_flight_limit(adapter)
+                for key, adapter in self.adapters.items()
+                if self._buckets[key].available(now_s)
+            }
+            if not limits:
+                return None
+            claim = self.store.claim_next(self.owner, _at(now_s), self.lease_s, limits, recover_providers=[])
+        else:
+            claim = self.store.claim_next(
+                self.owner, _at(now_s), self.lease_s, {}, recover_providers=list(self.adapters)
+            )
+        if claim is not None and (
+            claim.kind is ClaimKind.SUBMIT
+            or (claim.kind is ClaimKind.RECOVER_SUBMIT and is_synchronous(self.adapters[claim.job.provider]))
+        ):
+            self._buckets[claim.job.provider].take(now_s)
+        return claim
 
-    def _execute_and_release(self, claim: ClaimedJob) -> None:
+    def _claim_companions(
+        self, first: ClaimedJob, adapter: ProviderAdapter, now_s: float
+    ) -> list[ClaimedJob]:
+        """More queued jobs of `first`'s provider and workflow for the same submit call."""
+        companions: list[ClaimedJob] = []
+        key = first.job.provider
+        while len(companions) + 1 < adapter.max_batch_submit:
+            extra = self.store.claim_next(
+                self.owner, _at(now_s), self.lease_s, {key: _in_flight_limit(adapter)}, recover_providers=[]
+            )
+            if extra is None:
+                break
+            if extra.job.workflow != first.job.workflow:
+                self._dispatch([extra])  # another operation goes in a call of its own
+                continue
+            companions.append(extra)
+        return companions
+
+    def _dispatch(self, claims: list[ClaimedJob]) -> None:
+        with self._active_lock:
+            for claim in claims:
+                self._active[claim.job.job_id] = claim
+            self._units += 1
+        if self._pool is None:
+            self._execute_and_release(claims)
+            return
+        self._pool.submit(self._execute_and_release, claims)
+
+    def _execute_and_release(self, claims: list[ClaimedJob]) -> None:
         try:
-            self.execute(claim)
+            if len(claims) == 1:
+                self.execute(claims[0])
+            else:
+                self.execute_batch(claims)
         finally:
             with self._active_lock:
-                self._active.pop(claim.job.job_id, None)
+                for claim in claims:
+                    self._active.pop(claim.job.job_id, None)
+                self._units -= 1
             self._wake.set()
 
     def _renew_leases(self) -> None:
@@ -308,24 +374,66 @@ class Worker:
         try:
             if claim.kind is ClaimKind.POLL:
                 self._poll(run)
+            elif claim.kind is ClaimKind.DOWNLOAD:
+                self._download_results(run, dict(run.job.notes))
             elif claim.kind is ClaimKind.RECOVER_SUBMIT:
                 self._recover(run)
             else:
                 self._submit(run)
-        except ProviderError as exc:
-            self._provider_error(run, exc)
-        except _JobProblem as problem:
-            self._fail(run, problem.code, problem.message)
-        except InputLinkError as problem:
-            self._fail(run, problem.code, problem.message)
-        except ArtifactError as exc:
-            # A result we cannot decode or a disk we cannot write: the message says which.
-            logger.warning("job %s: %s", claim.job.job_id, exc)
-            self._fail(run, "output_not_stored", f"The result could not be stored: {exc}.")
         except Exception as exc:
-            logger.exception(
-                "job %s (%s) failed with an internal error", claim.job.job_id, claim.job.provider
-            )
+            self._handle(run, exc)
+
+    def execute_batch(self, claims: list[ClaimedJob]) -> None:
+        """Submit several queued jobs of one provider in one vendor call (`submit_batch`). Each job
+        keeps its own remote id, state, cost and failures. Never raises, like `execute`."""
+        adapter = self.adapters[claims[0].job.provider]
+        runs: list[_Run] = []
+        requests: list[GenerationRequest] = []
+        for claim in claims:
+            run = _Run(claim, adapter, claim.job.status, claim.job.attempts)
+            try:
+                if claim.job.batch_id and self._held_by_batch(run):
+                    continue
+                requests.append(self._linked(run, self._request(run.job)))
+                runs.append(run)
+            except Exception as exc:
+                self._handle(run, exc)
+        if not runs:
+            return
+        try:
+            answers = adapter.submit_batch(requests)
+        except BaseException as exc:
+            for run in runs:
+                self.links.release(run.hosted)
+                run.hosted.clear()
+            if not isinstance(exc, Exception):
+                raise
+            for run in runs:
+                self._handle(run, exc)
+            return
+        for run, answer in zip(runs, answers, strict=True):
+            try:
+                if isinstance(answer, ProviderError):
+                    self.links.release(run.hosted)
+                    run.hosted.clear()
+                    raise answer
+                self._submitted(run, answer)
+            except Exception as exc:
+                self._handle(run, exc)
+
+    def _handle(self, run: _Run, exc: Exception) -> None:
+        """Record what stopped a job's step: retry it, or fail it with a message a user can act on."""
+        job = run.claim.job
+        if isinstance(exc, ProviderError):
+            self._provider_error(run, exc)
+        elif isinstance(exc, _JobProblem | InputLinkError):
+            self._fail(run, exc.code, exc.message)
+        elif isinstance(exc, ArtifactError):
+            # A result we cannot decode or a disk we cannot write: the message says which.
+            logger.warning("job %s: %s", job.job_id, exc)
+            self._fail(run, "output_not_stored", f"The result could not be stored: {exc}.")
+        else:
+            logger.error("job %s (%s) failed with an internal error", job.job_id, job.provider, exc_info=exc)
             self._fail(
                 run,
                 "internal_error",
@@ -343,19 +451,21 @@ class Worker:
             ):
                 run.status = JobStatus.RUNNING
                 self._poll(run)
-        elif is_synchronous(run.adapter):
-            # A synchronous call that died with us created nothing remotely: running it again is safe.
+        elif is_synchronous(run.adapter) and _costs_nothing(run.adapter, job.workflow):
+            # A free synchronous call (the local engine) that died with us: running it again is safe.
             logger.info("re-running job %s after an interrupted synchronous submit", job.job_id)
             run.attempts += 1
             self.store.update_leased(job.job_id, self.owner, JobStatus.SUBMITTING, attempts=run.attempts)
             self._submit(run)
         else:
+            # The process died during a paid call: the vendor may have made (and billed) the result.
+            # Calling again could pay twice, so the user decides, with the facts to decide on.
             label = type(run.adapter).label
             started = job.started_at or job.created_at
             self._fail(
                 run,
                 "interrupted_submit",
-                f"Backdrop Studio stopped while sending this job to {label}, so it cannot tell whether "
+                f"The app stopped while this job was being sent to {label}, so it cannot tell whether "
                 f"{label} received it. Check the {label} console for a task created around "
                 f"{started:%Y-%m-%d %H:%M} UTC before retrying, so you are not charged twice.",
             )
@@ -372,41 +482,40 @@ class Worker:
             self.links.release(run.hosted)
             run.hosted.clear()
             raise
+        self._submitted(run, submitted)
+
+    def _submitted(self, run: _Run, submitted: Submitted) -> None:
+        """What a submit call answered for this job: a final result (synchronous), or a task id."""
+        job = run.job
         update = submitted.update
-        final = update is not None and update.state in (TaskState.SUCCEEDED, TaskState.FAILED)
-        if submitted.remote_id:
-            now_s = self._clock()
-            keep = (
-                {"lease_owner": self.owner, "lease_expires_at": run.claim.lease_expires_at} if final else {}
-            )
-            moved = self.store.transition(
-                job.job_id,
-                {JobStatus.SUBMITTING},
-                JobStatus.RUNNING,
-                owner=self.owner,
-                remote_id=submitted.remote_id,
-                next_attempt_at=_at(now_s + poll_delay(run.adapter.poll_interval_hint, 0)),
-                poll_failures=0,
-                error_code=None,
-                error_message=None,
-                **keep,
-            )
-            if not moved:
-                logger.warning(
-                    "job %s changed while submitting; remote task %s left to it",
-                    job.job_id,
-                    submitted.remote_id,
-                )
-                return
-            run.status = JobStatus.RUNNING
-        elif not final:
+        if update is not None and update.state in (TaskState.SUCCEEDED, TaskState.FAILED):
+            # A synchronous vendor's answer: recorded before anything else can go wrong.
+            self._answered(run, update, submitted.remote_id)
+            return
+        if not submitted.remote_id:
             raise _JobProblem(
                 "unexpected_response",
                 f"{type(run.adapter).label} accepted the job but returned neither a result nor a task id. "
                 "Try again; if it keeps happening, check the provider's status page.",
             )
-        if final and update is not None:
-            self._finish(run, update)
+        now_s = self._clock()
+        moved = self.store.transition(
+            job.job_id,
+            {JobStatus.SUBMITTING},
+            JobStatus.RUNNING,
+            owner=self.owner,
+            remote_id=submitted.remote_id,
+            next_attempt_at=_at(now_s + poll_delay(run.adapter.poll_interval_hint, 0)),
+            poll_failures=0,
+            error_code=None,
+            error_message=None,
+        )
+        if not moved:
+            logger.warning(
+                "job %s changed while submitting; remote task %s left to it", job.job_id, submitted.remote_id
+            )
+            return
+        run.status = JobStatus.RUNNING
 
     def _held_by_batch(self, run: _Run) -> bool:
         """True when the job's batch says not to send it now: paused, canceled, or its budget would
@@ -452,7 +561,7 @@ class Worker:
         limits = type(run.adapter).limits.get(run.job.workflow)
         if limits is None:
             return request
-        if not limits.needs_urls:
+        if not self.links.wants_links(limits):
             if request.mask is not None and limits.mask_mode in ("RGB", "RGBA"):
                 # The vendor gets the mask in another form (DashScope: the base image's alpha);
                 # keep that form with the job so History shows what was actually sent.
@@ -489,7 +598,7 @@ class Worker:
         job = run.job
         update = run.adapter.poll(job.remote_id or "")
         if update.state in (TaskState.SUCCEEDED, TaskState.FAILED):
-            self._finish(run, update)
+            self._answered(run, update, None)
             return
         now_s = self._clock()
         started = (job.started_at or job.created_at).timestamp()
@@ -503,31 +612,153 @@ class Worker:
             lease_expires_at=None,
         )
 
-    def _finish(self, run: _Run, update: TaskUpdate) -> None:
+    def _answered(self, run: _Run, update: TaskUpdate, remote_id: str | None) -> None:
+        """The vendor's final answer: record what it billed, then store or fetch its results.
+
+        Everything the answer carries that cannot be fetched again (inline result
+        bytes, the vendor's mask, the request id, the cost) is written before any
+        download is tried, and the job leaves SUBMITTING/RUNNING in that same write,
+        so no later failure or crash can make the worker call the vendor again.
+        """
         job = run.job
         self._release_inputs(run)
         notes = {**job.notes, **run.notes, **dict(update.notes)}
+        billed = update.billed_images
+        if billed is None:
+            billed = len(update.outputs) if update.state is TaskState.SUCCEEDED else 0
+        cost = pricing.cost_of(type(run.adapter), job.workflow, billed, self._prices) if billed else None
+        recorded: dict[str, Any] = {"notes_json": dumps_notes(notes)}
+        if remote_id:
+            recorded["remote_id"] = remote_id
+        if cost is not None:
+            recorded.update(cost_minor=cost.amount_minor, cost_currency=cost.currency)
         if update.state is TaskState.FAILED:
             failure = update.failure or TaskFailure(
                 "provider_failed", "The provider reported the task as failed without a reason. Try again."
             )
-            self._fail(run, failure.code, failure.message, notes_json=dumps_notes(notes))
+            self._fail(run, failure.code, failure.message, **recorded)
             return
+        label = type(run.adapter).label
         if not update.outputs:
-            raise _JobProblem(
+            self._fail(
+                run,
                 "no_outputs",
-                f"{type(run.adapter).label} reported success but sent no images. Try again; "
-                "if it keeps happening, check the provider's console.",
+                f"{label} reported success but sent no images. Try again; if it keeps happening, check "
+                "the provider's console.",
+                **recorded,
             )
-        outputs = [self._store_output(job, index, output) for index, output in enumerate(update.outputs, 1)]
+            return
         used_mask = update.artifacts.get("mask")
-        fields: dict[str, Any] = {}
-        if used_mask:
-            fields["used_mask_path"] = self.artifacts.save_file(
-                job.job_id, job.created_at, "used_mask.png", used_mask
+        entries: list[dict[str, Any]] = []
+        try:
+            if used_mask:
+                recorded["used_mask_path"] = self.artifacts.save_file(
+                    job.job_id, job.created_at, "used_mask.png", used_mask
+                )
+            for index, output in enumerate(update.outputs, 1):
+                entry: dict[str, Any] = {"index": index, "seed": output.seed}
+                if output.data is not None:
+                    # Bytes in the answer exist nowhere else: stored now, before the answer is recorded.
+                    entry["stored"] = self._saved(job, index, output.data)
+                elif output.url:
+                    entry["url"] = output.url
+                else:
+                    raise _Lost("The provider sent a result with neither image data nor a link")
+                entries.append(entry)
+        except (ArtifactError, _Lost) as exc:
+            if _costs_nothing(run.adapter, job.workflow):
+                self._fail(run, "output_not_stored", f"The result could not be stored: {exc}.", **recorded)
+            else:
+                self._fail(run, "billed_result_lost", _lost_message(label, cost, str(exc)), **recorded)
+            return
+        now_s = self._clock()
+        ttl = run.adapter.result_ttl_s or DEFAULT_RESULT_TTL_S
+        notes[RESULT_NOTE] = {
+            "outputs": entries,
+            "expires_at": now_s + ttl,
+            "billed": billed,
+            "cost": [cost.amount_minor, cost.currency] if cost else None,
+        }
+        recorded["notes_json"] = dumps_notes(notes)
+        moved = self.store.transition(
+            job.job_id,
+            {run.status},
+            JobStatus.DOWNLOADING,
+            owner=self.owner,
+            lease_owner=self.owner,
+            lease_expires_at=run.claim.lease_expires_at,
+            next_attempt_at=_at(now_s),
+            poll_failures=0,
+            error_code=None,
+            error_message=None,
+            **recorded,
+        )
+        if not moved:
+            logger.warning("job %s was changed by someone else; its results were not recorded", job.job_id)
+            return
+        run.status = JobStatus.DOWNLOADING
+        run.claim = dataclasses.replace(run.claim, poll_failures=0)
+        self._download_results(run, notes)
+
+    def _download_results(self, run: _Run, notes: dict[str, Any]) -> None:
+        """Fetch every result not stored yet; finish the job when all are, else try again later."""
+        job = run.job
+        pending = notes.get(RESULT_NOTE)
+        if not isinstance(pending, dict):
+            self._fail(
+                run,
+                "billed_result_lost",
+                "This job's result links were not recorded, so its results cannot be fetched. "
+                "Check the provider's console for the images.",
             )
-        billed = update.billed_images if update.billed_images is not None else len(outputs)
-        cost = pricing.cost_of(type(run.adapter), job.workflow, billed, self._prices)
+            return
+        for entry in pending["outputs"]:
+            if entry.get("stored"):
+                continue
+            try:
+                entry["stored"] = self._saved(job, int(entry["index"]), self._download(str(entry["url"])))
+            except ProviderError as exc:
+                self._download_failed(run, notes, exc)
+                return
+            except ArtifactError as exc:
+                # A link that answered with something that is not an image (an error page) may
+                # answer properly on a later try, as long as it lives.
+                self._download_failed(
+                    run,
+                    notes,
+                    UnexpectedResponseError(
+                        "download",
+                        "not_an_image",
+                        f"The result link did not give an image ({exc}).",
+                        retryable=True,
+                    ),
+                )
+                return
+            # Progress survives a crash: a restart fetches only what is still missing.
+            self.store.update_leased(
+                job.job_id, self.owner, JobStatus.DOWNLOADING, notes_json=dumps_notes(notes)
+            )
+        self._complete(run, notes)
+
+    def _complete(self, run: _Run, notes: dict[str, Any]) -> None:
+        job = run.job
+        pending = notes.pop(RESULT_NOTE)
+        stored = [entry for entry in pending["outputs"] if entry.get("stored")]
+        lost = len(pending["outputs"]) - len(stored)
+        if lost:
+            notes["results_lost"] = lost
+        outputs = [
+            NewOutput(
+                index=int(entry["index"]),
+                path=entry["stored"]["path"],
+                width=int(entry["stored"]["width"]),
+                height=int(entry["stored"]["height"]),
+                seed=entry.get("seed"),
+                thumbnail_path=entry["stored"].get("thumbnail_path"),
+                source_url=entry.get("url"),
+            )
+            for entry in stored
+        ]
         done = self.store.finish(
             job.job_id,
             {run.status},
@@ -535,37 +766,68 @@ class Worker:
             outputs,
             owner=self.owner,
             images=len(outputs),
-            cost_minor=cost.amount_minor if cost else None,
-            cost_currency=cost.currency if cost else None,
             notes_json=dumps_notes(notes),
             error_code=None,
             error_message=None,
-            **fields,
         )
         if done:
             self.artifacts.seal(job.job_id, job.created_at)
         else:
             logger.warning("job %s was changed by someone else; its results were not recorded", job.job_id)
 
-    def _store_output(self, job: JobView, index: int, output: OutputImage) -> NewOutput:
-        data = output.data
-        if data is None:
-            if not output.url:
-                raise _JobProblem(
-                    "unexpected_response", "The provider sent a result with neither image data nor a link."
-                )
-            # Vendor links expire (1 h to 24 h): fetch now, keep the URL only for reference.
-            data = self._download(output.url)
-        saved = self.artifacts.save_output(job.job_id, job.created_at, index, data)
-        return NewOutput(
-            index=index,
-            path=saved.path,
-            width=saved.width,
-            height=saved.height,
-            seed=output.seed,
-            thumbnail_path=saved.thumbnail_path,
-            source_url=output.url,
+    def _download_failed(self, run: _Run, notes: dict[str, Any], exc: ProviderError) -> None:
+        """Another try later while the link lives; else the job ends billed with what it has."""
+        job = run.job
+        pending = notes[RESULT_NOTE]
+        now_s = self._clock()
+        expires = float(pending["expires_at"])
+        failures = run.claim.poll_failures + 1
+        next_s = now_s + retry_delay(failures, exc.retry_after_s, self._rng)
+        if exc.retryable and now_s < expires:
+            logger.info(
+                "job %s: result download failed (%s); try %d at %.0f",
+                job.job_id,
+                exc.code,
+                failures + 1,
+                next_s,
+            )
+            self.store.update_leased(
+                job.job_id,
+                self.owner,
+                JobStatus.DOWNLOADING,
+                poll_failures=failures,
+                # The last try is made as the link is about to expire, not after.
+                next_attempt_at=_at(min(next_s, max(now_s, expires - 1.0))),
+                error_code="download_pending",
+                error_message=exc.user_message,
+                notes_json=dumps_notes(notes),
+                lease_owner=None,
+                lease_expires_at=None,
+            )
+            return
+        if any(entry.get("stored") for entry in pending["outputs"]):
+            # Some results are safe: keep them; the job says how many were lost.
+            logger.warning("job %s: %s; keeping the results already stored", job.job_id, exc.code)
+            self._complete(run, notes)
+            return
+        label = type(run.adapter).label
+        recorded = pending.get("cost")
+        cost = Money(int(recorded[0]), str(recorded[1])) if recorded else None
+        reason = exc.user_message.rstrip(".")
+        if exc.retryable:
+            reason += f"; the link expired at {_at(expires):%Y-%m-%d %H:%M} UTC"
+        self._fail(
+            run, "billed_result_lost", _lost_message(label, cost, reason), notes_json=dumps_notes(notes)
         )
+
+    def _saved(self, job: JobView, index: int, data: bytes) -> dict[str, Any]:
+        saved = self.artifacts.save_output(job.job_id, job.created_at, index, data)
+        return {
+            "path": saved.path,
+            "width": saved.width,
+            "height": saved.height,
+            "thumbnail_path": saved.thumbnail_path,
+        }
 
     def _request(self, job: JobView) -> GenerationRequest:
         try:
@@ -600,10 +862,15 @@ class Worker:
     def _provider_error(self, run: _Run, exc: ProviderError) -> None:
         job = run.job
         now_s = self._clock()
+        if run.status is JobStatus.DOWNLOADING:
+            self._download_failed(run, dict(job.notes), exc)
+            return
         if run.status is JobStatus.RUNNING:
-            # The vendor has the task: a failed status call is retried by polling again, never by resubmitting.
+            # The vendor has the task: a failed status call is retried by polling again, never by
+            # resubmitting. An answer we cannot read is one bad answer, not a failed (billed) task.
             failures = run.claim.poll_failures + 1
-            if exc.retryable and failures < MAX_POLL_FAILURES:
+            retryable = exc.retryable or isinstance(exc, UnexpectedResponseError)
+            if retryable and failures < MAX_POLL_FAILURES:
                 delay = max(
                     poll_delay(run.adapter.poll_interval_hint, 0),
                     retry_delay(failures, exc.retry_after_s, self._rng),
@@ -618,7 +885,7 @@ class Worker:
                     lease_expires_at=None,
                 )
                 return
-            self._fail(run, exc.code, _gave_up(exc, failures) if exc.retryable else exc.user_message)
+            self._fail(run, exc.code, _gave_up(exc, failures) if retryable else exc.user_message)
             return
         attempts = run.attempts
         if exc.retryable and attempts < MAX_ATTEMPTS:
@@ -659,6 +926,29 @@ class Worker:
             )
 
 
+class _Lost(Exception):
+    """A billed result that cannot be kept (no data, no link); the message says why."""
+
+
+def _in_flight_limit(adapter: ProviderAdapter) -> int:
+    """Jobs of a provider that may be at the vendor at once: its concurrent calls, times the jobs one
+    call carries where the vendor takes batches."""
+    return adapter.max_in_flight * max(1, adapter.max_batch_submit)
+
+
+def _costs_nothing(adapter: ProviderAdapter, workflow: str) -> bool:
+    price = type(adapter).prices.get(Operation(workflow))
+    return price is not None and price.free
+
+
+def _lost_message(label: str, cost: Money | None, reason: str) -> str:
+    charge = f" ({cost.as_str()} {cost.currency})" if cost else ""
+    return (
+        f"{label} made this image and billed it{charge}, but the result was lost: {reason.rstrip('.')}. "
+        f"The charge is recorded with this job; ask {label} support about it before running the job again."
+    )
+
+
 def _process_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -675,33 +965,3 @@ def _gave_up(exc: ProviderError, attempts: int) -> str:
 
 def _at(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
-
-
-def http_download(url: str) -> bytes:
-    """Fetch a result image from a vendor URL; network trouble becomes a retryable ProviderError."""
-    import requests  # type: ignore[import-untyped, unused-ignore]
-
-    try:
-        with requests.get(url, timeout=(10, 60), stream=True) as response:
-            response.raise_for_status()
-            chunks: list[bytes] = []
-            size = 0
-            for chunk in response.iter_content(chunk_size=256 * 1024):
-                size += len(chunk)
-                if size > DOWNLOAD_LIMIT_BYTES:
-                    raise ProviderUnavailableError(
-                        "download",
-                        "too_large",
-                        "A result image was larger than 64 MB; it was not stored.",
-                        retryable=False,
-                    )
-                chunks.append(chunk)
-            return b"".join(chunks)
-    except requests.RequestException as exc:
-        status = exc.response.status_code if exc.response is not None else None
-        raise ProviderUnavailableError(
-            "download",
-            "download_failed",
-            f"Could not download a result image ({type(exc).__name__}{f', HTTP {status}' if status else ''}); "
-            "it will be tried again.",
-        ) from None

@@ -13,7 +13,7 @@ from studio.jobs import BatchProgress, BatchStatus, BatchView
 from studio.manifest import BatchPlan
 from studio.service import ProviderInfo, Studio
 from ui.formatting import provider_label, status_label, when_text
-from ui.i18n import coded_text, t, t_or
+from ui.i18n import coded_text, job_error_text, t, t_or
 
 # While a batch runs its panel refreshes itself at this pace (a fragment, not the whole page).
 REFRESH_SECONDS = 2.0
@@ -112,8 +112,8 @@ def progress_panel(studio: Studio, batch_id: str, providers: Sequence[ProviderIn
                         {
                             t("batch.col.sku"): failure.sku or "",
                             t("batch.col.provider"): provider_label(failure.provider, providers),
-                            t("batch.col.problem"): coded_text(
-                                failure.code or "unknown", failure.message or ""
+                            t("batch.col.problem"): job_error_text(
+                                failure.provider, failure.code or "unknown", failure.message or ""
                             ),
                             t("batch.col.job"): failure.job_id[:8],
                         }

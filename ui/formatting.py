@@ -18,6 +18,7 @@ STATUS_COLOURS: dict[str, str] = {
     JobStatus.QUEUED: "gray",
     JobStatus.SUBMITTING: "blue",
     JobStatus.RUNNING: "blue",
+    JobStatus.DOWNLOADING: "blue",
     JobStatus.SUCCEEDED: "green",
     JobStatus.FAILED: "red",
     JobStatus.CANCELED: "orange",

@@ -22,7 +22,7 @@ import streamlit as st
 from studio.jobs import DayStat, JobFilter, JobPage, ProviderTotal
 from studio.service import ProviderInfo
 from ui.formatting import cost_text, local_time, provider_label, status_label, workflow_label
-from ui.i18n import coded_text, t
+from ui.i18n import job_error_text, t
 
 _THUMB_MIME = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp"}
 
@@ -46,7 +46,9 @@ def pager_key(filters: JobFilter) -> str:
 def jobs_frame(page: JobPage, providers: Sequence[ProviderInfo], free: frozenset[str]) -> pd.DataFrame:
     records: list[dict[str, Any]] = []
     for row in page.rows:
-        error = coded_text(row.error_code, row.error_message or "") if row.error_code else ""
+        error = (
+            job_error_text(row.provider, row.error_code, row.error_message or "") if row.error_code else ""
+        )
         records.append(
             {
                 "thumbnail": thumbnail_url(row.thumbnail_path),

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import streamlit as st
 
+from studio import vendor_texts
 from studio.i18n import DEFAULT_LANGUAGE, LANGUAGES, has_key, normalise_language, translate, translate_strict
 from studio.service import Studio, StudioInputError
 
@@ -127,3 +128,17 @@ def coded_text(code: str, message: str, params: dict[str, Any] | None = None) ->
     # A template whose params the raiser did not supply gives None: the plain sentence is better.
     text = translate_strict(current_language(), f"error.{code}", detail=message, **(params or {}))
     return message if text is None else text
+
+
+def job_error_text(provider: str, code: str, message: str) -> str:
+    """A failed job's error in the user's language: the vendor's text found from what the job stored
+    (its provider, the vendor's code and the English sentence), else `error.<code>`, else as stored."""
+    found = vendor_texts.match(provider, code, message)
+    if found is not None:
+        language = current_language()
+        text = translate_strict(language, found.key, **found.params)
+        if text is not None:
+            if found.attempts is None:
+                return text
+            return translate(language, "error.gave_up", message=text, attempts=found.attempts)
+    return coded_text(code, message)

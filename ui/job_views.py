@@ -32,7 +32,7 @@ from ui.formatting import (
     word_list,
     workflow_label,
 )
-from ui.i18n import coded_text, t, t_or, tkey
+from ui.i18n import job_error_text, t, t_or, tkey
 
 REFRESH_SECONDS = 1.0
 
@@ -62,6 +62,9 @@ def _pending_card(studio: Studio, job_id: str) -> None:
         _card_header(studio, job)
         with st.status(t(f"job.pending.{job.status}"), state="running", expanded=True):
             st.caption(t("job.pending_for", seconds=int(elapsed_seconds(job.created_at))))
+            retry = download_retry_text(job)
+            if retry:
+                st.caption(retry)
             st.caption(t("job.pending_hint"))
 
 
@@ -87,7 +90,7 @@ def finished_card(studio: Studio, job: JobView, *, key_prefix: str, per_row: int
         if job.status == JobStatus.FAILED:
             message = job.error.message if job.error else t("job.failed_unknown")
             code = job.error.code if job.error else "unknown"
-            st.error(coded_text(code, message), icon=":material/error:")
+            st.error(job_error_text(job.provider, code, message), icon=":material/error:")
             return
         if job.status == JobStatus.PAUSED:
             st.info(t("job.paused"), icon=":material/pause_circle:")
@@ -122,6 +125,15 @@ def _card_header(studio: Studio, job: JobView) -> None:
         if isinstance(method, str):
             facts = t("job.facts_method", facts=facts, method=t_or(f"method.{method}", method))
         st.caption(facts)
+
+
+def download_retry_text(job: JobView) -> str | None:
+    """For a billed job whose result link failed: why, and until when it is tried again."""
+    if job.status != JobStatus.DOWNLOADING or job.error is None or job.error.code != "download_pending":
+        return None
+    expires = job.result_expires_at
+    until = f"{expires:%Y-%m-%d %H:%M}" if expires else "?"
+    return t("job.download_retry", detail=job.error.message, until=until)
 
 
 def _badge_colour(status: str) -> Any:
@@ -246,7 +258,13 @@ def _request_summary(job: JobView) -> dict[str, Any]:
     ):
         if value:
             summary[name] = value
-    summary["params"] = job.params
+    # An image option (Tencent's logo) is stored as base64: show its size, not pages of text.
+    summary["params"] = {
+        name: f"<image, {len(value) * 3 // 4 // 1024} KB>"
+        if isinstance(value, str) and len(value) > 512
+        else value
+        for name, value in job.params.items()
+    }
     # Everything here is JSON data the user can copy into a CLI --param call.
     return json.loads(json.dumps(summary, default=str))
 
@@ -276,7 +294,9 @@ def _facts_markdown(studio: Studio, job: JobView) -> str:
     if isinstance(method, str):
         lines.append(t("detail.cutout", method=t_or(f"method.{method}", method)))
     if job.error is not None:
-        lines.append(t("detail.error", message=coded_text(job.error.code, job.error.message)))
+        lines.append(
+            t("detail.error", message=job_error_text(job.provider, job.error.code, job.error.message))
+        )
     return "\n".join(f"- {line}" for line in lines)
 
 

@@ -9,14 +9,17 @@ provider's `check_params` checks them again when the job is submitted.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Sequence
 from typing import Any
 
 import streamlit as st
 
 from providers.base import OptionSpec
+from studio.i18n import has_key
 from studio.service import ProviderInfo
 from ui.i18n import choice_key, labeller, t, t_or
+from ui.uploads import IMAGE_TYPES, read_upload, store_upload
 
 # A slider is easier than typing for short ranges; a wide one (seed, noise 0-999) gets a number box.
 _SLIDER_STEPS = 200
@@ -30,9 +33,32 @@ def provider_option_widgets(specs: Sequence[OptionSpec], prefix: str) -> dict[st
         label = f"{t_or(spec.label_key, spec.name)} · `{spec.name}`"
         help_text = _help(spec)
         value = _widget(spec, key, label, help_text)
+        if spec.kind == "bool" and not value and has_key(f"{spec.label_key}_off"):
+            # What switching this off means for the user (Tencent's AI mark: who labels the images).
+            st.warning(t(f"{spec.label_key}_off"), icon=":material/warning:")
         if value is not None and value != "" and value != spec.default:
             params[spec.name] = value
     return params
+
+
+def _image_file(key: str, label: str, help_text: str) -> str:
+    """An image file for an option that takes one (Tencent's logo), as the base64 text the option holds.
+    The file lives in session state like the photo, so it survives page switches."""
+    widget_key = f"{key}.widget"
+
+    def _changed() -> None:
+        uploaded = st.session_state.get(widget_key)
+        if uploaded is None:
+            st.session_state.pop(key, None)
+        else:
+            store_upload(key, uploaded.name, uploaded.getvalue())
+
+    st.file_uploader(label, type=list(IMAGE_TYPES), key=widget_key, on_change=_changed, help=help_text)
+    upload = read_upload(key)
+    if upload is None:
+        return ""
+    st.caption(t("opt.image_set", name=upload.name))
+    return base64.b64encode(upload.data).decode("ascii")
 
 
 def _widget(spec: OptionSpec, key: str, label: str, help_text: str) -> Any:
@@ -51,6 +77,8 @@ def _widget(spec: OptionSpec, key: str, label: str, help_text: str) -> Any:
         )
     if spec.kind in ("int", "float"):
         return _number(spec, key, label, help_text)
+    if spec.kind == "image":
+        return _image_file(key, label, help_text)
     return st.text_input(
         label,
         value=str(spec.default or ""),

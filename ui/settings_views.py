@@ -15,7 +15,7 @@ import streamlit as st
 from providers.base import Price
 from studio.service import ConnectionReport, ProviderInfo, Studio
 from ui.formatting import provider_label, workflow_label
-from ui.i18n import t
+from ui.i18n import job_error_text, t
 
 _TEST_RESULT = "settings.test.{key}"  # session_state: the last "test connection" report per provider
 
@@ -148,7 +148,13 @@ def _show_report(report: ConnectionReport) -> None:
         )
     else:
         st.error(
-            t("settings.test_failed", message=report.message, ms=report.elapsed_ms) + reference,
+            # The report keeps no code: the vendor's English sentence alone finds its translation.
+            t(
+                "settings.test_failed",
+                message=job_error_text(report.provider, "", report.message),
+                ms=report.elapsed_ms,
+            )
+            + reference,
             icon=":material/error:",
         )
 

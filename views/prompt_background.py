@@ -76,6 +76,24 @@ with right:
         placeholder=t("prompt.negative_placeholder"),
     )
     local = info is not None and info.local
+    if provider is not None and not local:
+        # The vendor silently drops what is past its budget (DashScope): warn, the job still runs.
+        for overflow in studio.prompt_overflows(provider, WORKFLOW, prompt, negative):
+            field = (
+                t("prompt.field.prompt") if overflow.field == "prompt" else t("prompt.field.negative_prompt")
+            )
+            st.warning(
+                t(
+                    "prompt.overflow",
+                    provider=provider_label(provider, providers),
+                    field=field,
+                    max_words=overflow.max_words,
+                    max_cjk=overflow.max_cjk_chars,
+                    words=overflow.words,
+                    cjk=overflow.cjk_chars,
+                ),
+                icon=":material/short_text:",
+            )
     if local and prompt.strip():
         reading = studio.read_prompt(prompt, current_language())
         st.caption(t("prompt.reading", used=word_list(reading.used), ignored=word_list(reading.unknown)))

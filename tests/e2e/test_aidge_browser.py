@@ -37,6 +37,7 @@ def aidge_app_url(tmp_path_factory: pytest.TempPathFactory, emulator: AidgeEmula
         "AIDGE_ACCESS_KEY_NAME": KEY,
         "AIDGE_ACCESS_KEY_SECRET": SECRET,
         "AIDGE_API_BASE": emulator.base_url,
+        "STUDIO_ALLOW_PRIVATE_LINKS": "true",  # the emulator serves result links on 127.0.0.1
         "AIDGE_POLL_INTERVAL_S": "0.2",
         "AIDGE_TRIAL": "false",
         "AIDGE_PRICE_SCENE": "0.12 USD",

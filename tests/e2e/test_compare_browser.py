@@ -66,6 +66,7 @@ def compare_app_url(tmp_path_factory: pytest.TempPathFactory, vendors: Vendors) 
     env = {
         "DASHSCOPE_API_KEY": DS_KEY,
         "DASHSCOPE_BASE_URL": vendors.dashscope.api_url,
+        "STUDIO_ALLOW_PRIVATE_LINKS": "true",  # the emulator serves result links on 127.0.0.1
         "DASHSCOPE_POLL_INTERVAL_S": "0.2",
         "TENCENTCLOUD_SECRET_ID": TC_ID,
         "TENCENTCLOUD_SECRET_KEY": TC_KEY,

@@ -202,12 +202,17 @@ CHINESE_WORDS: Mapping[str, str] = {
 
 
 class AidgeEmulatorError(Exception):
-    """A business failure, answered as HTTP 200 with `success` false and this `resCode`."""
+    """A business failure, answered with `success` false and this `resCode`: as HTTP 200, or with the
+    status a test asked for (a throttle as 429, a system error as 500, as gateways in front may do)."""
 
-    def __init__(self, res_code: int, message: str) -> None:
+    def __init__(
+        self, res_code: int, message: str, status: int = 200, retry_after_s: int | None = None
+    ) -> None:
         super().__init__(message)
         self.res_code = res_code
         self.message = message
+        self.status = status
+        self.retry_after_s = retry_after_s
 
 
 def _invalid(detail: str) -> AidgeEmulatorError:
@@ -294,8 +299,8 @@ class AidgeEmulator(LoopbackServer):
         self._requests: list[RecordedRequest] = []
         self._tasks: dict[str, Task] = {}
         self._submits: Counter[str] = Counter()
-        self._business_failures: dict[str, list[tuple[int, str]]] = {}
-        self._gateway_failures: list[tuple[str, int | None]] = []
+        self._business_failures: dict[str, list[tuple[int, str, int, int | None]]] = {}
+        self._gateway_failures: list[tuple[str, int | None, int | None]] = []
         self._task_failures: list[str] = []
         self._server = None
         self._thread: threading.Thread | None = None
@@ -329,21 +334,41 @@ class AidgeEmulator(LoopbackServer):
             self._requests.clear()
 
     # ------------------------------------------------------------ fault injection
-    def fail_next(self, api: str, res_code: int, message: str | None = None, times: int = 1) -> None:
-        """The next `times` calls to `api` (that pass the gateway) answer business error `res_code`."""
+    def fail_next(
+        self,
+        api: str,
+        res_code: int,
+        message: str | None = None,
+        times: int = 1,
+        *,
+        status: int = 200,
+        retry_after_s: int | None = None,
+    ) -> None:
+        """The next `times` calls to `api` (that pass the gateway) answer business error `res_code`,
+        with HTTP `status` (200 as documented; 429 or 5xx to test a gateway that passes the body on)."""
         name = _api_name(api)
         if name not in APIS:
             raise ValueError(f"unknown Aidge API {api!r}; one of {sorted(APIS)}")
         text = message if message is not None else RES_MESSAGES.get(res_code, "error")
         with self._lock:
-            self._business_failures.setdefault(name, []).extend([(res_code, text)] * times)
+            self._business_failures.setdefault(name, []).extend(
+                [(res_code, text, status, retry_after_s)] * times
+            )
 
-    def gateway_error_next(self, kind: GatewayKind, times: int = 1, retry_after_s: int | None = None) -> None:
-        """The next `times` `/rest` calls, whatever their API, answer this gateway error."""
+    def gateway_error_next(
+        self,
+        kind: GatewayKind,
+        times: int = 1,
+        retry_after_s: int | None = None,
+        *,
+        status: int | None = None,
+    ) -> None:
+        """The next `times` `/rest` calls, whatever their API, answer this gateway error (with HTTP
+        `status` instead of the kind's own, e.g. the quota message on a 429)."""
         if kind not in GATEWAY_ERRORS:
             raise ValueError(f"unknown gateway error kind {kind!r}; one of {sorted(GATEWAY_ERRORS)}")
         with self._lock:
-            self._gateway_failures.extend([(kind, retry_after_s)] * times)
+            self._gateway_failures.extend([(kind, retry_after_s, status)] * times)
 
     def fail_task_next(self, message: str = "generation failed") -> None:
         """The next accepted submit makes a task that ends `failed` with this taskMessage."""
@@ -379,11 +404,11 @@ class AidgeEmulator(LoopbackServer):
         if injected is not None:
             return _gateway_reply(*injected)
         if api not in APIS:
-            return _gateway_reply("unknown_api", None)
+            return _gateway_reply("unknown_api", None, None)
         if not signature_ok:
-            return _gateway_reply("bad_signature", None)
+            return _gateway_reply("bad_signature", None, None)
         if not self._timestamp_ok(query.get("timestamp", "")):
-            return _gateway_reply("timestamp", None)
+            return _gateway_reply("timestamp", None, None)
 
         # 2. The API itself: injected business errors, then the call.
         try:
@@ -401,7 +426,7 @@ class AidgeEmulator(LoopbackServer):
             params.update(body or {})
             data = self._dispatch(api, params)
         except AidgeEmulatorError as exc:
-            return _envelope_reply(None, exc.res_code, exc.message)
+            return _envelope_reply(None, exc.res_code, exc.message, exc.status, exc.retry_after_s)
         return _envelope_reply(data, 200, "success")
 
     def _signature_ok(self, query: Mapping[str, str]) -> bool:
@@ -573,6 +598,11 @@ class _Handler(BaseHTTPRequestHandler):
             reply = self.server.emulator._handle_rest(method, path[len("/rest") :], query, headers, raw_body)
             self._send(reply.status, reply.content_type, reply.payload, reply.headers)
             return
+        if method == "GET" and path.startswith("/results/"):
+            fault = self.server.emulator._result_fault()
+            if fault is not None:
+                self._send(*fault)
+                return
         if method == "GET":
             png = self._static_png(path)
             if png is not None:
@@ -616,17 +646,24 @@ def _json_reply(status: int, document: Any, outcome: str, headers: Mapping[str, 
     return _Reply(status, "application/json;charset=UTF-8", payload, outcome, headers or {})
 
 
-def _gateway_reply(kind: str, retry_after_s: int | None) -> _Reply:
+def _gateway_reply(kind: str, retry_after_s: int | None, status_override: int | None) -> _Reply:
     status, kind_type, code, message = GATEWAY_ERRORS[kind]
+    status = status_override or status
     if kind == "server_error":
         # A load balancer's page, not the gateway's JSON.
         return _Reply(status, "text/html", b"Service Unavailable", "ServiceUnavailable")
     document = {"type": kind_type, "code": code, "message": message, "request_id": _new_request_id()}
-    headers = {"Retry-After": str(retry_after_s or 1)} if kind == "rate_limit" else None
+    headers = (
+        {"Retry-After": str(retry_after_s or 1)}
+        if kind == "rate_limit" or (status_override is not None and retry_after_s is not None)
+        else None
+    )
     return _json_reply(status, document, code, headers)
 
 
-def _envelope_reply(data: Any, res_code: int, message: str) -> _Reply:
+def _envelope_reply(
+    data: Any, res_code: int, message: str, status: int = 200, retry_after_s: int | None = None
+) -> _Reply:
     """The API's fields plus the gateway's (`code` "0" means the gateway let the call through)."""
     request_id = _new_request_id()
     document = {
@@ -639,7 +676,8 @@ def _envelope_reply(data: Any, res_code: int, message: str) -> _Reply:
         "request_id": _new_request_id(),
         "_trace_id_": request_id,
     }
-    return _json_reply(200, document, "ok" if res_code == 200 else f"resCode {res_code}")
+    headers = {"Retry-After": str(retry_after_s)} if retry_after_s is not None else None
+    return _json_reply(status, document, "ok" if res_code == 200 else f"resCode {res_code}", headers)
 
 
 # -------------------------------------------------------------------- parameters
@@ -890,9 +928,11 @@ def _check_image(
             if image_format not in INPUT_FORMATS:
                 errors.append(f"{name} image must be JPEG, PNG, BMP or WEBP")
                 return None
-            if not all(MIN_SIDE <= side <= MAX_SIDE for side in size):
+            # "More than 512x512 and less than 3000x3000 pixels": both bounds are exclusive.
+            if not all(MIN_SIDE < side < MAX_SIDE for side in size):
                 errors.append(
-                    f"{name} image sides must be {MIN_SIDE}-{MAX_SIDE} px (got {size[0]}x{size[1]})"
+                    f"{name} image sides must be more than {MIN_SIDE} and less than {MAX_SIDE} px "
+                    f"(got {size[0]}x{size[1]})"
                 )
                 return None
             image.load()  # a truncated file opens fine and fails here

@@ -592,7 +592,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         path = urllib.parse.urlsplit(self.path).path
         if path.startswith(RESULTS_PREFIX):
-            status, content_type, payload = self.server.emulator._served(path)
+            fault = self.server.emulator._result_fault()
+            status, content_type, payload = fault if fault is not None else self.server.emulator._served(path)
             self._send(_Reply(status, {"Content-Type": content_type}, payload, "ok"))
             return
         self._api("GET")

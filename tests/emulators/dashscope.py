@@ -94,7 +94,12 @@ ERRORS: Mapping[str, tuple[int, str]] = {
         403,
         "Access to model denied. Please make sure you are eligible for using the model.",
     ),
-    "InvalidParameter": (400, "Model not exist."),
+    # The injected default is a parameter problem; "Model not exist." (seed 003's FAQ) shares the code and
+    # is what a wrong `model` gets (see _submit), or pass message=MODEL_NOT_EXIST.
+    "InvalidParameter": (
+        400,
+        "Required parameter(s) missing or invalid, please check the request parameters.",
+    ),
     "InvalidParameter.DataInspection": (
         400,
         "Download the media resource timed out during the data inspection process.",
@@ -113,6 +118,7 @@ ERRORS: Mapping[str, tuple[int, str]] = {
     "Arrearage": (400, "Access denied, please make sure your account is in good standing."),
 }
 SYNC_REFUSED = "current user api does not support synchronous calls"
+MODEL_NOT_EXIST = "Model not exist."
 
 # OSS PostObject errors (XML bodies): code -> (HTTP status, message).
 OSS_ERRORS: Mapping[str, tuple[int, str]] = {
@@ -495,7 +501,7 @@ class DashScopeEmulator(LoopbackServer):
             raise _invalid("The request body must be a JSON object")
         if body.get("model") != MODEL:
             # The doc's FAQ: wanx-background-generation-v3 is not a model name; v3 is a model_version.
-            raise _invalid("Model not exist.")
+            raise _invalid(MODEL_NOT_EXIST)
         count = _validate(body)
         resolve = headers.get("x-dashscope-ossresourceresolve", "").strip().lower() == "enable"
         inputs = body["input"]
@@ -887,6 +893,10 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length > 0 else b""
         result = re.fullmatch(r"/results/([A-Za-z0-9-]+)/(\d+)\.png", parsed.path)
         if method == "GET" and result:
+            fault = self.server.emulator._result_fault()
+            if fault is not None:
+                self._send(*fault)
+                return
             png = self.server.emulator._result_png(result.group(1), int(result.group(2)))
             if png is None:
                 self._send(404, "application/xml", b"<Error><Code>NoSuchKey</Code></Error>")

@@ -23,6 +23,32 @@ class LoopbackServer:
     _port: int = 0
     _server: LoopbackHTTPServer | None = None
     _thread: threading.Thread | None = None
+    # Result-link faults queued by `fail_result_downloads`, and how many were served.
+    _result_faults: list[tuple[int, str, bytes]] | None = None
+    result_faults_served: int = 0
+    _fault_lock = threading.Lock()
+
+    def fail_result_downloads(
+        self,
+        times: int = 1,
+        status: int = 503,
+        body: bytes = b"<Error><Code>ServiceUnavailable</Code><Message>Please reduce your request rate.</Message></Error>",
+        content_type: str = "application/xml",
+    ) -> None:
+        """The next `times` downloads of a result link fail (an object store's error answer), as a
+        vendor's result storage sometimes does; the vendor call itself has succeeded and is billed."""
+        with self._fault_lock:
+            if self._result_faults is None:
+                self._result_faults = []
+            self._result_faults.extend([(status, content_type, body)] * times)
+
+    def _result_fault(self) -> tuple[int, str, bytes] | None:
+        """Called by an emulator before it serves a result link: the queued fault to answer, if any."""
+        with self._fault_lock:
+            if not self._result_faults:
+                return None
+            self.result_faults_served += 1
+            return self._result_faults.pop(0)
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         raise NotImplementedError

@@ -236,6 +236,8 @@ class TencentAiartEmulator(LoopbackServer):
         self.clock = clock
         self.job_seconds = job_seconds
         self.regions = regions
+        # Every input downloaded, as (field, bytes read), so tests compare it with what was checked.
+        self.downloads: list[tuple[str, bytes]] = []
         self.content_type = content_type
         self._port = port
         self._lock = threading.Lock()
@@ -391,12 +393,14 @@ class TencentAiartEmulator(LoopbackServer):
             product = _download(fields["ProductUrl"])
             if product is None:
                 raise ServiceError("FailedOperation.ImageDownloadError")
+            self.downloads.append(("ProductUrl", product))
             product_image = _check_product(product)
             mask_image = None
             if fields.get("MaskUrl"):
                 mask = _download(fields["MaskUrl"])
                 if mask is None:
                     raise ServiceError("FailedOperation.ImageDownloadError")
+                self.downloads.append(("MaskUrl", mask))
                 mask_image = _check_mask(mask, product_image.size)
             if self.job_seconds > 0:
                 self._release.wait(self.job_seconds)
@@ -405,7 +409,12 @@ class TencentAiartEmulator(LoopbackServer):
                 request_id, {k: v for k, v in fields.items() if not k.startswith("_")}, size, self.clock()
             )
             job.result = _render(
-                product_image, mask_image, size, fields["Prompt"], fields.get("LogoAdd", 1) != 0
+                product_image,
+                mask_image,
+                size,
+                fields["Prompt"],
+                fields.get("LogoAdd", 1) != 0,
+                fields.get("_logo"),
             )
             if mask_image is None:
                 job.mask = _auto_mask(product_image)
@@ -449,6 +458,9 @@ class TencentAiartEmulator(LoopbackServer):
     def _served(self, path: str, query: str) -> tuple[int, str, bytes]:
         """A result or mask link: the image until its signed window ends, then COS's 403."""
         match = re.fullmatch(r"/(results|masks)/([0-9a-f-]+)\.(jpg|png)", path)
+        fault = self._result_fault() if match else None
+        if fault is not None:
+            return fault
         with self._lock:
             job = self._jobs.get(match.group(2)) if match else None
         if match is None or job is None:
@@ -549,12 +561,12 @@ def _validate(body: Mapping[str, Any]) -> dict[str, Any]:
         isinstance(fields["LogoAdd"], bool) or not isinstance(fields["LogoAdd"], int)
     ):
         raise ServiceError("InvalidParameter.InvalidParameter", "LogoAdd must be an Integer.")
-    if "LogoParam" in fields:
-        _check_logo_param(fields["LogoParam"])
     if fields.get("RspImgType", "base64") not in ("base64", "url"):
         raise ServiceError("InvalidParameterValue.ParameterValueError", "RspImgType must be base64 or url.")
     if fields.get("Resolution"):
         fields["_size"] = _resolution(fields["Resolution"])
+    if "LogoParam" in fields:
+        fields["_logo"] = _check_logo_param(fields["LogoParam"], fields.get("_size", DEFAULT_RESOLUTION))
     return fields
 
 
@@ -574,17 +586,60 @@ def _resolution(text: str) -> tuple[int, int]:
     return width, height
 
 
-def _check_logo_param(value: Any) -> None:
+def _check_logo_param(
+    value: Any, size: tuple[int, int]
+) -> tuple[Image.Image, tuple[int, int, int, int] | None]:
+    """LogoParam as the data type page documents it: `LogoUrl` or `LogoImage` (base64; the URL wins
+    when both are given) and an optional `LogoRect` box of integers inside the output picture.
+    Returns the logo and its box; anything else is `InvalidParameterValue.LogoParamErr`."""
     if not isinstance(value, dict) or not (value.get("LogoUrl") or value.get("LogoImage")):
         raise ServiceError("InvalidParameterValue.LogoParamErr", "LogoParam needs LogoUrl or LogoImage.")
+    unknown = sorted(set(value) - {"LogoUrl", "LogoImage", "LogoRect"})
+    if unknown:
+        raise ServiceError("InvalidParameterValue.LogoParamErr", f"LogoParam has no field {unknown[0]}.")
+    if value.get("LogoUrl"):
+        url = value["LogoUrl"]
+        data = _download(url) if isinstance(url, str) and _is_url(url) else None
+        if data is None:
+            raise ServiceError("InvalidParameterValue.LogoParamErr", "LogoUrl cannot be downloaded.")
+    else:
+        encoded = value["LogoImage"]
+        try:
+            data = (
+                base64.b64decode("".join(str(encoded).split()), validate=True)
+                if isinstance(encoded, str)
+                else b""
+            )
+        except (ValueError, TypeError):
+            data = b""
+        if not data or _base64_size(data) >= MAX_BASE64_BYTES:
+            raise ServiceError("InvalidParameterValue.LogoParamErr", "LogoImage is not a valid base64 image.")
+    try:
+        logo = Image.open(io.BytesIO(data))
+        logo.load()
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        raise ServiceError(
+            "InvalidParameterValue.LogoParamErr", "The logo image cannot be decoded."
+        ) from None
     rect = value.get("LogoRect")
-    if rect is not None and (
+    if rect is None:
+        return logo, None
+    names = ("X", "Y", "Width", "Height")
+    if (
         not isinstance(rect, dict)
-        or not all(isinstance(rect.get(k), int) for k in ("X", "Y", "Width", "Height"))
+        or set(rect) - set(names)
+        or not all(isinstance(rect.get(k), int) and not isinstance(rect.get(k), bool) for k in names)
     ):
         raise ServiceError(
             "InvalidParameterValue.LogoParamErr", "LogoRect needs integer X, Y, Width, Height."
         )
+    x, y, width, height = (int(rect[k]) for k in names)
+    if x < 0 or y < 0 or width < 1 or height < 1 or x + width > size[0] or y + height > size[1]:
+        raise ServiceError(
+            "InvalidParameterValue.LogoParamErr",
+            f"LogoRect {x},{y},{width},{height} is not inside the {size[0]}x{size[1]} result.",
+        )
+    return logo, (x, y, width, height)
 
 
 def _aspect_ok(width: int, height: int) -> bool:
@@ -675,10 +730,16 @@ def _check_mask(data: bytes, size: tuple[int, int]) -> Image.Image:
 
 # -------------------------------------------------------------------- images
 def _render(
-    product: Image.Image, mask: Image.Image | None, size: tuple[int, int], prompt: str, logo: bool
+    product: Image.Image,
+    mask: Image.Image | None,
+    size: tuple[int, int],
+    prompt: str,
+    logo: bool,
+    own_logo: tuple[Image.Image, tuple[int, int, int, int] | None] | None = None,
 ) -> bytes:
     """A flat background coloured by the prompt, the product pasted in the middle (through the mask's
-    alpha when given), and a dark bar in the lower right corner when the AI mark is on."""
+    alpha when given), and, when the mark is on, a dark bar in the lower right corner or the caller's
+    own logo stretched into its LogoRect (the logo's own size in the corner without one)."""
     width, height = size
     hue = int(hashlib.sha256(prompt.encode("utf-8")).hexdigest()[:8], 16) / 0xFFFFFFFF
     r, g, b = colorsys.hsv_to_rgb(hue, 0.45, 0.9)
@@ -688,7 +749,15 @@ def _render(
     item = product.convert("RGB").resize(fitted, Image.Resampling.BILINEAR)
     alpha = (mask.getchannel("A") if mask is not None else Image.new("L", product.size, 255)).resize(fitted)
     canvas.paste(item, ((width - fitted[0]) // 2, (height - fitted[1]) // 2), alpha)
-    if logo:
+    if logo and own_logo is not None:
+        image, rect = own_logo
+        if rect is None:
+            box_w, box_h = min(image.width, width // 5), min(image.height, height // 5)
+            rect = (width - box_w - 8, height - box_h - 8, box_w, box_h)
+        x, y, box_w, box_h = rect
+        stretched = image.convert("RGBA").resize((box_w, box_h), Image.Resampling.BILINEAR)
+        canvas.paste(stretched, (x, y), stretched.getchannel("A"))
+    elif logo:
         bar_w, bar_h = max(40, width // 6), max(12, height // 30)
         canvas.paste((20, 20, 20), (width - bar_w - 8, height - bar_h - 8, width - 8, height - 8))
     buffer = io.BytesIO()

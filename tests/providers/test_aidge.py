@@ -35,6 +35,7 @@ from providers.errors import (
     UnexpectedResponseError,
 )
 from providers.http import new_session
+from providers.payload import check_payload
 from tests.emulators.aidge import AidgeEmulator
 
 KEY, SECRET = "studio-key", "studio-secret-0123456789"
@@ -304,20 +305,39 @@ def test_validation_failures_at_the_vendor_name_the_field(emulator: AidgeEmulato
     assert "modelNum" in caught.value.user_message
 
 
-def test_a_large_png_is_sent_as_a_jpeg_under_four_megabytes(emulator: AidgeEmulator) -> None:
+def test_the_stored_file_is_sent_byte_for_byte_once_it_fits(emulator: AidgeEmulator) -> None:
+    # What studio fitted and stored (here a JPEG made to fit the 4 MB limit) is exactly what Aidge gets.
+    big = photo(2000, 1500, noisy=True)
+    fixed = check_payload(Aidge.limits[Operation.SCENE_BACKGROUND], big).fixed
+    assert fixed is not None and fixed.image[:2] == b"\xff\xd8"
+    make_adapter(emulator).submit(scene_request(image=fixed.image))
+    sent = json.loads(emulator.requests[-1].body["requestParams"])[0]
+    assert base64.b64decode(sent["imgBase64"]) == fixed.image
+
+
+def test_a_file_over_the_limit_is_refused_before_any_call(emulator: AidgeEmulator) -> None:
+    # A job stored before the checks (or a file changed on disk): never re-encoded silently, never sent.
     big = photo(2000, 1500, noisy=True)
     assert len(big) > 4 * 1024 * 1024
-    make_adapter(emulator).submit(scene_request(image=big))
-    sent = json.loads(emulator.requests[-1].body["requestParams"])[0]
+    with pytest.raises(InputRejectedError, match="takes at most 4 MB") as caught:
+        make_adapter(emulator).submit(scene_request(image=big))
+    assert caught.value.code == "image_too_many_bytes" and "Nothing was sent" in caught.value.user_message
+    assert emulator.submits() == 0
 
-    data = base64.b64decode(sent["imgBase64"])
-    assert len(data) <= 4 * 1024 * 1024 and data[:2] == b"\xff\xd8"
 
-
-def test_an_image_that_cannot_fit_is_refused_before_any_call(emulator: AidgeEmulator) -> None:
-    huge = photo(3000, 3000, noisy=True)
-    with pytest.raises(InputRejectedError, match="too large to send"):
-        make_adapter(emulator).submit(scene_request(image=huge))
+@pytest.mark.parametrize(
+    ("size", "fits"), [((512, 800), False), ((513, 800), True), ((2999, 800), True), ((3000, 800), False)]
+)
+def test_sides_must_be_strictly_inside_512_and_3000(
+    emulator: AidgeEmulator, size: tuple[int, int], fits: bool
+) -> None:
+    image = photo(*size)
+    if fits:
+        make_adapter(emulator).submit(scene_request(image=image))
+        assert emulator.submits() == 1
+        return
+    with pytest.raises(InputRejectedError, match="513-2999 px per side"):
+        make_adapter(emulator).submit(scene_request(image=image))
     assert emulator.submits() == 0
 
 

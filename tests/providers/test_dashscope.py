@@ -383,7 +383,7 @@ REQUEST_ERRORS = [
     ("InvalidApiKey", AuthenticationError, False, "DASHSCOPE_API_KEY"),
     ("AccessDenied", AuthenticationError, False, "DASHSCOPE_WORKSPACE"),
     ("AccessDenied.Unpurchased", AuthenticationError, False, "Activate"),
-    ("InvalidParameter", InputRejectedError, False, "Model not exist."),
+    ("InvalidParameter", InputRejectedError, False, "Check the prompt"),
     ("InvalidParameter.DataInspection", ProviderUnavailableError, True, "timed out downloading"),
     ("Model.NotExist", ConfigurationError, False, "DASHSCOPE_BASE_URL"),
     ("DataInspectionFailed", ContentRejectedError, False, "content check"),

@@ -22,7 +22,14 @@ import pytest
 import requests  # type: ignore[import-untyped, unused-ignore]
 from PIL import Image
 
-from providers.base import GenerationRequest, Operation, ProviderAdapter, ProviderContext, TaskState
+from providers.base import (
+    GenerationRequest,
+    Operation,
+    OutputImage,
+    ProviderAdapter,
+    ProviderContext,
+    TaskState,
+)
 from providers.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -117,6 +124,13 @@ def download(url: str) -> Image.Image:
     return Image.open(io.BytesIO(answer.content))
 
 
+def result_image(output: OutputImage) -> Image.Image:
+    """The result as Tencent sent it: inline (base64) bytes, else its link."""
+    if output.data is not None:
+        return Image.open(io.BytesIO(output.data))
+    return download(output.url or "")
+
+
 def is_dark(image: Image.Image, x: int, y: int) -> bool:
     return max(image.convert("RGB").getpixel((x, y))) < 60  # type: ignore[arg-type]
 
@@ -142,7 +156,7 @@ def test_prompt_background_is_one_signed_call_returning_the_finished_image(
         params={"Product": "backpack"},
     )
     submitted = adapter.submit(request)
-    assert submitted.remote_id is None and submitted.update is not None
+    assert submitted.update is not None
     update = submitted.update
     assert update.state is TaskState.SUCCEEDED and update.billed_images == 1 and len(update.outputs) == 1
 
@@ -156,20 +170,23 @@ def test_prompt_background_is_one_signed_call_returning_the_finished_image(
         "NegativePrompt": "people, text",
         "Product": "backpack",
         "Resolution": "1080:1920",
-        "LogoAdd": 0,  # our default; Tencent's own default would add its mark
-        "RspImgType": "url",
+        "LogoAdd": 1,  # the document's default: the visible "图片由 AI 生成" mark
+        # About 2 MP: the image comes back inside the answer, so no link can be lost after billing.
+        "RspImgType": "base64",
     }
+    # The request id names the billed call: studio records it as the job's remote id at once.
+    assert submitted.remote_id == call.request_id
     # The SDK sent through the studio's session (no proxy from the environment, our User-Agent).
     assert call.headers["user-agent"].startswith("BackdropStudio/")
 
     output = update.outputs[0]
-    assert output.url and output.url.startswith(emulator.base_url) and output.data is None
+    assert output.data is not None and output.url is None
     assert output.mime == "image/jpeg"
-    image = download(output.url)
+    image = result_image(output)
     assert image.size == (1080, 1920)
-    assert not is_dark(image, 1080 - 12, 1920 - 12), "no AI mark when LogoAdd is off"
+    assert is_dark(image, 1080 - 12, 1920 - 12), "the AI mark is drawn by default"
     assert update.notes["tencent_request_id"] == call.request_id
-    assert update.notes["Resolution"] == "1080:1920" and update.notes["LogoAdd"] == 0
+    assert update.notes["Resolution"] == "1080:1920" and update.notes["LogoAdd"] == 1
     assert len(emulator.jobs) == 1
     assert type(adapter).poll is ProviderAdapter.poll, "synchronous: nothing to poll"
 
@@ -180,8 +197,21 @@ def test_without_a_size_tencent_renders_its_default_1280_square(
     update = make_adapter(emulator).submit(prompt_request(inputs)).update
     assert update is not None
     assert "Resolution" not in (emulator.requests[-1].body or {})
-    assert download(update.outputs[0].url or "").size == (1280, 1280)
+    assert result_image(update.outputs[0]).size == (1280, 1280)
     assert update.notes["Resolution"] == "1280:1280"
+    assert (emulator.requests[-1].body or {})["RspImgType"] == "base64"
+
+
+def test_a_result_over_about_2_mp_comes_back_as_a_one_hour_link(
+    emulator: TencentAiartEmulator, inputs: StaticFiles
+) -> None:
+    submitted = make_adapter(emulator).submit(prompt_request(inputs, params={"Resolution": "2048:2048"}))
+    assert submitted.update is not None and submitted.remote_id == emulator.requests[-1].request_id
+    assert (emulator.requests[-1].body or {})["RspImgType"] == "url"
+    output = submitted.update.outputs[0]
+    assert output.data is None and output.url and output.url.startswith(emulator.base_url)
+    assert download(output.url).size == (2048, 2048)
+    assert type(make_adapter(emulator)).result_ttl_s == 3600
 
 
 def test_the_resolution_option_wins_over_the_size_and_logo_add_draws_the_mark(
@@ -192,7 +222,7 @@ def test_the_resolution_option_wins_over_the_size_and_logo_add_draws_the_mark(
     assert update is not None
     body = emulator.requests[-1].body or {}
     assert body["Resolution"] == "1920:1080" and body["LogoAdd"] == 1
-    image = download(update.outputs[0].url or "")
+    image = result_image(update.outputs[0])
     assert image.size == (1920, 1080) and is_dark(image, 1920 - 14, 1080 - 14)
 
 
@@ -501,9 +531,15 @@ def test_options_are_checked_against_the_documented_ranges(params: dict[str, str
         TencentAiart.check_params(Operation.PROMPT_BACKGROUND, params)
 
 
-def test_options_are_normalised_and_default_to_no_mark() -> None:
+def test_options_are_normalised_and_default_to_the_documented_ai_mark() -> None:
     checked = TencentAiart.check_params(Operation.PROMPT_BACKGROUND, {"Resolution": " 1920 x 1080 "})
-    assert checked == {"Product": "", "Resolution": "1920:1080", "LogoAdd": False}
+    assert checked == {
+        "Product": "",
+        "Resolution": "1920:1080",
+        "LogoAdd": True,
+        "LogoImage": "",
+        "LogoRect": "",
+    }
     assert TencentAiart.check_params(Operation.PROMPT_BACKGROUND, {"Resolution": "1000:2500"})["Resolution"]
 
 

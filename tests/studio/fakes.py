@@ -128,6 +128,16 @@ class SyncFake(ProviderAdapter):
         return Submitted(remote_id=None, update=update)
 
 
+class FreeSyncFake(SyncFake):
+    """A synchronous provider that charges nothing (like the local engine)."""
+
+    key: ClassVar[str] = "fake_free"
+    label: ClassVar[str] = "Fake free"
+    prices: ClassVar[Mapping[Operation, Price]] = {
+        operation: Price(per_image=None, source="free", as_of="2026", free=True) for operation in _LIMITS
+    }
+
+
 class AsyncFake(ProviderAdapter):
     key: ClassVar[str] = "fake_async"
     label: ClassVar[str] = "Fake async"

@@ -74,6 +74,7 @@ class Bench:
             "STUDIO_DATA_DIR": str(self.data_dir),
             "DASHSCOPE_API_KEY": KEY,
             "DASHSCOPE_BASE_URL": self.emulator.api_url,
+            "STUDIO_ALLOW_PRIVATE_LINKS": "true",  # the emulator serves result links on 127.0.0.1
             "DASHSCOPE_POLL_INTERVAL_S": "0.1",
         }
 

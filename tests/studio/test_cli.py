@@ -266,6 +266,7 @@ def aidge(workdir: Path) -> Iterator[tuple[AidgeEmulator, dict[str, str]]]:
             "AIDGE_ACCESS_KEY_NAME": AIDGE_KEY,
             "AIDGE_ACCESS_KEY_SECRET": AIDGE_SECRET,
             "AIDGE_API_BASE": emulator.base_url,
+            "STUDIO_ALLOW_PRIVATE_LINKS": "true",  # the emulator serves result links on 127.0.0.1
             "AIDGE_POLL_INTERVAL_S": "0.1",
         }
         yield emulator, env
@@ -363,14 +364,14 @@ def test_cli_too_large_image_offers_and_applies_fit(
         "wide.jpg",
     ]
     refused = run_cli_env(workdir, env, *base)
-    assert refused.returncode == 2 and "3300x700 px; Aidge needs 512-3000 px per side" in refused.stderr
+    assert refused.returncode == 2 and "3300x700 px; Aidge needs 513-2999 px per side" in refused.stderr
     assert "--fit" in refused.stderr and emulator.submits() == 0
     fitted = run_cli_env(workdir, env, *base, "--fit")
     assert fitted.returncode == 0, fitted.stderr
-    assert "downscaled from 3300x700 to 3000x636" in fitted.stderr and emulator.submits() == 1
+    assert "downscaled from 3300x700 to 2999x636" in fitted.stderr and emulator.submits() == 1
     sent = json.loads(emulator.requests[0].body["requestParams"])[0]
     sent_size = Image.open(io.BytesIO(base64.b64decode(sent["imgBase64"]))).size
-    assert sent_size == (3000, 636)
+    assert sent_size == (2999, 636)
 
 
 def test_cli_aidge_failure_exits_1_with_the_vendor_code(

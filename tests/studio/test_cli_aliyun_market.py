@@ -26,6 +26,7 @@ def market(tmp_path: Path) -> Iterator[tuple[AliyunMarketEmulator, dict[str, str
         env = {
             "ALIYUN_MARKET_APPCODE": APPCODE,
             "ALIYUN_BGREP_BASE_URL": emulator.base_url,
+            "STUDIO_ALLOW_PRIVATE_LINKS": "true",  # the emulator serves result links on 127.0.0.1
             "ALIYUN_BGREP_POLL_INTERVAL_S": "0.1",
             "STUDIO_PUBLISH_DIR": str(public),
             "STUDIO_PUBLIC_BASE_URL": server.base_url,

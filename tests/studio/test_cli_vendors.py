@@ -61,6 +61,7 @@ class Vendors:
         return {
             "DASHSCOPE_API_KEY": DS_KEY,
             "DASHSCOPE_BASE_URL": self.dashscope.api_url,
+            "STUDIO_ALLOW_PRIVATE_LINKS": "true",  # the emulator serves result links on 127.0.0.1
             "DASHSCOPE_POLL_INTERVAL_S": "0.1",
         }
 
@@ -70,6 +71,7 @@ class Vendors:
             "TENCENTCLOUD_SECRET_ID": TC_ID,
             "TENCENTCLOUD_SECRET_KEY": TC_KEY,
             "TENCENT_AIART_ENDPOINT": self.tencent.endpoint,
+            "STUDIO_ALLOW_PRIVATE_LINKS": "true",  # the emulator serves result links on 127.0.0.1
             "TENCENT_AIART_PROTOCOL": "http",
         }
 
@@ -251,7 +253,9 @@ def test_tencent_with_folder_hosting_has_no_price_unless_one_is_set(vendors: Ven
     assert result["cost"] is None
     fields = _tc_fields(v)
     assert fields["ProductUrl"].startswith(v.public.base_url + "/")
-    assert (fields["Prompt"], fields["LogoAdd"], fields["RspImgType"]) == (PROMPT, 0, "url")
+    # The result comes back inside the answer (base64): no link to lose once Tencent has billed.
+    assert (fields["Prompt"], fields["RspImgType"]) == (PROMPT, "base64")
+    assert fields["LogoAdd"] == 1  # the document's default: the visible AI-generated mark
     assert list(v.publish_dir.iterdir()) == []  # the published photo is removed when the job ends
 
     priced = _succeeded(_generate(v, "tencent_aiart", {**env, "TENCENT_AIART_PRICE_PROMPT": "0.50 CNY"}))
@@ -328,3 +332,32 @@ def test_tencent_vendor_error_exits_1_with_its_code(vendors: Vendors) -> None:
     assert list(v.publish_dir.iterdir()) == []  # removed on failure too
     (row,) = _jobs(v)
     assert row["status"] == "failed" and row["error"]["code"] == "OperationDenied.ImageIllegalDetected"
+
+
+def test_tencent_result_link_that_fails_twice_exits_0_after_one_vendor_call(vendors: Vendors) -> None:
+    v = vendors
+    # A result this large comes back as a 1-hour link, and that link fails twice.
+    v.tencent.fail_result_downloads(2)
+    env = {**v.tencent_env, **v.hosting_env, "TENCENT_AIART_PRICE_PROMPT": "0.50 CNY"}
+    result = _succeeded(_generate(v, "tencent_aiart", env, "--param", "Resolution=2048:2048"))
+    assert _tc_fields(v)["RspImgType"] == "url"
+    assert [call.outcome for call in v.tencent.requests] == ["ok"]  # one paid call, never repeated
+    assert v.tencent.result_faults_served == 2
+    assert result["cost"] == {"amount": "0.50", "currency": "CNY"}
+    with Image.open(result["outputs"][0]) as image:
+        assert image.size == (2048, 2048)
+    [row] = _jobs(v)
+    assert row["status"] == "succeeded"
+
+
+def test_tencent_result_that_never_downloads_is_billed_and_never_sent_again(vendors: Vendors) -> None:
+    v = vendors
+    v.tencent.fail_result_downloads(10_000)
+    # The link lives an hour; a short deadline on the CLI's wait shows the job still downloading.
+    env = {**v.tencent_env, **v.hosting_env, "TENCENT_AIART_PRICE_PROMPT": "0.50 CNY"}
+    done = _generate(v, "tencent_aiart", env, "--param", "Resolution=2048:2048", "--timeout", "8")
+    assert done.returncode != 0
+    [row] = _jobs(v)
+    assert row["status"] == "downloading"
+    assert row["cost"] == {"amount": "0.50", "currency": "CNY"}
+    assert [call.outcome for call in v.tencent.requests] == ["ok"]

@@ -74,6 +74,7 @@ def vendor_env(tencent: TencentAiartEmulator, dashscope: DashScopeEmulator, data
         "TENCENT_AIART_PROTOCOL": "http",
         "DASHSCOPE_API_KEY": DASHSCOPE_KEY,
         "DASHSCOPE_BASE_URL": dashscope.api_url,
+        "STUDIO_ALLOW_PRIVATE_LINKS": "true",  # the emulator serves result links on 127.0.0.1
         "DASHSCOPE_POLL_INTERVAL_S": "0.1",
     }
 
@@ -334,6 +335,7 @@ def test_a_marketplace_job_gets_its_photo_and_black_and_white_mask_by_link(
             **vendor_env(tencent, dashscope, tmp_path / "data"),
             "ALIYUN_MARKET_APPCODE": "appcode-0123",
             "ALIYUN_BGREP_BASE_URL": market.base_url,
+            "STUDIO_ALLOW_PRIVATE_LINKS": "true",  # the emulator serves result links on 127.0.0.1
             "ALIYUN_BGREP_POLL_INTERVAL_S": "0.1",
             "ALIYUN_MARKET_PRICE_PROMPT": "0.20 CNY",
             "STUDIO_PUBLISH_DIR": str(folder),
@@ -393,7 +395,7 @@ class _Crash(BaseException):
     """Stands for the process dying inside the vendor call: no handler of ours runs."""
 
 
-def test_inputs_left_by_a_crashed_attempt_are_removed_when_the_job_is_run_again(
+def test_inputs_left_by_a_crashed_paid_call_are_removed_and_the_call_is_not_made_again(
     tencent: TencentAiartEmulator,
     dashscope: DashScopeEmulator,
     published: tuple[Path, StaticFolder],
@@ -425,9 +427,11 @@ def test_inputs_left_by_a_crashed_attempt_are_removed_when_the_job_is_run_again(
     try:
         clock.advance(120)  # the dead process's lease runs out
         view = run_until_done(second, clock, job_id)
-        # Tencent is synchronous: nothing was created remotely, so the job is simply run again ...
-        assert view.status is JobStatus.SUCCEEDED, view.error
-        # ... and neither the first attempt's files nor the second's are left behind.
+        # The process died inside a paid call, which Tencent may have made and billed: the job is
+        # not sent again, the user is told to check the console first ...
+        assert view.status is JobStatus.FAILED and view.error is not None
+        assert view.error.code == "interrupted_submit" and tencent.requests == []
+        # ... and the dead attempt's published files are not left behind.
         assert list(folder.iterdir()) == []
     finally:
         second.close()

@@ -23,7 +23,7 @@ from studio.jobs import JobStatus, JobView
 from studio.store import Store
 from studio.worker import MAX_ATTEMPTS, Worker, poll_delay, retry_delay
 from tests.studio.conftest import queue_job
-from tests.studio.fakes import AsyncFake, FakeClock, SyncFake, png_bytes
+from tests.studio.fakes import AsyncFake, FakeClock, FreeSyncFake, SyncFake, png_bytes
 
 
 def make_worker(
@@ -173,7 +173,7 @@ def test_a_bug_in_an_adapter_fails_the_job_plainly_and_logs_the_traceback(
     assert any(record.exc_info for record in caplog.records)
 
 
-def test_a_result_that_is_not_an_image_fails_the_job(
+def test_a_paid_result_that_is_not_an_image_fails_billed_with_its_cost_kept(
     store: Store, artifacts: Artifacts, clock: FakeClock
 ) -> None:
     from providers.base import OutputImage, TaskUpdate
@@ -181,10 +181,16 @@ def test_a_result_that_is_not_an_image_fails_the_job(
     fake = SyncFake()
     fake.script = [TaskUpdate(TaskState.SUCCEEDED, outputs=(OutputImage(data=b"<html>oops</html>"),))]
     job_id = queue_job(store, artifacts)
-    make_worker(store, artifacts, clock, fake).run_once()
+    worker = make_worker(store, artifacts, clock, fake)
+    worker.run_once()
     view = job(store, job_id)
     assert view.status is JobStatus.FAILED and view.error is not None
-    assert view.error.code == "output_not_stored" and "not a readable image" in view.error.message
+    assert view.error.code == "billed_result_lost" and "not a readable image" in view.error.message
+    assert "billed it (0.08 CNY)" in view.error.message
+    assert view.cost == Money(8, "CNY")
+    clock.advance(3600)
+    worker.run_once()
+    assert len(fake.submits) == 1
 
 
 def test_missing_input_files_fail_the_job_with_a_clear_reason(
@@ -395,16 +401,31 @@ def test_an_async_job_interrupted_while_submitting_is_failed_not_resent(
     assert "console" in view.error.message and "charged twice" in view.error.message
 
 
-def test_a_sync_job_interrupted_while_running_is_run_again(
+def test_a_free_sync_job_interrupted_while_running_is_run_again(
     store: Store, artifacts: Artifacts, clock: FakeClock
 ) -> None:
+    fake = FreeSyncFake()
+    job_id = queue_job(store, artifacts, provider=fake.key)
+    assert store.claim_next("crashed", store.now(), 30, {fake.key: 2}) is not None
+    clock.advance(31)
+    make_worker(store, artifacts, clock, fake, owner="rescuer").run_once()
+    view = job(store, job_id)
+    assert view.status is JobStatus.SUCCEEDED and len(fake.submits) == 1 and view.attempts == 2
+
+
+def test_a_paid_sync_job_interrupted_while_running_is_not_paid_twice(
+    store: Store, artifacts: Artifacts, clock: FakeClock
+) -> None:
+    # The process died inside a paid synchronous call: the vendor may have billed it.
     fake = SyncFake()
     job_id = queue_job(store, artifacts)
     assert store.claim_next("crashed", store.now(), 30, {"fake_sync": 2}) is not None
     clock.advance(31)
     make_worker(store, artifacts, clock, fake, owner="rescuer").run_once()
     view = job(store, job_id)
-    assert view.status is JobStatus.SUCCEEDED and len(fake.submits) == 1 and view.attempts == 2
+    assert view.status is JobStatus.FAILED and fake.submits == []
+    assert view.error is not None and view.error.code == "interrupted_submit"
+    assert "charged twice" in view.error.message
 
 
 def test_a_running_job_whose_submit_was_recorded_is_never_resubmitted(

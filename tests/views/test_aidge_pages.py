@@ -7,15 +7,20 @@ app's cached Studio exists, so every page in the test sees Aidge configured.
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
+from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from providers.base import Operation
 from studio.i18n import translate
 from studio.jobs import JobStatus, JobView
 from studio.service import Studio
@@ -46,6 +51,8 @@ def _configure(monkeypatch: pytest.MonkeyPatch, emulator: AidgeEmulator, secret:
     monkeypatch.setenv("AIDGE_ACCESS_KEY_NAME", KEY)
     monkeypatch.setenv("AIDGE_ACCESS_KEY_SECRET", secret)
     monkeypatch.setenv("AIDGE_API_BASE", emulator.base_url)
+    # Emulators serve result links on 127.0.0.1, which studio refuses by default.
+    monkeypatch.setenv("STUDIO_ALLOW_PRIVATE_LINKS", "true")
     monkeypatch.setenv("AIDGE_POLL_INTERVAL_S", "0.1")
     monkeypatch.setenv("AIDGE_TRIAL", "false")
     monkeypatch.setenv("AIDGE_PRICE_SCENE", "0.12 USD")
@@ -207,7 +214,7 @@ def test_too_small_photo_is_explained_and_blocks_generate(aidge_studio: Studio) 
     _seed_photo(at, "scene.photo", (400, 400))
     at.button(key="scene.pick.mod005").click().run()
     warning = translate(
-        "en", "error.provider_too_small", width=400, height=400, provider="Aidge", min_side=512, max_side=3000
+        "en", "error.provider_too_small", width=400, height=400, provider="Aidge", min_side=513, max_side=2999
     )
     assert warning in [w.value for w in at.warning]
     assert at.button(key="scene.generate").disabled
@@ -225,17 +232,17 @@ def test_too_large_photo_is_downscaled_on_request(aidge_studio: Studio, emulator
         width=3200,
         height=2400,
         provider="Aidge",
-        min_side=512,
-        max_side=3000,
+        min_side=513,
+        max_side=2999,
     )
     assert warning in [w.value for w in at.warning]
     assert at.button(key="scene.generate").disabled
     fix = at.button(key="scene.fit.button")
-    assert fix.label == translate("en", "fit.fix", provider="Aidge", size="3000×2250")
+    assert fix.label == translate("en", "fit.fix", provider="Aidge", size="2999×2249")
 
     fix.click().run()
     assert not at.exception
-    done = translate("en", "fit.done", provider="Aidge", old="3200×2400", new="3000×2250")
+    done = translate("en", "fit.done", provider="Aidge", old="3200×2400", new="2999×2249")
     assert done in [info.value for info in at.info]
     assert not at.warning
     assert not at.button(key="scene.generate").disabled
@@ -244,8 +251,50 @@ def test_too_large_photo_is_downscaled_on_request(aidge_studio: Studio, emulator
     job = _wait_finished(aidge_studio, at.session_state["scene.job_id"])
     assert job.status == JobStatus.SUCCEEDED, job.error
     (submit,) = _calls(emulator, API_SCENE_SUBMIT)
-    assert emulator.tasks[next(iter(emulator.tasks))].params["inputSize"] == (3000, 2250)
+    assert emulator.tasks[next(iter(emulator.tasks))].params["inputSize"] == (2999, 2249)
     assert submit.outcome == "ok"
+
+
+def test_photo_over_the_byte_limit_is_re_encoded_on_request_and_sent_as_fixed(
+    aidge_studio: Studio, emulator: AidgeEmulator
+) -> None:
+    # A 1700x1200 photo whose PNG is over Aidge's 4 MB: the page offers the JPEG fix, and the job
+    # stores and sends exactly that JPEG (nothing is re-encoded behind the user's back).
+    pixels = np.random.default_rng(3).integers(0, 256, (1200, 1700, 3), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, "PNG", compress_level=1)
+    prepared = aidge_studio.prepare_image(buffer.getvalue(), "big.png")
+    fit = aidge_studio.check_image_fit(prepared, "aidge", Operation.SCENE_BACKGROUND)
+    assert fit.fixed_image is not None and fit.jpeg_quality is not None and fit.downscale_to is None
+
+    at = _scene_page()
+    at.session_state["scene.photo"] = {"name": "big.png", "data": buffer.getvalue()}
+    at.run()
+    at.button(key="scene.pick.mod005").click().run()
+    assert not at.exception
+    mb = f"{len(prepared.png) / 1_048_576:.1f}".removesuffix(".0")
+    warning = translate("en", "error.image_too_many_bytes", provider="Aidge", mb=mb, max_mb="4")
+    assert warning in [w.value for w in at.warning]
+    assert at.button(key="scene.generate").disabled
+    how = translate("en", "fit.as_jpeg", quality=fit.jpeg_quality)
+    fix = at.button(key="scene.fit.button")
+    assert fix.label == translate("en", "fit.fix_encode", provider="Aidge", size="1700×1200", how=how)
+
+    fix.click().run()
+    assert not at.exception and not at.warning
+    sent_mb = f"{len(fit.fixed_image.png) / 1_048_576:.1f}"
+    done = translate(
+        "en", "fit.done_encode", provider="Aidge", old="1700×1200", new="1700×1200", how=how, mb=sent_mb
+    )
+    assert done in [info.value for info in at.info]
+
+    at.button(key="scene.generate").click().run()
+    job = _wait_finished(aidge_studio, at.session_state["scene.job_id"])
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    (submit,) = _calls(emulator, API_SCENE_SUBMIT)
+    sent = base64.b64decode(_fields(submit)["imgBase64"])
+    assert sent == fit.fixed_image.png and sent[:2] == b"\xff\xd8" and len(sent) <= 4 * 1024 * 1024
+    assert job.input_path is not None and Path(job.input_path).read_bytes() == sent
 
 
 # ------------------------------------------------------------------ 4. virtual model

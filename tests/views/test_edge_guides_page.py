@@ -29,6 +29,8 @@ def dashscope_studio(
     with DashScopeEmulator(API_KEY, queries_to_finish=1) as emulator:
         monkeypatch.setenv("DASHSCOPE_API_KEY", API_KEY)
         monkeypatch.setenv("DASHSCOPE_BASE_URL", emulator.api_url)
+        # Emulators serve result links on 127.0.0.1, which studio refuses by default.
+        monkeypatch.setenv("STUDIO_ALLOW_PRIVATE_LINKS", "true")
         monkeypatch.setenv("DASHSCOPE_POLL_INTERVAL_S", "0.1")
         yield get_studio(), emulator
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from providers.base import Operation
@@ -57,3 +58,35 @@ def test_history_says_it_refreshes_while_a_listed_job_is_pending(studio: Studio,
     assert translate("en", "history.refreshing", count=1) in texts(at)
     table = at.dataframe(key="history.table").value
     assert list(table["status"]) == ["Queued"] and list(table["cost"]) == ["price not set"]
+
+
+def test_a_billed_job_whose_result_link_failed_says_so_and_until_when(studio: Studio) -> None:
+    job_id = _pending_job(studio)
+    assert studio.store.claim_next("w", studio.store.now(), 60, {UNSERVED: 1}) is not None
+    expires = studio.store.now().timestamp() + 3600
+    pending = {"outputs": [{"index": 1, "url": "https://x/y.jpg"}], "expires_at": expires}
+    notes = json.dumps({"result_pending": pending})
+    assert studio.store.transition(
+        job_id,
+        [JobStatus.SUBMITTING],
+        JobStatus.DOWNLOADING,
+        owner="w",
+        cost_minor=50,
+        cost_currency="CNY",
+        error_code="download_pending",
+        error_message="The result link answered HTTP 503; it will be tried again.",
+        notes_json=notes,
+    )
+    for lang in ("en", "zh"):
+        at = open_app(lang=lang)
+        at.session_state["prompt.job_id"] = job_id
+        at.run()
+        assert not at.exception
+        assert [status.label for status in at.status] == [translate(lang, "job.pending.downloading")]
+        shown = " ".join(caption.value for caption in at.caption)
+        assert "HTTP 503" in shown
+        assert ("expires at" if lang == "en" else "过期") in shown
+
+    history = open_app("views/history.py")
+    table = history.dataframe(key="history.table").value
+    assert list(table["status"]) == ["Result download pending"]

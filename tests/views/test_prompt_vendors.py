@@ -99,11 +99,15 @@ def _studio(
     if dashscope is not None:
         monkeypatch.setenv("DASHSCOPE_API_KEY", DS_KEY)
         monkeypatch.setenv("DASHSCOPE_BASE_URL", dashscope.api_url)
+        # Emulators serve result links on 127.0.0.1, which studio refuses by default.
+        monkeypatch.setenv("STUDIO_ALLOW_PRIVATE_LINKS", "true")
         monkeypatch.setenv("DASHSCOPE_POLL_INTERVAL_S", "0.1")
     if tencent is not None:
         monkeypatch.setenv("TENCENTCLOUD_SECRET_ID", TC_ID)
         monkeypatch.setenv("TENCENTCLOUD_SECRET_KEY", TC_KEY)
         monkeypatch.setenv("TENCENT_AIART_ENDPOINT", tencent.endpoint)
+        # Emulators serve result links on 127.0.0.1, which studio refuses by default.
+        monkeypatch.setenv("STUDIO_ALLOW_PRIVATE_LINKS", "true")
         monkeypatch.setenv("TENCENT_AIART_PROTOCOL", "http")
     if hosting is not None:
         folder, server = hosting
@@ -227,14 +231,14 @@ def test_each_provider_shows_only_its_own_options_and_price(
     )
     assert not any(key.startswith("prompt.tencent_aiart.") for key in _keys(at, "text_input"))
 
-    # Tencent: Product, Resolution and LogoAdd (off: the vendor's own default would stamp a mark).
+    # Tencent: Product, Resolution, LogoAdd (on: the document's default, the visible AI mark), the logo.
     at.selectbox(key=PROVIDER).set_value("tencent_aiart").run()
     assert not at.exception
     assert at.text_input(key="prompt.tencent_aiart.opt.Product").value == ""
     resolution = at.text_input(key="prompt.tencent_aiart.opt.Resolution")
     assert resolution.value == "" and "`Resolution`" in resolution.label
     logo = at.toggle(key="prompt.tencent_aiart.opt.LogoAdd")
-    assert logo.value is False and "`LogoAdd`" in logo.label
+    assert logo.value is True and "`LogoAdd`" in logo.label
     page = texts(at)
     assert translate("en", "price.not_set", env="TENCENT_AIART_PRICE_PROMPT") in page
     assert "per image" not in page
@@ -327,8 +331,9 @@ def test_generate_through_tencent_with_folder_hosting_removes_the_inputs(
     assert not at.warning
     at.text_input(key="prompt.tencent_aiart.opt.Resolution").input("1024:768")
     at.text_input(key="prompt.tencent_aiart.opt.Product").input("mug")
-    at.toggle(key="prompt.tencent_aiart.opt.LogoAdd").set_value(True)
+    at.toggle(key="prompt.tencent_aiart.opt.LogoAdd").set_value(False)
     at.run()
+    assert translate("en", "opt.LogoAdd_off") in [warning.value for warning in at.warning]
     generate = at.button(key="prompt.generate")
     assert not generate.disabled
     generate.click().run()
@@ -338,11 +343,17 @@ def test_generate_through_tencent_with_folder_hosting_removes_the_inputs(
     assert job.status == JobStatus.SUCCEEDED, job.error
     assert [(o.width, o.height) for o in job.outputs] == [(1024, 768)]
     assert job.cost is None  # Tencent publishes no price and none was set
-    assert job.params == {"Product": "mug", "Resolution": "1024:768", "LogoAdd": True}
+    assert job.params == {
+        "Product": "mug",
+        "Resolution": "1024:768",
+        "LogoAdd": False,
+        "LogoImage": "",
+        "LogoRect": "",
+    }
 
     fields = _tencent_fields(tencent)
     assert fields["ProductUrl"].startswith(server.base_url + "/")
-    assert (fields["Resolution"], fields["Product"], fields["LogoAdd"]) == ("1024:768", "mug", 1)
+    assert (fields["Resolution"], fields["Product"], fields["LogoAdd"]) == ("1024:768", "mug", 0)
     assert fields["Prompt"] == PROMPT and "MaskUrl" not in fields  # auto mode: Tencent finds the product
     # The vendor really fetched the published photo, and nothing is left in the public folder.
     assert server.gets == ["/" + fields["ProductUrl"].rsplit("/", 1)[-1]]
