@@ -42,6 +42,10 @@ _MEAN = np.array([0.485, 0.456, 0.406], np.float32)
 _STD = np.array([0.229, 0.224, 0.225], np.float32)
 
 
+# The name of the edge refinement `cut_out` applies to a model's (or the classical) map.
+REFINEMENT = "guided"
+
+
 class ModelLoadError(ValueError):
     """The segmentation model bytes cannot be used (not ONNX, or not a u2netp-shaped model)."""
 
@@ -58,6 +62,8 @@ class U2NetpSegmenter:
     One session is shared by all threads: `InferenceSession.run` is thread-safe,
     and a second session would only double the memory.
     """
+
+    name = "u2netp"
 
     def __init__(self, model_bytes: bytes, *, threads: int = 2) -> None:
         import onnxruntime as ort  # heavy import, only when a model is actually loaded
@@ -128,6 +134,10 @@ class Cutout:
 
     rgba: np.ndarray
     method: Literal["alpha", "mask", "model", "classical"]
+    # Which segmentation model made the map (its `name`, e.g. "u2netp"); None when none ran.
+    model: str | None = None
+    # Which edge refinement shaped the alpha (e.g. "guided"); None for the photo's own alpha.
+    refinement: str | None = None
 
     @property
     def alpha(self) -> np.ndarray:
@@ -183,7 +193,10 @@ def cut_out(
     # Interleaving through OpenCV is several times faster than strided NumPy assignment.
     rgba = np.asarray(cv2.merge((*cv2.split(rgb), alpha)))
     _decontaminate(rgb, alpha, work.coarse, out=rgba[..., :3])
-    return Cutout(rgba=rgba, method=method)
+    model = str(getattr(segmenter, "name", "u2netp")) if method == "model" else None
+    return Cutout(
+        rgba=rgba, method=method, model=model, refinement=REFINEMENT if method != "mask" else "feather"
+    )
 
 
 def feather(mask: np.ndarray) -> np.ndarray:
