@@ -15,12 +15,36 @@ from providers.base import Operation
 from studio.artifacts import Artifacts
 from studio.migrations import jobs_table
 from studio.store import NewJob, Store
+from tests.emulators.dashscope import DashScopeEmulator
+from tests.emulators.static_files import StaticFolder
+from tests.emulators.tencent_aiart import TencentAiartEmulator
 from tests.studio.fakes import FakeClock, png_bytes
+from tests.studio.vendors import DASHSCOPE_KEY, SECRET_ID, SECRET_KEY
 
 
 @pytest.fixture()
 def clock() -> FakeClock:
     return FakeClock()
+
+
+@pytest.fixture
+def tencent() -> Iterator[TencentAiartEmulator]:
+    with TencentAiartEmulator(SECRET_ID, SECRET_KEY) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def dashscope() -> Iterator[DashScopeEmulator]:
+    with DashScopeEmulator(DASHSCOPE_KEY, queries_to_finish=2) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def published(tmp_path: Path) -> Iterator[tuple[Path, StaticFolder]]:
+    folder = tmp_path / "public"
+    folder.mkdir()
+    with StaticFolder(folder) as server:
+        yield folder, server
 
 
 @pytest.fixture()

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
@@ -17,99 +15,21 @@ from moto.server import ThreadedMotoServer
 from PIL import Image
 
 from providers.base import Money, Operation
-from studio.jobs import JobFilter, JobStatus, JobView
-from studio.service import JobRequest, Studio, StudioInputError
-from studio.settings import load_settings
+from studio.jobs import JobFilter, JobStatus
+from studio.service import StudioInputError
 from tests.emulators.dashscope import DashScopeEmulator
 from tests.emulators.static_files import StaticFolder
 from tests.emulators.tencent_aiart import TencentAiartEmulator
 from tests.studio.fakes import FakeClock
-
-SECRET_ID, SECRET_KEY = "AKIDjobs0123456789", "jobs-secret-key-0123456789"
-DASHSCOPE_KEY = "sk-jobs-0123456789"
-
-
-def photo(width: int = 800, height: int = 600) -> bytes:
-    pixels = np.full((height, width, 3), 236, np.uint8)
-    pixels[height // 4 : 3 * height // 4, width // 3 : 2 * width // 3] = (40, 90, 200)
-    buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, "PNG")
-    return buffer.getvalue()
-
-
-def mask(width: int = 800, height: int = 600) -> bytes:
-    pixels = np.zeros((height, width), np.uint8)
-    pixels[height // 4 : 3 * height // 4, width // 3 : 2 * width // 3] = 255
-    buffer = io.BytesIO()
-    Image.fromarray(pixels, "L").save(buffer, "PNG")
-    return buffer.getvalue()
-
-
-@pytest.fixture
-def tencent() -> Iterator[TencentAiartEmulator]:
-    with TencentAiartEmulator(SECRET_ID, SECRET_KEY) as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def dashscope() -> Iterator[DashScopeEmulator]:
-    with DashScopeEmulator(DASHSCOPE_KEY, queries_to_finish=2) as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def published(tmp_path: Path) -> Iterator[tuple[Path, StaticFolder]]:
-    folder = tmp_path / "public"
-    folder.mkdir()
-    with StaticFolder(folder) as server:
-        yield folder, server
-
-
-def vendor_env(tencent: TencentAiartEmulator, dashscope: DashScopeEmulator, data_dir: Path) -> dict[str, str]:
-    return {
-        "STUDIO_DATA_DIR": str(data_dir),
-        "TENCENTCLOUD_SECRET_ID": SECRET_ID,
-        "TENCENTCLOUD_SECRET_KEY": SECRET_KEY,
-        "TENCENT_AIART_ENDPOINT": tencent.endpoint,
-        "TENCENT_AIART_PROTOCOL": "http",
-        "DASHSCOPE_API_KEY": DASHSCOPE_KEY,
-        "DASHSCOPE_BASE_URL": dashscope.api_url,
-        "STUDIO_ALLOW_PRIVATE_LINKS": "true",  # the emulator serves result links on 127.0.0.1
-        "DASHSCOPE_POLL_INTERVAL_S": "0.1",
-    }
-
-
-def open_studio(env: dict[str, str], tmp_path: Path, clock: FakeClock) -> Studio:
-    return Studio(load_settings(env, secrets_path=tmp_path / "none.toml"), clock=clock, worker_threads=0)
-
-
-def run_until_done(studio: Studio, clock: FakeClock, job_id: str, steps: int = 40) -> JobView:
-    view = None
-    for _ in range(steps):
-        studio.run_pending()
-        view = studio.get_job(job_id)
-        assert view is not None
-        if not view.is_pending:
-            return view
-        clock.advance(0.5)
-    raise AssertionError(f"job {job_id} did not finish: {view}")
-
-
-def prompt_request(studio: Studio, provider: str, **changes: object) -> JobRequest:
-    fields: dict[str, object] = {
-        "workflow": Operation.PROMPT_BACKGROUND,
-        "provider": provider,
-        "image": studio.prepare_image(photo(), "bottle.png"),
-        "prompt": "white marble table, soft window light",
-    }
-    fields.update(changes)
-    return JobRequest(**fields)  # type: ignore[arg-type]
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    # Real time: both emulators check signatures or timestamps against their own clocks.
-    return FakeClock(time.time())
+from tests.studio.vendors import (
+    mask,
+    open_studio,
+    photo,
+    prompt_request,
+    real_time_clock,
+    run_until_done,
+    vendor_env,
+)
 
 
 def test_tencent_reads_inputs_from_the_published_folder_which_is_emptied_after_the_job(
@@ -459,3 +379,8 @@ def test_what_a_vendor_cannot_honour_is_refused_before_a_job_exists(
         assert view.notes["cutout_method"] in {"model", "classical"}
     finally:
         studio.close()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return real_time_clock()

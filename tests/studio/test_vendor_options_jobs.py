@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import io
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,33 +16,33 @@ from providers.aidge import API_SCENE_SUBMIT, Aidge
 from providers.base import GenerationRequest, Limits, Operation
 from studio.hosting import HostedFile, HostingError
 from studio.input_links import HOSTED_NOTE, InputLinks
-from studio.jobs import JobFilter, JobStatus, JobView
+from studio.jobs import JobFilter, JobStatus
 from studio.manifest import BatchDefaults, plan_from_manifest
 from studio.prompt_budget import measure
-from studio.service import JobRequest, Studio, StudioInputError
-from studio.settings import load_settings
+from studio.service import JobRequest, StudioInputError
 from tests.emulators.aidge import AidgeEmulator
 from tests.emulators.dashscope import DashScopeEmulator
 from tests.emulators.static_files import StaticFolder
 from tests.emulators.tencent_aiart import TencentAiartEmulator
 from tests.studio.fakes import FakeClock
+from tests.studio.vendors import (
+    DASHSCOPE_KEY,
+    SECRET_ID,
+    SECRET_KEY,
+    hosting_env,
+    open_studio,
+    photo,
+    prompt_request,
+    real_time_clock,
+    run_until_done,
+)
 
-SECRET_ID, SECRET_KEY = "AKIDoptions0123456789", "options-secret-key-0123456789"
-DASHSCOPE_KEY = "sk-options-0123456789"
 AIDGE_KEY, AIDGE_SECRET = "options-aidge", "options-aidge-secret-0123"
 
 
 def png(width: int, height: int, colour: tuple[int, ...] = (236, 236, 236), mode: str = "RGB") -> bytes:
     buffer = io.BytesIO()
     Image.new(mode, (width, height), colour).save(buffer, "PNG")
-    return buffer.getvalue()
-
-
-def photo(width: int = 800, height: int = 600) -> bytes:
-    pixels = np.full((height, width, 3), 236, np.uint8)
-    pixels[height // 4 : 3 * height // 4, width // 3 : 2 * width // 3] = (40, 90, 200)
-    buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, "PNG")
     return buffer.getvalue()
 
 
@@ -58,35 +57,9 @@ def half_transparent(width: int = 300, height: int = 200) -> bytes:
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    # Real time: the emulators check signatures or timestamps against their own clocks.
-    return FakeClock(time.time())
-
-
-@pytest.fixture
-def tencent() -> Iterator[TencentAiartEmulator]:
-    with TencentAiartEmulator(SECRET_ID, SECRET_KEY) as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def dashscope() -> Iterator[DashScopeEmulator]:
-    with DashScopeEmulator(DASHSCOPE_KEY, queries_to_finish=2) as emulator:
-        yield emulator
-
-
-@pytest.fixture
 def aidge() -> Iterator[AidgeEmulator]:
     with AidgeEmulator(AIDGE_KEY, AIDGE_SECRET, queries_to_finish=1) as emulator:
         yield emulator
-
-
-@pytest.fixture
-def published(tmp_path: Path) -> Iterator[tuple[Path, StaticFolder]]:
-    folder = tmp_path / "public"
-    folder.mkdir()
-    with StaticFolder(folder) as server:
-        yield folder, server
 
 
 def environment(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -100,38 +73,6 @@ def tencent_env(tencent: TencentAiartEmulator) -> dict[str, str]:
         "TENCENT_AIART_ENDPOINT": tencent.endpoint,
         "TENCENT_AIART_PROTOCOL": "http",
     }
-
-
-def hosting_env(published: tuple[Path, StaticFolder]) -> dict[str, str]:
-    folder, server = published
-    return {"STUDIO_PUBLISH_DIR": str(folder), "STUDIO_PUBLIC_BASE_URL": server.base_url + "/"}
-
-
-def open_studio(env: dict[str, str], tmp_path: Path, clock: FakeClock) -> Studio:
-    return Studio(load_settings(env, secrets_path=tmp_path / "none.toml"), clock=clock, worker_threads=0)
-
-
-def run_until_done(studio: Studio, clock: FakeClock, job_id: str, steps: int = 40) -> JobView:
-    view = None
-    for _ in range(steps):
-        studio.run_pending()
-        view = studio.get_job(job_id)
-        assert view is not None
-        if not view.is_pending:
-            return view
-        clock.advance(0.5)
-    raise AssertionError(f"job {job_id} did not finish: {view}")
-
-
-def prompt_request(studio: Studio, provider: str, **changes: object) -> JobRequest:
-    fields: dict[str, object] = {
-        "workflow": Operation.PROMPT_BACKGROUND,
-        "provider": provider,
-        "image": studio.prepare_image(photo(), "bottle.png"),
-        "prompt": "white marble table, soft window light",
-    }
-    fields.update(changes)
-    return JobRequest(**fields)  # type: ignore[arg-type]
 
 
 def logo_b64() -> str:
@@ -368,3 +309,8 @@ def test_a_manifest_names_the_logo_file_and_its_box_in_param_columns(
         assert (problem.row, problem.column) == (3, "param.LogoImage")
     finally:
         studio.close()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return real_time_clock()

@@ -4,8 +4,6 @@ own network are refused unless the setting for test servers allows them."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,42 +21,15 @@ from tests.studio.test_aidge_jobs import API_SCENE_SUBMIT, scene_request
 from tests.studio.test_aidge_jobs import KEY as AIDGE_KEY
 from tests.studio.test_aidge_jobs import SECRET as AIDGE_SECRET
 from tests.studio.test_aidge_jobs import environment as aidge_environment
-from tests.studio.test_prompt_vendor_jobs import (
-    DASHSCOPE_KEY,
-    SECRET_ID,
-    SECRET_KEY,
+from tests.studio.vendors import (
+    hosting_env,
     mask,
     open_studio,
     prompt_request,
+    real_time_clock,
     run_until_done,
     vendor_env,
 )
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    # Real time: the emulators check signatures and timestamps against their own clocks.
-    return FakeClock(time.time())
-
-
-@pytest.fixture
-def tencent() -> Iterator[TencentAiartEmulator]:
-    with TencentAiartEmulator(SECRET_ID, SECRET_KEY) as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def dashscope() -> Iterator[DashScopeEmulator]:
-    with DashScopeEmulator(DASHSCOPE_KEY, queries_to_finish=2) as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def published(tmp_path: Path) -> Iterator[tuple[Path, StaticFolder]]:
-    folder = tmp_path / "public"
-    folder.mkdir()
-    with StaticFolder(folder) as server:
-        yield folder, server
 
 
 def hosted_env(
@@ -67,12 +38,7 @@ def hosted_env(
     published: tuple[Path, StaticFolder],
     data: Path,
 ) -> dict[str, str]:
-    folder, server = published
-    return {
-        **vendor_env(tencent, dashscope, data),
-        "STUDIO_PUBLISH_DIR": str(folder),
-        "STUDIO_PUBLIC_BASE_URL": server.base_url,
-    }
+    return {**vendor_env(tencent, dashscope, data), **hosting_env(published)}
 
 
 def test_dashscope_results_that_fail_twice_are_fetched_again_after_one_task(
@@ -233,3 +199,8 @@ def test_marketplace_jobs_due_together_go_in_one_task_list_and_are_billed_each(
             assert sorted(sub.fields["positive_prompt"] for sub in task.subtasks) == sorted(prompts)
         finally:
             studio.close()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return real_time_clock()
