@@ -120,6 +120,7 @@ def _env(api_url: str, data_dir: Path, poll_s: float, tick_s: float | None) -> d
         "DASHSCOPE_API_KEY": KEY,
         "DASHSCOPE_BASE_URL": api_url,
         "DASHSCOPE_POLL_INTERVAL_S": str(poll_s),
+        "STUDIO_ALLOW_PRIVATE_LINKS": "true",  # the emulator serves result links on 127.0.0.1
     }
     if tick_s is not None:
         env["STUDIO_POLL_TICK_S"] = str(tick_s)
@@ -229,9 +230,11 @@ def run_worker(
 def run_naive(emulator: LatencyEmulator, items: int, poll_s: float, root: Path) -> dict[str, Any]:
     from providers.base import GenerationRequest, Operation, TaskState
     from providers.dashscope import DashScope
+    from providers.fetch import FetchPolicy, ResultFetcher
     from studio.service import Studio
     from studio.settings import load_settings
-    from studio.worker import http_download
+
+    http_download = ResultFetcher(FetchPolicy(allow_private=True))  # the emulator is on 127.0.0.1
 
     env = _env(emulator.api_url, root / "naive-data", poll_s, None)
     studio = Studio(load_settings(env, secrets_path=root / "none.toml"))  # its worker never starts

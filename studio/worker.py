@@ -61,6 +61,7 @@ from studio import pricing
 from studio.artifacts import ArtifactError, Artifacts
 from studio.input_links import InputLinkError, InputLinks, hosted_handles
 from studio.jobs import RESULT_NOTE, BatchStatus, JobStatus, JobView
+from studio.pacing import TokenBucket, poll_delay, retry_delay
 from studio.store import ClaimedJob, ClaimKind, NewOutput, Store, dumps_notes
 
 logger = logging.getLogger(__name__)
@@ -71,55 +72,11 @@ MAX_ATTEMPTS = 5
 MAX_POLL_FAILURES = 20
 # How long a result link is tried when the vendor does not say how long its links live.
 DEFAULT_RESULT_TTL_S = 3600.0
-# The floor for a status-call interval: a configured 0.1 s is honoured, a zero cannot spin.
-MIN_POLL_S = 0.05
-MAX_POLL_S = 30.0
-BACKOFF_BASE_S = 2.0
-BACKOFF_CAP_S = 300.0
-
-
-def poll_delay(hint_s: float, elapsed_s: float) -> float:
-    """Seconds until the next status call: the vendor's hint, stretched 1.5x per minute of waiting."""
-    base = max(hint_s, MIN_POLL_S)
-    stretched = base * 1.5 ** min(5, max(0, int(elapsed_s // 60)))
-    return min(stretched, max(base, MAX_POLL_S))
-
-
-def retry_delay(attempt: int, retry_after_s: float | None, rng: random.Random) -> float:
-    """Exponential backoff with jitter, never sooner than the vendor's Retry-After."""
-    backoff = min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** max(0, attempt - 1))
-    # Jitter spreads retries from many jobs that failed together (e.g. one throttling burst).
-    return max(retry_after_s or 0.0, backoff * rng.uniform(0.5, 1.0))
 
 
 def is_synchronous(adapter: ProviderAdapter) -> bool:
     """An adapter that does not implement `poll` answers every submit with the final result."""
     return type(adapter).poll is ProviderAdapter.poll
-
-
-class TokenBucket:
-    """Submit-rate limit per provider on the injected clock: `rate` tokens per second, burst of max(1, rate)."""
-
-    def __init__(self, rate: float) -> None:
-        if rate <= 0:
-            raise ValueError(f"submit rate must be positive, got {rate}")
-        self.rate = rate
-        self.capacity = max(1.0, rate)
-        self.tokens = self.capacity
-        self._updated: float | None = None
-
-    def _refill(self, now: float) -> None:
-        if self._updated is not None and now > self._updated:
-            self.tokens = min(self.capacity, self.tokens + (now - self._updated) * self.rate)
-        self._updated = now if self._updated is None else max(self._updated, now)
-
-    def available(self, now: float) -> bool:
-        self._refill(now)
-        return self.tokens >= 1.0
-
-    def take(self, now: float) -> None:
-        self._refill(now)
-        self.tokens -= 1.0
 
 
 @dataclass
