@@ -5,8 +5,9 @@ This module owns the cutout pipeline of the local engine:
 1. where the alpha comes from, in this order: the photo's own transparency, a
    user mask, a segmentation model (`Segmenter`, e.g. `U2NetpSegmenter`), or
    `classical_alpha` (a border colour model seeding GrabCut) when there is no model;
-2. `refine_alpha`: a fast guided filter that snaps the coarse model map to the
-   photo's edges at full resolution without closing holes;
+2. `refine_alpha`: holes the model filled are opened again, then
+   `imaging.matting.matte` turns the map into a trimap and mattes the unknown
+   band at full resolution with local colour models of product and background;
 3. `decontaminate`: foreground colour estimation at semi-transparent edge
    pixels (blur-fusion, Forte & Pitie 2020), so the old background does not
    show as a coloured halo on the new one.
@@ -26,11 +27,12 @@ import cv2
 import numpy as np
 
 from imaging.images import LoadedImage
+from imaging.matting import matte
 
 MODEL_SIDE = 320
 # Long side of the working resolution for everything expensive. The model sees
 # 320 px, so finer than this adds time, not information; the photo's own
-# detail comes back through the guided filter's full-resolution guide.
+# detail comes back in the matting, which reads the edge band at full resolution.
 WORK_SIDE = 384
 # Hole finding and colour decontamination only need broad colour statistics.
 COARSE_SIDE = 256
@@ -43,7 +45,7 @@ _STD = np.array([0.229, 0.224, 0.225], np.float32)
 
 
 # The name of the edge refinement `cut_out` applies to a model's (or the classical) map.
-REFINEMENT = "guided"
+REFINEMENT = "matting"
 
 
 class ModelLoadError(ValueError):
@@ -51,8 +53,12 @@ class ModelLoadError(ValueError):
 
 
 class Segmenter(Protocol):
-    def predict(self, rgb: np.ndarray) -> np.ndarray:
-        """Float32 HxW foreground probability in [0, 1] at the size of `rgb` (HxWx3 uint8)."""
+    # Which model this is ("u2netp", "isnet"): recorded with every cutout it makes.
+    name: str
+
+    def predict(self, rgb: np.ndarray, size: tuple[int, int] | None = None) -> np.ndarray:
+        """Float32 HxW foreground probability in [0, 1] at the size of `rgb` (HxWx3 uint8),
+        or at `size` = (width, height) when given."""
         ...
 
 
@@ -136,7 +142,7 @@ class Cutout:
     method: Literal["alpha", "mask", "model", "classical"]
     # Which segmentation model made the map (its `name`, e.g. "u2netp"); None when none ran.
     model: str | None = None
-    # Which edge refinement shaped the alpha (e.g. "guided"); None for the photo's own alpha.
+    # Which edge refinement shaped the alpha (e.g. "matting"); None for the photo's own alpha.
     refinement: str | None = None
 
     @property
@@ -298,13 +304,8 @@ class _Work:
 
 
 # -------------------------------------------------------------- alpha refinement
-_GF_RADIUS = 4  # at working resolution
-_GF_EPS = 4e-4  # colour variance (in [0, 1] units) below which an edge counts as flat
-_GAIN = 1.25  # restores the contrast the filter loses at sharp edges (q reaches ~0.1/0.9, not 0/1)
-
-
 def refine_alpha(rgb: np.ndarray, prob: np.ndarray, *, open_holes: bool = True) -> np.ndarray:
-    """Snap a coarse foreground map to the photo's edges; uint8 HxW alpha at the photo's size.
+    """Matte a coarse foreground map to the photo's edges; uint8 HxW alpha at the photo's size.
 
     With `open_holes`, regions the map filled but that look like the background
     and are ringed by product (a mug's handle, a ring's middle) become holes.
@@ -323,30 +324,15 @@ def _refine(work: _Work, prob: np.ndarray, *, open_holes: bool) -> np.ndarray:
         p_coarse = coarse.shrink(p)
         opened = _open_background_holes(coarse, p_coarse)
         if opened is not p_coarse:
-            # Carve at the coarse level, then let the guided filter find the hole's real edge.
-            carved = np.clip(p_coarse - opened, 0.0, 1.0)
-            p = p * (1.0 - cv2.dilate(np.minimum(1.0, 2.0 * _upsize(carved, p.shape)), _disk(1)))
-    guide = work.small_f
-    coef_a, coef_b = _guided_coefficients(guide, p, _GF_RADIUS, _GF_EPS)
-    q_small = _steepen(np.einsum("hwc,hwc->hw", coef_a, guide) + coef_b)
-
-    # Only pixels near an edge need the full-resolution evaluation; elsewhere
-    # the answer is 0 or 1 and a nearest-neighbour upscale is exact.
-    solid = (q_small >= 0.5).astype(np.uint8)
-    uncertain = ((q_small > 0.01) & (q_small < 0.99)).astype(np.uint8)
-    edge = cv2.morphologyEx(solid, cv2.MORPH_GRADIENT, _disk(1))
-    band_small = cv2.dilate(np.maximum(uncertain, edge), _disk(1))
-    height, width = work.full_shape
-    alpha = cv2.resize(solid * np.uint8(255), (width, height), interpolation=cv2.INTER_NEAREST)
-    band = cv2.resize(band_small, (width, height), interpolation=cv2.INTER_NEAREST)
-    ys, xs = _nonzero(band)
-    if ys.size:
-        a_at = work.sample(coef_a, ys, xs).reshape(-1, 3)
-        b_at = work.sample(coef_b, ys, xs).reshape(-1)
-        colour = work.rgb[ys, xs].astype(np.float32) * np.float32(1 / 255)
-        q = _steepen(np.einsum("nc,nc->n", a_at, colour) + b_at)
-        alpha[ys, xs] = np.clip(q * 255 + 0.5, 0, 255).astype(np.uint8)
-    return alpha
+            # Carve at the coarse level; the hole's real edge, which the coarse carve only roughs
+            # out, is left to the matting's colour models (`loose`).
+            carved = cv2.dilate(
+                np.minimum(1.0, 2.0 * _upsize(np.clip(p_coarse - opened, 0.0, 1.0), p.shape)), _disk(1)
+            )
+            p = p * (1.0 - carved)
+            rim = cv2.morphologyEx((carved >= 0.5).astype(np.uint8), cv2.MORPH_GRADIENT, _disk(2))
+            return matte(work.rgb, work.small_f, p, loose=rim.astype(np.float32))
+    return matte(work.rgb, work.small_f, p)
 
 
 def _nonzero(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -363,55 +349,9 @@ def _upsize(values: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return cv2.resize(values, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
 
 
-def _steepen(q: np.ndarray) -> np.ndarray:
-    return np.clip((q - 0.5) * _GAIN + 0.5, 0.0, 1.0)
-
-
 def _box(values: np.ndarray, radius: int) -> np.ndarray:
     size = 2 * radius + 1
     return cv2.boxFilter(values, -1, (size, size), normalize=True, borderType=cv2.BORDER_REFLECT)
-
-
-def _guided_coefficients(
-    guide: np.ndarray, p: np.ndarray, radius: int, eps: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """He et al.'s colour guided filter: the smoothed linear coefficients (A: HxWx3, b: HxW).
-
-    The output is A . I + b for a guide I at any resolution, which is what
-    makes the fast guided filter work: solve small, apply big.
-    """
-    # Channels are worked as contiguous planes (cv2.split/merge) and per-pixel maps are repeated
-    # over channels once: NumPy's strided and (H, W, 1) broadcast arithmetic is several times slower
-    # here, and the values are the same.
-    mean_i = _box(guide, radius)
-    mean_p = _box(p, radius)
-    cov_ip = _box(guide * _channels(p), radius) - mean_i * _channels(mean_p)
-    r, g, b = cv2.split(guide)
-    m_r, m_g, m_b = cv2.split(mean_i)
-    diag = _box(guide * guide, radius) - mean_i * mean_i
-    off = _box(cv2.merge((r * g, r * b, g * b)), radius)
-    off -= cv2.merge((m_r * m_g, m_r * m_b, m_g * m_b))
-    d_r, d_g, d_b = cv2.split(diag)
-    s_rr, s_gg, s_bb = d_r + eps, d_g + eps, d_b + eps
-    s_rg, s_rb, s_gb = cv2.split(off)
-    # Closed-form inverse of the symmetric 3x3 covariance, per pixel.
-    i_rr = s_gg * s_bb - s_gb * s_gb
-    i_rg = s_gb * s_rb - s_rg * s_bb
-    i_rb = s_rg * s_gb - s_gg * s_rb
-    i_gg = s_rr * s_bb - s_rb * s_rb
-    i_gb = s_rb * s_rg - s_rr * s_gb
-    i_bb = s_rr * s_gg - s_rg * s_rg
-    det = s_rr * i_rr + s_rg * i_rg + s_rb * i_rb
-    c_r, c_g, c_b = cv2.split(cov_ip)
-    coef_a = cv2.merge(
-        (
-            i_rr * c_r + i_rg * c_g + i_rb * c_b,
-            i_rg * c_r + i_gg * c_g + i_gb * c_b,
-            i_rb * c_r + i_gb * c_g + i_bb * c_b,
-        )
-    ) / _channels(det)
-    coef_b = mean_p - np.einsum("hwc,hwc->hw", coef_a, mean_i)
-    return _box(coef_a, radius), _box(coef_b, radius)
 
 
 def _channels(values: np.ndarray) -> np.ndarray:
@@ -599,7 +539,15 @@ def _decontaminate(rgb: np.ndarray, alpha: np.ndarray, work: _Work, *, out: np.n
     colour = rgb[ys, xs].astype(np.float32) * np.float32(1 / 255)
     f_at = work.sample(f_blur, ys, xs).reshape(-1, 3)
     b_at = work.sample(b_blur, ys, xs).reshape(-1, 3)
-    estimate = f_at + a * (colour - a * f_at - (1 - a) * b_at)
+    residual = colour - a * f_at - (1 - a) * b_at
+    # Where alpha is a little too high (a soft, defocused edge cut firmly) the residual still holds
+    # old background: drop its part that points from the product's colour towards the background's.
+    towards_b = b_at - f_at
+    along = np.einsum("nc,nc->n", residual, towards_b) / np.maximum(
+        np.einsum("nc,nc->n", towards_b, towards_b), 1e-4
+    )
+    residual -= np.maximum(along, 0.0)[:, None] * towards_b
+    estimate = f_at + a * residual
     # Transparent pixels have nothing to correct with; give them the colour of
     # the nearby solid product instead, which no background has leaked into.
     clear = a[:, 0] == 0

@@ -6,8 +6,12 @@ both become a backdrop plus a composition spec, and the product's own pixels
 are pasted back untouched, so the product is never redrawn.
 
 Synchronous: `submit` does the whole job and returns the finished update. The
-segmentation model and the CJK font arrive through `ProviderContext.resources`
-(`"segmenter"`, `"cjk_font"`), loaded once by `studio`.
+segmentation models and the CJK font arrive through `ProviderContext.resources`,
+loaded once by `studio`: `"segmenter.isnet"` and `"segmenter.u2netp"` (None when the
+file is missing or broken), `"cutout.default"` (the quality used when a job does not
+choose one with the `cutout` option: "best" or "fast"), `"segmenter"` (that default's
+model, for callers that give only one) and `"cjk_font"`. Each job records which model
+and refinement made its cutout (`imaging.segmenters.cutout_record`) in its notes.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from imaging.compose import ComposeSpec, Layout, ShadowSpec, compose_placed, pre
 from imaging.cutout import Segmenter, cut_out
 from imaging.images import ImageInputError, LoadedImage, encode_png, load_image
 from imaging.masks import load_mask
+from imaging.segmenters import QUALITIES, cutout_record, model_for
 from imaging.text import draw_title
 from providers.base import (
     GenerationRequest,
@@ -57,6 +62,8 @@ _SHARED_LIMITS = {
 }
 
 _PLACEMENT_OPTIONS: tuple[OptionSpec, ...] = (
+    # None: the studio's default (best when the ISNet model is installed, else fast).
+    OptionSpec("cutout", "choice", None, "opt.cutout", choices=QUALITIES),
     OptionSpec("shadow", "choice", None, "opt.shadow", choices=("none", "contact", "drop")),
     OptionSpec("shadow_opacity", "float", None, "opt.shadow_opacity", 0.0, 1.0, 0.05),
     OptionSpec("shadow_softness", "float", None, "opt.shadow_softness", 0.0, 1.0, 0.05),
@@ -126,7 +133,7 @@ class LocalEngine(ProviderAdapter):
             )
         image = self._load(request.image)
         user_mask = self._load_mask(request.mask, image) if request.mask else None
-        segmenter: Segmenter | None = self.context.resources.get("segmenter")
+        segmenter, wanted = self._segmenter(request.params.get("cutout"))
         size = request.size or self.limits[request.operation].default_size or (image.width, image.height)
         params = dict(request.params)
         base_seed = request.seed if request.seed is not None else _stable_seed(request)
@@ -167,7 +174,7 @@ class LocalEngine(ProviderAdapter):
                 for future in backdrops:
                     future.cancel()
                 raise
-            notes = {"cutout_method": cutout.method, **notes}
+            notes = {**cutout_record(cutout, wanted=wanted, ran=segmenter is not None), **notes}
             mask_png = pool.submit(encode_png, cutout.alpha)
             title_font = self.context.resources.get("cjk_font")
             outputs: list[OutputImage] = []
@@ -249,6 +256,16 @@ class LocalEngine(ProviderAdapter):
         return style.used, style.unknown, style.summary_zh if language == "zh" else style.summary
 
     # ---------------------------------------------------------------- helpers
+    def _segmenter(self, quality: object) -> tuple[Segmenter | None, str | None]:
+        """The model for the job's `cutout` quality (else the default), and that model's name."""
+        resources = self.context.resources
+        if quality is None and "segmenter.u2netp" not in resources:
+            # A caller that hands over a single model (tests, benchmarks): that one, by its name.
+            only: Segmenter | None = resources.get("segmenter")
+            return only, getattr(only, "name", None)
+        model = model_for(str(quality or resources.get("cutout.default") or "fast"))
+        return resources.get(f"segmenter.{model}"), model
+
     def _load(self, data: bytes) -> LoadedImage:
         try:
             return load_image(data)

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Creates .venv with Python 3.11, installs the pinned requirements and fetches the u2netp model.
+# Creates .venv with Python 3.11, installs the pinned requirements and fetches the cutout models
+# (u2netp, and ISNet unless STUDIO_CUTOUT_MODEL=fast; scripts/fetch_model.py).
 # Usage: scripts/install.sh [requirements file]   (default requirements.txt)
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -81,6 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
         "with --param LogoRect=X,Y,WIDTH,HEIGHT (default: lower right corner)",
     )
     generate.add_argument(
+        "--cutout",
+        choices=("best", "fast"),
+        help="automatic cutout quality: best (ISNet) or fast (u2netp); default STUDIO_CUTOUT_MODEL, else "
+        "best when its model is installed (the local engine also takes --param cutout=...)",
+    )
+    generate.add_argument(
         "--timeout", type=float, default=600.0, metavar="S", help="seconds to wait (default 600)"
     )
     generate.add_argument(
@@ -182,11 +188,13 @@ def _generate(args: argparse.Namespace) -> int:
                 guides=guides,
                 product_title=args.title,
                 source="cli",
+                cutout_quality=args.cutout,
             )
         )
         _note_unmarked(studio.get_job(job_id))
         studio.start_worker()
         view = studio.wait_for_job(job_id, args.timeout)
+        _warn_about_cutout(studio, view)
     finally:
         studio.close()
     result = generate_result(view, args.timeout)
@@ -201,6 +209,18 @@ def _warn_about_prompts(
     label = next((info.label for info in studio.providers() if info.key == provider), provider)
     for overflow in studio.prompt_overflows(provider, workflow, prompt, negative):
         print(f"studio: warning: {overflow.message(label)}", file=sys.stderr)
+
+
+def _warn_about_cutout(studio: Studio, view: JobView) -> None:
+    """The cutout fell back to the classical method because its model is missing or broken (stderr)."""
+    missing = view.notes.get("cutout_model_missing")
+    if isinstance(missing, str):
+        state = next((item for item in studio.cutout_models_state() if item.model == missing), None)
+        problem = state.problem() if state is not None else None
+        print(
+            f"studio: warning: {problem or f'the {missing} cutout model is missing; run scripts/fetch_model.py'}",
+            file=sys.stderr,
+        )
 
 
 def _note_unmarked(view: JobView | None) -> None:
@@ -233,6 +253,9 @@ def generate_result(view: JobView, timeout_s: float) -> dict[str, Any]:
         "outputs": [output.path for output in view.outputs],
         "cost": _money(view.cost),
         "error": error,
+        # How the product was cut out, e.g. "isnet + matting" or "classical (model missing)";
+        # None when the provider found the product itself.
+        "cutout_method": view.notes.get("cutout_method"),
     }
 
 

@@ -14,6 +14,7 @@ what to do.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import logging
 import threading
@@ -26,10 +27,11 @@ from typing import Any
 
 import numpy as np
 
-from imaging.cutout import U2NetpSegmenter, cut_out
+from imaging.cutout import Cutout, Segmenter, cut_out
 from imaging.edges import edge_element
-from imaging.images import ImageInputError, LoadedImage, encode_png, load_image
+from imaging.images import ImageInputError, LoadedImage, encode_png, load_image, thumbnail
 from imaging.masks import load_mask, overlay
+from imaging.segmenters import FixedMap, cutout_record, model_for
 from providers import http
 from providers.base import (
     ConnectionCheck,
@@ -51,6 +53,7 @@ from providers.payload import Fix, check_payload
 from studio import pricing
 from studio.artifacts import Artifacts
 from studio.batches import Batches
+from studio.cutout_models import CutoutModels, ModelState
 from studio.hosting import HostingError, InputHost, build_host
 from studio.input_links import InputLinks
 from studio.jobs import DayStat, JobFilter, JobPage, JobRow, JobView, ProviderTotal
@@ -62,6 +65,8 @@ from studio.worker import Worker
 logger = logging.getLogger(__name__)
 
 MIN_OUTPUT_SIDE = 64
+# Long side of the automatic cutout's preview images: what a page shows, and quick to make.
+PREVIEW_SIDE = 1024
 MAX_OUTPUT_SIDE = 8000
 MAX_PROMPT_CHARS = 2000
 WAIT_POLL_S = 0.2
@@ -166,14 +171,34 @@ class PreparedImage:
     original_format: str
     original_name: str
     notes: tuple[str, ...] = ()  # e.g. "rotated by EXIF", "converted from CMYK"
+    # The photo at display size (long side <= PREVIEW_SIDE), for pages; b"" when not made.
+    preview_png: bytes = b""
 
 
 @dataclass(frozen=True)
 class CutoutPreview:
-    mask_png: bytes  # L, white = product, at the image's size
+    """The automatic cutout to look at, at display size (long side <= PREVIEW_SIDE): the model
+    ran on the full photo, so the job (`auto_mask`, the local engine) cuts out the same product."""
+
     overlay_png: bytes  # the mask drawn over the photo
     cutout_png: bytes  # RGBA product on transparency
     method: str  # "alpha" | "mask" | "model" | "classical"
+    quality: str  # "best" | "fast": the quality asked for
+    # What the job will record: "isnet + matting", "classical (model missing)", ...
+    method_text: str = ""
+    model: str | None = None  # the model that made it, None when none ran
+    refinement: str | None = None  # the edge refinement that shaped it ("matting", ...)
+    # The model asked for is missing or broken: one English sentence with the fix, else None.
+    problem: str | None = None
+    size: tuple[int, int] = (0, 0)  # of the preview images
+
+
+@dataclass(frozen=True)
+class AutoMask:
+    """The automatic cutout's mask at the photo's full size, as a job uses it."""
+
+    mask_png: bytes  # L, white = product
+    notes: dict[str, Any]  # cutout_method, cutout_model, cutout_refinement (imaging.segmenters)
 
 
 @dataclass(frozen=True)
@@ -205,6 +230,9 @@ class JobRequest:
     batch_id: str | None = None
     # Edge guides made with `Studio.make_edge_guide` (for providers with `max_guides`).
     guides: tuple[EdgeGuide, ...] = ()
+    # "best" | "fast" for the automatic cutout (None: the default); the local engine gets it as
+    # its `cutout` option, a vendor that needs the product cut out gets the mask it makes.
+    cutout_quality: str | None = None
 
 
 @dataclass(frozen=True)
@@ -240,7 +268,11 @@ class _LazyResources(Mapping[str, Any]):
     def __init__(self, loaders: Mapping[str, Callable[[], Any]]) -> None:
         self._loaders = dict(loaders)
         self._values: dict[str, Any] = {}
-        self._lock = threading.Lock()
+        # Re-entrant: the default segmenter's loader reads the named model's entry.
+        self._lock = threading.RLock()
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._loaders  # without loading it
 
     def __getitem__(self, key: str) -> Any:
         if key not in self._loaders:
@@ -277,8 +309,20 @@ class Studio:
         self.store = Store(self.settings.database_url, files_root=self.settings.data_dir, clock=clock)
         self.store.migrate()
         self.artifacts = Artifacts(self.settings.data_dir)
-        self._model_error: str | None = None
-        self._resources = _LazyResources({"segmenter": self._load_segmenter, "cjk_font": self._load_font})
+        self.cutout_models = CutoutModels(self.settings)
+        # The last photo decoded for a cutout (digest of its PNG, pixels): one photo, ~36 MB at 3000 px.
+        self._decoded: tuple[bytes, LoadedImage] | None = None
+        self._decoded_lock = threading.Lock()
+        models = self.cutout_models
+        self._resources = _LazyResources(
+            {
+                "segmenter": lambda: self._resources[f"segmenter.{model_for(models.default_quality())}"],
+                "segmenter.isnet": lambda: models.load("isnet"),
+                "segmenter.u2netp": lambda: models.load("u2netp"),
+                "cutout.default": models.default_quality,
+                "cjk_font": self._load_font,
+            }
+        )
         self._clock = clock
         self.price_overrides = self._price_overrides()
         self._scene_cache: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[float, list[SceneInfo]]] = {}
@@ -351,23 +395,30 @@ class Studio:
                         raise SettingsError(str(exc)) from None
         return overrides
 
-    def segmenter(self) -> U2NetpSegmenter | None:
-        """The shared segmentation model (None: the classical cutout is used)."""
-        value = self._resources.get("segmenter")
-        return value if isinstance(value, U2NetpSegmenter) else None
+    def segmenter(self, quality: str | None = None) -> Segmenter | None:
+        """The shared segmentation model for `quality` ("best", "fast"; None: the default).
+        None: that model is missing or broken and the classical cutout is used."""
+        model = model_for(self._cutout_quality(quality))
+        value: Segmenter | None = self._resources[f"segmenter.{model}"]
+        return value
 
-    def _load_segmenter(self) -> U2NetpSegmenter | None:
-        path = self.settings.model_path
-        if not path.is_file():
-            logger.info("no u2netp model at %s; cutouts use the classical method", path)
-            return None
+    def default_cutout_quality(self) -> str:
+        """The quality ("best" or "fast") a cutout uses when the job does not choose (STUDIO_CUTOUT_MODEL)."""
+        return self.cutout_models.default_quality()
+
+    def cutout_models_state(self) -> list[ModelState]:
+        """Each model (best first): its file, found or not, load error, and which is the default."""
+        return self.cutout_models.states()
+
+    def cutout_problem(self, quality: str | None = None) -> str | None:
+        """Why cutouts of `quality` (None: the default) cannot use their model, with the fix; else None."""
+        return self.cutout_models.problem(self._cutout_quality(quality))
+
+    def _cutout_quality(self, quality: object) -> str:
         try:
-            return U2NetpSegmenter(path.read_bytes())
-        except (OSError, ValueError) as exc:
-            # A damaged model must not stop the app: fall back to the classical cutout and say so.
-            self._model_error = f"{type(exc).__name__}: {exc}"
-            logger.warning("cannot load the u2netp model at %s (%s); using the classical cutout", path, exc)
-            return None
+            return self.cutout_models.quality(quality)
+        except ValueError as exc:
+            raise StudioInputError("bad_cutout_quality", f"{exc}.", {"quality": str(quality)}) from None
 
     def _load_font(self) -> bytes | None:
         path = self.settings.cjk_font_path
@@ -547,15 +598,36 @@ class Studio:
     def prepare_image(self, data: bytes, name: str) -> PreparedImage:
         loaded = self._load(data)
         pixels = loaded.rgba if loaded.has_alpha else loaded.rgb
+        png = encode_png(pixels)
+        small = (
+            pixels if max(loaded.width, loaded.height) <= PREVIEW_SIDE else thumbnail(pixels, PREVIEW_SIDE)
+        )
+        # The automatic cutout usually comes next: keep the decoded pixels for it.
+        self._remember_decoded(png, loaded)
         return PreparedImage(
-            png=encode_png(pixels),
+            png=png,
             width=loaded.width,
             height=loaded.height,
             has_alpha=loaded.has_alpha,
             original_format=loaded.source_format,
             original_name=name,
             notes=tuple(loaded.notes),
+            preview_png=png if small is pixels else encode_png(small),
         )
+
+    def _remember_decoded(self, png: bytes, loaded: LoadedImage) -> None:
+        with self._decoded_lock:
+            self._decoded = (_digest(png), loaded)
+
+    def _load_prepared(self, image: PreparedImage) -> LoadedImage:
+        """`image` decoded, without decoding it again when it is the photo just prepared."""
+        digest = _digest(image.png)
+        with self._decoded_lock:
+            if self._decoded is not None and self._decoded[0] == digest:
+                return self._decoded[1]
+        loaded = self._load(image.png)
+        self._remember_decoded(image.png, loaded)
+        return loaded
 
     def prepare_mask(self, data: bytes, image: PreparedImage) -> bytes:
         """The mask as a single-channel PNG (white = product) at the image's exact size."""
@@ -567,22 +639,50 @@ class Studio:
             mask = np.where(mask, np.uint8(255), np.uint8(0))
         return encode_png(mask)
 
-    def auto_cutout(self, image: PreparedImage) -> CutoutPreview:
-        loaded = self._load(image.png)
-        cutout = cut_out(loaded, segmenter=self._resources.get("segmenter"))
-        alpha = np.ascontiguousarray(cutout.rgba[..., 3])
+    def auto_cutout(self, image: PreparedImage, quality: str | None = None) -> CutoutPreview:
+        """The automatic cutout to show before a job, at display size.
+
+        The model runs on the full photo (as the job's will: ISNet remembers its map, so the job
+        does not run it again); refinement, overlay and PNGs are made at PREVIEW_SIDE, which is
+        what a page can show anyway and keeps a 3000x3000 photo's preview quick.
+        """
+        chosen = self._cutout_quality(quality)
+        model = model_for(chosen)
+        loaded = self._load_prepared(image)
+        display = _display_copy(loaded, PREVIEW_SIDE)
+        segmenter = self.segmenter(chosen)
+        on_display: Segmenter | None = None
+        if segmenter is not None and not loaded.has_alpha:
+            size = (display.width, display.height)
+            on_display = FixedMap(segmenter.name, segmenter.predict(loaded.rgb, size))
+        cutout = cut_out(display, segmenter=on_display)
+        notes = cutout_record(cutout, wanted=model, ran=segmenter is not None)
+        alpha = np.ascontiguousarray(cutout.alpha)
         return CutoutPreview(
-            mask_png=encode_png(alpha),
-            overlay_png=encode_png(overlay(loaded.rgb, alpha)),
+            overlay_png=encode_png(overlay(display.rgb, alpha)),
             cutout_png=encode_png(cutout.rgba),
             method=str(cutout.method),
+            quality=chosen,
+            method_text=str(notes["cutout_method"]),
+            model=cutout.model,
+            refinement=cutout.refinement,
+            problem=self.cutout_problem(chosen) if "cutout_model_missing" in notes else None,
+            size=(display.width, display.height),
         )
+
+    def auto_mask(self, image: PreparedImage, quality: str | None = None) -> AutoMask:
+        """The automatic cutout's mask at full size (the mask editor's start, a vendor's mask)."""
+        chosen = self._cutout_quality(quality)
+        segmenter = self.segmenter(chosen)
+        cutout: Cutout = cut_out(self._load_prepared(image), segmenter=segmenter)
+        notes = cutout_record(cutout, wanted=model_for(chosen), ran=segmenter is not None)
+        return AutoMask(mask_png=encode_png(np.ascontiguousarray(cutout.alpha)), notes=notes)
 
     def make_edge_guide(self, element: PreparedImage, product: PreparedImage) -> bytes:
         """An element picture turned into an edge guide at the product photo's size: cut out (its own
         transparency, else the automatic cutout), then its soft outline, as the vendor documents."""
         loaded = self._load(element.png)
-        rgba = cut_out(loaded, segmenter=self._resources.get("segmenter")).rgba
+        rgba = cut_out(loaded, segmenter=self.segmenter()).rgba
         return encode_png(edge_element(np.ascontiguousarray(rgba), (product.width, product.height)))
 
     def check_image_fit(
@@ -661,6 +761,10 @@ class Studio:
         workflow = Operation(request.workflow)
         limits = self._operation_limits(cls, workflow)
         raw_params, count, title = self._apply_aliases(cls, workflow, request)
+        if request.cutout_quality is not None:
+            quality = self._cutout_quality(request.cutout_quality)
+            if cls is LocalEngine and "cutout" not in raw_params:
+                raw_params = {**raw_params, "cutout": quality}
         count = limits.default_count if count is None else count
         self._check_count(cls, workflow, limits, count)
         size = self._check_size(cls, limits, request.size)
@@ -785,18 +889,17 @@ class Studio:
         cls = type(self._adapter(checked.provider))
         limits = self._operation_limits(cls, checked.workflow)
         mask_png = checked.mask_png
-        cutout_method: str | None = None
+        notes: dict[str, Any] = {}
         if mask_png is None and limits.needs_cutout and not request.image.has_alpha:
             # The vendor needs the product cut out: the automatic cutout the page previewed,
-            # stored with the job so History shows exactly what was sent.
-            cutout = self.auto_cutout(request.image)
-            mask_png, cutout_method = cutout.mask_png, cutout.method
+            # stored with the job so History shows exactly what was sent, and by what.
+            auto = self.auto_mask(request.image, request.cutout_quality)
+            mask_png, notes = auto.mask_png, dict(auto.notes)
         job_id = uuid.uuid4().hex
         created = created or self.store.now()
         saved = self.artifacts.save_inputs(
             job_id, created, request.image.png, mask_png, checked.reference_png
         )
-        notes: dict[str, Any] = {"cutout_method": cutout_method} if cutout_method else {}
         if request.guides:
             notes["edge_guides"] = [
                 {
@@ -1044,20 +1147,30 @@ class Studio:
     # ------------------------------------------------------------ status
     def engine_status(self) -> dict[str, Any]:
         """Facts for the settings page: model, font, storage, worker. No secrets."""
-        model = self.settings.model_path
         font = self.settings.cjk_font_path
-        segmenter_loaded = self._resources.loaded("segmenter")
-        if self._model_error:
-            method = "classical"
-        elif segmenter_loaded:
-            method = "model" if self._resources["segmenter"] is not None else "classical"
-        else:
-            method = "model" if model.is_file() else "classical"
+        models = self.cutout_models.states()
+        default = next(state for state in models if state.default)
         return {
-            "cutout_method": method,
-            "model_path": str(model),
-            "model_found": model.is_file(),
-            "model_error": self._model_error,
+            # The default quality's model: what a cutout uses when the job does not choose.
+            "cutout_method": "model" if default.usable else "classical",
+            "cutout_quality": default.quality,
+            "cutout_model": default.model,
+            "model_path": str(default.path),
+            "model_found": default.found,
+            "model_error": default.error,
+            "models": [
+                {
+                    "model": state.model,
+                    "label": state.label,
+                    "quality": state.quality,
+                    "path": str(state.path),
+                    "env": state.env,
+                    "found": state.found,
+                    "error": state.error,
+                    "default": state.default,
+                }
+                for state in models
+            ],
             "cjk_font_path": str(font) if font else None,
             "cjk_font_found": bool(font and font.is_file()),
             "data_dir": str(self.settings.data_dir),
@@ -1142,3 +1255,16 @@ def _cell(text: str) -> str:
 
 def _ms_since(started: float) -> int:
     return int((time.perf_counter() - started) * 1000)
+
+
+def _display_copy(image: LoadedImage, side: int) -> LoadedImage:
+    """The photo with its long side at most `side` (itself when it is that small already)."""
+    if max(image.width, image.height) <= side:
+        return image
+    small = thumbnail(image.rgba, side)
+    small.setflags(write=False)
+    return LoadedImage(rgba=small, source_format=image.source_format, has_alpha=image.has_alpha)
+
+
+def _digest(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=16).digest()

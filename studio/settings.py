@@ -28,6 +28,8 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SECRETS_PATH = Path(".streamlit/secrets.toml")
 DEBIAN_CJK_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 LANGUAGES = ("en", "zh")
+# STUDIO_CUTOUT_MODEL: "" (unset) picks best when its model file is there, else fast.
+CUTOUT_MODELS = ("", "best", "fast")
 MASK = "•••"
 
 
@@ -73,8 +75,12 @@ class Secret:
 class Settings:
     data_dir: Path
     database_url: str = field(repr=False)
-    model_path: Path
+    model_path: Path  # u2netp, the "fast" cutout model
     cjk_font_path: Path | None
+    # ISNet general-use, the "best" cutout model.
+    isnet_path: Path = PROJECT_ROOT / "models" / "isnet.onnx"
+    # "best" or "fast" (STUDIO_CUTOUT_MODEL); None: best when the ISNet file is there, else fast.
+    cutout_model: str | None = None
     max_pixels: int = 40_000_000
     worker_threads: int = 2
     poll_tick_s: float = 0.25
@@ -171,6 +177,16 @@ def load_settings(
             "model_path", "STUDIO_U2NETP_PATH", "u2netp_path", lambda: PROJECT_ROOT / "models" / "u2netp.onnx"
         )
     ).expanduser()
+    isnet_path = Path(
+        pick("isnet_path", "STUDIO_ISNET_PATH", "isnet_path", lambda: PROJECT_ROOT / "models" / "isnet.onnx")
+    ).expanduser()
+    cutout_model = (
+        str(pick("cutout_model", "STUDIO_CUTOUT_MODEL", "cutout_model", lambda: "")).strip().lower()
+    )
+    if cutout_model not in CUTOUT_MODELS:
+        raise SettingsError(
+            f"STUDIO_CUTOUT_MODEL is '{cutout_model}'; use best (ISNet) or fast (u2netp), or leave it unset"
+        )
     font = pick("cjk_font_path", "STUDIO_CJK_FONT", "cjk_font", _default_cjk_font)
     max_pixels = _as_int(
         pick("max_pixels", "STUDIO_MAX_PIXELS", "max_pixels", lambda: 40_000_000), "STUDIO_MAX_PIXELS", 1
@@ -209,6 +225,8 @@ def load_settings(
         data_dir=data_dir,
         database_url=database_url,
         model_path=model_path,
+        isnet_path=isnet_path,
+        cutout_model=cutout_model or None,
         cjk_font_path=Path(font).expanduser() if font else None,
         max_pixels=max_pixels,
         worker_threads=threads,

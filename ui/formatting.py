@@ -83,3 +83,24 @@ def elapsed_seconds(since: datetime, now: datetime | None = None) -> float:
 def word_list(words: Sequence[object]) -> str:
     """Words joined the way the language lists them ("a, b" / "a、b"), or "none"."""
     return t("list.join").join(str(word) for word in words) if words else t("list.none")
+
+
+def cutout_text(method: object, model: object = None, refinement: object = None) -> str:
+    """How a job's cutout was made, for people: "AI model ISNet (Best) + matting", "your mask",
+    "classical fallback: the AI model is missing". Jobs from before the model choice recorded
+    only a method ("model", "classical") and read as they did."""
+    if isinstance(model, str) and model:
+        label = t_or(f"cutmodel.{model}", model)
+        if isinstance(refinement, str) and refinement:
+            return t(
+                "method.model_named", model=label, refinement=t_or(f"refinement.{refinement}", refinement)
+            )
+        return t("method.model_only", model=label)
+    text = str(method or "")
+    special = {
+        "classical (model missing)": "method.classical_missing",
+        "classical (nothing found)": "method.classical_nothing",
+    }
+    if text in special:
+        return t(special[text])
+    return t_or(f"method.{text}", text)

@@ -23,6 +23,7 @@ from studio.service import Studio
 from ui.formatting import (
     STATUS_COLOURS,
     cost_text,
+    cutout_text,
     duration_text,
     elapsed_seconds,
     free_providers,
@@ -123,8 +124,19 @@ def _card_header(studio: Studio, job: JobView) -> None:
             "job.facts", when=when_text(job.created_at), duration=duration_text(job.duration_s), cost=cost
         )
         if isinstance(method, str):
-            facts = t("job.facts_method", facts=facts, method=t_or(f"method.{method}", method))
+            facts = t("job.facts_method", facts=facts, method=_cutout(job))
         st.caption(facts)
+        missing = job.notes.get("cutout_model_missing")
+        if isinstance(missing, str) and job.status == JobStatus.SUCCEEDED:
+            st.warning(
+                t("job.cutout_missing", model=t_or(f"cutmodel.{missing}", missing), model_key=missing),
+                icon=":material/warning:",
+            )
+
+
+def _cutout(job: JobView) -> str:
+    notes = job.notes
+    return cutout_text(notes.get("cutout_method"), notes.get("cutout_model"), notes.get("cutout_refinement"))
 
 
 def download_retry_text(job: JobView) -> str | None:
@@ -292,7 +304,7 @@ def _facts_markdown(studio: Studio, job: JobView) -> str:
         )
     method = job.notes.get("cutout_method")
     if isinstance(method, str):
-        lines.append(t("detail.cutout", method=t_or(f"method.{method}", method)))
+        lines.append(t("detail.cutout", method=_cutout(job)))
     if job.error is not None:
         lines.append(
             t("detail.error", message=job_error_text(job.provider, job.error.code, job.error.message))

@@ -10,7 +10,7 @@ from providers.base import Operation
 from studio.jobs import PENDING_STATUSES
 from studio.service import Studio
 from ui.formatting import provider_label
-from ui.i18n import choice_key, labeller, language_switch, t
+from ui.i18n import choice_key, labeller, language_switch, t, t_or
 
 
 def page_header(title_key: str, intro_key: str) -> None:
@@ -63,7 +63,8 @@ def render_sidebar(studio: Studio) -> None:
         st.divider()
         status = studio.engine_status()
         if status.get("cutout_method") == "model":
-            st.caption(t("sidebar.engine_model", model="u2netp"))
+            model = str(status.get("cutout_model") or "u2netp")
+            st.caption(t("sidebar.engine_model", model=t_or(f"cutmodel.{model}", model)))
         else:
             st.caption(t("sidebar.engine_classical"))
         counts = status.get("jobs_by_status") or {}

@@ -12,6 +12,7 @@ import hashlib
 
 import streamlit as st
 
+from imaging.segmenters import QUALITIES
 from studio.service import PreparedImage, Studio, StudioInputError
 from ui.i18n import choice_key, error_text, labeller, t, tkey
 from ui.mask_editor import editor_state, last_mask_for, mask_editor
@@ -31,11 +32,15 @@ def mask_step(studio: Studio, prefix: str, image: PreparedImage) -> MaskChoice:
         horizontal=True,
     )
     if mode == "auto":
-        preview = cutout_preview(studio, prefix, image)
+        quality = cutout_quality_picker(studio, prefix)
+        preview = cutout_preview(studio, prefix, image, quality)
         if preview is not None:
             show_cutout(preview)
         return MaskChoice(
-            mask_png=None, ready=preview is not None, problem_key=None if preview else tkey("reason.cutout")
+            mask_png=None,
+            ready=preview is not None,
+            problem_key=None if preview else tkey("reason.cutout"),
+            cutout_quality=quality,
         )
     if mode == "edit":
         choice = _edit(studio, prefix, image)
@@ -45,12 +50,36 @@ def mask_step(studio: Studio, prefix: str, image: PreparedImage) -> MaskChoice:
     return _uploaded(studio, prefix, image)
 
 
+def cutout_quality_picker(studio: Studio, prefix: str) -> str:
+    """The "Cutout quality: Best (ISNet) / Fast (u2netp)" choice and, above the cutout, a warning with the
+    fix when the chosen model is missing or broken (its cutouts fall back to the classical method)."""
+    options = list(QUALITIES)
+    quality = st.radio(
+        t("cutout.quality"),
+        options=options,
+        format_func=labeller(options, lambda value: t(f"cutout.quality.{value}")),
+        key=choice_key(f"{prefix}.cutout_quality", options, studio.default_cutout_quality()),
+        persist_state="session",
+        horizontal=True,
+        help=t("cutout.quality_help"),
+    )
+    chosen = str(quality or studio.default_cutout_quality())
+    state = next((item for item in studio.cutout_models_state() if item.quality == chosen), None)
+    if state is not None and not state.usable:
+        key = "cutout.model_broken" if state.found else "cutout.model_missing"
+        model = t(f"cutmodel.{state.model}")
+        facts = {"path": str(state.path), "model_key": state.model, "env": state.env}
+        st.warning(t(key, model=model, error=state.error or "", **facts), icon=":material/warning:")
+    return chosen
+
+
 def _edit(studio: Studio, prefix: str, image: PreparedImage) -> MaskChoice | None:
-    preview = cutout_preview(studio, prefix, image)
-    if preview is None:
+    quality = cutout_quality_picker(studio, prefix)
+    start = _auto_mask(studio, prefix, image, quality)
+    if start is None:
         return MaskChoice(mask_png=None, ready=False, problem_key=tkey("reason.cutout"))
     uploaded = _uploaded_mask(studio, prefix, image)
-    state = editor_state(prefix, image, preview.mask_png, uploaded if isinstance(uploaded, bytes) else None)
+    state = editor_state(prefix, image, start, uploaded if isinstance(uploaded, bytes) else None)
     last = last_mask_for(image, state.photo)
     if (
         last is not None
@@ -67,7 +96,27 @@ def _edit(studio: Studio, prefix: str, image: PreparedImage) -> MaskChoice | Non
     except StudioInputError as exc:
         st.error(error_text(exc), icon=":material/error:")
         return MaskChoice(mask_png=None, ready=False, problem_key=tkey("reason.bad_mask"))
-    return MaskChoice(mask_png=mask_png, ready=True)
+    return MaskChoice(mask_png=mask_png, ready=True, cutout_quality=quality)
+
+
+def _auto_mask(studio: Studio, prefix: str, image: PreparedImage, quality: str) -> bytes | None:
+    """The automatic cutout's full-size mask, the editor's start (once per photo and quality)."""
+    cache_key = f"{prefix}.auto_mask"
+    digest = hashlib.sha1(image.png, usedforsecurity=False).hexdigest() + f".{quality}"
+    cached = st.session_state.get(cache_key)
+    if isinstance(cached, tuple) and cached[0] == digest:
+        value: bytes | StudioInputError = cached[1]
+    else:
+        with st.spinner(t("mask.working")):
+            try:
+                value = studio.auto_mask(image, quality).mask_png
+            except StudioInputError as exc:
+                value = exc
+        st.session_state[cache_key] = (digest, value)
+    if isinstance(value, StudioInputError):
+        st.error(error_text(value), icon=":material/error:")
+        return None
+    return value
 
 
 def _uploaded(studio: Studio, prefix: str, image: PreparedImage) -> MaskChoice:

@@ -15,7 +15,7 @@ import streamlit as st
 from providers.base import Price
 from studio.service import ConnectionReport, ProviderInfo, Studio
 from ui.formatting import provider_label, workflow_label
-from ui.i18n import job_error_text, t
+from ui.i18n import job_error_text, t, t_or
 
 _TEST_RESULT = "settings.test.{key}"  # session_state: the last "test connection" report per provider
 
@@ -26,20 +26,8 @@ def status_mark(ok: bool) -> str:
 
 
 def engine_rows(status: Mapping[str, Any]) -> list[tuple[bool, str, str]]:
-    """(ok, label, value) per fact: model, CJK font, data folder, database, worker."""
-    model_path = str(status.get("model_path") or "")
-    model_error = status.get("model_error")
-    if model_error:
-        # The file is there but would not load: the cutout quietly fell back, so say why.
-        model = (
-            False,
-            t("settings.model"),
-            t("settings.model_error", path=model_path, error=str(model_error)),
-        )
-    elif status.get("model_found"):
-        model = (True, t("settings.model"), t("settings.model_found", path=model_path))
-    else:
-        model = (False, t("settings.model"), t("settings.model_missing", path=model_path))
+    """(ok, label, value) per fact: each cutout model, CJK font, data folder, database, worker."""
+    models = [_model_row(item) for item in status.get("models") or [] if isinstance(item, Mapping)]
     font_path = str(status.get("cjk_font_path") or "")
     if status.get("cjk_font_found"):
         font = (True, t("settings.font"), t("settings.font_found", path=font_path))
@@ -51,13 +39,27 @@ def engine_rows(status: Mapping[str, Any]) -> list[tuple[bool, str, str]]:
         t("settings.worker"),
         t("settings.worker_alive") if alive else t("settings.worker_stopped"),
     )
-    rows = [model, font]
+    rows = [*models, font]
     if status.get("data_dir"):
         rows.append((True, t("settings.data_dir"), t("settings.code", value=str(status["data_dir"]))))
     if status.get("database"):
         rows.append((True, t("settings.database"), t("settings.code", value=str(status["database"]))))
     rows.append(worker)
     return rows
+
+
+def _model_row(model: Mapping[str, Any]) -> tuple[bool, str, str]:
+    """One cutout model: found (and the default?), missing or broken, with the fix."""
+    name = str(model.get("model") or "")
+    label = t("settings.model_row", model=t_or(f"cutmodel.{name}", name))
+    facts = {"path": str(model.get("path") or ""), "model_key": name, "env": str(model.get("env") or "")}
+    if model.get("error"):
+        # The file is there but would not load: its cutouts fall back, so say why.
+        return False, label, t("settings.model_error_fix", error=str(model["error"]), **facts)
+    if not model.get("found"):
+        return False, label, t("settings.model_missing_fix", **facts)
+    key = "settings.model_ok_default" if model.get("default") else "settings.model_ok"
+    return True, label, t(key, path=facts["path"])
 
 
 def providers_frame(providers: Sequence[ProviderInfo]) -> pd.DataFrame:

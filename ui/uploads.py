@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from studio.service import CutoutPreview, PreparedImage, Studio, StudioInputError
+from ui.formatting import cutout_text
 from ui.i18n import error_text, t, t_or, tkey
 
 IMAGE_TYPES = ("jpg", "jpeg", "png", "webp", "bmp")
@@ -121,7 +122,8 @@ def product_photo_step(studio: Studio, prefix: str) -> PreparedImage | None:
     upload = file_input(tkey("photo.upload"), f"{prefix}.photo", help_key=tkey("photo.upload_help"))
     image = prepared_image(studio, upload, f"{prefix}.photo.prepared")
     if image is not None:
-        st.image(image.png, caption=t("photo.caption"), width=360)
+        # The display-size copy: a 3000 px photo would be decoded and shrunk again on every run.
+        st.image(image.preview_png or image.png, caption=t("photo.caption"), width=360)
         image_facts(image)
     return image
 
@@ -133,18 +135,23 @@ class MaskChoice:
     mask_png: bytes | None
     ready: bool
     problem_key: str | None = None
+    # "best" | "fast": the automatic cutout's quality (the local engine's, or the vendor's mask).
+    cutout_quality: str | None = None
 
 
-def cutout_preview(studio: Studio, prefix: str, image: PreparedImage) -> CutoutPreview | None:
+def cutout_preview(
+    studio: Studio, prefix: str, image: PreparedImage, quality: str | None = None
+) -> CutoutPreview | None:
+    """The automatic cutout at display size, once per photo and quality (cached in the session)."""
     cache_key = f"{prefix}.cutout"
-    digest = hashlib.sha1(image.png, usedforsecurity=False).hexdigest()
+    digest = hashlib.sha1(image.png, usedforsecurity=False).hexdigest() + f".{quality or ''}"
     cached = st.session_state.get(cache_key)
     if isinstance(cached, tuple) and cached[0] == digest:
         result = cached[1]
     else:
         with st.spinner(t("mask.working")):
             try:
-                result = studio.auto_cutout(image)
+                result = studio.auto_cutout(image, quality)
             except StudioInputError as exc:
                 result = exc
         st.session_state[cache_key] = (digest, result)
@@ -161,7 +168,8 @@ def show_cutout(preview: CutoutPreview) -> None:
         st.image(preview.overlay_png, caption=t("mask.overlay_caption"), width="stretch")
     with right:
         checkerboard_image(preview.cutout_png, t("mask.cutout_caption"))
-    st.caption(t("mask.method", method=t_or(f"method.{preview.method}", preview.method)))
+    method = cutout_text(preview.method_text or preview.method, preview.model, preview.refinement)
+    st.caption(t("mask.method", method=method))
 
 
 # A checkerboard drawn by the browser behind the transparent PNG: display only, no pixel work here.

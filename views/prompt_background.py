@@ -178,6 +178,7 @@ with right:
             params=params,
             reference_png=reference.png if reference is not None else None,
             guides=guides,
+            cutout_quality=mask.cutout_quality if mask else None,
         )
     if generate_button(PREFIX, reason) and request is not None:
         try:

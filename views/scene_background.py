@@ -143,6 +143,7 @@ if generate_button(PREFIX, reason) and to_send is not None and provider is not N
         size=size,
         params=params,
         product_title=title.strip(),
+        cutout_quality=mask.cutout_quality if mask else None,
     )
     try:
         st.session_state[JOB_STATE] = studio.submit_job(request)

@@ -71,7 +71,11 @@ def test_generate_with_the_local_engine_prints_one_json_object_and_exits_0(workd
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
-    assert set(result) == {"job_id", "status", "provider", "workflow", "outputs", "cost", "error"}
+    assert set(result) == {
+        *("job_id", "status", "provider", "workflow", "outputs", "cost", "error", "cutout_method")
+    }
+    # The default cutout: the best model installed (ISNet, else u2netp), refined; never silently classical.
+    assert result["cutout_method"].split(" + ")[0] in {"isnet", "u2netp"}, done.stderr
     assert (result["status"], result["provider"], result["workflow"]) == ("succeeded", "local", "prompt")
     assert result["cost"] is None and result["error"] is None  # the local engine is free
     assert len(result["outputs"]) == 2

@@ -264,28 +264,33 @@ def test_read_prompt_and_local_scenes_come_from_the_local_engine(studio: Studio)
 
 # ------------------------------------------------------------------ engine
 def test_auto_cutout_uses_the_model_when_present_else_the_classical_method(tmp_path: Path) -> None:
-    with_model = Studio(
-        load_settings({"STUDIO_DATA_DIR": str(tmp_path / "a")}, tmp_path / "none.toml", {}), worker_threads=0
-    )
+    fast = {"STUDIO_DATA_DIR": str(tmp_path / "a"), "STUDIO_CUTOUT_MODEL": "fast"}
+    with_model = Studio(load_settings(fast, tmp_path / "none.toml", {}), worker_threads=0)
     image = with_model.prepare_image(photo(), "shot.jpg")
     preview = with_model.auto_cutout(image)
     expected = "model" if with_model.settings.model_path.is_file() else "classical"
     assert preview.method == expected and with_model.engine_status()["cutout_method"] == expected
-    mask = np.asarray(Image.open(io.BytesIO(preview.mask_png)))
+    mask = np.asarray(Image.open(io.BytesIO(with_model.auto_mask(image).mask_png)))
     assert mask.shape == (240, 320) and mask[120, 160] > 200 and mask[5, 5] < 50
     assert Image.open(io.BytesIO(preview.cutout_png)).mode == "RGBA"
     with_model.close()
 
     without = Studio(
         load_settings(
-            {"STUDIO_DATA_DIR": str(tmp_path / "b"), "STUDIO_U2NETP_PATH": str(tmp_path / "missing.onnx")},
+            {
+                **fast,
+                "STUDIO_DATA_DIR": str(tmp_path / "b"),
+                "STUDIO_U2NETP_PATH": str(tmp_path / "missing.onnx"),
+            },
             tmp_path / "none.toml",
             {},
         ),
         worker_threads=0,
     )
     assert without.engine_status()["model_found"] is False
-    assert without.auto_cutout(image).method == "classical"
+    missing = without.auto_cutout(image)
+    assert missing.method == "classical" and missing.method_text == "classical (model missing)"
+    assert missing.problem is not None and "scripts/fetch_model.py u2netp" in missing.problem
     without.close()
 
 

@@ -20,8 +20,8 @@ from providers.errors import (
 )
 from studio.artifacts import ArtifactError, Artifacts
 from studio.jobs import JobStatus, JobView
-from studio.store import Store
 from studio.pacing import poll_delay, retry_delay
+from studio.store import Store
 from studio.worker import MAX_ATTEMPTS, Worker
 from tests.studio.conftest import queue_job
 from tests.studio.fakes import AsyncFake, FakeClock, FreeSyncFake, SyncFake, png_bytes

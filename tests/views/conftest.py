@@ -28,6 +28,9 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("STUDIO_DATA_DIR", str(folder))
     monkeypatch.delenv("STUDIO_LANG", raising=False)
     monkeypatch.delenv("DATABASE_URL", raising=False)
+    # Page tests cut out with the fast model (a fraction of a second); tests/views/test_cutout_choice.py
+    # covers the best one and the choice between them.
+    monkeypatch.setenv("STUDIO_CUTOUT_MODEL", "fast")
     st.cache_resource.clear()
     yield folder
     st.cache_resource.clear()

@@ -24,11 +24,12 @@ def test_settings_shows_the_engine_status_and_providers(studio: Studio, data_dir
     at = open_app("views/settings.py")
     assert not at.exception
     page = texts(at)
-    model = ROOT / "models" / "u2netp.onnx"
+    model = ROOT / "models" / "u2netp.onnx"  # the default here: tests/views/conftest.py chooses fast
     if model.is_file():
-        assert translate("en", "settings.model_found", path=str(model)) in page
+        assert translate("en", "settings.model_ok_default", path=str(model)) in page
     else:
-        assert translate("en", "settings.model_missing", path=str(model)) in page
+        fix = {"path": str(model), "model_key": "u2netp", "env": "STUDIO_U2NETP_PATH"}
+        assert translate("en", "settings.model_missing_fix", **fix) in page
     assert str(data_dir) in page
     assert translate("en", "settings.worker_alive") in page
     rows = {row["key"]: row for row in at.dataframe[0].value.to_dict("records")}
