@@ -106,6 +106,8 @@ class CachedMap:
 
     def __init__(self, segmenter: Any, rgb: np.ndarray) -> None:
         self.name = segmenter.name
+        # Whether the model fills holes it should see (u2netp) or keeps them (ISNet): cut_out asks.
+        self.fills_holes = getattr(segmenter, "fills_holes", True)
         start = time.perf_counter()
         self._raw = np.asarray(segmenter.predict(rgb), np.float32)
         self.seconds = time.perf_counter() - start

@@ -70,6 +70,9 @@ class U2NetpSegmenter:
     """
 
     name = "u2netp"
+    # u2netp's coarse 320 px map fills holes (a mug's handle) with confident product: they are
+    # carved out again by colour, however sure the map is there.
+    fills_holes = True
 
     def __init__(self, model_bytes: bytes, *, threads: int = 2) -> None:
         import onnxruntime as ort  # heavy import, only when a model is actually loaded
@@ -191,7 +194,12 @@ def cut_out(
         if prob is None:
             prob = classical_alpha(rgb)
             method = "classical"
-        alpha = _refine(work, prob, open_holes=method == "model")
+        alpha = _refine(
+            work,
+            prob,
+            open_holes=method == "model",
+            trust_sure_map=method == "model" and not getattr(segmenter, "fills_holes", True),
+        )
         if not _has_product(alpha):
             # Nothing (or everything) was found: keep the whole photo rather than
             # hand on an invisible product; a user mask fixes this case.
@@ -317,12 +325,12 @@ def refine_alpha(rgb: np.ndarray, prob: np.ndarray, *, open_holes: bool = True) 
     return _refine(_Work.of(rgb), prob, open_holes=open_holes)
 
 
-def _refine(work: _Work, prob: np.ndarray, *, open_holes: bool) -> np.ndarray:
+def _refine(work: _Work, prob: np.ndarray, *, open_holes: bool, trust_sure_map: bool = False) -> np.ndarray:
     p = work.shrink(prob)
     if open_holes:
         coarse = work.coarse
         p_coarse = coarse.shrink(p)
-        opened = _open_background_holes(coarse, p_coarse)
+        opened = _open_background_holes(coarse, p_coarse, trust_sure_map=trust_sure_map)
         if opened is not p_coarse:
             # Carve at the coarse level; the hole's real edge, which the coarse carve only roughs
             # out, is left to the matting's colour models (`loose`).
@@ -437,8 +445,16 @@ def _basis(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.stack([np.ones_like(x), x, y, x * x, x * y, y * y], axis=1).astype(np.float64)
 
 
-def _open_background_holes(work: _Work, p: np.ndarray) -> np.ndarray:
-    """Carve out regions the map calls product that look like the background and are ringed by product."""
+# The median map value over a hole candidate above which a model that sees holes is believed.
+_TRUSTED_P = 0.9
+
+
+def _open_background_holes(work: _Work, p: np.ndarray, *, trust_sure_map: bool = False) -> np.ndarray:
+    """Carve out regions the map calls product that look like the background and are ringed by product.
+
+    `trust_sure_map`: the model sees holes itself (ISNet), so a region its map is sure of
+    (median >= _TRUSTED_P) is product that merely looks like the background (a pale seat on
+    pale marble), and is kept; only regions the map is unsure of are carved."""
     product = p >= 0.5
     far_background = cv2.erode((p < 0.1).astype(np.uint8), _disk(3)).astype(bool)
     model = _Background.fit(work.smooth, far_background)
@@ -459,6 +475,8 @@ def _open_background_holes(work: _Work, p: np.ndarray) -> np.ndarray:
         # A region that opens onto the outside is an outline the model drew
         # generously, or a light part of the product at its edge: leave it.
         if (cv2.dilate(component, _disk(1)).astype(bool) & outside[y0:y1, x0:x1]).any():
+            continue
+        if trust_sure_map and float(np.median(p[y0:y1, x0:x1][component.astype(bool)])) >= _TRUSTED_P:
             continue
         # Print inside the region (text, a logo) means a label, not a view through the product.
         if _island_share(component) > _MAX_ISLANDS:

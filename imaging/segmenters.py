@@ -47,6 +47,9 @@ class ISNetSegmenter:
 
     name = "isnet"
 
+    # ISNet keeps the holes it sees: a region its map is sure of is product (see cutout._refine).
+    fills_holes = False
+
     def __init__(self, model_bytes: bytes, *, threads: int = 2, memo: int = _MEMO_SIZE) -> None:
         """`memo`: how many photos' maps to remember (0: none, for benchmarks of the whole job)."""
         import onnxruntime as ort  # heavy import, only when a model is actually loaded
@@ -128,8 +131,9 @@ class FixedMap:
     refinement on a display-size copy.
     """
 
-    def __init__(self, name: str, prob: np.ndarray) -> None:
+    def __init__(self, name: str, prob: np.ndarray, *, fills_holes: bool = True) -> None:
         self.name = name
+        self.fills_holes = fills_holes
         self._prob = np.asarray(prob, np.float32)
 
     def infer(self, rgb: np.ndarray) -> np.ndarray:

@@ -654,7 +654,11 @@ class Studio:
         on_display: Segmenter | None = None
         if segmenter is not None and not loaded.has_alpha:
             size = (display.width, display.height)
-            on_display = FixedMap(segmenter.name, segmenter.predict(loaded.rgb, size))
+            on_display = FixedMap(
+                segmenter.name,
+                segmenter.predict(loaded.rgb, size),
+                fills_holes=getattr(segmenter, "fills_holes", True),
+            )
         cutout = cut_out(display, segmenter=on_display)
         notes = cutout_record(cutout, wanted=model, ran=segmenter is not None)
         alpha = np.ascontiguousarray(cutout.alpha)

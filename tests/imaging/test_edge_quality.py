@@ -131,3 +131,33 @@ def test_edge_scores_on_known_answers() -> None:
     assert uncut.halo > 50 and uncut.fringe == 0.0
     with pytest.raises(ValueError, match="one size"):
         edge_scores(photo.rgb[:10], photo.rgb, photo.alpha)
+
+
+class _SureMap:
+    """A model's map, given: a product whose pale middle looks like the pale background."""
+
+    name = "sure"
+
+    def __init__(self, prob: np.ndarray, *, fills_holes: bool) -> None:
+        self.fills_holes = fills_holes
+        self._prob = prob
+
+    def predict(self, rgb: np.ndarray, size: tuple[int, int] | None = None) -> np.ndarray:
+        return self._prob
+
+
+def test_a_region_a_hole_seeing_model_is_sure_of_is_kept_even_if_it_looks_like_the_background() -> None:
+    # A dark frame around a pale seat, on a pale background: a filled hole to u2netp's hole
+    # finder, but a model that sees holes itself (ISNet) is believed where its map is sure.
+    size = 400
+    rgb = np.full((size, size, 3), 232, np.uint8)
+    rgb[100:300, 100:300] = (40, 30, 25)
+    rgb[130:270, 130:270] = (228, 228, 226)
+    prob = np.zeros((size, size), np.float32)
+    prob[100:300, 100:300] = 0.98
+    image = load_image(encode_png(rgb))
+    seat = (slice(150, 250), slice(150, 250))
+    kept = cut_out(image, segmenter=_SureMap(prob, fills_holes=False))
+    assert kept.alpha[seat].mean() > 250
+    carved = cut_out(image, segmenter=_SureMap(prob, fills_holes=True))
+    assert carved.alpha[seat].mean() < 5
