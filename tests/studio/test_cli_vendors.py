@@ -118,7 +118,16 @@ def _generate(
 def _succeeded(done: subprocess.CompletedProcess[str]) -> dict[str, Any]:
     assert done.returncode == 0, done.stderr
     result: dict[str, Any] = json.loads(done.stdout)
-    assert set(result) == {"job_id", "status", "provider", "workflow", "outputs", "cost", "error", "cutout_method"}
+    assert set(result) == {
+        "job_id",
+        "status",
+        "provider",
+        "workflow",
+        "outputs",
+        "cost",
+        "error",
+        "cutout_method",
+    }
     assert result["status"] == "succeeded" and result["workflow"] == "prompt" and result["error"] is None
     assert result["outputs"] and all(Path(path).is_file() for path in result["outputs"])
     return result
