@@ -78,7 +78,10 @@ def running_app(
     log = tmp_path_factory.mktemp(f"{name}-logs") / "streamlit.log"
     port = free_port()
     inherited = {key: value for key, value in os.environ.items() if not key.startswith(_ISOLATED_PREFIXES)}
-    full_env = {**inherited, "STUDIO_DATA_DIR": str(data_dir), "STUDIO_LANG": "en", **(env or {})}
+    # The fast cutout model unless a test asks for another: ISNet's seconds per photo on two shared
+    # cores made the other browser tests slow and their clicks race the page's long reruns.
+    defaults = {"STUDIO_DATA_DIR": str(data_dir), "STUDIO_LANG": "en", "STUDIO_CUTOUT_MODEL": "fast"}
+    full_env = {**inherited, **defaults, **(env or {})}
     command = [
         sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
         "--server.port", str(port), "--server.address", "127.0.0.1",
