@@ -26,8 +26,10 @@ from typing import Literal, Protocol
 import cv2
 import numpy as np
 
+from imaging.array_ops import box, channels, disk, nonzero
 from imaging.images import LoadedImage
 from imaging.matting import matte
+from imaging.onnx_session import open_model
 
 MODEL_SIDE = 320
 # Long side of the working resolution for everything expensive. The model sees
@@ -46,10 +48,6 @@ _STD = np.array([0.229, 0.224, 0.225], np.float32)
 
 # The name of the edge refinement `cut_out` applies to a model's (or the classical) map.
 REFINEMENT = "matting"
-
-
-class ModelLoadError(ValueError):
-    """The segmentation model bytes cannot be used (not ONNX, or not a u2netp-shaped model)."""
 
 
 class Segmenter(Protocol):
@@ -75,33 +73,21 @@ class U2NetpSegmenter:
     fills_holes = True
 
     def __init__(self, model_bytes: bytes, *, threads: int = 2) -> None:
-        import onnxruntime as ort  # heavy import, only when a model is actually loaded
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        # The worker threads spin between the model's operators (fast) and, by default, go on
-        # spinning after `run` returns, which took about 15 ms of CPU from the refinement and
-        # backdrop work that follows a 1000 px inference. Stop them when the run ends; the run
-        # itself is as fast as before.
-        options.add_session_config_entry("session.force_spinning_stop", "1")
-        try:
-            self._session = ort.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])
-        except Exception as exc:  # onnxruntime raises its own untyped errors for bad bytes
-            raise ModelLoadError(
-                f"The segmentation model could not be loaded ({type(exc).__name__}). "
+        model = open_model(
+            model_bytes,
+            side=MODEL_SIDE,
+            threads=threads,
+            load_failed=(
+                "The segmentation model could not be loaded ({error}). "
                 "Download models/u2netp.onnx again as DEVELOPERS.md describes."
-            ) from exc
-        inputs = self._session.get_inputs()
-        if len(inputs) != 1 or list(inputs[0].shape)[1:] != [3, MODEL_SIDE, MODEL_SIDE]:
-            raise ModelLoadError(
-                f"The segmentation model takes {[i.shape for i in inputs]}, not one 1x3x320x320 image; "
+            ),
+            wrong_shape=(
+                "The segmentation model takes {shapes}, not one 1x3x320x320 image; "
                 "use the u2netp ONNX model described in DEVELOPERS.md."
-            )
-        self._input = inputs[0].name
+            ),
+        )
         # u2netp has seven side outputs; the first is the fused map rembg uses.
-        self._output = self._session.get_outputs()[0].name
+        self._session, self._input, self._output = model.session, model.input_name, model.output_name
 
     def infer(self, rgb: np.ndarray) -> np.ndarray:
         """Bare model inference: the 320x320 float32 map in [0, 1], rembg's pre- and post-processing."""
@@ -335,40 +321,16 @@ def _refine(work: _Work, prob: np.ndarray, *, open_holes: bool, trust_sure_map: 
             # Carve at the coarse level; the hole's real edge, which the coarse carve only roughs
             # out, is left to the matting's colour models (`loose`).
             carved = cv2.dilate(
-                np.minimum(1.0, 2.0 * _upsize(np.clip(p_coarse - opened, 0.0, 1.0), p.shape)), _disk(1)
+                np.minimum(1.0, 2.0 * _upsize(np.clip(p_coarse - opened, 0.0, 1.0), p.shape)), disk(1)
             )
             p = p * (1.0 - carved)
-            rim = cv2.morphologyEx((carved >= 0.5).astype(np.uint8), cv2.MORPH_GRADIENT, _disk(2))
+            rim = cv2.morphologyEx((carved >= 0.5).astype(np.uint8), cv2.MORPH_GRADIENT, disk(2))
             return matte(work.rgb, work.small_f, p, loose=rim.astype(np.float32))
     return matte(work.rgb, work.small_f, p)
 
 
-def _nonzero(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """`np.nonzero` of a 2-D uint8 mask, in the same row-major order, through OpenCV (much faster)."""
-    points = cv2.findNonZero(mask)
-    if points is None:
-        empty = np.zeros(0, np.intp)
-        return empty, empty
-    points = points.reshape(-1, 2)
-    return points[:, 1].astype(np.intp), points[:, 0].astype(np.intp)
-
-
 def _upsize(values: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return cv2.resize(values, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
-
-
-def _box(values: np.ndarray, radius: int) -> np.ndarray:
-    size = 2 * radius + 1
-    return cv2.boxFilter(values, -1, (size, size), normalize=True, borderType=cv2.BORDER_REFLECT)
-
-
-def _channels(values: np.ndarray) -> np.ndarray:
-    """An (H, W) float32 map repeated over three channels, for same-shape arithmetic with colour."""
-    return np.asarray(cv2.cvtColor(np.ascontiguousarray(values, dtype=np.float32), cv2.COLOR_GRAY2RGB))
-
-
-def _disk(radius: int) -> np.ndarray:
-    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
 
 
 # ------------------------------------------------------------ background model
@@ -456,13 +418,13 @@ def _open_background_holes(work: _Work, p: np.ndarray, *, trust_sure_map: bool =
     (median >= _TRUSTED_P) is product that merely looks like the background (a pale seat on
     pale marble), and is kept; only regions the map is unsure of are carved."""
     product = p >= 0.5
-    far_background = cv2.erode((p < 0.1).astype(np.uint8), _disk(3)).astype(bool)
+    far_background = cv2.erode((p < 0.1).astype(np.uint8), disk(3)).astype(bool)
     model = _Background.fit(work.smooth, far_background)
     if model is None:
         return p
     plain, tolerant = model.distances(work.smooth)
     outside = _exterior(~product)
-    candidates = cv2.morphologyEx((product & (tolerant < _HOLE_D)).astype(np.uint8), cv2.MORPH_OPEN, _disk(1))
+    candidates = cv2.morphologyEx((product & (tolerant < _HOLE_D)).astype(np.uint8), cv2.MORPH_OPEN, disk(1))
     count, labels, stats, _ = cv2.connectedComponentsWithStats(candidates, connectivity=4)
     min_area = max(12, int(0.002 * np.count_nonzero(product)))
     out = p
@@ -474,17 +436,17 @@ def _open_background_holes(work: _Work, p: np.ndarray, *, trust_sure_map: bool =
         component = (labels[y0:y1, x0:x1] == index).astype(np.uint8)
         # A region that opens onto the outside is an outline the model drew
         # generously, or a light part of the product at its edge: leave it.
-        if (cv2.dilate(component, _disk(1)).astype(bool) & outside[y0:y1, x0:x1]).any():
+        if (cv2.dilate(component, disk(1)).astype(bool) & outside[y0:y1, x0:x1]).any():
             continue
         if trust_sure_map and float(np.median(p[y0:y1, x0:x1][component.astype(bool)])) >= _TRUSTED_P:
             continue
         # Print inside the region (text, a logo) means a label, not a view through the product.
         if _island_share(component) > _MAX_ISLANDS:
             continue
-        rim = cv2.dilate(component, _disk(3)).astype(bool) & ~component.astype(bool) & product[y0:y1, x0:x1]
+        rim = cv2.dilate(component, disk(3)).astype(bool) & ~component.astype(bool) & product[y0:y1, x0:x1]
         if not rim.any() or float(np.mean(plain[y0:y1, x0:x1][rim] > _RING_D)) < 0.5:
             continue  # not ringed by product that differs from the background
-        grown = cv2.dilate(component, _disk(2)).astype(bool) & (tolerant[y0:y1, x0:x1] < _GROW_D)
+        grown = cv2.dilate(component, disk(2)).astype(bool) & (tolerant[y0:y1, x0:x1] < _GROW_D)
         if out is p:
             out = p.copy()
         out[y0:y1, x0:x1][grown | component.astype(bool)] = 0.0
@@ -541,7 +503,7 @@ def _decontaminate(rgb: np.ndarray, alpha: np.ndarray, work: _Work, *, out: np.n
     # | (dilated visible & alpha == 0), which is dilated visible & alpha < 255, in OpenCV ops.
     visible = cv2.threshold(alpha, 0, 255, cv2.THRESH_BINARY)[1]
     below_opaque = cv2.threshold(alpha, 254, 255, cv2.THRESH_BINARY_INV)[1]
-    ys, xs = _nonzero(cv2.bitwise_and(cv2.dilate(visible, _disk(2)), below_opaque))
+    ys, xs = nonzero(cv2.bitwise_and(cv2.dilate(visible, disk(2)), below_opaque))
     if ys.size == 0:
         return
     a_small = work.shrink(alpha).astype(np.float32) * np.float32(1 / 255)
@@ -585,12 +547,12 @@ def _blur_fusion(
 
 def _weighted_mean(values: np.ndarray, weight: np.ndarray, radius: int) -> np.ndarray:
     if weight.dtype != np.float32 or values.dtype != np.float32:
-        return _box(values * weight[..., None], radius) / (_box(weight, radius)[..., None] + 1e-5)
-    return _box(values * _channels(weight), radius) / _channels(_box(weight, radius) + 1e-5)
+        return box(values * weight[..., None], radius) / (box(weight, radius)[..., None] + 1e-5)
+    return box(values * channels(weight), radius) / channels(box(weight, radius) + 1e-5)
 
 
 def _fuse(image: np.ndarray, alpha: np.ndarray, f_blur: np.ndarray, b_blur: np.ndarray) -> np.ndarray:
-    a = _channels(alpha) if alpha.dtype == np.float32 else alpha[..., None]
+    a = channels(alpha) if alpha.dtype == np.float32 else alpha[..., None]
     return np.clip(f_blur + a * (image - a * f_blur - (1 - a) * b_blur), 0.0, 1.0)
 
 
@@ -634,7 +596,7 @@ def _classical_small(work: _Work) -> np.ndarray:
 
     seeds = np.full((height, width), cv2.GC_PR_BGD, np.uint8)
     seeds[(plain > _PR_FG_D) & (tolerant > _HOLE_D)] = cv2.GC_PR_FGD
-    sure = cv2.erode((tolerant > _FG_D).astype(np.uint8), _disk(2)).astype(bool) & ~border
+    sure = cv2.erode((tolerant > _FG_D).astype(np.uint8), disk(2)).astype(bool) & ~border
     seeds[sure] = cv2.GC_FGD
     # Only background-coloured border pixels are certain: a product may touch the frame.
     seeds[border & (plain <= _PR_FG_D)] = cv2.GC_BGD
@@ -669,14 +631,14 @@ def _mix_alpha(work: _Work, product: np.ndarray, model: _Background) -> np.ndarr
     solid = product.astype(np.uint8)
     # Only GrabCut's own edge pixels are re-estimated: alpha may shrink off a
     # mixed rim but never grow into a cast shadow beside the product.
-    band = (solid - cv2.erode(solid, _disk(_MIX_BAND))).astype(bool)
+    band = (solid - cv2.erode(solid, disk(_MIX_BAND))).astype(bool)
     alpha = product.astype(np.float32)
     if not band.any():
         return alpha
     image = work.small.astype(np.float32)
-    core = cv2.erode(solid, _disk(_MIX_BAND)).astype(np.float32)
-    weight = _box(core, 2 * _MIX_BAND)
-    near_product = _box(image * core[..., None], 2 * _MIX_BAND) / np.maximum(weight, 1e-6)[..., None]
+    core = cv2.erode(solid, disk(_MIX_BAND)).astype(np.float32)
+    weight = box(core, 2 * _MIX_BAND)
+    near_product = box(image * core[..., None], 2 * _MIX_BAND) / np.maximum(weight, 1e-6)[..., None]
     background = model.field(image.shape)
     ys, xs = np.nonzero(band & (weight > 1e-3))
     towards = near_product[ys, xs] - background[ys, xs]
@@ -690,7 +652,7 @@ def _mix_alpha(work: _Work, product: np.ndarray, model: _Background) -> np.ndarr
 
 def _clean_product(product: np.ndarray, tolerant: np.ndarray) -> np.ndarray:
     """Fill enclosed gaps unless they show the background, then drop specks but keep real separate parts."""
-    product = cv2.morphologyEx(product.astype(np.uint8), cv2.MORPH_OPEN, _disk(1)).astype(bool)
+    product = cv2.morphologyEx(product.astype(np.uint8), cv2.MORPH_OPEN, disk(1)).astype(bool)
     gaps = ~product & ~_exterior(~product)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(gaps.astype(np.uint8), connectivity=4)
     for index in range(1, count):

@@ -35,6 +35,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from imaging.array_ops import box, channels, disk, nonzero
+
 _REMAP_ROW = 4096
 _SURE_FG = 0.92  # map values at or above: product, unless colour says otherwise in the band
 _SURE_BG = 0.08
@@ -68,7 +70,7 @@ def matte(
     uncertain = ~(sure_fg | sure_bg)
     if loose is not None:
         uncertain |= loose > 0
-    band_small = cv2.dilate(uncertain.astype(np.uint8), _disk(_MARGIN))
+    band_small = cv2.dilate(uncertain.astype(np.uint8), disk(_MARGIN))
     # A band pixel must not count as sure itself.
     fg_w = (sure_fg & (band_small == 0)).astype(np.float32)
     bg_w = (sure_bg & (band_small == 0)).astype(np.float32)
@@ -98,7 +100,7 @@ def matte(
         sure_fg.astype(np.uint8) * np.uint8(255), (width, height), interpolation=cv2.INTER_NEAREST
     )
     band = cv2.resize(band_small, (width, height), interpolation=cv2.INTER_NEAREST)
-    ys, xs = _nonzero(band)
+    ys, xs = nonzero(band)
     if ys.size == 0:
         return alpha
     mix[..., 4] *= ramp
@@ -134,7 +136,7 @@ def _local_stats(moments: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, n
     """
     weighted = moments * weight[..., None]
     narrow, wide = _STAT_RADII
-    sums = _box(weighted, narrow) + np.float32(_WIDE_SHARE) * _box(weighted, wide)
+    sums = box(weighted, narrow) + np.float32(_WIDE_SHARE) * box(weighted, wide)
     total = sums[..., 0]
     ok = total >= _MIN_WEIGHT
     inv = 1.0 / np.maximum(total, 1e-6)
@@ -172,7 +174,7 @@ def _mix_coefficients(
     )
     separation = np.einsum("hwc,hwc->hw", u, f_mean - b_mean)
     np.maximum(separation, 1e-6, out=separation)
-    coef = u / _channels(separation)
+    coef = u / channels(separation)
     offset = -np.einsum("hwc,hwc->hw", coef, b_mean)
     confidence = separation / (separation + np.float32(_SEPARATION))
     confidence[~ok] = 0.0
@@ -202,25 +204,3 @@ def _sample(values: np.ndarray, ys: np.ndarray, xs: np.ndarray, full: tuple[int,
         )
         parts.append(out.reshape(rows * _REMAP_ROW, -1)[:count])
     return np.concatenate(parts, axis=1)
-
-
-def _nonzero(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    points = cv2.findNonZero(mask)
-    if points is None:
-        empty = np.zeros(0, np.intp)
-        return empty, empty
-    points = points.reshape(-1, 2)
-    return points[:, 1].astype(np.intp), points[:, 0].astype(np.intp)
-
-
-def _box(values: np.ndarray, radius: int) -> np.ndarray:
-    size = 2 * radius + 1
-    return cv2.boxFilter(values, -1, (size, size), normalize=True, borderType=cv2.BORDER_REFLECT)
-
-
-def _channels(values: np.ndarray) -> np.ndarray:
-    return np.asarray(cv2.cvtColor(np.ascontiguousarray(values, dtype=np.float32), cv2.COLOR_GRAY2RGB))
-
-
-def _disk(radius: int) -> np.ndarray:
-    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))

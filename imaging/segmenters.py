@@ -21,7 +21,8 @@ from typing import Any, Literal
 import cv2
 import numpy as np
 
-from imaging.cutout import Cutout, ModelLoadError, Segmenter, U2NetpSegmenter
+from imaging.cutout import Cutout, Segmenter, U2NetpSegmenter
+from imaging.onnx_session import open_model
 
 Quality = Literal["best", "fast"]
 QUALITIES: tuple[Quality, ...] = ("best", "fast")
@@ -52,33 +53,21 @@ class ISNetSegmenter:
 
     def __init__(self, model_bytes: bytes, *, threads: int = 2, memo: int = _MEMO_SIZE) -> None:
         """`memo`: how many photos' maps to remember (0: none, for benchmarks of the whole job)."""
-        import onnxruntime as ort  # heavy import, only when a model is actually loaded
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.enable_cpu_mem_arena = False
-        options.enable_mem_pattern = False
-        # As for u2netp: do not let idle worker threads spin into the work after the model.
-        options.add_session_config_entry("session.force_spinning_stop", "1")
-        try:
-            self._session = ort.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])
-        except Exception as exc:  # onnxruntime raises its own untyped errors for bad bytes
-            raise ModelLoadError(
-                f"The ISNet model could not be loaded ({type(exc).__name__}). "
+        model = open_model(
+            model_bytes,
+            side=ISNET_SIDE,
+            threads=threads,
+            load_failed=(
+                "The ISNet model could not be loaded ({error}). "
                 "Fetch models/isnet.onnx again with scripts/fetch_model.py isnet."
-            ) from exc
-        inputs = self._session.get_inputs()
-        if len(inputs) != 1 or list(inputs[0].shape)[1:] != [3, ISNET_SIDE, ISNET_SIDE]:
-            raise ModelLoadError(
-                f"The ISNet model takes {[i.shape for i in inputs]}, not one 1x3x1024x1024 image; "
+            ),
+            wrong_shape=(
+                "The ISNet model takes {shapes}, not one 1x3x1024x1024 image; "
                 "use isnet-general-use.onnx (scripts/fetch_model.py isnet)."
-            )
-        self._input = inputs[0].name
-        # The first output is the finest side map, the one rembg uses; asking only for it
-        # lets onnxruntime free the others' buffers early.
-        self._output = self._session.get_outputs()[0].name
+            ),
+            low_memory=True,
+        )
+        self._session, self._input, self._output = model.session, model.input_name, model.output_name
         self._memo: OrderedDict[bytes, np.ndarray] = OrderedDict()
         self._memo_size = memo
         self._memo_lock = threading.Lock()

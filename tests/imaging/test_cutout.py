@@ -17,7 +17,6 @@ import pytest
 
 from imaging.cutout import (
     Cutout,
-    ModelLoadError,
     U2NetpSegmenter,
     classical_alpha,
     cut_out,
@@ -25,6 +24,7 @@ from imaging.cutout import (
     refine_alpha,
 )
 from imaging.images import LoadedImage, encode_png, load_image
+from imaging.onnx_session import ModelLoadError
 from imaging.quality import boundary_halo, iou
 from tests.imaging import synthetic
 

@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from imaging.cutout import Cutout, ModelLoadError, cut_out
+from imaging.cutout import Cutout, cut_out
 from imaging.images import LoadedImage
+from imaging.onnx_session import ModelLoadError
 from imaging.segmenters import (
     FixedMap,
     ISNetSegmenter,
