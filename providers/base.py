@@ -213,6 +213,21 @@ class EdgeGuide:
 
 
 @dataclass(frozen=True)
+class BackdropPlate:
+    """A user's own photo of an empty set (a marble slab, a brand's shelf) the product is placed into.
+
+    `surface` marks where the product may stand, as fractions of the photo (x0, y0, x1, y1):
+    a box on the table top, or a line when y0 == y1 (the product's base goes on it). `name` and
+    `backdrop_id` say which library entry it came from, for the job's record.
+    """
+
+    image: bytes
+    surface: tuple[float, float, float, float]
+    backdrop_id: str = ""
+    name: str = ""
+
+
+@dataclass(frozen=True)
 class GenerationRequest:
     """The canonical request, the same for every provider.
 
@@ -234,6 +249,8 @@ class GenerationRequest:
     product_title: str = ""
     params: Mapping[str, Any] = field(default_factory=dict)
     guides: tuple[EdgeGuide, ...] = ()
+    # The user's own backdrop photo, when the job uses one (the local engine places the product on it).
+    plate: BackdropPlate | None = None
     # URLs of the inputs when the vendor takes URLs (filled by studio.hosting).
     image_url: str | None = None
     mask_url: str | None = None

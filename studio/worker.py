@@ -45,6 +45,7 @@ from typing import Any
 
 from imaging.masks import vendor_mask_png
 from providers.base import (
+    BackdropPlate,
     EdgeGuide,
     GenerationRequest,
     Money,
@@ -795,6 +796,7 @@ class Worker:
                 EdgeGuide(item["layer"], self.artifacts.read(item["path"]), str(item.get("prompt") or ""))
                 for item in job.notes.get("edge_guides") or []
             )
+            plate = _plate(job.notes.get("backdrop_plate"), self.artifacts.read)
         except ArtifactError as exc:
             raise _JobProblem(
                 "input_missing", f"This job's input files are gone ({exc}). Submit the job again."
@@ -813,6 +815,7 @@ class Worker:
             product_title=job.product_title,
             params=dict(job.params),
             guides=guides,
+            plate=plate,
         )
 
     # ------------------------------------------------------------ failures
@@ -903,6 +906,20 @@ def _lost_message(label: str, cost: Money | None, reason: str) -> str:
     return (
         f"{label} made this image and billed it{charge}, but the result was lost: {reason.rstrip('.')}. "
         f"The charge is recorded with this job; ask {label} support about it before running the job again."
+    )
+
+
+def _plate(record: object, read: Callable[[str], bytes]) -> BackdropPlate | None:
+    """The user backdrop a job was submitted with: its photo was copied into the job's own
+    files at submit, so deleting it from the library later cannot break a queued job."""
+    if not isinstance(record, Mapping) or not record.get("path"):
+        return None
+    x0, y0, x1, y1 = (float(v) for v in record.get("surface") or (0.0, 0.7, 1.0, 0.7))
+    return BackdropPlate(
+        image=read(str(record["path"])),
+        surface=(x0, y0, x1, y1),
+        backdrop_id=str(record.get("backdrop_id") or ""),
+        name=str(record.get("name") or ""),
     )
 
 
