@@ -324,8 +324,16 @@ def _refine(work: _Work, prob: np.ndarray, *, open_holes: bool, trust_sure_map: 
                 np.minimum(1.0, 2.0 * _upsize(np.clip(p_coarse - opened, 0.0, 1.0), p.shape)), disk(1)
             )
             p = p * (1.0 - carved)
-            rim = cv2.morphologyEx((carved >= 0.5).astype(np.uint8), cv2.MORPH_GRADIENT, disk(2))
-            return matte(work.rgb, work.small_f, p, loose=rim.astype(np.float32))
+            loose = cv2.morphologyEx((carved >= 0.5).astype(np.uint8), cv2.MORPH_GRADIENT, disk(2))
+        else:
+            loose = np.zeros(p.shape, np.uint8)
+        small_holes = _open_small_holes(work, p)
+        if small_holes is not p:
+            carved_small = (small_holes < p).astype(np.uint8)
+            p = small_holes
+            loose |= cv2.morphologyEx(carved_small, cv2.MORPH_GRADIENT, disk(1))
+        if loose.any():
+            return matte(work.rgb, work.small_f, p, loose=loose.astype(np.float32))
     return matte(work.rgb, work.small_f, p)
 
 
@@ -409,6 +417,17 @@ def _basis(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 # The median map value over a hole candidate above which a model that sees holes is believed.
 _TRUSTED_P = 0.9
+# Small holes, at working resolution: at least this many pixels and at most this share of the
+# product; hue within _SMALL_HOLE_D spreads of the background's, and the ring around them
+# beyond _SMALL_RING_D on at least _SMALL_RIM_SHARE of it. Chromaticity is r and b over the
+# sum plus _CHROMA_DARK (dark pixels have no reliable hue); its spread is at least the minimum.
+_SMALL_HOLE_AREA = 6
+_SMALL_HOLE_SHARE = 0.002
+_SMALL_HOLE_D = 3.5
+_SMALL_RING_D = 6.0
+_SMALL_RIM_SHARE = 0.85
+_CHROMA_DARK = 30.0
+_CHROMA_MIN_SPREAD = 0.01
 
 
 def _open_background_holes(work: _Work, p: np.ndarray, *, trust_sure_map: bool = False) -> np.ndarray:
@@ -450,6 +469,49 @@ def _open_background_holes(work: _Work, p: np.ndarray, *, trust_sure_map: bool =
         if out is p:
             out = p.copy()
         out[y0:y1, x0:x1][grown | component.astype(bool)] = 0.0
+    return out
+
+
+def _open_small_holes(work: _Work, p: np.ndarray) -> np.ndarray:
+    """Carve holes too small for `_open_background_holes` (a watch strap's punched holes, a few
+    working pixels across), which both models fill with confident product.
+
+    The background's colour field cannot tell them apart on a textured background (wood's
+    spread is wide enough to take in a dark strap, and a hole is in the product's shadow), so
+    they are found by chromaticity, which shadow leaves alone: a compact spot whose hue is the
+    background's, ringed all round by product whose hue is clearly not. Only small regions
+    are looked at; a spot of the background's hue is otherwise as likely a printed detail."""
+    product = p >= 0.5
+    far_background = cv2.erode((p < 0.1).astype(np.uint8), disk(3)).astype(bool)
+    if np.count_nonzero(far_background) < 64:
+        return p
+    smooth = work.smooth
+    total = smooth.sum(axis=2) + np.float32(_CHROMA_DARK)
+    chroma = np.stack((smooth[..., 0] / total, smooth[..., 2] / total), axis=-1)
+    sample = chroma[far_background]
+    spread = np.maximum(sample.std(axis=0), np.float32(_CHROMA_MIN_SPREAD))
+    distance = np.sqrt((((chroma - sample.mean(axis=0)) / spread) ** 2).sum(axis=-1))
+    candidates = (product & (distance < _SMALL_HOLE_D)).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(candidates, connectivity=4)
+    max_area = max(_SMALL_HOLE_AREA + 1, int(_SMALL_HOLE_SHARE * np.count_nonzero(product)))
+    outside = _exterior(~product)
+    out = p
+    for index in range(1, count):
+        x, y, w, h, area = (int(v) for v in stats[index])
+        # A punched hole is compact; a thin streak of background colour is print or a reflection.
+        if not _SMALL_HOLE_AREA <= area < max_area or area < 0.45 * w * h:
+            continue
+        y0, y1, x0, x1 = max(0, y - 5), min(p.shape[0], y + h + 5), max(0, x - 5), min(p.shape[1], x + w + 5)
+        component = (labels[y0:y1, x0:x1] == index).astype(np.uint8)
+        # The ring is taken a little away from the spot: the smoothing blurs hues across its edge.
+        ring = cv2.dilate(component, disk(4)).astype(bool) & ~cv2.dilate(component, disk(2)).astype(bool)
+        if (ring & outside[y0:y1, x0:x1]).any() or not product[y0:y1, x0:x1][ring].all():
+            continue
+        if float(np.mean(distance[y0:y1, x0:x1][ring] > _SMALL_RING_D)) < _SMALL_RIM_SHARE:
+            continue
+        if out is p:
+            out = p.copy()
+        out[y0:y1, x0:x1][cv2.dilate(component, disk(1)).astype(bool)] = 0.0
     return out
 
 

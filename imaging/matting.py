@@ -49,7 +49,7 @@ _NOISE = 0.012**2  # sensor and JPEG noise variance (0..1 units), added to every
 _SPREAD_GAIN = 2.0  # texture is finer at full size than the working copy shows
 _SEPARATION = 12.0  # Mahalanobis^2 separation of F and B at which colour and contour weigh the same
 _EDGE_WIDTH = 1.2  # full-resolution pixels over which the contour prior goes from 0 to 1
-_SLACK = 1.2  # working pixels: how far from the map's contour colour can move the edge
+_SLACK = 0.6  # working pixels: how far from the map's contour colour can move the edge
 _COLOUR_GAIN = 2.0  # mixed pixels at a photo's edge are few: push colour answers off the middle
 
 

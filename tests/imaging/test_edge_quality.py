@@ -161,3 +161,25 @@ def test_a_region_a_hole_seeing_model_is_sure_of_is_kept_even_if_it_looks_like_t
     assert kept.alpha[seat].mean() > 250
     carved = cut_out(image, segmenter=_SureMap(prob, fills_holes=True))
     assert carved.alpha[seat].mean() < 5
+
+
+def test_small_punched_holes_open_and_small_print_stays(segmenter: U2NetpSegmenter) -> None:
+    """A watch strap's punched holes (a few working pixels across, filled by the model) show the
+    wood through them and are opened; a dot of another colour printed on the strap is kept."""
+    names = [make.__name__ for make in edge_photos.TUNE + edge_photos.HELD_OUT]
+    photo = edge_photos.make(names.index("watch_wood"), 1000)
+    holes = enclosed_background(photo.alpha, margin=2)
+    assert holes.sum() >= 4 * 60, "the case must have four small holes"
+    cutout = cut_out(load_image(encode_png(photo.rgb)), segmenter=segmenter)
+    assert np.mean(cutout.alpha[holes] < 128) >= 0.9
+
+    # The same strap with a pale blue dot printed where the first hole was: not the wood's hue.
+    printed = photo.rgb.copy()
+    ys, xs = np.nonzero(holes)
+    first = ys < ys.min() + 30
+    cy, cx = int(ys[first].mean()), int(xs[first].mean())
+    cv2.circle(printed, (cx, cy), 9, (150, 190, 230), -1, lineType=cv2.LINE_AA)
+    dot = np.zeros(holes.shape, np.uint8)
+    cv2.circle(dot, (cx, cy), 6, 1, -1)
+    kept = cut_out(load_image(encode_png(printed)), segmenter=segmenter)
+    assert np.mean(kept.alpha[dot > 0] >= 128) >= 0.95
