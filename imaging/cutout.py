@@ -331,7 +331,7 @@ def _refine(work: _Work, prob: np.ndarray, *, open_holes: bool, trust_sure_map: 
         if small_holes is not p:
             carved_small = (small_holes < p).astype(np.uint8)
             p = small_holes
-            loose |= cv2.morphologyEx(carved_small, cv2.MORPH_GRADIENT, disk(1))
+            loose = np.maximum(loose, cv2.morphologyEx(carved_small, cv2.MORPH_GRADIENT, disk(1)))
         if loose.any():
             return matte(work.rgb, work.small_f, p, loose=loose.astype(np.float32))
     return matte(work.rgb, work.small_f, p)
