@@ -21,7 +21,7 @@ import hashlib
 import sys
 from collections.abc import Mapping
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any, ClassVar
 
@@ -32,6 +32,7 @@ from imaging.compose import ComposeSpec, Layout, ShadowSpec, compose_placed, pre
 from imaging.cutout import Segmenter, cut_out
 from imaging.images import ImageInputError, LoadedImage, encode_png, load_image
 from imaging.masks import load_mask
+from imaging.scene import SceneError, SceneSpec, infer_viewpoint, place_product, render_scene
 from imaging.segmenters import QUALITIES, cutout_record, model_for
 from imaging.text import draw_title
 from providers.base import (
@@ -49,8 +50,25 @@ from providers.base import (
     TaskUpdate,
 )
 from providers.errors import InputRejectedError
-from providers.local_scenes import SCENES, SceneRecipe, render_scene_thumbnail, scene_by_id, scene_style
+from providers.local_scene_plan import (
+    PAINTING_PROVIDERS,
+    ScenePlan,
+    Viewpoint,
+    describe_plan,
+    scene_spec,
+    vary,
+)
+from providers.local_scenes import (
+    SCENES,
+    SceneRecipe,
+    plate_recipe,
+    render_scene_thumbnail,
+    scene_by_id,
+    scene_style,
+)
 from providers.local_vocabulary import PromptStyle, interpret_prompt
+
+CAMERAS: tuple[str, ...] = ("eye_level", "three_quarter", "flat_lay")
 
 _FREE = Price(per_image=None, source="built-in engine, runs on this machine", as_of="2026-11", free=True)
 
@@ -70,6 +88,8 @@ _PLACEMENT_OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec("shadow_direction", "float", None, "opt.shadow_direction", 0.0, 360.0, 5.0),
     OptionSpec("reflection", "float", None, "opt.reflection", 0.0, 1.0, 0.05),
     OptionSpec("light_wrap", "float", None, "opt.light_wrap", 0.0, 1.0, 0.05),
+    # The photographic scene's camera: None guesses it from the product photo's angle.
+    OptionSpec("camera", "choice", None, "opt.camera", choices=CAMERAS),
 )
 
 
@@ -141,32 +161,43 @@ class LocalEngine(ProviderAdapter):
         notes: dict[str, Any] = {"output_size": list(size)}
         recipe: SceneRecipe | None = None
         if request.operation is Operation.SCENE_BACKGROUND:
-            recipe = self._scene(request.scene_id)
+            recipe = self._scene(request.scene_id, request)
             notes["scene"] = recipe.scene_id
         reference = self._load(request.reference_image).rgb if request.reference_image else None
+        plate = self._plate(request)
         variants = [
             self._variant(
-                request, params, recipe, reference, base_seed + index, notes if index == 0 else None
+                request, params, recipe, reference, base_seed + index, index, notes if index == 0 else None
             )
             for index in range(request.count)
         ]
 
-        # Backdrops do not depend on the cutout, so they are rendered on a second thread: the
+        # Flat backdrops do not depend on the cutout, so they are rendered on a second thread: the
         # first one beside the cutout's refinement (not beside the model, which already keeps
         # both cores busy and only slows down when it has to share them), each next one while
         # the current variant is composed and encoded. NumPy, OpenCV and zlib release the GIL.
+        # A photographic set waits for the cutout (its camera follows the product photo's angle),
+        # then the next variant's set renders while the current one is finished.
         # Big frames are memory-bound: two threads there only add peak memory, so they run inline.
         overlap = max(image.width * image.height, size[0] * size[1]) <= _OVERLAP_MAX_PIXELS
         pool: Executor = (
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="local-engine") if overlap else _Inline()
         )
         with pool:
-            backdrops: list[Future[np.ndarray]] = []
+            backdrops: list[Future[Any]] = []
+            camera: list[Viewpoint] = []
 
-            def render_next() -> None:
-                if len(backdrops) < len(variants):
-                    variant = variants[len(backdrops)]
+            def render_next(*, after_cutout: bool = False) -> None:
+                if len(backdrops) >= len(variants):
+                    return
+                variant = variants[len(backdrops)]
+                if variant.scene is None:
                     backdrops.append(pool.submit(render_backdrop, variant.backdrop, size, variant.seed))
+                elif after_cutout:
+                    spec = scene_spec(
+                        variant.scene, camera[0], size, variant.seed, plate=plate[0], plate_surface=plate[1]
+                    )
+                    backdrops.append(pool.submit(_render_set, spec, size, variant.seed))
 
             try:
                 cutout = cut_out(image, user_mask=user_mask, segmenter=segmenter, on_segmented=render_next)
@@ -175,18 +206,27 @@ class LocalEngine(ProviderAdapter):
                     future.cancel()
                 raise
             notes = {**cutout_record(cutout, wanted=wanted, ran=segmenter is not None), **notes}
+            if any(variant.scene is not None for variant in variants):
+                camera.append(self._camera(params, variants, cutout.rgba))
+                _record_scenes(notes, variants, camera[0], plate)
             mask_png = pool.submit(encode_png, cutout.alpha)
             title_font = self.context.resources.get("cjk_font")
             outputs: list[OutputImage] = []
             for index, variant in enumerate(variants):
-                render_next()  # the first one, if cut_out did not start it
-                # Placement, shadow, reflection and wrap weights do not need the backdrop:
-                # worked out while it is still being rendered.
-                prepared = prepare(cutout.rgba, size, variant.compose)
-                backdrop = backdrops[index].result()
-                render_next()  # the next variant's, while this one is composed
-                rgb = compose_placed(prepared, backdrop).rgb
-                del backdrop, prepared
+                render_next(after_cutout=True)  # the first one, if cut_out did not start it
+                if variant.scene is None:
+                    # Placement, shadow, reflection and wrap weights do not need the backdrop:
+                    # worked out while it is still being rendered.
+                    prepared = prepare(cutout.rgba, size, variant.compose)
+                    backdrop = backdrops[index].result()
+                    render_next(after_cutout=True)  # the next variant's, while this one is composed
+                    rgb = compose_placed(prepared, backdrop).rgb
+                    del backdrop, prepared
+                else:
+                    spec, canvas = backdrops[index].result()
+                    render_next(after_cutout=True)
+                    rgb = self._placed(canvas, cutout.rgba, spec, variant.seed)
+                    del canvas
                 if recipe is not None and params.get("draw_title") and request.product_title and title_font:
                     rgb = draw_title(rgb, request.product_title, title_font)
                 outputs.append(
@@ -210,10 +250,11 @@ class LocalEngine(ProviderAdapter):
         recipe: SceneRecipe | None,
         reference: np.ndarray | None,
         seed: int,
+        index: int,
         notes: dict[str, Any] | None,
     ) -> _Variant:
-        """What one variant looks like (backdrop and composition), from its seed; `notes`, when
-        given, receives what the prompt was read as."""
+        """What one variant looks like (a photographic set, or a flat backdrop and composition),
+        from its seed; `notes`, when given, receives what the prompt was read as."""
         if recipe is not None:
             style = scene_style(recipe, seed)
             layout = style.compose.layout if params.get("relayout", True) else Layout(mode="keep")
@@ -232,7 +273,52 @@ class LocalEngine(ProviderAdapter):
                 photo=reference,
                 photo_blur=float(params.get("reference_blur") or 0.0),
             )
-        return _Variant(seed=seed, backdrop=backdrop_spec, compose=_with_overrides(style, layout, params))
+        compose = _with_overrides(style, layout, params)
+        plan = style.scene
+        if request.plate is not None and plan is None and backdrop_spec.kind != "white":
+            plan = scene_style(plate_recipe(), seed).scene
+        # The photographic set replaces flat backdrops, except where the user asked for the flat
+        # ones' behaviour: the product kept where it was in the photo, or a reference photo.
+        if plan is None or layout.mode == "keep" or reference is not None:
+            return _Variant(seed=seed, backdrop=backdrop_spec, compose=compose, scene=None)
+        plan = _scene_overrides(plan, params, compose)
+        fixed = plan.viewpoint is not None or params.get("camera") is not None
+        return _Variant(
+            seed=seed,
+            backdrop=backdrop_spec,
+            compose=compose,
+            scene=vary(plan, seed, index, fixed_viewpoint=fixed),
+        )
+
+    def _camera(self, params: Mapping[str, Any], variants: list[_Variant], product: np.ndarray) -> Viewpoint:
+        """The camera angle: the user's choice, else the prompt's, else the product photo's own."""
+        chosen = params.get("camera")
+        if chosen in CAMERAS:
+            return chosen
+        first = next(variant.scene for variant in variants if variant.scene is not None)
+        if first is not None and first.viewpoint is not None:
+            return first.viewpoint
+        try:
+            return infer_viewpoint(product)
+        except SceneError:
+            return "three_quarter"
+
+    def _placed(self, canvas: Any, product: np.ndarray, spec: SceneSpec, seed: int) -> np.ndarray:
+        try:
+            return place_product(canvas, product, spec, seed).rgb
+        except SceneError as exc:
+            raise InputRejectedError(
+                self.key, "scene_failed", f"The scene could not be made: {exc}"
+            ) from None
+
+    def _plate(
+        self, request: GenerationRequest
+    ) -> tuple[np.ndarray | None, tuple[float, float, float, float] | None]:
+        """The user's own backdrop photo (decoded) and its marked surface, when the job has one."""
+        if request.plate is None:
+            return None, None
+        photo = self._load(request.plate.image).rgb
+        return np.ascontiguousarray(photo), request.plate.surface
 
     # ------------------------------------------------------- catalogue, prompt
     def list_scenes(self, query: Mapping[str, Any]) -> tuple[SceneInfo, ...]:
@@ -278,7 +364,10 @@ class LocalEngine(ProviderAdapter):
         except ImageInputError as exc:
             raise InputRejectedError(self.key, exc.code, str(exc)) from None
 
-    def _scene(self, scene_id: str | None) -> SceneRecipe:
+    def _scene(self, scene_id: str | None, request: GenerationRequest) -> SceneRecipe:
+        if request.plate is not None and (scene_id or "").startswith("user:"):
+            # The user's own backdrop, chosen as a scene: studio resolved it to the plate.
+            return plate_recipe()
         try:
             return scene_by_id(scene_id or "")
         except KeyError:
@@ -313,6 +402,61 @@ class _Variant:
     seed: int
     backdrop: BackdropSpec
     compose: ComposeSpec
+    scene: ScenePlan | None = None
+
+
+def _render_set(spec: SceneSpec, size: tuple[int, int], seed: int) -> tuple[SceneSpec, Any]:
+    return spec, render_scene(spec, size, seed)
+
+
+def _scene_overrides(plan: ScenePlan, params: Mapping[str, Any], compose: ComposeSpec) -> ScenePlan:
+    """The user's explicit options on top of the prompt's scene: the shadow's direction is the
+    light's, no shadow is a light too soft and weak to cast one, reflection is the table's gloss,
+    and the size the product takes of the frame is its fill."""
+    light = plan.light
+    if params.get("shadow_direction") is not None:
+        light = replace(light, azimuth_deg=float(params["shadow_direction"]))
+    if params.get("shadow") == "none":
+        light = replace(light, softness=1.0, strength=0.0)
+    elif params.get("shadow_opacity") is not None:
+        light = replace(light, strength=float(params["shadow_opacity"]))
+    if params.get("shadow_softness") is not None:
+        light = replace(light, softness=float(params["shadow_softness"]))
+    gloss = plan.gloss
+    if params.get("reflection") is not None:
+        gloss = float(params["reflection"])
+    fill = plan.product_fill
+    if params.get("fill") is not None and compose.layout.mode == "center":
+        # The flat layout's fill counts the product's whole box in the frame; a set leaves room
+        # for the table in front and the wall above.
+        fill = min(0.9, float(params["fill"]) * 0.78)
+    viewpoint = params.get("camera") if params.get("camera") in CAMERAS else plan.viewpoint
+    return replace(plan, light=light, gloss=gloss, product_fill=fill, viewpoint=viewpoint)
+
+
+def _record_scenes(
+    notes: dict[str, Any],
+    variants: list[_Variant],
+    camera: Viewpoint,
+    plate: tuple[np.ndarray | None, tuple[float, float, float, float] | None],
+) -> None:
+    """What the job records of its sets: the first variant's scene, each variant's composition,
+    and, when a place could only be approximated, which providers can paint it."""
+    plans = [variant.scene for variant in variants if variant.scene is not None]
+    notes["scene_plan"] = describe_plan(plans[0], camera)
+    notes["scene_variants"] = [
+        {
+            "light_direction_deg": round(plan.light.azimuth_deg, 1),
+            "product_fill": round(plan.product_fill, 3),
+            "product_x": round(plan.product_x, 3),
+            "horizon_shift": round(plan.horizon_shift, 3),
+        }
+        for plan in plans
+    ]
+    if plate[0] is not None:
+        notes["scene_plan"]["plate"] = True
+    elif plans[0].approximated and plans[0].place:
+        notes["approximation"] = {"place": plans[0].place, "providers": list(PAINTING_PROVIDERS)}
 
 
 # glibc mallopt parameters (malloc.h).

@@ -18,7 +18,15 @@ import numpy as np
 
 from imaging.backdrops import BackdropSpec, render_backdrop
 from imaging.compose import ComposeSpec, Layout, ShadowSpec, compose
-from providers.local_vocabulary import RGB, PromptStyle, jitter_backdrop, jitter_compose
+from providers.local_vocabulary import (
+    RGB,
+    Effect,
+    PromptStyle,
+    VocabEntry,
+    jitter_backdrop,
+    jitter_compose,
+    plan_scene,
+)
 
 SceneCategory = Literal["studio", "home", "nature", "luxury", "festive", "tech"]
 SCENE_CATEGORIES: tuple[SceneCategory, ...] = ("studio", "home", "nature", "luxury", "festive", "tech")
@@ -38,6 +46,11 @@ class SceneRecipe:
     light_wrap: float = 0.3
     reflection: float = 0.0
     palette: tuple[RGB, ...] = ()
+    # The photographic set: a named light (providers.local_scene_plan.LIGHTS), a light pattern
+    # across it, and a camera angle (None: the product photo's own).
+    light: str = "studio softbox"
+    pattern: str | None = None
+    viewpoint: str | None = None
 
 
 def _floor(fill: float = 0.68, floor_y: float = 0.86) -> Layout:
@@ -83,6 +96,7 @@ SCENES: tuple[SceneRecipe, ...] = (
         layout=_floor(),
         shadow=ShadowSpec(kind="drop", opacity=0.38, softness=0.6, direction_deg=130.0),
         palette=((242, 230, 212), (232, 214, 190), (245, 236, 214)),
+        light="morning light",
     ),
     SceneRecipe(
         scene_id="marble-vanity",
@@ -94,6 +108,8 @@ SCENES: tuple[SceneRecipe, ...] = (
         shadow=ShadowSpec(kind="drop", opacity=0.35, softness=0.7, direction_deg=120.0),
         reflection=0.12,
         palette=((246, 244, 240), (236, 232, 226), (150, 150, 158)),
+        light="soft light",
+        pattern="window",
     ),
     SceneRecipe(
         scene_id="black-gold-marble",
@@ -108,6 +124,7 @@ SCENES: tuple[SceneRecipe, ...] = (
         reflection=0.25,
         light_wrap=0.4,
         palette=((24, 24, 28), (40, 38, 36), (210, 176, 96)),
+        light="spotlight",
     ),
     SceneRecipe(
         scene_id="oak-tabletop",
@@ -118,6 +135,7 @@ SCENES: tuple[SceneRecipe, ...] = (
         layout=_floor(floor_y=0.84),
         shadow=ShadowSpec(kind="drop", opacity=0.45, softness=0.5, direction_deg=140.0),
         palette=((214, 170, 120), (196, 148, 100), (222, 182, 134)),
+        light="window light",
     ),
     SceneRecipe(
         scene_id="walnut-desk",
@@ -131,6 +149,7 @@ SCENES: tuple[SceneRecipe, ...] = (
         shadow=ShadowSpec(kind="contact", opacity=0.55, softness=0.5),
         light_wrap=0.35,
         palette=((120, 80, 56), (138, 94, 64), (104, 70, 48)),
+        light="golden hour",
     ),
     SceneRecipe(
         scene_id="linen-flatlay",
@@ -142,6 +161,8 @@ SCENES: tuple[SceneRecipe, ...] = (
         layout=_centred(),
         shadow=ShadowSpec(kind="drop", opacity=0.35, softness=0.7, direction_deg=135.0, distance=0.04),
         palette=((232, 224, 206), (218, 208, 188), (236, 230, 218)),
+        light="soft light",
+        viewpoint="flat_lay",
     ),
     SceneRecipe(
         scene_id="concrete-loft",
@@ -152,6 +173,8 @@ SCENES: tuple[SceneRecipe, ...] = (
         layout=_floor(floor_y=0.85),
         shadow=ShadowSpec(kind="drop", opacity=0.5, softness=0.35, direction_deg=45.0),
         palette=((168, 168, 166), (186, 184, 180), (150, 152, 154)),
+        light="hard light",
+        pattern="blinds",
     ),
     SceneRecipe(
         scene_id="kraft-paper",
@@ -162,6 +185,7 @@ SCENES: tuple[SceneRecipe, ...] = (
         layout=_centred(),
         shadow=ShadowSpec(kind="drop", opacity=0.4, softness=0.6, direction_deg=120.0, distance=0.04),
         palette=((196, 156, 112), (182, 140, 96), (204, 168, 124)),
+        viewpoint="flat_lay",
     ),
     SceneRecipe(
         scene_id="pastel-pop",
@@ -194,6 +218,8 @@ SCENES: tuple[SceneRecipe, ...] = (
         layout=_centred(),
         shadow=ShadowSpec(kind="drop", opacity=0.4, softness=0.6, direction_deg=140.0, distance=0.05),
         palette=((168, 182, 146), (190, 198, 170), (150, 166, 132)),
+        light="afternoon sun",
+        pattern="leaves",
     ),
     SceneRecipe(
         scene_id="sunset-gradient",
@@ -207,6 +233,7 @@ SCENES: tuple[SceneRecipe, ...] = (
         shadow=ShadowSpec(kind="drop", opacity=0.32, softness=0.7, direction_deg=160.0),
         light_wrap=0.45,
         palette=((255, 196, 128), (246, 136, 150), (130, 92, 176)),
+        light="sunset",
     ),
     SceneRecipe(
         scene_id="ocean-blue",
@@ -311,13 +338,41 @@ def scene_compose(recipe: SceneRecipe) -> ComposeSpec:
 
 
 def scene_style(recipe: SceneRecipe, seed: int) -> PromptStyle:
-    """The scene as a style for one variant: backdrop jittered towards the scene's palette."""
+    """The scene as a style for one variant: backdrop jittered towards the scene's palette, and the
+    photographic set it describes (the recipe's light, pattern and camera)."""
+    backdrop = jitter_backdrop(recipe.backdrop, seed, recipe.palette)
+    compose = jitter_compose(scene_compose(recipe), seed)
+    look = VocabEntry(
+        recipe.scene_id,
+        "lighting",
+        (),
+        (),
+        Effect(light_name=recipe.light, pattern=recipe.pattern, viewpoint=recipe.viewpoint),
+    )
     return PromptStyle(
-        backdrop=jitter_backdrop(recipe.backdrop, seed, recipe.palette),
-        compose=jitter_compose(scene_compose(recipe), seed),
+        backdrop=backdrop,
+        compose=compose,
         summary=f"{recipe.name_en} scene",
         summary_zh=f"{recipe.name_zh}场景",
+        scene=plan_scene([look], backdrop, compose),
     )
+
+
+def plate_recipe() -> SceneRecipe:
+    """The recipe of a job placed on the user's own backdrop photo: the photo is the set, so only
+    the light (for the shadow) and the product's placement come from here."""
+    return _PLATE
+
+
+_PLATE = SceneRecipe(
+    scene_id="user-backdrop",
+    name_en="Your backdrop",
+    name_zh="我的背景",
+    category="studio",
+    backdrop=BackdropSpec(kind="sweep", colors=((230, 230, 230), (214, 214, 214))),
+    layout=_floor(),
+    shadow=ShadowSpec(kind="contact", opacity=0.45, softness=0.5),
+)
 
 
 def render_scene_thumbnail(recipe: SceneRecipe, size: tuple[int, int] = (240, 240)) -> np.ndarray:

@@ -18,25 +18,50 @@ docs/local-vocabulary.md is generated from this data by
 from __future__ import annotations
 
 import colorsys
+import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Literal, TypeVar
 
 import numpy as np
 
 from imaging.backdrops import BackdropKind, BackdropSpec
 from imaging.compose import ComposeSpec, Layout, ShadowSpec
+from providers.local_scene_plan import (
+    DEFAULT_LIGHT,
+    LIGHTS,
+    PLACES,
+    PatternKind,
+    ScenePlan,
+    light_direction_words,
+)
 
 RGB = tuple[int, int, int]
-Category = Literal["colour", "material", "backdrop", "mood", "lighting", "surface", "shadow", "negative"]
+Category = Literal[
+    "colour",
+    "material",
+    "backdrop",
+    "mood",
+    "lighting",
+    "pattern",
+    "surface",
+    "place",
+    "camera",
+    "shadow",
+    "negative",
+]
 CATEGORY_ORDER: tuple[Category, ...] = (
     "colour",
     "material",
     "backdrop",
     "mood",
     "lighting",
+    "pattern",
     "surface",
+    "place",
+    "camera",
     "shadow",
     "negative",
 )
@@ -74,6 +99,13 @@ class Effect:
     light_wrap: float | None = None
     tint: float | None = None
     floor: bool | None = None
+    # The photographic scene (providers.local_scene_plan): a named light, a light pattern, a
+    # surface material the flat backdrops do not have, a place, a camera angle.
+    light_name: str | None = None
+    pattern: str | None = None
+    surface: str | None = None
+    place: str | None = None
+    viewpoint: str | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +129,8 @@ class PromptStyle:
     unknown: tuple[str, ...] = ()
     summary: str = ""
     summary_zh: str = ""
+    # The photographic set the reading describes; None for a pure white marketplace image.
+    scene: ScenePlan | None = None
 
 
 # --------------------------------------------------------------------------- the vocabulary
@@ -114,7 +148,7 @@ _COLOURS: tuple[VocabEntry, ...] = (
     _colour("silver", ["silver", "metallic"], ["银", "银色", "金属"], (198, 201, 206)),
     _colour(
         "beige",
-        ["beige", "nude", "sand", "sandy", "tan"],
+        ["beige", "nude", "tan"],
         ["米色", "米白", "杏色", "裸色", "沙色"],
         (230, 214, 190),
     ),
@@ -129,7 +163,7 @@ _COLOURS: tuple[VocabEntry, ...] = (
     _colour(
         "gold", ["gold", "golden", "champagne"], ["金", "金色", "黄金", "香槟", "香槟色"], (205, 165, 75)
     ),
-    _colour("green", ["green", "emerald", "forest"], ["绿", "绿色", "森林绿", "翠绿"], (62, 140, 86)),
+    _colour("green", ["green", "emerald"], ["绿", "绿色", "森林绿", "翠绿"], (62, 140, 86)),
     _colour("sage", ["sage", "olive"], ["橄榄绿", "灰绿", "鼠尾草绿", "抹茶"], (156, 170, 130)),
     _colour("mint", ["mint", "pistachio"], ["薄荷", "薄荷绿", "开心果绿"], (190, 232, 210)),
     _colour(
@@ -202,8 +236,8 @@ _MATERIALS: tuple[VocabEntry, ...] = (
     VocabEntry(
         "concrete",
         "material",
-        ("concrete", "cement", "stone", "slate", "plaster", "industrial"),
-        ("水泥", "混凝土", "石", "石头", "石材", "岩石", "石板", "工业风"),
+        ("concrete", "cement", "plaster", "industrial"),
+        ("水泥", "混凝土", "工业风"),
         Effect(kind="concrete", colors=((176, 176, 173),), floor=True),
     ),
     VocabEntry(
@@ -307,9 +341,15 @@ _MOODS: tuple[VocabEntry, ...] = (
     VocabEntry(
         "summer",
         "mood",
-        ("summer", "beach", "seaside", "tropical", "ocean"),
-        ("夏", "夏天", "夏季", "夏日", "海边", "沙滩", "海洋", "热带"),
-        Effect(kind_hint="linear", colors=((150, 205, 236), (240, 226, 196)), angle=90.0, light=(0.7, 0.15)),
+        ("summer", "tropical"),
+        ("夏", "夏天", "夏季", "夏日", "海洋", "热带"),
+        Effect(
+            kind_hint="linear",
+            colors=((150, 205, 236), (240, 226, 196)),
+            angle=90.0,
+            light=(0.7, 0.15),
+            light_name="noon sun",
+        ),
     ),
     VocabEntry(
         "autumn",
@@ -363,7 +403,12 @@ _MOODS: tuple[VocabEntry, ...] = (
         "mood",
         ("sunset", "sunrise", "dusk", "twilight"),
         ("日落", "晚霞", "黄昏", "日出", "落日"),
-        Effect(kind_hint="linear", colors=((255, 184, 120), (240, 124, 150), (112, 82, 164)), angle=90.0),
+        Effect(
+            kind_hint="linear",
+            colors=((255, 184, 120), (240, 124, 150), (112, 82, 164)),
+            angle=90.0,
+            light_name="sunset",
+        ),
     ),
     VocabEntry(
         "dark",
@@ -405,43 +450,72 @@ _LIGHTING: tuple[VocabEntry, ...] = (
     VocabEntry(
         "soft light",
         "lighting",
-        ("soft light", "soft lighting", "diffused", "diffused light", "overcast"),
+        ("soft light", "soft lighting", "diffused", "diffused light"),
         ("柔光", "柔和光", "漫射光", "散射光"),
-        Effect(shadow_softness=0.85, shadow_opacity=0.35, light_wrap=0.35, vignette=0.08),
+        Effect(
+            shadow_softness=0.85, shadow_opacity=0.35, light_wrap=0.35, vignette=0.08, light_name="soft light"
+        ),
     ),
     VocabEntry(
         "hard light",
         "lighting",
-        ("hard light", "dramatic", "contrasty", "high contrast", "harsh light"),
+        ("hard light", "hard", "harsh", "dramatic", "contrasty", "high contrast", "harsh light"),
         ("硬光", "戏剧", "戏剧性", "强对比", "高反差"),
-        Effect(shadow="drop", shadow_softness=0.12, shadow_opacity=0.6, shadow_direction=35.0, vignette=0.35),
+        Effect(
+            shadow="drop",
+            shadow_softness=0.12,
+            shadow_opacity=0.6,
+            shadow_direction=35.0,
+            vignette=0.35,
+            light_name="hard light",
+        ),
     ),
     VocabEntry(
         "backlight",
         "lighting",
         ("backlight", "backlit", "back light", "rim light", "rim lighting", "rim"),
         ("逆光", "背光", "轮廓光", "边缘光"),
-        Effect(kind_hint="radial", light=(0.5, 0.28), light_wrap=0.75, shadow="contact", vignette=0.3),
+        Effect(
+            kind_hint="radial",
+            light=(0.5, 0.28),
+            light_wrap=0.75,
+            shadow="contact",
+            vignette=0.3,
+            light_name="backlight",
+        ),
     ),
     VocabEntry(
         "window light",
         "lighting",
         ("window light", "window", "natural light", "daylight"),
         ("窗光", "窗边", "自然光", "窗户光"),
-        Effect(light=(0.18, 0.22), shadow="drop", shadow_direction=150.0, shadow_softness=0.6),
+        Effect(
+            light=(0.18, 0.22),
+            shadow="drop",
+            shadow_direction=150.0,
+            shadow_softness=0.6,
+            light_name="window light",
+        ),
     ),
     VocabEntry(
         "spotlight",
         "lighting",
         ("spotlight", "spot light", "spotlit", "stage light"),
         ("聚光", "聚光灯", "射灯", "舞台光"),
-        Effect(kind_hint="radial", light=(0.5, 0.38), vignette=0.6, shadow="contact", shadow_opacity=0.55),
+        Effect(
+            kind_hint="radial",
+            light=(0.5, 0.38),
+            vignette=0.6,
+            shadow="contact",
+            shadow_opacity=0.55,
+            light_name="spotlight",
+        ),
     ),
     VocabEntry(
         "sunlight",
         "lighting",
-        ("sunlight", "sunlit", "sunny", "sunshine", "golden hour"),
-        ("阳光", "日光", "夕阳", "暖阳", "黄金时刻"),
+        ("sunlight", "sunlit", "sunny", "sunshine", "sun"),
+        ("阳光", "日光", "太阳"),
         Effect(
             warmth=0.55,
             light=(0.15, 0.18),
@@ -449,6 +523,7 @@ _LIGHTING: tuple[VocabEntry, ...] = (
             shadow_direction=155.0,
             shadow_softness=0.3,
             tint=0.15,
+            light_name="afternoon sun",
         ),
     ),
 )
@@ -494,7 +569,7 @@ _SURFACES: tuple[VocabEntry, ...] = (
         "surface",
         ("flat lay", "flatlay", "top view", "overhead", "top down"),
         ("平铺", "俯拍", "俯视", "顶视"),
-        Effect(floor=False, shadow="drop", shadow_direction=135.0),
+        Effect(floor=False, shadow="drop", shadow_direction=135.0, viewpoint="flat_lay"),
     ),
 )
 
@@ -539,6 +614,21 @@ _NEGATIVES: tuple[VocabEntry, ...] = (
     ),
 )
 
+
+def _data_entries() -> tuple[VocabEntry, ...]:
+    """The scene words kept as data (providers/data/scene_words.json): light, patterns, places..."""
+    raw = json.loads((Path(__file__).parent / "data" / "scene_words.json").read_text(encoding="utf-8"))
+    entries = []
+    for item in raw["entries"]:
+        effect = dict(item["effect"])
+        if "colors" in effect:
+            effect["colors"] = tuple(tuple(int(c) for c in rgb) for rgb in effect["colors"])
+        entries.append(
+            VocabEntry(item["key"], item["category"], tuple(item["en"]), tuple(item["zh"]), Effect(**effect))
+        )
+    return tuple(entries)
+
+
 VOCABULARY: tuple[VocabEntry, ...] = (
     *_COLOURS,
     *_MATERIALS,
@@ -548,6 +638,7 @@ VOCABULARY: tuple[VocabEntry, ...] = (
     *_SURFACES,
     *_SHADOWS,
     *_NEGATIVES,
+    *_data_entries(),
 )
 
 # Words that carry no look of their own: never reported as ignored.
@@ -681,9 +772,140 @@ def interpret_prompt(prompt: str, seed: int) -> PromptStyle:
     backdrop, compose, summary, summary_zh = _combine(entries, prompt)
     backdrop = jitter_backdrop(backdrop, seed)
     compose = jitter_compose(compose, seed)
+    scene = plan_scene(entries, backdrop, compose)
+    if scene is not None:
+        summary += "; " + scene_summary(scene)
+        summary_zh += "；" + scene_summary_zh(scene)
     return PromptStyle(
-        backdrop=backdrop, compose=compose, used=used, unknown=unknown, summary=summary, summary_zh=summary_zh
+        backdrop=backdrop,
+        compose=compose,
+        used=used,
+        unknown=unknown,
+        summary=summary,
+        summary_zh=summary_zh,
+        scene=scene,
     )
+
+
+# Surfaces the flat backdrops draw and the material the scene's table is made of.
+_SURFACE_OF_KIND: dict[str, str] = {
+    "marble": "marble",
+    "wood": "wood",
+    "linen": "linen",
+    "concrete": "concrete",
+    "paper": "paper",
+}
+
+
+def plan_scene(entries: list[VocabEntry], backdrop: BackdropSpec, compose: ComposeSpec) -> ScenePlan | None:
+    """The photographic set of a reading: a table of the named material (or a paper sweep in the
+    palette's colours) in front of a wall, lit by the named light. None for pure white, which
+    marketplaces want exactly white."""
+    if backdrop.kind in ("white", "photo"):
+        return None
+    effects = [entry.effect for entry in entries]
+    place_key = _last(effects, lambda e: e.place)
+    place = PLACES.get(place_key) if place_key else None
+    surface = _last(effects, lambda e: e.surface) or _SURFACE_OF_KIND.get(backdrop.kind)
+    named_material = any(entry.category == "material" for entry in entries)
+    palette = tuple(backdrop.colors) or NEUTRAL_GREY
+    surface_colors = palette
+    if place is not None and not named_material:
+        # A place the engine cannot paint: its usual surface, wall and light, in the prompt's
+        # colours when it named some.
+        surface = place.surface
+        if not any(entry.category == "colour" for entry in entries):
+            surface_colors = place.surface_colors
+    light_name = _last(effects, lambda e: e.light_name) or (place.light if place else DEFAULT_LIGHT)
+    light = LIGHTS[light_name]
+    warmth = max(-1.0, min(1.0, sum(effect.warmth for effect in effects)))
+    if warmth:
+        light = replace(
+            light, temperature_k=float(np.clip(light.temperature_k - 900.0 * warmth, 1800, 11000))
+        )
+    direction = _last(effects, lambda e: e.shadow_direction)
+    if direction is not None and _last(effects, lambda e: e.light_name) is None:
+        light = replace(light, azimuth_deg=direction)
+    pattern_name = _last(effects, lambda e: e.pattern) or (place.pattern if place else None)
+    if pattern_name is None and light_name == "window light":
+        pattern_name = "window"
+    pattern: PatternKind = pattern_name if pattern_name in ("window", "blinds", "leaves") else "none"  # type: ignore[assignment]
+    explicit_pattern = _last(effects, lambda e: e.pattern) is not None
+    if explicit_pattern and direction is None:
+        # Asked-for window, blind or leaf shadows are thrown by a light from the front side, so
+        # they fall across the table and the wall behind the product, where the camera sees them.
+        light = replace(light, azimuth_deg=215.0, elevation_deg=min(light.elevation_deg, 35.0))
+    reflection = _last(effects, lambda e: e.reflection)
+    viewpoint = _last(effects, lambda e: e.viewpoint)
+    if surface is None:
+        # A seamless paper sweep: the wall in the palette's first colour, the floor in its second
+        # (or the same paper a shade darker, as light falls off towards the camera).
+        wall_colour = palette[0]
+        surface_colors = (palette[1] if len(palette) > 1 else _shift(palette[0], lightness=-0.05),)
+    else:
+        wall_colour = place.wall_colour if place is not None else _wall_for(surface_colors[0])
+    return ScenePlan(
+        surface=surface,
+        surface_colors=tuple(surface_colors),
+        wall=None,
+        wall_colour=wall_colour,
+        light=light,
+        viewpoint=viewpoint,  # type: ignore[arg-type]
+        pattern=pattern,
+        pattern_strength=(0.85 if explicit_pattern else 0.55) if pattern != "none" else 0.0,
+        gloss=None if reflection is None else min(1.0, reflection * 1.6),
+        place=place.name if place is not None else None,
+        approximated=place is not None,
+    )
+
+
+def _wall_for(surface: RGB) -> RGB:
+    """A plain wall that goes with a table top: the table's hue, quieter, and light unless the
+    table is dark (a black marble counter stands in a dark room)."""
+    lightness = sum(surface) / (3 * 255)
+    if lightness < 0.35:
+        return _shift(surface, lightness=0.12, saturation=0.5)
+    return _shift(surface, lightness=-0.08 if lightness > 0.85 else 0.15, saturation=0.45)
+
+
+def scene_summary(plan: ScenePlan) -> str:
+    light = f"{plan.light.name} {light_direction_words(plan.light.azimuth_deg)}, {int(plan.light.temperature_k)} K"
+    parts = [f"{plan.surface or 'paper sweep'} table" if plan.surface else "paper sweep", light]
+    if plan.pattern != "none":
+        parts.append(f"{plan.pattern} light pattern")
+    if plan.place:
+        parts.append(f"studio approximation of a {plan.place}")
+    if plan.viewpoint:
+        parts.append(f"{plan.viewpoint.replace('_', ' ')} camera")
+    return "scene: " + ", ".join(parts)
+
+
+_PATTERN_ZH = {"window": "窗格光影", "blinds": "百叶窗光影", "leaves": "树叶光影"}
+_SURFACE_ZH = {
+    "marble": "大理石",
+    "wood": "木",
+    "linen": "亚麻布",
+    "cotton": "棉布",
+    "concrete": "水泥",
+    "terrazzo": "水磨石",
+    "stone": "石材",
+    "paper": "纸",
+    "sand": "沙",
+    "plain": "素色",
+}
+_VIEW_ZH = {"eye_level": "平视", "three_quarter": "斜俯视", "flat_lay": "平铺俯拍"}
+
+
+def scene_summary_zh(plan: ScenePlan) -> str:
+    parts = [f"{_SURFACE_ZH.get(plan.surface, plan.surface)}台面" if plan.surface else "无缝纸背景"]
+    parts.append(f"{plan.light.name_zh}（色温{int(plan.light.temperature_k)}开）")
+    if plan.pattern != "none":
+        parts.append(_PATTERN_ZH[plan.pattern])
+    if plan.place:
+        parts.append(f"以影棚近似{PLACES[plan.place].name_zh}")
+    if plan.viewpoint:
+        parts.append(f"{_VIEW_ZH.get(plan.viewpoint, plan.viewpoint)}机位")
+    return "场景：" + "，".join(parts)
 
 
 def _unique_entries(entries: Iterable[VocabEntry]) -> list[VocabEntry]:
@@ -991,6 +1213,21 @@ def describe_effect(effect: Effect) -> str:
         parts.append(f"light wrap {effect.light_wrap:g}")
     if effect.tint:
         parts.append(f"product tint {effect.tint:g}")
+    if effect.light_name:
+        light = LIGHTS[effect.light_name]
+        parts.append(
+            f"{light.name}: light {light_direction_words(light.azimuth_deg)} at {light.elevation_deg:g}°, "
+            f"softness {light.softness:g}, {light.temperature_k:g} K"
+        )
+    if effect.pattern:
+        parts.append(f"{effect.pattern} light pattern across the set")
+    if effect.surface:
+        parts.append(f"{effect.surface} table")
+    if effect.place:
+        place = PLACES[effect.place]
+        parts.append(f"a {place.name} approximated: {place.surface or 'paper sweep'}, {place.light}")
+    if effect.viewpoint:
+        parts.append(f"{effect.viewpoint.replace('_', ' ')} camera")
     if effect.floor:
         parts.append("product stands on the floor line")
     elif effect.floor is False:
@@ -1005,8 +1242,11 @@ def vocabulary_table_markdown() -> str:
         "material": "Materials",
         "backdrop": "Backdrop shapes",
         "mood": "Moods and seasons",
-        "lighting": "Lighting",
+        "lighting": "Lighting and time of day",
+        "pattern": "Light patterns",
         "surface": "Surfaces",
+        "place": "Places (approximated in the studio, or your own backdrop by tag)",
+        "camera": "Camera angle",
         "shadow": "Shadows",
         "negative": "Negatives (switch things off)",
     }
