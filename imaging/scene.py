@@ -66,6 +66,8 @@ _TEXTURE_BUDGET = 1.6
 # Depth of field: blur sigma (fraction of the shorter side) at focus_blur 1 for a point twice as far.
 _DOF = 0.045
 _SWEEP_BAND = 0.07
+# Share of the frame's width kept free beside a product placed off centre.
+_SIDE_AIR = 0.04
 
 
 @dataclass(frozen=True, eq=False)
@@ -369,11 +371,18 @@ def place_product(canvas: SceneCanvas, product_rgba: np.ndarray, spec: SceneSpec
     if geometry.flat:
         scale = spec.product_fill * min(geometry.max_product_w / bw, geometry.max_product_h / bh)
     else:
-        scale = min(spec.product_fill * geometry.max_product_h / bh, geometry.max_product_w / bw)
+        # A wide product (a shoe, headphones) is limited by the frame's width too, by a share that
+        # grows with the fill, so it never touches both edges of the frame.
+        width_share = min(1.0, spec.product_fill + 0.15)
+        scale = min(
+            spec.product_fill * geometry.max_product_h / bh, width_share * geometry.max_product_w / bw
+        )
     tw, th = max(1, int(round(bw * scale))), max(1, int(round(bh * scale)))
     tw, th = min(tw, width), min(th, height)
     colour, alpha = resize_rgba(crop, tw, th)
-    px = int(round(min(max(geometry.centre_x(spec.product_x) - tw / 2.0, 0.0), width - tw)))
+    # Off-centre placements keep a little air between the product and the frame's side.
+    side = min(_SIDE_AIR * width, max(0.0, (width - tw) / 2.0))
+    px = int(round(min(max(geometry.centre_x(spec.product_x) - tw / 2.0, side), width - tw - side)))
     # Standing, the base's lowest row sits on the base line; lying flat, the product is centred.
     py = int(round(geometry.base_y - th / 2.0)) if geometry.flat else int(round(geometry.base_y)) - th
     py = min(max(py, 0), height - th)

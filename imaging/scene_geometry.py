@@ -162,7 +162,7 @@ def build_geometry(
         # Leave the table room in front of the wall even when the horizon is set low.
         base = min(0.94, max(view.base, horizon + 0.2))
         columns = (0.0, float(width))
-        max_w = 0.9 * width
+        max_w = 0.86 * width
     horizon_y, base_y = horizon * height, base * height
     r = view.wall_depth
     # Depth goes as 1 / (y - vanish_y): the wall's row is r times closer to the vanishing line.

@@ -429,7 +429,7 @@ def _scene_overrides(plan: ScenePlan, params: Mapping[str, Any], compose: Compos
     if params.get("fill") is not None and compose.layout.mode == "center":
         # The flat layout's fill counts the product's whole box in the frame; a set leaves room
         # for the table in front and the wall above.
-        fill = min(0.9, float(params["fill"]) * 0.78)
+        fill = min(0.9, float(params["fill"]) * 0.9)
     viewpoint = params.get("camera") if params.get("camera") in CAMERAS else plan.viewpoint
     return replace(plan, light=light, gloss=gloss, product_fill=fill, viewpoint=viewpoint)
 

@@ -60,6 +60,7 @@ LIGHTS: dict[str, LightPlan] = {
         LightPlan("overcast", "阴天漫射光", 110.0, 60.0, 1.0, 7000.0, 0.3),
         LightPlan("window light", "窗光", 165.0, 30.0, 0.55, 5600.0, 0.65),
         LightPlan("backlight", "逆光", 90.0, 22.0, 0.4, 5200.0, 0.7),
+        LightPlan("golden backlight", "金色逆光", 85.0, 16.0, 0.35, 3000.0, 0.75),
         LightPlan("spotlight", "聚光灯", 100.0, 68.0, 0.2, 4600.0, 0.9),
         LightPlan("candlelight", "烛光", 160.0, 14.0, 0.6, 1900.0, 0.6),
         LightPlan("neon", "霓虹灯", 30.0, 30.0, 0.5, 9500.0, 0.6),
@@ -108,7 +109,7 @@ PLACES: dict[str, PlaceLook] = {
             "blinds",
         ),
         PlaceLook("cafe", "咖啡馆", "wood", ((128, 86, 60), (64, 40, 27)), (92, 74, 62), "golden hour"),
-        PlaceLook("beach", "海滩", "sand", ((226, 204, 168),), (170, 206, 230), "golden hour"),
+        PlaceLook("beach", "海滩", "sand", ((226, 204, 168),), (214, 224, 234), "golden hour"),
         PlaceLook("garden", "花园", "stone", ((190, 186, 176),), (196, 214, 186), "afternoon sun", "leaves"),
         PlaceLook(
             "forest",
@@ -142,7 +143,7 @@ class ScenePlan:
     pattern_strength: float = 0.0
     gloss: float | None = None  # None: the material's own
     focus_blur: float = 0.5
-    product_fill: float = 0.62
+    product_fill: float = 0.72
     product_x: float = 0.5
     horizon_shift: float = 0.0  # added to the viewpoint's horizon (fraction of the height)
     place: str | None = None

@@ -810,6 +810,10 @@ def plan_scene(entries: list[VocabEntry], backdrop: BackdropSpec, compose: Compo
     named_material = any(entry.category == "material" for entry in entries)
     palette = tuple(backdrop.colors) or NEUTRAL_GREY
     surface_colors = palette
+    material = next((entry for entry in entries if entry.category == "material"), None)
+    if material is not None and len(palette) == 1 and len(material.effect.colors) > 1:
+        # "white marble": the named colour is the stone's; its veins keep the material's own.
+        surface_colors = (palette[0], *material.effect.colors[1:])
     if place is not None and not named_material:
         # A place the engine cannot paint: its usual surface, wall and light, in the prompt's
         # colours when it named some.
