@@ -69,7 +69,9 @@ def measure(side: int, model: str = "u2netp") -> dict[str, float | str]:
     request = GenerationRequest(
         operation=Operation.PROMPT_BACKGROUND,
         image=photo,
-        prompt="white marble, soft light",
+        # The marketplace main image: product on pure white, the path where the cutout is the job
+        # (a photographic set adds its own time, measured by bench/scene_speed.py).
+        prompt="pure white background",
         count=1,
         params={"layout": "center", "fill": 0.8, "margin": 0.05, "shadow": "contact"},
     )

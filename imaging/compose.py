@@ -26,6 +26,8 @@ from typing import Literal
 import cv2
 import numpy as np
 
+from imaging.array_ops import resize_rgba
+
 Box = tuple[int, int, int, int]
 
 
@@ -378,31 +380,7 @@ def _check_compose_spec(spec: ComposeSpec) -> None:
 
 def _resize_rgba(rgba: np.ndarray, width: int, height: int) -> np.ndarray:
     """Resize straight RGBA through premultiplied colour, so transparent black never bleeds into edges."""
-    # Same-shape arithmetic on whole (H, W, 4) / (H, W, 3) arrays, with per-pixel alpha expanded
-    # over the channels once by OpenCV: NumPy's (H, W, 1) broadcasting and its clip with array
-    # bounds are several times slower, and the values are the same.
-    pixels = rgba.astype(np.float32)
-    alpha = cv2.extractChannel(pixels, 3) / np.float32(255.0)
-    premultiplied = pixels * cv2.merge((alpha, alpha, alpha, np.ones_like(alpha)))
-    del pixels, alpha
-    shrinking = width < rgba.shape[1] or height < rgba.shape[0]
-    interpolation = cv2.INTER_AREA if shrinking else cv2.INTER_CUBIC
-    resized = np.asarray(cv2.resize(premultiplied, (width, height), interpolation=interpolation))
-    del premultiplied
-    new_alpha = np.clip(cv2.extractChannel(resized, 3), 0.0, 255.0)
-    coverage = new_alpha / np.float32(255.0)
-    # Cubic overshoot could leave colour brighter than its coverage allows; clamp it back.
-    colour = np.asarray(cv2.cvtColor(resized, cv2.COLOR_RGBA2RGB))
-    np.maximum(colour, np.float32(0.0), out=colour)
-    colour = np.asarray(cv2.min(colour, _per_channel(new_alpha)))
-    del resized
-    # Straight colour is colour / coverage where coverage > 1e-6, else 0 (dividing by inf).
-    divisor = np.where(coverage > 1e-6, coverage, np.float32(np.inf))
-    np.divide(colour, _per_channel(divisor), out=colour)
-    merged: np.ndarray = np.asarray(cv2.merge((*cv2.split(colour), new_alpha)), dtype=np.float32)
-    merged += np.float32(0.5)
-    np.clip(merged, 0, 255, out=merged)
-    return merged.astype(np.uint8)
+    return resize_rgba(rgba, width, height)
 
 
 def _blur(image: np.ndarray, sigma_x: float, sigma_y: float) -> np.ndarray:

@@ -12,6 +12,8 @@ import math
 import cv2
 import numpy as np
 
+from imaging.array_ops import resize_rgba as shared_resize_rgba
+
 Rect = tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive ends)
 
 
@@ -87,20 +89,10 @@ def resize_rgba(rgba: np.ndarray, width: int, height: int) -> tuple[np.ndarray, 
     Premultiplying keeps a half-transparent edge's own colour instead of the black that
     transparent pixels of a cutout usually carry.
     """
-    pixels = rgba.astype(np.float32) / np.float32(255.0)
-    alpha = np.ascontiguousarray(pixels[..., 3])
-    premultiplied = np.ascontiguousarray(pixels[..., :3]) * channels(alpha)
-    shrinking = width < rgba.shape[1] or height < rgba.shape[0]
-    interpolation = cv2.INTER_AREA if shrinking else cv2.INTER_CUBIC
     if (width, height) != (rgba.shape[1], rgba.shape[0]):
-        premultiplied = np.asarray(cv2.resize(premultiplied, (width, height), interpolation=interpolation))
-        alpha = np.asarray(cv2.resize(alpha, (width, height), interpolation=interpolation))
-    np.clip(alpha, 0.0, 1.0, out=alpha)
-    np.clip(premultiplied, 0.0, None, out=premultiplied)
-    coverage = channels(alpha)
-    premultiplied = np.minimum(premultiplied, coverage)
-    straight = np.divide(premultiplied, coverage, out=np.zeros_like(premultiplied), where=coverage > 1e-4)
-    return straight.astype(np.float32), alpha.astype(np.float32)
+        rgba = shared_resize_rgba(rgba, width, height)
+    pixels = rgba.astype(np.float32) * np.float32(1 / 255.0)
+    return np.ascontiguousarray(pixels[..., :3]), np.ascontiguousarray(pixels[..., 3])
 
 
 def clip_rect(rect: tuple[float, float, float, float], width: int, height: int) -> Rect:
