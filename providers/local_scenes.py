@@ -18,6 +18,8 @@ import numpy as np
 
 from imaging.backdrops import BackdropSpec, render_backdrop
 from imaging.compose import ComposeSpec, Layout, ShadowSpec, compose
+from imaging.scene import place_product, render_scene
+from providers.local_scene_plan import scene_spec
 from providers.local_vocabulary import (
     RGB,
     Effect,
@@ -376,11 +378,17 @@ _PLATE = SceneRecipe(
 
 
 def render_scene_thumbnail(recipe: SceneRecipe, size: tuple[int, int] = (240, 240)) -> np.ndarray:
-    """The scene's backdrop with a neutral placeholder product, its shadow and reflection (H, W, 3 uint8)."""
+    """The scene as its jobs make it, with a neutral placeholder product standing in its set, lit,
+    with its shadow and reflection (H, W, 3 uint8): the catalogue shows the photograph, not a swatch."""
     width, height = size
-    backdrop = render_backdrop(recipe.backdrop, (width, height), seed=0)
-    result = compose(_placeholder_product(), backdrop, scene_compose(recipe))
-    return result.rgb
+    product = _placeholder_product()
+    plan = scene_style(recipe, 0).scene
+    if plan is None:
+        backdrop = render_backdrop(recipe.backdrop, (width, height), seed=0)
+        return compose(product, backdrop, scene_compose(recipe)).rgb
+    viewpoint = plan.viewpoint or "three_quarter"
+    spec = scene_spec(plan, viewpoint, (width, height), 0)
+    return place_product(render_scene(spec, (width, height), 0), product, spec, 0).rgb
 
 
 def _placeholder_product() -> np.ndarray:

@@ -844,8 +844,11 @@ def plan_scene(entries: list[VocabEntry], backdrop: BackdropSpec, compose: Compo
     if surface is None:
         # A seamless paper sweep: the wall in the palette's first colour, the floor in its second
         # (or the same paper a shade darker, as light falls off towards the camera).
+        # One roll of paper: a second palette colour only tints the floor, as coloured light would;
+        # two flat hues meeting at the cove read as a painted set, not a sweep.
         wall_colour = palette[0]
-        surface_colors = (palette[1] if len(palette) > 1 else _shift(palette[0], lightness=-0.05),)
+        floor = _lerp_rgb(palette[0], palette[1], 0.3) if len(palette) > 1 else palette[0]
+        surface_colors = (_shift(floor, lightness=-0.05),)
     else:
         wall_colour = place.wall_colour if place is not None else _wall_for(surface_colors[0])
     return ScenePlan(

@@ -76,8 +76,9 @@ def test_thumbnails_show_a_placeholder_and_differ_from_each_other() -> None:
     for scene_id, thumb in thumbnails.items():
         assert thumb.shape == (240, 240, 3), scene_id
         centre = thumb[100:140, 100:140]
-        # The neutral grey placeholder sits in the middle of every thumbnail.
-        assert np.abs(centre - centre.mean(axis=2, keepdims=True)).max() < 6, scene_id
+        # The grey placeholder stands in the middle of every thumbnail, tinted at most a little by
+        # the scene's light (it is harmonised like a product).
+        assert np.abs(centre - centre.mean(axis=2, keepdims=True)).max() < 24, scene_id
     ids = list(thumbnails)
     for i, first in enumerate(ids):
         for second in ids[i + 1 :]:
