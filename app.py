@@ -27,6 +27,7 @@ pages = {
         ),
         st.Page("views/scene_background.py", title=t("page.scene.title"), icon=":material/landscape:"),
         st.Page("views/virtual_model.py", title=t("page.model.title"), icon=":material/checkroom:"),
+        st.Page("views/backdrops.py", title=t("page.backdrops.title"), icon=":material/photo_library:"),
     ],
     t("nav.catalogue"): [
         st.Page("views/batches.py", title=t("page.batch.title"), icon=":material/dynamic_feed:"),

@@ -337,9 +337,13 @@ class LocalEngine(ProviderAdapter):
 
     def describe_prompt(
         self, prompt: str, language: str = "en"
-    ) -> tuple[tuple[str, ...], tuple[str, ...], str]:
+    ) -> tuple[tuple[str, ...], tuple[str, ...], str, str | None]:
+        """Words used and ignored, what the engine makes of them, and the place it can only
+        approximate (a kitchen, a beach), if the prompt names one."""
         style = interpret_prompt(prompt, 0)
-        return style.used, style.unknown, style.summary_zh if language == "zh" else style.summary
+        summary = style.summary_zh if language == "zh" else style.summary
+        place = style.scene.place if style.scene is not None and style.scene.approximated else None
+        return style.used, style.unknown, summary, place
 
     # ---------------------------------------------------------------- helpers
     def _segmenter(self, quality: object) -> tuple[Segmenter | None, str | None]:

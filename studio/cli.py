@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from providers.base import EdgeGuide, GuideLayer, Money, Operation
-from studio import cli_batch
+from studio import cli_backdrops, cli_batch
+from studio.backdrop_match import BackdropError
 from studio.jobs import JobFilter, JobRow, JobStatus, JobView
 from studio.service import JobRequest, Studio, StudioInputError
 from studio.settings import SettingsError, load_settings
@@ -42,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m studio",
         description="Backdrop Studio from the command line: generate images and read the job history.",
     )
-    commands = parser.add_subparsers(dest="command", metavar="{generate,jobs,batch,export}")
+    commands = parser.add_subparsers(dest="command", metavar="{generate,jobs,batch,export,backdrops}")
     commands.required = True
 
     generate = commands.add_parser("generate", help="run one job, wait for it and print its result as JSON")
@@ -65,6 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="edge guide from an element picture, LAYER foreground or background (DashScope); repeatable",
     )
     generate.add_argument("--scene", metavar="ID", help="scene id for --workflow scene")
+    generate.add_argument(
+        "--backdrop",
+        metavar="ID",
+        help="one of your backdrops (id or name; `backdrops list`) to place the product on, local engine "
+        "only; 'none' for none. Prompt jobs otherwise pick the one whose tags the prompt names",
+    )
     generate.add_argument("--count", type=int, metavar="N", help="number of images (default: the provider's)")
     generate.add_argument(
         "--size", metavar="WxH", help="output size, e.g. 1000x1000 (default: the provider's)"
@@ -115,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true", help="print a JSON object")
     show.set_defaults(handler=_jobs_show)
     cli_batch.add_commands(commands)
+    cli_backdrops.add_commands(commands)
     return parser
 
 
@@ -149,9 +157,18 @@ def _generate(args: argparse.Namespace) -> int:
         params["LogoImage"] = base64.b64encode(_read_file(args.logo, "--logo")).decode("ascii")
     if args.timeout <= 0:
         raise UsageError(f"--timeout must be a positive number of seconds, got {args.timeout:g}")
+    if args.backdrop is not None:
+        if "backdrop_id" in params:
+            raise UsageError("give the backdrop once: --backdrop ID or --param backdrop_id=..., not both")
+        params["backdrop_id"] = args.backdrop
     studio = Studio(load_settings())
     try:
         workflow = Operation(args.workflow)
+        scene = args.scene
+        if workflow is Operation.SCENE_BACKGROUND and scene is None and args.backdrop not in (None, "none"):
+            # The backdrop is the scene: `--workflow scene --backdrop ID` needs no --scene.
+            scene = _backdrop_scene(studio, args.backdrop)
+            params.pop("backdrop_id")
         studio.limits_for(args.provider, workflow)  # an unsupported workflow is refused before any work
         if args.logo and not any(
             spec.kind == "image" for spec in studio.option_specs(args.provider, workflow)
@@ -179,7 +196,7 @@ def _generate(args: argparse.Namespace) -> int:
                 mask_png=mask,
                 prompt=args.prompt,
                 negative_prompt=args.negative_prompt,
-                scene_id=args.scene,
+                scene_id=scene,
                 count=args.count,
                 size=size,
                 params=params,
@@ -200,6 +217,13 @@ def _generate(args: argparse.Namespace) -> int:
     result = generate_result(view, args.timeout)
     _print_json(result)
     return EXIT_OK if view.status is JobStatus.SUCCEEDED else EXIT_FAILED
+
+
+def _backdrop_scene(studio: Studio, reference: str) -> str:
+    try:
+        return studio.backdrops.find(reference).scene_id
+    except BackdropError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _warn_about_prompts(
@@ -347,8 +371,27 @@ def job_to_dict(view: JobView) -> dict[str, Any]:
         "cost_estimate": _money(view.cost_estimate),
         "error": _error_dict(view),
         "notes": view.notes,
+        "prompt_reading": prompt_reading(view.notes),
         "source": view.source,
         "batch_id": view.batch_id,
+    }
+
+
+def prompt_reading(notes: dict[str, Any]) -> dict[str, Any] | None:
+    """How the local engine read a job's prompt: the words it used and ignored and what it made of
+    them (the set: surface, light, camera...; a place it could only approximate; the user's
+    backdrop it placed the product on). None for jobs the engine did not read a prompt for."""
+    if "words_used" not in notes and "scene_plan" not in notes:
+        return None
+    plate = notes.get("backdrop_plate")
+    return {
+        "words_used": notes.get("words_used", []),
+        "words_ignored": notes.get("words_ignored", []),
+        "reading": notes.get("reading"),
+        "scene": notes.get("scene_plan"),
+        "variants": notes.get("scene_variants"),
+        "approximation": notes.get("approximation"),
+        "backdrop": plate.get("name") if isinstance(plate, dict) else None,
     }
 
 

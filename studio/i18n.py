@@ -6,7 +6,10 @@ grouped by where they appear: `page.*` titles and intros, `step.*`, one group
 per widget family, `error.<code>` for `StudioInputError.code` and job error
 codes, `status.*`, `workflow.*`, `method.*` (how the product was cut out) and
 `note.*` (what was normalised in an upload); `vendor.<provider>.<code>` are the
-vendors' error texts, kept as data outside this file (studio/vendor_texts.py).
+vendors' error texts, kept as data outside this file (studio/vendor_texts.py); a
+feature's strings may live as data too, in studio/locales/<feature>.<language>.json
+(`backdrops`: My backdrops and the user's own backdrops everywhere; `scenes`: the local
+engine's photographic sets).
 
 The Chinese is written for e-commerce staff: 白底图, 场景图, 抠图, 蒙版, 生成,
 张数, 投影, 服务商.
@@ -14,6 +17,7 @@ The Chinese is written for e-commerce staff: 白底图, 场景图, 抠图, 蒙�
 
 from __future__ import annotations
 
+import json
 import string
 from typing import Any
 
@@ -1485,6 +1489,20 @@ _ZH: dict[str, str] = {
 # from studio/locales (studio/vendor_texts.py says how a stored job error finds its entry).
 _EN.update(vendor_texts.strings("en"))
 _ZH.update(vendor_texts.strings("zh"))
+
+
+def _locale_table(feature: str, language: str) -> dict[str, str]:
+    """A feature's strings kept as data: studio/locales/<feature>.<language>.json, key -> template."""
+    path = vendor_texts.LOCALES / f"{feature}.{language}.json"
+    return {str(key): str(value) for key, value in json.loads(path.read_text(encoding="utf-8")).items()}
+
+
+# The user's own backdrops (My backdrops, the prompt page's backdrop choice, their errors).
+_EN.update(_locale_table("backdrops", "en"))
+_ZH.update(_locale_table("backdrops", "zh"))
+# The local engine's photographic sets: camera choice, what a job's scene was made of.
+_EN.update(_locale_table("scenes", "en"))
+_ZH.update(_locale_table("scenes", "zh"))
 
 STRINGS: dict[str, dict[str, str]] = {"en": _EN, "zh": _ZH}
 

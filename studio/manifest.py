@@ -69,6 +69,8 @@ MANIFEST_COLUMNS = (
     "negative_prompt",
     "size",
     "count",
+    # The user's own backdrop (My backdrops) by id or name, for local-engine rows.
+    "backdrop",
 )
 PARAM_PREFIX = "param."
 # Options whose value is an image file (kind "image", e.g. Tencent's LogoImage): a manifest cell names
@@ -128,6 +130,9 @@ _CODE_COLUMNS: dict[str, str] = {
     "provider_too_small": "image",
     "provider_too_large": "image",
     "too_many_bytes": "image",
+    "backdrop_not_found": "backdrop",
+    "backdrop_ambiguous": "backdrop",
+    "backdrop_not_taken": "backdrop",
 }
 
 
@@ -508,6 +513,8 @@ class _Planner:
         if provider == defaults.provider and workflow == defaults.workflow:
             raw_params.update(defaults.params)
         raw_params.update({name: value for name, value in params.items() if value != ""})
+        if cells.get("backdrop", "").strip():
+            raw_params["backdrop_id"] = cells["backdrop"].strip()
 
         prepared: PreparedImage | None = None
         if image is not None:

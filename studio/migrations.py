@@ -16,6 +16,7 @@ History:
       (bench/history_query.py: totals on 100k jobs without touching the table).
   v4  batches (status, budget, pause reason), jobs.sku, and review fields on
       job_outputs (review, favourite, note, reviewed_at) for approve/export.
+  v5  backdrops: the user's own backdrop photos (studio/backdrop_library.py).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Engine,
+    Float,
     Index,
     Integer,
     MetaData,
@@ -125,6 +127,8 @@ def build_metadata(version: int) -> MetaData:
         job_columns += _v4_job_columns()
         output_columns += _v4_output_columns()
         _batches_table(metadata)
+    if version >= 5:
+        _backdrops_table(metadata)
     jobs = Table("jobs", metadata, *job_columns)
     # Every History ordering is (created_at DESC, id DESC); id in the index makes it a pure index walk.
     Index("ix_jobs_created", jobs.c.created_at, jobs.c.id)
@@ -214,6 +218,32 @@ def _batches_table(metadata: MetaData) -> Table:
     )
 
 
+def _backdrops_table(metadata: MetaData) -> Table:
+    table = Table(
+        "backdrops",
+        metadata,
+        Column("id", String(32), primary_key=True),
+        Column("created_at", UTCDateTime(), nullable=False),
+        Column("updated_at", UTCDateTime(), nullable=False),
+        Column("name", Text(), nullable=False),
+        # A JSON list of tags, in any language ("marble", "大理石").
+        Column("tags_json", Text(), nullable=False, default="[]"),
+        # Where the product stands, as fractions of the photo; a line when y0 == y1.
+        Column("surface_x0", Float(), nullable=False),
+        Column("surface_y0", Float(), nullable=False),
+        Column("surface_x1", Float(), nullable=False),
+        Column("surface_y1", Float(), nullable=False),
+        Column("width", Integer(), nullable=False),
+        Column("height", Integer(), nullable=False),
+        # Relative to the data directory.
+        Column("photo_path", Text(), nullable=False),
+        Column("preview_path", Text(), nullable=False),
+        Column("thumbnail_path", Text(), nullable=False),
+    )
+    Index("ix_backdrops_created", table.c.created_at, table.c.id)
+    return table
+
+
 @dataclass(frozen=True)
 class Step:
     version: int
@@ -265,11 +295,16 @@ def _v4(conn: Connection) -> None:
     build_metadata(4).tables["batches"].create(conn)
 
 
+def _v5(conn: Connection) -> None:
+    build_metadata(5).tables["backdrops"].create(conn)
+
+
 STEPS: tuple[Step, ...] = (
     Step(1, "base tables and History indexes", _v1),
     Step(2, "batch_id, poll_failures, job_outputs.source_url", _v2),
     Step(3, "covering indexes for History totals and per-day stats", _v3),
     Step(4, "batches, jobs.sku, output review fields", _v4),
+    Step(5, "backdrops (the user's own backdrop photos)", _v5),
 )
 LATEST = STEPS[-1].version
 _SCHEMA_VERSION = build_metadata(1).tables["schema_version"]
@@ -318,3 +353,4 @@ jobs_table = TABLES.tables["jobs"]
 outputs_table = TABLES.tables["job_outputs"]
 preferences_table = TABLES.tables["preferences"]
 batches_table = TABLES.tables["batches"]
+backdrops_table = TABLES.tables["backdrops"]

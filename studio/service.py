@@ -52,6 +52,8 @@ from providers.local_scenes import SCENES as LOCAL_SCENES
 from providers.payload import Fix, check_payload
 from studio import pricing
 from studio.artifacts import Artifacts
+from studio.backdrop_library import BackdropLibrary
+from studio.backdrop_match import USER_SCENE_PREFIX, BackdropError, BackdropMatch
 from studio.batches import Batches
 from studio.cutout_models import CutoutModels, ModelState
 from studio.hosting import HostingError, InputHost, build_host
@@ -208,6 +210,8 @@ class PromptReading:
     used: tuple[str, ...]
     unknown: tuple[str, ...]
     summary: str
+    # A place the engine cannot paint and only approximates in the studio (a kitchen, a beach).
+    place: str | None = None
 
 
 @dataclass(frozen=True)
@@ -248,6 +252,8 @@ class CheckedJob:
     mask_png: bytes | None
     reference_png: bytes | None
     estimate: Money | None
+    # The user's own backdrop the local engine places the product on (copied into the job at persist).
+    backdrop: BackdropMatch | None = None
 
 
 @dataclass(frozen=True)
@@ -347,6 +353,9 @@ class Studio:
         )
         self._worker_lock = threading.Lock()
         self.batches = Batches(self)
+        self.backdrops = BackdropLibrary(
+            self.store, self.settings.data_dir, max_pixels=self.settings.max_pixels
+        )
 
     # ------------------------------------------------------------ wiring
     def _build_adapters(self) -> dict[str, ProviderAdapter]:
@@ -735,17 +744,19 @@ class Studio:
             raise StudioInputError(exc.code, str(exc), dict(exc.params)) from None
 
     def local_scenes(self, language: str | None = None) -> list[SceneInfo]:
+        """The local engine's scenes: the user's own backdrops (`user:<id>`) first, then its recipes."""
         local = self._local()
         if local is None:
             return []
-        return list(local.list_scenes({"language": language or self.settings.default_language}))
+        recipes = local.list_scenes({"language": language or self.settings.default_language})
+        return [*self.backdrops.scenes(), *recipes]
 
     def read_prompt(self, prompt: str, language: str = "en") -> PromptReading:
         local = self._local()
         if local is None:
             return PromptReading((), (), "")
-        used, unknown, summary = local.describe_prompt(prompt, language)
-        return PromptReading(tuple(used), tuple(unknown), summary)
+        used, unknown, summary, place = local.describe_prompt(prompt, language)
+        return PromptReading(tuple(used), tuple(unknown), summary, place)
 
     # ------------------------------------------------------------ jobs
     def check_job(self, request: JobRequest) -> CheckedJob:
@@ -765,6 +776,8 @@ class Studio:
         workflow = Operation(request.workflow)
         limits = self._operation_limits(cls, workflow)
         raw_params, count, title = self._apply_aliases(cls, workflow, request)
+        # Which backdrop of the user's library: studio decides it, it is no adapter option.
+        backdrop_choice = raw_params.pop("backdrop_id", None)
         if request.cutout_quality is not None:
             quality = self._cutout_quality(request.cutout_quality)
             if cls is LocalEngine and "cutout" not in raw_params:
@@ -784,6 +797,11 @@ class Studio:
             ) from None
         if workflow is Operation.SCENE_BACKGROUND:
             self._check_scene(adapter, request.scene_id)
+        backdrop = self._backdrop_for(adapter, workflow, request, backdrop_choice)
+        if backdrop is not None and backdrop.how == "chosen":
+            params = {**params, "backdrop_id": backdrop.backdrop.backdrop_id}
+        elif str(backdrop_choice or "").strip().casefold() == "none" and isinstance(adapter, LocalEngine):
+            params = {**params, "backdrop_id": "none"}
         if len(request.prompt) > MAX_PROMPT_CHARS or len(request.negative_prompt) > MAX_PROMPT_CHARS:
             raise StudioInputError(
                 "prompt_too_long",
@@ -852,7 +870,24 @@ class Studio:
             mask_png=mask_png,
             reference_png=reference_png,
             estimate=pricing.estimate(cls, workflow, count, self.price_overrides),
+            backdrop=backdrop,
         )
+
+    def _backdrop_for(
+        self, adapter: ProviderAdapter, workflow: Operation, request: JobRequest, choice: object
+    ) -> BackdropMatch | None:
+        """The user's backdrop this job is placed on (`BackdropLibrary.resolve`); local engine only."""
+        try:
+            return self.backdrops.resolve(
+                local=isinstance(adapter, LocalEngine),
+                provider_label=type(adapter).label,
+                scene=workflow is Operation.SCENE_BACKGROUND,
+                scene_id=request.scene_id,
+                prompt=request.prompt,
+                choice=choice,
+            )
+        except BackdropError as exc:
+            raise StudioInputError(exc.code, str(exc), exc.params) from None
 
     def _reference_png(self, data: bytes) -> bytes:
         """The reference as a PNG; transparent areas stay transparent (DashScope: alpha 0 does not guide)."""
@@ -901,6 +936,9 @@ class Studio:
             mask_png, notes = auto.mask_png, dict(auto.notes)
         job_id = uuid.uuid4().hex
         created = created or self.store.now()
+        if checked.backdrop is not None:
+            # First: a backdrop whose photo is gone is refused before any of the job's files exist.
+            notes["backdrop_plate"] = self._save_plate(job_id, created, checked.backdrop)
         saved = self.artifacts.save_inputs(
             job_id, created, request.image.png, mask_png, checked.reference_png
         )
@@ -935,6 +973,25 @@ class Studio:
             notes=notes,
             sku=sku,
         )
+
+    def _save_plate(self, job_id: str, created: datetime, chosen: BackdropMatch) -> dict[str, Any]:
+        """A copy of the backdrop's photo with the job's inputs, and the record the worker reads
+        (`studio.worker._plate`): deleting the library entry later cannot break this job."""
+        entry = chosen.backdrop
+        try:
+            photo = self.backdrops.photo(entry)
+        except BackdropError as exc:
+            raise StudioInputError(exc.code, str(exc), exc.params) from None
+        record: dict[str, Any] = {
+            "path": self.artifacts.save_file(job_id, created, "backdrop.jpg", photo),
+            "surface": list(entry.surface),
+            "backdrop_id": entry.backdrop_id,
+            "name": entry.name,
+            "how": chosen.how,
+        }
+        if chosen.matched_tags:
+            record["matched_tags"] = list(chosen.matched_tags)
+        return record
 
     def submit_comparison(
         self,
@@ -1086,8 +1143,9 @@ class Studio:
             raise StudioInputError(
                 "missing_scene", "Choose a scene for a scene background (in the CLI: --scene ID).", {}
             )
-        if isinstance(adapter, LocalEngine):
+        if isinstance(adapter, LocalEngine) and not scene_id.startswith(USER_SCENE_PREFIX):
             # The recipe ids, not list_scenes(): that renders every thumbnail just to check a name.
+            # A `user:<id>` scene is one of the user's backdrops, found by `_backdrop_for`.
             known = [recipe.scene_id for recipe in LOCAL_SCENES]
             if scene_id not in known:
                 raise StudioInputError(

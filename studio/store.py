@@ -20,7 +20,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from datetime import time as dt_time
@@ -233,6 +233,14 @@ class Store:
     def _read(self) -> Iterator[Connection]:
         with self.engine.connect() as conn, conn.begin():
             yield conn
+
+    def writing(self) -> AbstractContextManager[Connection]:
+        """A write transaction, for a module that owns a table of its own (studio.backdrop_library)."""
+        return self._write()
+
+    def reading(self) -> AbstractContextManager[Connection]:
+        """A read transaction, for a module that owns a table of its own."""
+        return self._read()
 
     # ------------------------------------------------------------ create/read
     def create_job(self, new: NewJob) -> None:

@@ -21,6 +21,8 @@ MAX_SIDE = 8000
 
 PROMPT_SIZES = ("keep", "800x800", "750x1000", "1000x1000", "2000x2000", "custom")
 LAYOUTS = ["keep", "center"]
+# The photographic set's camera (local engine): guessed from the product photo unless chosen.
+CAMERAS = ["auto", "eye_level", "three_quarter", "flat_lay"]
 SCENE_SIZES = ("800x800", "750x1000", "1000x1000", "2000x2000", "custom")
 
 
@@ -131,7 +133,19 @@ def placement_picker(prefix: str) -> dict[str, Any]:
         step=1,
         help=t("layout.margin_help"),
     )
-    return {"layout": "center", "fill": fill, "margin": margin}
+    chosen: dict[str, Any] = {"layout": "center", "fill": fill, "margin": margin}
+    camera = st.radio(
+        t("camera.label"),
+        options=CAMERAS,
+        format_func=labeller(CAMERAS, lambda value: t(f"camera.{value}")),
+        key=choice_key(f"{prefix}.camera", CAMERAS, "auto"),
+        persist_state="session",
+        horizontal=True,
+        help=t("camera.help"),
+    )
+    if camera and camera != "auto":
+        chosen["camera"] = camera
+    return chosen
 
 
 SHADOW_KINDS = ("auto", "none", "contact", "drop")

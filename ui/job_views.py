@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
 from studio.jobs import JobOutput, JobStatus, JobView
+from studio.scene_labels import Part, scene_label
 from studio.service import Studio
 from ui.formatting import (
     STATUS_COLOURS,
@@ -33,7 +35,7 @@ from ui.formatting import (
     word_list,
     workflow_label,
 )
-from ui.i18n import job_error_text, t, t_or, tkey
+from ui.i18n import current_language, job_error_text, t, t_or, tkey
 
 REFRESH_SECONDS = 1.0
 
@@ -252,6 +254,8 @@ def job_details(studio: Studio, job: JobView, *, key_prefix: str) -> None:
         reading = _reading(job)
         if reading:
             st.markdown(reading)
+        for line in scene_lines(job.notes):
+            st.markdown(line)
 
 
 def _request_summary(job: JobView) -> dict[str, Any]:
@@ -322,3 +326,53 @@ def _reading(job: JobView) -> str:
         used=word_list(used if isinstance(used, list) else []),
         ignored=word_list(ignored if isinstance(ignored, list) else []),
     )
+
+
+def scene_lines(notes: Mapping[str, Any]) -> list[str]:
+    """What a local-engine job's set was made of, and the note when a place was only approximated."""
+    plan = notes.get("scene_plan")
+    if not isinstance(plan, Mapping):
+        return []
+    direction = t(f"scene.direction.{_direction(float(plan.get('light_direction_deg') or 0.0))}")
+    light = _label("light", plan.get("light"))
+    plate = notes.get("backdrop_plate")
+    if plan.get("plate") and isinstance(plate, Mapping):
+        return [t("scene.on_plate", name=str(plate.get("name") or ""), light=light, direction=direction)]
+    pattern = str(plan.get("light_pattern") or "none")
+    lines = [
+        t(
+            "scene.plan",
+            surface=_label("surface", plan.get("surface")),
+            light=light,
+            kelvin=int(plan.get("colour_temperature_k") or 0),
+            direction=direction,
+            camera=t(f"scene.camera.{plan.get('camera')}") if plan.get("camera") in _CAMERAS else "",
+            pattern=t("scene.pattern", pattern=_label("pattern", pattern)) if pattern != "none" else "",
+        )
+    ]
+    approximation = notes.get("approximation")
+    if isinstance(approximation, Mapping) and approximation.get("place"):
+        lines.append(
+            t(
+                "scene.approximation",
+                place=_label("place", approximation["place"]),
+                surface=_label("surface", plan.get("surface")),
+                light=light,
+                providers=" / ".join(str(p) for p in approximation.get("providers") or ()),
+            )
+        )
+    return lines
+
+
+_CAMERAS = ("eye_level", "three_quarter", "flat_lay")
+
+
+def _label(part: Part, name: object) -> str:
+    return scene_label(part, str(name or ""), current_language())
+
+
+def _direction(azimuth_deg: float) -> str:
+    x, y = math.cos(math.radians(azimuth_deg)), math.sin(math.radians(azimuth_deg))
+    if abs(y) > abs(x):
+        return "behind" if y > 0 else "front"
+    return "right" if x > 0 else "left"

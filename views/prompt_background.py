@@ -12,6 +12,7 @@ import streamlit as st
 
 from providers.base import EdgeGuide, Operation
 from studio.service import JobRequest, StudioInputError
+from ui.backdrop_views import backdrop_choice, place_hint
 from ui.compare_views import compare_section
 from ui.controls import (
     PROMPT_SIZES,
@@ -98,6 +99,10 @@ with right:
         reading = studio.read_prompt(prompt, current_language())
         st.caption(t("prompt.reading", used=word_list(reading.used), ignored=word_list(reading.unknown)))
         st.caption(t("prompt.summary", summary=reading.summary))
+    # The user's own backdrops (My backdrops): which one this prompt puts the product on.
+    backdrop = backdrop_choice(studio, PREFIX, prompt) if local else {}
+    if local and prompt.strip():
+        place_hint(studio, reading.place, prompt, backdrop)
 
     step_heading(4, tkey("step.output"))
     size = None
@@ -152,6 +157,7 @@ with right:
     if local:
         with st.expander(t("finish.title"), icon=":material/tune:"):
             params |= finish_picker(PREFIX)
+        params |= backdrop
 
     reason = None
     if provider is None:

@@ -97,6 +97,15 @@ def test_generate_with_the_local_engine_prints_one_json_object_and_exits_0(workd
     assert [o["path"] for o in job["outputs"]] == result["outputs"]
     assert Path(job["input_path"]).is_file() and Path(job["used_mask_path"]).is_file()
     assert job["notes"]["words_used"] and job["duration_s"] is not None
+    # What the engine made of the prompt: the words, and the set (a marble table, a light, a camera).
+    reading = job["prompt_reading"]
+    assert reading["words_used"] == job["notes"]["words_used"] and reading["words_ignored"] == []
+    assert reading["scene"]["surface"] == "marble" and reading["scene"]["camera"] in (
+        "eye_level",
+        "three_quarter",
+        "flat_lay",
+    )
+    assert len(reading["variants"]) == 2 and "marble table" in reading["reading"]
 
     table = run_cli(workdir, "jobs", "list")
     assert (
