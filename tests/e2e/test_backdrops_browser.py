@@ -14,7 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
+from PIL import Image
 from playwright.sync_api import Page, expect
 
 from tests.backdrop_photos import backdrop_photo
@@ -144,3 +146,8 @@ def test_add_a_backdrop_then_a_prompt_naming_its_tag_uses_it(
     assert plate["name"] == "White marble counter" and plate["matched_tags"] == ["marble"]
     assert plate["surface"] == stored["surface"]
     assert (data_dir / plate["path"]).is_file()
+    # The product stands on the user's photo: the result's top corner is the photo's warm wall.
+    assert job["notes"]["scene_plan"]["plate"] is True
+    result = np.asarray(Image.open(job["outputs"][0]["path"]).convert("RGB"), dtype=int)
+    wall = np.asarray(Image.open(data_dir / plate["path"]).convert("RGB"), dtype=int)[5:25, 5:25]
+    assert np.abs(result[5:25, 5:25].mean(axis=(0, 1)) - wall.mean(axis=(0, 1))).max() < 25
