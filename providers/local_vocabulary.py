@@ -846,6 +846,9 @@ def plan_scene(entries: list[VocabEntry], backdrop: BackdropSpec, compose: Compo
         # (or the same paper a shade darker, as light falls off towards the camera).
         # One roll of paper: a second palette colour only tints the floor, as coloured light would;
         # two flat hues meeting at the cove read as a painted set, not a sweep.
+        if backdrop.kind == "radial":
+            # A radial glow's first colour is its bright centre, its last the colour of the set.
+            palette = palette[::-1]
         wall_colour = palette[0]
         floor = _lerp_rgb(palette[0], palette[1], 0.3) if len(palette) > 1 else palette[0]
         surface_colors = (_shift(floor, lightness=-0.05),)
