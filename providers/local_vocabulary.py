@@ -229,8 +229,8 @@ _MATERIALS: tuple[VocabEntry, ...] = (
     VocabEntry(
         "linen",
         "material",
-        ("linen", "fabric", "cloth", "textile", "cotton", "canvas"),
-        ("亚麻", "布", "布艺", "棉麻", "麻布", "织物", "帆布", "棉布"),
+        ("linen", "fabric", "cloth", "textile", "canvas"),
+        ("亚麻", "布", "布艺", "棉麻", "麻布", "织物", "帆布"),
         Effect(kind="linen", colors=((226, 216, 196),), shadow="drop", shadow_softness=0.7),
     ),
     VocabEntry(
