@@ -69,6 +69,7 @@ def load_set(split: str) -> list[tuple[str, str, np.ndarray, np.ndarray]]:
             continue
         rgb = load_image((SET_DIR / f"{item['name']}.jpg").read_bytes()).rgb
         truth = cv2.imread(str(SET_DIR / f"{item['name']}.png"), cv2.IMREAD_GRAYSCALE)
+        assert truth is not None, f"{item['name']}.png is missing from {SET_DIR}"
         out.append((item["name"], item["split"], np.ascontiguousarray(rgb), truth))
     return out
 
@@ -204,9 +205,9 @@ def main() -> int:
                     tiles = [rgb[crop], outputs["before"][crop], outputs["after"][crop]]
                     gap = np.full((CROP, 4, 3), 128, np.uint8)
                     line = np.concatenate([tiles[0], gap, tiles[1], gap, tiles[2]], axis=1)
-                    label = np.full((18, line.shape[1], 3), 255, np.uint8)
+                    caption = np.full((18, line.shape[1], 3), 255, np.uint8)
                     cv2.putText(
-                        label,
+                        caption,
                         f"{model_name} {name} photo | before | after",
                         (2, 13),
                         cv2.FONT_HERSHEY_SIMPLEX,
@@ -215,7 +216,7 @@ def main() -> int:
                         1,
                         cv2.LINE_AA,
                     )
-                    sheet_rows.append(np.concatenate([label, line], axis=0))
+                    sheet_rows.append(np.concatenate([caption, line], axis=0))
 
     print_summary(results)
     out = ROOT / "bench" / "results"

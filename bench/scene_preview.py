@@ -237,7 +237,7 @@ def timing(repeats: int = 7) -> None:
     rgba = product(0, 1000)
     for viewpoint in ("three_quarter", "eye_level", "flat_lay"):
         spec_v = SceneSpec(
-            camera=Camera(viewpoint),  # type: ignore[arg-type]
+            camera=Camera(viewpoint),
             light=spec.light,
             surface=spec.surface,
             surface_gloss=spec.surface_gloss,

@@ -102,8 +102,8 @@ def _noise(h: int, w: int, sigma: float, rng: np.random.Generator) -> np.ndarray
     """Smooth noise of unit spread, made cheaply at low resolution and enlarged."""
     step = max(1, int(sigma / 3))
     small = rng.normal(0, 1, (h // step + 2, w // step + 2)).astype(np.float32)
-    small = cv2.GaussianBlur(small, (0, 0), max(0.5, sigma / step))
-    big = cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
+    small = np.asarray(cv2.GaussianBlur(small, (0, 0), max(0.5, sigma / step)), np.float32)
+    big = np.asarray(cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC), np.float32)
     return big / max(1e-6, float(big.std()))
 
 
@@ -112,7 +112,10 @@ def wood(h: int, w: int, k: float, rng: np.random.Generator) -> np.ndarray:
     warp = _noise(h, w, 60 * k, rng) * 14 * k
     v = (yy + warp + 0.08 * xx) / (9 * k)
     rings = 0.5 + 0.5 * np.sin(v + 1.5 * np.sin(xx / (170 * k)))
-    streaks = cv2.GaussianBlur(rng.normal(0, 1, (h, w)).astype(np.float32), (0, 0), sigmaX=9 * k, sigmaY=0.6)
+    streaks = np.asarray(
+        cv2.GaussianBlur(rng.normal(0, 1, (h, w)).astype(np.float32), (0, 0), sigmaX=9 * k, sigmaY=0.6),
+        np.float32,
+    )
     streaks /= max(1e-6, float(streaks.std()))
     t = np.clip(rings**2 * 0.8 + 0.12 * streaks, 0, 1)[..., None]
     dark, light = np.array([105, 62, 34], np.float32), np.array([196, 142, 92], np.float32)
@@ -217,7 +220,9 @@ def photograph(
         ".jpg", cv2.cvtColor(rgb8, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality]
     )
     assert ok
-    decoded = cv2.cvtColor(cv2.imdecode(jpeg, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+    bgr = cv2.imdecode(jpeg, cv2.IMREAD_COLOR)
+    assert bgr is not None
+    decoded = np.asarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
     truth = np.clip(alpha * 255 + 0.5, 0, 255).astype(np.uint8)
     return EdgePhoto(name=name, split=split, rgb=decoded, alpha=truth)
 

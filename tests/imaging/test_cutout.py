@@ -58,12 +58,16 @@ def as_loaded(rgb: np.ndarray) -> LoadedImage:
 
 
 class NeverCalled:
-    def predict(self, rgb: np.ndarray) -> np.ndarray:
+    name = "never"
+
+    def predict(self, rgb: np.ndarray, size: tuple[int, int] | None = None) -> np.ndarray:
         raise AssertionError("the segmenter must not run on this path")
 
 
 class Blank:
-    def predict(self, rgb: np.ndarray) -> np.ndarray:
+    name = "blank"
+
+    def predict(self, rgb: np.ndarray, size: tuple[int, int] | None = None) -> np.ndarray:
         return np.zeros(rgb.shape[:2], np.float32)
 
 

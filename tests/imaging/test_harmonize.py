@@ -28,7 +28,7 @@ def _product(
     rng = np.random.default_rng(3)
     alpha = np.zeros((size, size), np.float32)
     cv2.rectangle(alpha, (15, 10), (size - 16, size - 11), 1.0, -1)
-    alpha = cv2.GaussianBlur(alpha, (0, 0), 1.0)
+    alpha = np.asarray(cv2.GaussianBlur(alpha, (0, 0), 1.0), np.float32)
     rgb = np.empty((size, size, 3), np.float32)
     rgb[:] = colour
     if texture:

@@ -61,7 +61,7 @@ def png_header_only(width: int, height: int) -> bytes:
 
 def error_of(data: bytes, **limits: int) -> ImageInputError:
     with pytest.raises(ImageInputError) as caught:
-        load_image(data, **limits)  # type: ignore[arg-type]
+        load_image(data, **limits)
     return caught.value
 
 

@@ -211,7 +211,9 @@ def test_cover_crop_finds_the_product_without_a_mask() -> None:
 
 def test_a_picture_of_the_right_shape_is_only_resized_without_looking_for_the_product() -> None:
     class Refuses:
-        def predict(self, rgb: np.ndarray) -> np.ndarray:
+        name = "refuses"
+
+        def predict(self, rgb: np.ndarray, size: tuple[int, int] | None = None) -> np.ndarray:
             raise AssertionError("no crop needed, so no segmentation")
 
     rgb, _ = scene(1000, 1000, (300, 300, 400, 400))

@@ -72,7 +72,12 @@ def test_isnet_runs_once_for_the_preview_and_the_job(
     first = isnet.predict(sample.rgb)
     runs: list[int] = []
     real = isnet.infer
-    monkeypatch.setattr(isnet, "infer", lambda rgb: runs.append(1) or real(rgb))
+
+    def counted(rgb: np.ndarray) -> np.ndarray:
+        runs.append(1)
+        return real(rgb)
+
+    monkeypatch.setattr(isnet, "infer", counted)
     again = isnet.predict(sample.rgb.copy())
     assert runs == [] and np.array_equal(first, again)
     other = sample.rgb.copy()
