@@ -3,27 +3,14 @@ make, how variants differ, and a product placed on the user's own backdrop photo
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import pytest
-from PIL import Image
 
 from providers.base import BackdropPlate, GenerationRequest, Operation, ProviderContext, TaskUpdate
 from providers.local import LocalEngine
 from providers.local_scene_plan import LIGHTS, PLACES
 from providers.local_vocabulary import interpret_prompt
-
-
-def png(array: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(array).save(buffer, "PNG")
-    return buffer.getvalue()
-
-
-def decode(data: bytes | None) -> np.ndarray:
-    assert data is not None
-    return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+from tests.providers.test_local_engine import decode, png
 
 
 def bottle_rgba(width: int = 320, height: int = 400) -> np.ndarray:
