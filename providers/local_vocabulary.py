@@ -11,8 +11,10 @@ and reports which words it used and which it ignored, so the page can say so.
 A variant seed nudges hue, lightness, gradient angle, light position and
 texture scale a little: variants differ visibly but stay in the prompt's palette.
 
-docs/local-vocabulary.md is generated from this data by
-`vocabulary_table_markdown()`; a test fails when the two drift apart.
+The words themselves are data, in providers/data/ (vocabulary.json and
+scene_words.json): this module only reads them. docs/local-vocabulary.md is
+generated from that data by `vocabulary_table_markdown()`; a test fails when
+the two drift apart.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 
@@ -134,529 +136,46 @@ class PromptStyle:
 
 
 # --------------------------------------------------------------------------- the vocabulary
+# The words are data (providers/data/): vocabulary.json holds the colours, materials, backdrop
+# shapes, moods, lighting, surfaces, shadow words and negatives, the stop words and the labels a
+# reading is written with; scene_words.json the words of the photographic set.
+_DATA = Path(__file__).parent / "data"
 
 
-def _colour(key: str, en: Iterable[str], zh: Iterable[str], *rgb: RGB) -> VocabEntry:
-    return VocabEntry(key, "colour", tuple(en), tuple(zh), Effect(colors=tuple(rgb)))
+def _load(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((_DATA / name).read_text(encoding="utf-8"))
+    return data
 
 
-_COLOURS: tuple[VocabEntry, ...] = (
-    _colour("white", ["white", "snow white"], ["白", "白色", "纯白", "雪白"], (246, 246, 244)),
-    _colour("black", ["black", "jet black"], ["黑", "黑色", "纯黑"], (28, 28, 30)),
-    _colour("grey", ["grey", "gray", "charcoal"], ["灰", "灰色", "深灰", "炭灰"], (150, 150, 153)),
-    _colour("light grey", ["light grey", "light gray"], ["浅灰", "浅灰色", "银灰"], (222, 222, 224)),
-    _colour("silver", ["silver", "metallic"], ["银", "银色", "金属"], (198, 201, 206)),
-    _colour(
-        "beige",
-        ["beige", "nude", "tan"],
-        ["米色", "米白", "杏色", "裸色", "沙色"],
-        (230, 214, 190),
-    ),
-    _colour("cream", ["cream", "ivory", "off white"], ["奶油", "奶油色", "象牙白", "奶白"], (245, 236, 214)),
-    _colour("red", ["red", "crimson", "scarlet"], ["红", "红色", "大红", "正红"], (196, 32, 46)),
-    _colour("burgundy", ["burgundy", "wine", "maroon"], ["酒红", "酒红色", "勃艮第红"], (110, 22, 40)),
-    _colour("pink", ["pink", "blush", "rose"], ["粉", "粉色", "粉红", "粉红色"], (240, 180, 196)),
-    _colour("rose gold", ["rose gold"], ["玫瑰金"], (224, 172, 152)),
-    _colour("orange", ["orange", "tangerine"], ["橙", "橙色", "橘色", "橘"], (236, 130, 50)),
-    _colour("coral", ["coral", "peach"], ["珊瑚", "珊瑚色", "桃色", "蜜桃"], (246, 142, 118)),
-    _colour("yellow", ["yellow", "lemon"], ["黄", "黄色", "柠檬黄", "鹅黄"], (244, 206, 70)),
-    _colour(
-        "gold", ["gold", "golden", "champagne"], ["金", "金色", "黄金", "香槟", "香槟色"], (205, 165, 75)
-    ),
-    _colour("green", ["green", "emerald"], ["绿", "绿色", "森林绿", "翠绿"], (62, 140, 86)),
-    _colour("sage", ["sage", "olive"], ["橄榄绿", "灰绿", "鼠尾草绿", "抹茶"], (156, 170, 130)),
-    _colour("mint", ["mint", "pistachio"], ["薄荷", "薄荷绿", "开心果绿"], (190, 232, 210)),
-    _colour(
-        "teal",
-        ["teal", "turquoise", "cyan", "aqua"],
-        ["青", "青色", "蓝绿", "湖蓝", "蒂芙尼蓝"],
-        (36, 150, 152),
-    ),
-    _colour("blue", ["blue", "cobalt", "royal blue"], ["蓝", "蓝色", "宝蓝", "克莱因蓝"], (52, 110, 200)),
-    _colour(
-        "sky blue",
-        ["sky blue", "light blue", "baby blue"],
-        ["天蓝", "天蓝色", "浅蓝", "淡蓝"],
-        (172, 212, 240),
-    ),
-    _colour(
-        "navy",
-        ["navy", "navy blue", "dark blue", "midnight blue"],
-        ["藏青", "深蓝", "藏蓝", "海军蓝"],
-        (24, 38, 78),
-    ),
-    _colour("purple", ["purple", "violet", "plum"], ["紫", "紫色", "深紫"], (118, 70, 160)),
-    _colour("lavender", ["lavender", "lilac"], ["薰衣草", "薰衣草紫", "淡紫", "丁香紫"], (206, 192, 232)),
-    _colour(
-        "brown",
-        ["brown", "coffee", "chocolate", "mocha"],
-        ["棕", "棕色", "咖啡", "咖啡色", "巧克力", "褐色"],
-        (118, 80, 56),
-    ),
-    _colour("caramel", ["caramel", "camel", "cognac"], ["焦糖", "焦糖色", "驼色"], (190, 132, 74)),
-    _colour(
-        "pastel",
-        ["pastel", "pastels", "macaron", "candy"],
-        ["马卡龙", "马卡龙色", "糖果色"],
-        (248, 204, 214),
-        (202, 236, 222),
-        (216, 206, 242),
-    ),
-)
-
-_MATERIALS: tuple[VocabEntry, ...] = (
-    VocabEntry(
-        "marble",
-        "material",
-        ("marble", "marbled", "onyx", "vein", "veined"),
-        ("大理石", "云石", "大理石纹"),
-        Effect(kind="marble", colors=((242, 240, 236), (138, 138, 144)), reflection=0.12, floor=True),
-    ),
-    VocabEntry(
-        "wood",
-        "material",
-        ("wood", "wooden", "timber", "oak", "plank", "planks"),
-        ("木", "木纹", "实木", "木头", "木质", "原木", "橡木", "木板"),
-        Effect(kind="wood", colors=((206, 160, 112), (140, 92, 54)), angle=0.0, warmth=0.1, floor=True),
-    ),
-    VocabEntry(
-        "walnut",
-        "material",
-        ("walnut", "dark wood", "mahogany"),
-        ("胡桃木", "黑胡桃", "深色木", "红木"),
-        Effect(kind="wood", colors=((128, 86, 60), (64, 40, 27)), angle=0.0, floor=True),
-    ),
-    VocabEntry(
-        "linen",
-        "material",
-        ("linen", "fabric", "cloth", "textile", "canvas"),
-        ("亚麻", "布", "布艺", "棉麻", "麻布", "织物", "帆布"),
-        Effect(kind="linen", colors=((226, 216, 196),), shadow="drop", shadow_softness=0.7),
-    ),
-    VocabEntry(
-        "concrete",
-        "material",
-        ("concrete", "cement", "plaster", "industrial"),
-        ("水泥", "混凝土", "工业风"),
-        Effect(kind="concrete", colors=((176, 176, 173),), floor=True),
-    ),
-    VocabEntry(
-        "paper",
-        "material",
-        ("paper", "cardstock"),
-        ("纸", "纸张", "纸质", "宣纸"),
-        Effect(kind="paper", colors=((240, 236, 228),), shadow="drop", shadow_softness=0.6),
-    ),
-    VocabEntry(
-        "kraft paper",
-        "material",
-        ("kraft", "kraft paper", "cardboard"),
-        ("牛皮纸", "纸板", "瓦楞纸"),
-        Effect(kind="paper", colors=((190, 150, 106), (120, 88, 58)), warmth=0.1, shadow="drop"),
-    ),
-)
-
-_BACKDROPS: tuple[VocabEntry, ...] = (
-    VocabEntry(
-        "white background",
-        "backdrop",
-        ("white background", "white backdrop", "pure white", "marketplace", "amazon", "cutout"),
-        ("白底", "纯白背景", "白色背景", "纯白底", "白底图", "电商主图"),
-        Effect(kind="white", shadow="contact", shadow_opacity=0.3, light_wrap=0.0),
-    ),
-    VocabEntry(
-        "studio sweep",
-        "backdrop",
-        ("studio", "sweep", "seamless", "cyclorama", "infinity"),
-        ("摄影棚", "影棚", "棚拍", "无缝背景", "无影墙"),
-        Effect(kind="sweep", floor=True),
-    ),
-    VocabEntry(
-        "gradient",
-        "backdrop",
-        ("gradient", "ombre", "fade"),
-        ("渐变", "渐变色", "过渡色"),
-        Effect(kind="linear"),
-    ),
-    VocabEntry(
-        "radial glow",
-        "backdrop",
-        ("radial", "halo", "glow"),
-        ("径向", "光晕", "光圈"),
-        Effect(kind="radial", light=(0.5, 0.4)),
-    ),
-    VocabEntry(
-        "plain",
-        "backdrop",
-        ("plain", "solid", "flat", "single colour", "single color"),
-        ("纯色", "单色", "素色", "净色"),
-        Effect(kind="solid"),
-    ),
-)
-
-_MOODS: tuple[VocabEntry, ...] = (
-    VocabEntry(
-        "warm",
-        "mood",
-        ("warm", "cozy", "cosy"),
-        ("温暖", "暖", "暖色", "暖调", "暖色调", "温馨"),
-        Effect(colors=((238, 222, 200),), warmth=0.5, light=(0.32, 0.25)),
-    ),
-    VocabEntry(
-        "cool",
-        "mood",
-        ("cool", "cold", "icy"),
-        ("冷", "冷色", "冷调", "冷色调", "清冷"),
-        Effect(colors=((222, 230, 238),), warmth=-0.5),
-    ),
-    VocabEntry(
-        "luxury",
-        "mood",
-        ("luxury", "luxurious", "elegant", "premium", "high end", "upscale"),
-        ("高级", "奢华", "轻奢", "高端", "优雅", "大牌", "贵气"),
-        Effect(
-            kind_hint="marble",
-            colors=((240, 238, 234), (150, 150, 156), (201, 168, 92)),
-            vignette=0.25,
-            reflection=0.2,
-            shadow_softness=0.6,
-        ),
-    ),
-    VocabEntry(
-        "minimal",
-        "mood",
-        ("minimal", "minimalist", "clean", "simple", "neat"),
-        ("简约", "极简", "干净", "简洁", "简单", "性冷淡"),
-        Effect(kind_hint="sweep", colors=((240, 240, 240),), saturation=0.7, vignette=0.0, shadow="contact"),
-    ),
-    VocabEntry(
-        "fresh",
-        "mood",
-        ("fresh", "spring", "springtime", "airy"),
-        ("清新", "春", "春天", "春季", "春日", "小清新"),
-        Effect(
-            kind_hint="linear", colors=((226, 244, 232), (196, 230, 214)), lightness=0.05, light=(0.7, 0.2)
-        ),
-    ),
-    VocabEntry(
-        "summer",
-        "mood",
-        ("summer", "tropical"),
-        ("夏", "夏天", "夏季", "夏日", "海洋", "热带"),
-        Effect(
-            kind_hint="linear",
-            colors=((150, 205, 236), (240, 226, 196)),
-            angle=90.0,
-            light=(0.7, 0.15),
-            light_name="noon sun",
-        ),
-    ),
-    VocabEntry(
-        "autumn",
-        "mood",
-        ("autumn", "fall", "harvest"),
-        ("秋", "秋天", "秋季", "秋日", "丰收"),
-        Effect(kind_hint="linear", colors=((226, 170, 112), (150, 88, 52)), warmth=0.3),
-    ),
-    VocabEntry(
-        "winter",
-        "mood",
-        ("winter", "snow", "snowy", "frost"),
-        ("冬", "冬天", "冬季", "冬日", "雪", "雪景", "冰雪"),
-        Effect(kind_hint="radial", colors=((240, 246, 252), (190, 208, 228)), warmth=-0.3, light=(0.5, 0.3)),
-    ),
-    VocabEntry(
-        "christmas",
-        "mood",
-        ("christmas", "xmas", "holiday", "holidays"),
-        ("圣诞", "圣诞节", "平安夜"),
-        Effect(
-            kind_hint="radial",
-            colors=((176, 28, 38), (96, 12, 22), (206, 168, 74)),
-            vignette=0.4,
-            grain=0.2,
-            light=(0.5, 0.35),
-        ),
-    ),
-    VocabEntry(
-        "festive",
-        "mood",
-        ("festive", "new year", "lunar new year", "celebration", "party"),
-        ("节日", "新年", "春节", "喜庆", "过年", "年货", "红火"),
-        Effect(
-            kind_hint="radial",
-            colors=((214, 40, 44), (140, 14, 22), (236, 190, 90)),
-            warmth=0.2,
-            vignette=0.35,
-            light=(0.5, 0.35),
-        ),
-    ),
-    VocabEntry(
-        "natural",
-        "mood",
-        ("natural", "organic", "earthy", "botanical"),
-        ("自然", "天然", "有机", "原生态", "植物"),
-        Effect(kind_hint="linen", colors=((222, 212, 190), (150, 164, 128)), warmth=0.15),
-    ),
-    VocabEntry(
-        "sunset",
-        "mood",
-        ("sunset", "sunrise", "dusk", "twilight"),
-        ("日落", "晚霞", "黄昏", "日出", "落日"),
-        Effect(
-            kind_hint="linear",
-            colors=((255, 184, 120), (240, 124, 150), (112, 82, 164)),
-            angle=90.0,
-            light_name="sunset",
-        ),
-    ),
-    VocabEntry(
-        "dark",
-        "mood",
-        ("dark", "moody", "low key", "night", "noir"),
-        ("暗调", "暗黑", "暗色", "深色", "低调", "夜晚", "黑夜"),
-        Effect(
-            kind_hint="radial",
-            colors=((58, 60, 68), (14, 14, 18)),
-            lightness=-0.35,
-            vignette=0.5,
-            shadow_opacity=0.6,
-            light=(0.5, 0.3),
-        ),
-    ),
-    VocabEntry(
-        "tech",
-        "mood",
-        ("tech", "technology", "futuristic", "digital", "cyber"),
-        ("科技", "科技感", "未来", "数码", "赛博"),
-        Effect(
-            kind_hint="linear",
-            colors=((36, 44, 72), (8, 10, 18)),
-            reflection=0.35,
-            floor=True,
-            light_wrap=0.5,
-        ),
-    ),
-    VocabEntry(
-        "soft",
-        "mood",
-        ("soft", "muted", "gentle", "dreamy"),
-        ("柔和", "温柔", "低饱和", "梦幻", "朦胧"),
-        Effect(lightness=0.12, saturation=0.6, shadow_softness=0.8),
-    ),
-)
-
-_LIGHTING: tuple[VocabEntry, ...] = (
-    VocabEntry(
-        "soft light",
-        "lighting",
-        ("soft light", "soft lighting", "diffused", "diffused light"),
-        ("柔光", "柔和光", "漫射光", "散射光"),
-        Effect(
-            shadow_softness=0.85, shadow_opacity=0.35, light_wrap=0.35, vignette=0.08, light_name="soft light"
-        ),
-    ),
-    VocabEntry(
-        "hard light",
-        "lighting",
-        ("hard light", "hard", "harsh", "dramatic", "contrasty", "high contrast", "harsh light"),
-        ("硬光", "戏剧", "戏剧性", "强对比", "高反差"),
-        Effect(
-            shadow="drop",
-            shadow_softness=0.12,
-            shadow_opacity=0.6,
-            shadow_direction=35.0,
-            vignette=0.35,
-            light_name="hard light",
-        ),
-    ),
-    VocabEntry(
-        "backlight",
-        "lighting",
-        ("backlight", "backlit", "back light", "rim light", "rim lighting", "rim"),
-        ("逆光", "背光", "轮廓光", "边缘光"),
-        Effect(
-            kind_hint="radial",
-            light=(0.5, 0.28),
-            light_wrap=0.75,
-            shadow="contact",
-            vignette=0.3,
-            light_name="backlight",
-        ),
-    ),
-    VocabEntry(
-        "window light",
-        "lighting",
-        ("window light", "window", "natural light", "daylight"),
-        ("窗光", "窗边", "自然光", "窗户光"),
-        Effect(
-            light=(0.18, 0.22),
-            shadow="drop",
-            shadow_direction=150.0,
-            shadow_softness=0.6,
-            light_name="window light",
-        ),
-    ),
-    VocabEntry(
-        "spotlight",
-        "lighting",
-        ("spotlight", "spot light", "spotlit", "stage light"),
-        ("聚光", "聚光灯", "射灯", "舞台光"),
-        Effect(
-            kind_hint="radial",
-            light=(0.5, 0.38),
-            vignette=0.6,
-            shadow="contact",
-            shadow_opacity=0.55,
-            light_name="spotlight",
-        ),
-    ),
-    VocabEntry(
-        "sunlight",
-        "lighting",
-        ("sunlight", "sunlit", "sunny", "sunshine", "sun"),
-        ("阳光", "日光", "太阳"),
-        Effect(
-            warmth=0.55,
-            light=(0.15, 0.18),
-            shadow="drop",
-            shadow_direction=155.0,
-            shadow_softness=0.3,
-            tint=0.15,
-            light_name="afternoon sun",
-        ),
-    ),
-)
-
-_SURFACES: tuple[VocabEntry, ...] = (
-    VocabEntry(
-        "reflection",
-        "surface",
-        (
-            "reflection",
-            "reflections",
-            "reflective",
-            "glossy",
-            "gloss",
-            "mirror",
-            "mirrored",
-            "shiny",
-            "acrylic",
-        ),
-        ("倒影", "镜面", "反光", "亮面", "光面", "镜像", "亚克力"),
-        Effect(reflection=0.35, floor=True),
-    ),
-    VocabEntry(
-        "on a surface",
-        "surface",
-        (
-            "table",
-            "tabletop",
-            "podium",
-            "pedestal",
-            "platform",
-            "plinth",
-            "counter",
-            "desk",
-            "floor",
-            "shelf",
-        ),
-        ("台面", "展台", "桌面", "桌上", "桌子", "底座", "地面", "台子", "柜台", "桌"),
-        Effect(floor=True),
-    ),
-    VocabEntry(
-        "flat lay",
-        "surface",
-        ("flat lay", "flatlay", "top view", "overhead", "top down"),
-        ("平铺", "俯拍", "俯视", "顶视"),
-        Effect(floor=False, shadow="drop", shadow_direction=135.0, viewpoint="flat_lay"),
-    ),
-)
-
-_SHADOWS: tuple[VocabEntry, ...] = (
-    VocabEntry(
-        "drop shadow",
-        "shadow",
-        ("drop shadow", "cast shadow", "long shadow", "shadow", "shadows"),
-        ("投影", "阴影", "影子", "长投影"),
-        Effect(shadow="drop"),
-    ),
-    VocabEntry(
-        "soft shadow",
-        "shadow",
-        ("soft shadow", "soft shadows"),
-        ("柔和阴影", "柔影", "软阴影"),
-        Effect(shadow="drop", shadow_softness=0.85, shadow_opacity=0.35),
-    ),
-    VocabEntry(
-        "contact shadow",
-        "shadow",
-        ("contact shadow", "grounded", "grounding shadow"),
-        ("接触阴影", "接地阴影", "底部阴影"),
-        Effect(shadow="contact"),
-    ),
-)
-
-_NEGATIVES: tuple[VocabEntry, ...] = (
-    VocabEntry(
-        "no shadow",
-        "negative",
-        ("no shadow", "no shadows", "without shadow", "without shadows", "shadowless", "shadow free"),
-        ("不要阴影", "无阴影", "没有阴影", "去掉阴影", "去阴影", "无影", "不要影子", "没有影子", "无投影"),
-        Effect(shadow="none"),
-    ),
-    VocabEntry(
-        "no reflection",
-        "negative",
-        ("no reflection", "no reflections", "without reflection", "without reflections", "matte", "matt"),
-        ("不要倒影", "无倒影", "没有倒影", "去掉倒影", "不要反光", "无反光", "哑光", "磨砂"),
-        Effect(reflection=0.0),
-    ),
-)
+def _effect(raw: dict[str, Any]) -> Effect:
+    fields = dict(raw)
+    if "colors" in fields:
+        fields["colors"] = tuple(tuple(int(c) for c in rgb) for rgb in fields["colors"])
+    if "light" in fields:
+        fields["light"] = tuple(fields["light"])
+    return Effect(**fields)
 
 
-def _data_entries() -> tuple[VocabEntry, ...]:
-    """The scene words kept as data (providers/data/scene_words.json): light, patterns, places..."""
-    raw = json.loads((Path(__file__).parent / "data" / "scene_words.json").read_text(encoding="utf-8"))
-    entries = []
-    for item in raw["entries"]:
-        effect = dict(item["effect"])
-        if "colors" in effect:
-            effect["colors"] = tuple(tuple(int(c) for c in rgb) for rgb in effect["colors"])
-        entries.append(
-            VocabEntry(item["key"], item["category"], tuple(item["en"]), tuple(item["zh"]), Effect(**effect))
+def _entries(raw: dict[str, Any]) -> tuple[VocabEntry, ...]:
+    return tuple(
+        VocabEntry(
+            item["key"], item["category"], tuple(item["en"]), tuple(item["zh"]), _effect(item["effect"])
         )
-    return tuple(entries)
+        for item in raw["entries"]
+    )
 
 
-VOCABULARY: tuple[VocabEntry, ...] = (
-    *_COLOURS,
-    *_MATERIALS,
-    *_BACKDROPS,
-    *_MOODS,
-    *_LIGHTING,
-    *_SURFACES,
-    *_SHADOWS,
-    *_NEGATIVES,
-    *_data_entries(),
-)
-
-# Words that carry no look of their own: never reported as ignored.
-# Split from text: a word list reads better as prose than as one quoted item per line.
-STOP_WORDS_EN: frozenset[str] = frozenset(
-    """a an the with and or on in of for to at by from into onto over under some very really lots
-    little bit style styled background backgrounds backdrop backdrops scene scenes setting
-    photo photos photograph image picture shot product products look feel vibe vibes theme
-    tone toned like that this is are be as it its please make give put place set use using me
-    my our plus color colour colors colours colored coloured light lighting tones shade shades
-    hue""".split()  # noqa: SIM905
-)
-# Longest first in the same scan as the vocabulary, so "背景图" goes before "背景".
-STOP_WORDS_ZH: frozenset[str] = frozenset(
-    """背景图 背景 风格 场景 效果 产品 商品 图片 照片 主图 画面 氛围 质感 系列 非常 比较 一个 一些 色调 的
-    在 和 与 及 跟 或 上 中 里 下 是 有 个 一 些 把 让 请 要 用 做 给 带 加 配 色 风 感 款 很
-    超 更 着 了 吧 呢 啊 光 调""".split()  # noqa: SIM905
-)
+_WORDS = _load("vocabulary.json")
+VOCABULARY: tuple[VocabEntry, ...] = (*_entries(_WORDS), *_entries(_load("scene_words.json")))
+# Words that carry no look of their own: never reported as ignored. Chinese ones are matched
+# longest first in the same scan as the vocabulary, so "背景图" goes before "背景".
+STOP_WORDS_EN: frozenset[str] = frozenset(_WORDS["stop_words"]["en"])
+STOP_WORDS_ZH: frozenset[str] = frozenset(_WORDS["stop_words"]["zh"])
+# label group -> language -> key -> name, and language -> phrase -> str.format template.
+_LABELS: dict[str, dict[str, dict[str, str]]] = _WORDS["labels"]
+_PHRASES: dict[str, dict[str, str]] = _WORDS["phrases"]
+_KIND_LABELS = _LABELS["kind"]["en"]
+_CATEGORY_TITLES: dict[str, str] = _WORDS["categories"]["titles"]
 
 _CJK_CHAR = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _TOKEN = re.compile(rf"[{_CJK_CHAR}]+|[A-Za-z0-9']+")
@@ -774,8 +293,8 @@ def interpret_prompt(prompt: str, seed: int) -> PromptStyle:
     compose = jitter_compose(compose, seed)
     scene = plan_scene(entries, backdrop, compose)
     if scene is not None:
-        summary += "; " + scene_summary(scene)
-        summary_zh += "；" + scene_summary_zh(scene)
+        summary += _PHRASES["en"]["then"] + scene_summary(scene)
+        summary_zh += _PHRASES["zh"]["then"] + scene_summary_zh(scene)
     return PromptStyle(
         backdrop=backdrop,
         compose=compose,
@@ -878,44 +397,34 @@ def _wall_for(surface: RGB) -> RGB:
     return _shift(surface, lightness=-0.08 if lightness > 0.85 else 0.15, saturation=0.45)
 
 
-def scene_summary(plan: ScenePlan) -> str:
-    light = f"{plan.light.name} {light_direction_words(plan.light.azimuth_deg)}, {int(plan.light.temperature_k)} K"
-    parts = [f"{plan.surface or 'paper sweep'} table" if plan.surface else "paper sweep", light]
+def _label(group: str, language: str, key: str) -> str:
+    """The name of `key` (a backdrop kind, a shadow, a surface ...) in `language`; the key itself if unnamed."""
+    return _LABELS[group].get(language, {}).get(key, key)
+
+
+def _scene_summary(plan: ScenePlan, language: str) -> str:
+    say = _PHRASES[language]
+    zh = language == "zh"
+    surface = _label("surface", language, plan.surface) if plan.surface else None
+    parts = [say["table"].format(surface=surface) if surface else say["no_table"]]
+    light = plan.light.name_zh if zh else plan.light.name
+    direction = light_direction_words(plan.light.azimuth_deg)
+    parts.append(say["light"].format(light=light, direction=direction, kelvin=int(plan.light.temperature_k)))
     if plan.pattern != "none":
-        parts.append(f"{plan.pattern} light pattern")
+        parts.append(say["pattern"].format(pattern=_label("pattern", language, plan.pattern)))
     if plan.place:
-        parts.append(f"studio approximation of a {plan.place}")
+        parts.append(say["place"].format(place=PLACES[plan.place].name_zh if zh else plan.place))
     if plan.viewpoint:
-        parts.append(f"{plan.viewpoint.replace('_', ' ')} camera")
-    return "scene: " + ", ".join(parts)
+        parts.append(say["camera"].format(view=_label("viewpoint", language, plan.viewpoint)))
+    return say["scene"].format(parts=say["join"].join(parts))
 
 
-_PATTERN_ZH = {"window": "窗格光影", "blinds": "百叶窗光影", "leaves": "树叶光影"}
-_SURFACE_ZH = {
-    "marble": "大理石",
-    "wood": "木",
-    "linen": "亚麻布",
-    "cotton": "棉布",
-    "concrete": "水泥",
-    "terrazzo": "水磨石",
-    "stone": "石材",
-    "paper": "纸",
-    "sand": "沙",
-    "plain": "素色",
-}
-_VIEW_ZH = {"eye_level": "平视", "three_quarter": "斜俯视", "flat_lay": "平铺俯拍"}
+def scene_summary(plan: ScenePlan) -> str:
+    return _scene_summary(plan, "en")
 
 
 def scene_summary_zh(plan: ScenePlan) -> str:
-    parts = [f"{_SURFACE_ZH.get(plan.surface, plan.surface)}台面" if plan.surface else "无缝纸背景"]
-    parts.append(f"{plan.light.name_zh}（色温{int(plan.light.temperature_k)}开）")
-    if plan.pattern != "none":
-        parts.append(_PATTERN_ZH[plan.pattern])
-    if plan.place:
-        parts.append(f"以影棚近似{PLACES[plan.place].name_zh}")
-    if plan.viewpoint:
-        parts.append(f"{_VIEW_ZH.get(plan.viewpoint, plan.viewpoint)}机位")
-    return "场景：" + "，".join(parts)
+    return _scene_summary(plan, "zh")
 
 
 def _unique_entries(entries: Iterable[VocabEntry]) -> list[VocabEntry]:
@@ -942,15 +451,14 @@ def _last(effects: list[Effect], getter: Callable[[Effect], T | None]) -> T | No
 def _combine(entries: list[VocabEntry], prompt: str) -> tuple[BackdropSpec, ComposeSpec, str, str]:
     if not entries:
         empty = not prompt.strip()
-        why = "empty prompt" if empty else "no recognised words"
-        why_zh = "未填写描述" if empty else "没有识别到的词"
+        en, zh = _PHRASES["en"], _PHRASES["zh"]
         backdrop = BackdropSpec(kind="sweep", colors=NEUTRAL_GREY, vignette=0.1)
         compose = ComposeSpec(layout=Layout(vertical="floor"), shadow=ShadowSpec(kind="contact"))
         return (
             backdrop,
             compose,
-            f"{why}: neutral light-grey studio sweep, soft contact shadow",
-            f"{why_zh}：浅灰影棚无缝背景，柔和接触阴影",
+            en["fallback"].format(why=en["empty" if empty else "unread"]),
+            zh["fallback"].format(why=zh["empty" if empty else "unread"]),
         )
 
     colours = _of(entries, "colour")
@@ -1020,7 +528,7 @@ def _combine(entries: list[VocabEntry], prompt: str) -> tuple[BackdropSpec, Comp
         light_wrap=_or(_last(effects, lambda e: e.light_wrap), 0.3),
         tint=_or(_last(effects, lambda e: e.tint), 0.0),
     )
-    return backdrop, compose, _summary(kind, entries, compose), _summary_zh(kind, entries, compose)
+    return backdrop, compose, _summary(kind, entries, compose), _summary(kind, entries, compose, "zh")
 
 
 def _or(value: float | None, default: float) -> float:
@@ -1055,67 +563,29 @@ def _shift(
     return (int(round(out[0] * 255)), int(round(out[1] * 255)), int(round(out[2] * 255)))
 
 
-_KIND_LABELS: dict[str, str] = {
-    "white": "pure white (RGB 255) backdrop",
-    "solid": "plain colour backdrop",
-    "linear": "gradient backdrop",
-    "radial": "radial glow backdrop",
-    "sweep": "studio sweep backdrop",
-    "marble": "marble backdrop",
-    "wood": "wood backdrop",
-    "linen": "linen backdrop",
-    "concrete": "concrete backdrop",
-    "paper": "paper backdrop",
-    "photo": "reference photo backdrop",
-}
+def _summary(
+    kind: BackdropKind, entries: list[VocabEntry], compose: ComposeSpec, language: str = "en"
+) -> str:
+    """The reading in words; English names entries by their key, Chinese by their first Chinese form."""
+    say = _PHRASES[language]
 
+    def names(category: Category) -> list[str]:
+        if language == "en":
+            return [entry.key for entry in entries if entry.category == category]
+        return [entry.zh[0] for entry in entries if entry.category == category and entry.zh]
 
-_KIND_LABELS_ZH: dict[str, str] = {
-    "white": "纯白（RGB 255）背景",
-    "solid": "纯色背景",
-    "linear": "渐变背景",
-    "radial": "径向光晕背景",
-    "sweep": "影棚无缝背景",
-    "marble": "大理石背景",
-    "wood": "木纹背景",
-    "linen": "亚麻布背景",
-    "concrete": "水泥背景",
-    "paper": "纸张背景",
-    "photo": "参考图背景",
-}
-_SHADOW_ZH = {"none": "无投影", "contact": "接触阴影", "drop": "柔和投影"}
-
-
-def _summary_zh(kind: BackdropKind, entries: list[VocabEntry], compose: ComposeSpec) -> str:
-    """The same reading as `_summary`, for the Chinese UI; entries are named by their first Chinese form."""
-    parts = [_KIND_LABELS_ZH[kind]]
-    colours = [entry.zh[0] for entry in entries if entry.category == "colour" and entry.zh]
+    parts = [_label("kind", language, kind)]
+    colours = names("colour")
     if colours and kind != "white":
-        parts.append("、".join(colours) + "色调")
-    parts += [entry.zh[0] + "氛围" for entry in entries if entry.category == "mood" and entry.zh]
-    parts += [entry.zh[0] for entry in entries if entry.category == "lighting" and entry.zh]
-    parts.append(_SHADOW_ZH.get(compose.shadow.kind, compose.shadow.kind))
+        parts.append(say["palette"].format(colours=say["list"].join(colours)))
+    parts += [say["mood"].format(name=name) for name in names("mood")]
+    parts += names("lighting")
+    parts.append(_label("shadow", language, compose.shadow.kind))
     if compose.reflection > 0:
-        parts.append("倒影")
+        parts.append(say["reflection"])
     if compose.layout.vertical == "floor":
-        parts.append("商品立于地面线")
-    return "，".join(parts)
-
-
-def _summary(kind: BackdropKind, entries: list[VocabEntry], compose: ComposeSpec) -> str:
-    parts = [_KIND_LABELS[kind]]
-    colours = [entry.key for entry in entries if entry.category == "colour"]
-    if colours and kind != "white":
-        parts.append(f"{' + '.join(colours)} palette")
-    parts += [f"{entry.key} mood" for entry in entries if entry.category == "mood"]
-    parts += [entry.key for entry in entries if entry.category == "lighting"]
-    shadow = compose.shadow.kind
-    parts.append("no shadow" if shadow == "none" else f"{shadow} shadow")
-    if compose.reflection > 0:
-        parts.append("reflection")
-    if compose.layout.vertical == "floor":
-        parts.append("product on the floor line")
-    return ", ".join(parts)
+        parts.append(say["floor"])
+    return say["join"].join(parts)
 
 
 # --------------------------------------------------------------------------- variants
@@ -1247,19 +717,6 @@ def describe_effect(effect: Effect) -> str:
 
 def vocabulary_table_markdown() -> str:
     """The vocabulary as Markdown tables, one per category; docs/local-vocabulary.md embeds this verbatim."""
-    titles = {
-        "colour": "Colours",
-        "material": "Materials",
-        "backdrop": "Backdrop shapes",
-        "mood": "Moods and seasons",
-        "lighting": "Lighting and time of day",
-        "pattern": "Light patterns",
-        "surface": "Surfaces",
-        "place": "Places (approximated in the studio, or your own backdrop by tag)",
-        "camera": "Camera angle",
-        "shadow": "Shadows",
-        "negative": "Negatives (switch things off)",
-    }
     sections: list[str] = []
     for category in CATEGORY_ORDER:
         rows = [
@@ -1272,5 +729,5 @@ def vocabulary_table_markdown() -> str:
             english = ", ".join(entry.en)
             chinese = "、".join(entry.zh)
             rows.append(f"| {entry.key} | {english} | {chinese} | {describe_effect(entry.effect)} |")
-        sections.append(f"### {titles[category]}\n\n" + "\n".join(rows))
+        sections.append(f"### {_CATEGORY_TITLES[category]}\n\n" + "\n".join(rows))
     return "\n\n".join(sections) + "\n"

@@ -1,7 +1,8 @@
 """The string table is complete in both languages and the pages use nothing but it.
 
 An `ast` scan of app.py, views/ and ui/ checks that every key the code names
-exists, and that no bare English sentence reaches a Streamlit display call.
+exists, and that no bare English sentence reaches a Streamlit display call; a
+scan of all our code checks the other way round, that every key is used.
 """
 
 from __future__ import annotations
@@ -12,15 +13,21 @@ from pathlib import Path
 
 import pytest
 
+import studio.i18n
 from providers.base import Operation
 from studio.i18n import (
     DEFAULT_LANGUAGE,
     LANGUAGES,
+    PLURAL_CATEGORIES,
+    PLURALS,
     STRINGS,
+    feature_tables,
     has_key,
     normalise_language,
+    sources,
     template_params,
     translate,
+    translate_plural,
     translate_strict,
 )
 from studio.jobs import PENDING_STATUSES, JobStatus
@@ -39,7 +46,7 @@ DISPLAY_CALLS = {
     "ImageColumn", "CheckboxColumn", "bar_chart",
 }  # fmt: skip
 TEXT_KEYWORDS = {"label", "body", "help", "placeholder", "caption", "text", "title", "x_label", "y_label"}
-KEY_FUNCTIONS = {"t", "t_or", "tkey"}
+KEY_FUNCTIONS = {"t", "t_or", "tkey", "tn"}
 ERROR_CODES = (
     "empty", "corrupt", "unsupported_format", "too_many_pixels", "too_small", "too_large",
     "mask_size_mismatch", "mask_empty", "mask_full", "mask_corrupt", "bad_size", "bad_count",
@@ -133,7 +140,7 @@ def test_chinese_entries_are_translated_not_copied() -> None:
 
 def test_translate_fills_params_and_falls_back() -> None:
     assert translate("zh", "sidebar.pending", count=3) == "3 个任务进行中"
-    assert translate("en", "sidebar.pending", count=3) == "3 job(s) running"
+    assert translate("en", "sidebar.pending", count=3) == "3 jobs running"
     # An unknown language reads English; an unknown key reads as itself rather than crashing.
     assert translate("fr", "generate.button") == STRINGS["en"]["generate.button"]
     assert translate("zh", "no.such.key") == "no.such.key"
@@ -224,3 +231,127 @@ def test_the_scanner_catches_bare_text_and_unknown_keys() -> None:
 def test_the_scan_covers_every_page() -> None:
     names = {path.relative_to(ROOT).as_posix() for path in UI_FILES}
     assert {"app.py", "views/prompt_background.py", "views/history.py", "ui/job_views.py"} <= names
+
+
+# ------------------------------------------------------------- plural forms
+def test_plural_texts_take_the_form_for_the_count() -> None:
+    assert translate("en", "sidebar.pending", count=1) == "1 job running"
+    assert translate("en", "sidebar.pending", count=0) == "0 jobs running"
+    assert translate_plural("en", "sidebar.pending", 2) == "2 jobs running"
+    assert translate("zh", "sidebar.pending", count=1) == "1 个任务进行中"
+    heading = translate("en", "job.heading", workflow="Scene", provider="Local", count=1, short_id="ab12")
+    assert heading == "**Scene** · Local · 1 variant · `#ab12`"
+    # Without a count (or with a count that is not a whole 1) the text reads as the `other` form.
+    assert STRINGS["en"]["sidebar.pending"] == "{count} jobs running"
+    assert translate("en", "sidebar.pending", count=1.5) == "1.5 jobs running"
+
+
+def test_plural_forms_are_complete_and_use_the_same_params() -> None:
+    assert PLURALS["en"], "English has plural texts"
+    for language, plurals in PLURALS.items():
+        for key, forms in plurals.items():
+            assert set(forms) <= set(PLURAL_CATEGORIES) and "other" in forms, f"{language}:{key}"
+            # English tells one from other; a language with a single form writes a plain string.
+            if language == "en":
+                assert set(forms) == {"one", "other"}, key
+            assert STRINGS[language][key] == forms["other"]
+            assert "count" in template_params(forms["other"]), f"{language}:{key} counts nothing"
+            for form, text in forms.items():
+                assert template_params(text) == template_params(STRINGS["en"][key]), (
+                    f"{language}:{key}:{form}"
+                )
+    # A plural text in one language is a known key in every language.
+    for key in {key for plurals in PLURALS.values() for key in plurals}:
+        assert all(key in STRINGS[language] for language in LANGUAGES), key
+
+
+# ------------------------------------------------------------ where words live
+def test_no_key_is_defined_in_two_places() -> None:
+    for language in LANGUAGES:
+        seen: dict[str, str] = {}
+        twice = []
+        for source, table in sources(language).items():
+            twice += [f"{key} ({seen[key]}, {source})" for key in table if key in seen]
+            seen.update(dict.fromkeys(table, source))
+        assert twice == [], language
+
+
+def test_every_feature_table_is_picked_up_by_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "gadgets.en.json").write_text('{"gadgets.title": "Gadgets"}', encoding="utf-8")
+    (tmp_path / "gadgets.zh.json").write_text('{"gadgets.title": "小工具"}', encoding="utf-8")
+    (tmp_path / "vendor_errors.zh.json").write_text('{"aidge": {"500": "x"}}', encoding="utf-8")
+    monkeypatch.setattr(studio.i18n, "LOCALES", tmp_path)
+    assert feature_tables("en") == {"gadgets": {"gadgets.title": "Gadgets"}}
+    assert feature_tables("zh") == {"gadgets": {"gadgets.title": "小工具"}}
+    # And the real ones are all there.
+    monkeypatch.undo()
+    assert {"backdrops", "scenes"} <= set(feature_tables("en")) == set(feature_tables("zh"))
+
+
+# ------------------------------------------------------------- unused keys
+# Keys the code builds at run time, `f"status.{job.status}"`: every key under these prefixes counts as
+# used. Each prefix must still be built somewhere (test below), so the list cannot go stale.
+DYNAMIC_PREFIXES = (
+    "error.",  # StudioInputError.code and job error codes (ui/i18n.py coded_text)
+    "vendor.",  # vendor error texts, vendor.<provider>.<code> (studio/vendor_texts.py)
+    "status.", "workflow.", "job.pending.", "method.", "note.", "provider.", "camera.",
+    "scene.direction.", "scene.category.", "scene.camera.", "scene.filter.",
+    "shadow.", "layout.", "size.", "size.hint.", "mask.mode.", "refinement.", "cutmodel.", "cutout.quality.",
+    "editor.tool.", "guides.layer.", "export.preset.", "export.preset_help.", "review.filter.", "review.state.",
+    "batch.status.", "batch.source.", "batch.source_help.", "batch.upload.", "backdrops.edit.kind.",
+)  # fmt: skip
+# A provider option's `label_key` (providers/*.py) also names `<label_key>_help`, `_off`, `_placeholder`
+# and, for a choice, `<label_key>.<choice>`.
+OPTION_SUFFIXES = re.compile(r"_(help|off|placeholder)$")
+CODE_FILES = [*UI_FILES, *sorted((ROOT / "studio").glob("*.py")), *sorted((ROOT / "providers").glob("*.py"))]
+
+
+def _code_strings() -> tuple[set[str], set[str]]:
+    """Every string literal in our code, and the constant heads of its f-strings."""
+    literals: set[str] = set()
+    heads: set[str] = set()
+    for path in CODE_FILES:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                literals.add(node.value)
+            elif isinstance(node, ast.JoinedStr) and node.values:
+                head = node.values[0]
+                if isinstance(head, ast.Constant) and isinstance(head.value, str):
+                    heads.add(head.value)
+    return literals, heads
+
+
+def unused_keys(keys: list[str], literals: set[str]) -> list[str]:
+    unused = []
+    for key in keys:
+        if key in literals or key.startswith(DYNAMIC_PREFIXES):
+            continue
+        stem = OPTION_SUFFIXES.sub("", key)
+        parent = key.rsplit(".", 1)[0]
+        if (stem != key and stem in literals) or (parent.startswith("opt.") and parent in literals):
+            continue
+        unused.append(key)
+    return unused
+
+
+def test_every_key_is_used_somewhere() -> None:
+    literals, _ = _code_strings()
+    assert unused_keys(sorted(STRINGS[DEFAULT_LANGUAGE]), literals) == []
+
+
+def test_the_unused_key_scan_can_fail() -> None:
+    literals = {"page.prompt.title", "opt.model"}
+    keys = [
+        "page.prompt.title",
+        "page.prompt.never",
+        "status.queued",
+        "opt.model_help",
+        "opt.model.v2",
+        "opt.x",
+    ]
+    assert unused_keys(keys, literals) == ["page.prompt.never", "opt.x"]
+
+
+def test_every_dynamic_prefix_is_still_built_by_the_code() -> None:
+    _, heads = _code_strings()
+    assert [prefix for prefix in DYNAMIC_PREFIXES if prefix not in heads] == []

@@ -1,7 +1,7 @@
 """The page side of the string table: `t()`, the current language and the language switch.
 
 Every user-facing string in app.py, views/ and ui/ goes through `t(key, **params)`
-(checked by tests/test_i18n.py). The language is chosen once per session in this
+(checked by tests/test_i18n.py); `tn(key, count, ...)` says outright that a text counts. The language is chosen once per session in this
 order: `?lang=` in the URL, the stored preference `ui.language`, the configured
 default (STUDIO_LANG), then English; switching it in the sidebar writes the URL
 and the preference, so a reload, a shared link and the next session keep it.
@@ -15,7 +15,15 @@ from typing import Any, TypeVar
 import streamlit as st
 
 from studio import vendor_texts
-from studio.i18n import DEFAULT_LANGUAGE, LANGUAGES, has_key, normalise_language, translate, translate_strict
+from studio.i18n import (
+    DEFAULT_LANGUAGE,
+    LANGUAGES,
+    has_key,
+    normalise_language,
+    translate,
+    translate_plural,
+    translate_strict,
+)
 from studio.service import Studio, StudioInputError
 
 T = TypeVar("T")
@@ -31,8 +39,16 @@ def current_language() -> str:
 
 
 def t(key: str, **params: Any) -> str:
-    """The text for `key` in the session's language, with `params` filled in."""
+    """The text for `key` in the session's language, with `params` filled in.
+
+    A text with plural forms ("1 job running", "2 jobs running") takes the form for `count`.
+    """
     return translate(current_language(), key, **params)
+
+
+def tn(key: str, count: int, **params: Any) -> str:
+    """`t` for a text that counts something: the plural form for `count`, with `count` filled in."""
+    return translate_plural(current_language(), key, count, **params)
 
 
 def tkey(key: str) -> str:

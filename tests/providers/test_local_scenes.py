@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from imaging.backdrops import render_backdrop
 from imaging.compose import compose
+from providers import local_scenes
 from providers.local_scenes import (
     SCENE_CATEGORIES,
     SCENES,
     SceneRecipe,
+    plate_recipe,
     render_scene_thumbnail,
     scene_by_id,
     scene_style,
@@ -91,3 +94,17 @@ def test_pure_white_scene_is_marketplace_white_with_a_contact_shadow() -> None:
     thumb = render_scene_thumbnail(recipe)
     assert (thumb[:10] == 255).all()
     assert recipe.shadow.kind == "contact"
+
+
+def test_the_catalogue_is_data_and_names_every_scene_in_both_languages() -> None:
+    # The recipes live in providers/data/scenes.json: the module holds no scene names of its own.
+    source = Path(local_scenes.__file__).read_text(encoding="utf-8")
+    assert not re.search(r"[\u4e00-\u9fff]", source)
+    plate = plate_recipe()
+    assert plate.name_en == "Your backdrop" and plate.name_zh == "我的背景" and plate not in SCENES
+
+
+def test_a_scene_with_an_unknown_category_is_refused() -> None:
+    raw = {"id": "x", "en": "X", "zh": "叉", "category": "space", "backdrop": {"kind": "white"}}
+    with pytest.raises(ValueError, match="unknown category 'space'"):
+        local_scenes._recipe({**raw, "layout": {}, "shadow": {}}, {})

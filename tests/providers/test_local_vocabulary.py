@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import ast
 import re
+import string
 from pathlib import Path
+from typing import get_args
 
 import numpy as np
 import pytest
 
-from imaging.backdrops import render_backdrop
+from imaging.backdrops import BackdropKind, render_backdrop
+from providers import local_vocabulary
 from providers.local_vocabulary import (
     STOP_WORDS_EN,
     STOP_WORDS_ZH,
@@ -19,6 +23,7 @@ from providers.local_vocabulary import (
     vocabulary_table_markdown,
 )
 
+DOCUMENTED = (ast.Module, ast.FunctionDef, ast.ClassDef)
 DOC = Path(__file__).resolve().parents[2] / "docs" / "local-vocabulary.md"
 # Clearly distinct colours only: near neighbours (gold/caramel) may swap under variant jitter.
 DISTINCT = (
@@ -259,3 +264,46 @@ def test_the_reading_is_offered_in_chinese_too() -> None:
     assert "marble backdrop" in style.summary
     assert not any("a" <= ch <= "z" for ch in style.summary_zh.lower()), style.summary_zh
     assert "没有识别到的词" in interpret_prompt("zzzz", 0).summary_zh
+
+
+# --------------------------------------------------------------------------- the words are data
+def test_the_words_live_in_data_not_in_the_module() -> None:
+    # Every Chinese word the module shows comes from providers/data/; only the docs table header is code.
+    tree = ast.parse(Path(local_vocabulary.__file__).read_text(encoding="utf-8"))
+    chinese = {
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and re.search(r"[\u4e00-\u9fff]", node.value)
+    }
+    docstrings = {
+        ast.get_docstring(node, clean=False) for node in ast.walk(tree) if isinstance(node, DOCUMENTED)
+    }
+    assert chinese - docstrings == {"| Entry | English | 中文 | Effect |", local_vocabulary._CJK_CHAR}
+
+
+def test_every_backdrop_and_shadow_kind_is_named_in_both_languages() -> None:
+    labels = local_vocabulary._LABELS
+    for language in ("en", "zh"):
+        assert set(labels["kind"][language]) == set(get_args(BackdropKind)), language
+        assert set(labels["shadow"][language]) == set(get_args(local_vocabulary.ShadowKind)), language
+    for group in ("pattern", "surface", "viewpoint"):
+        tables = [set(table) for table in labels[group].values()]
+        assert all(table == tables[-1] for table in tables), group
+
+
+def template_params(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def test_the_phrases_match_between_languages() -> None:
+    phrases = local_vocabulary._PHRASES
+    assert set(phrases["en"]) == set(phrases["zh"])
+    for key, english in phrases["en"].items():
+        # A language may leave a detail out ("from the left"), never ask for one English does not give.
+        assert template_params(phrases["zh"][key]) <= template_params(english), key
+
+
+def test_stop_words_are_data_too() -> None:
+    assert {"the", "background"} <= STOP_WORDS_EN and {"背景图", "的"} <= STOP_WORDS_ZH
