@@ -1,7 +1,10 @@
 """The provider registry: an explicit dict you can read top to bottom, key -> adapter class.
 
-Adding a vendor means one line here (plus its adapter, emulator, tests and a
-section in secrets.example.toml). Nothing routes by substring of a name.
+Adding a vendor means one line here, plus its adapter (built on
+`providers.common.VendorAdapter`), its emulator `tests/emulators/<key>.py` with
+a `contract_case()` (the contract test finds it by the key), its tests, its
+words in the language files and a section in secrets.example.toml. Nothing
+routes by substring of a name.
 """
 
 from __future__ import annotations

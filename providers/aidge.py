@@ -31,8 +31,8 @@ import base64
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping
-from typing import Any, ClassVar, NoReturn
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
 
 from providers import http
 from providers.base import (
@@ -43,13 +43,14 @@ from providers.base import (
     OptionSpec,
     OutputImage,
     Price,
-    ProviderAdapter,
     SceneInfo,
     Submitted,
     TaskFailure,
     TaskState,
     TaskUpdate,
 )
+from providers.common import VendorAdapter
+from providers.common import text as _text
 from providers.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -221,9 +222,11 @@ def sign_v2(secret: str, timestamp_ms: str) -> str:
     return digest.hexdigest().upper()
 
 
-class Aidge(ProviderAdapter):
+class Aidge(VendorAdapter):
     key = "aidge"
     label = "Aidge"
+    vendor_name = "Aidge"
+    unexpected_text = _UNEXPECTED
     operations = frozenset({Operation.SCENE_BACKGROUND, Operation.MODEL_SWAP})
     limits: ClassVar[Mapping[Operation, Limits]] = {
         Operation.SCENE_BACKGROUND: Limits(
@@ -344,7 +347,7 @@ class Aidge(ProviderAdapter):
             if exc.code == "700":
                 raise TaskNotFoundError(self.key, "700", _TASK_UNKNOWN, request_id=exc.request_id) from None
             raise
-        return _task_update(data, task_id)
+        return _task_update(data, task_id, self._scrub)
 
     def list_scenes(self, query: Mapping[str, Any]) -> tuple[SceneInfo, ...]:
         params: dict[str, str] = {}
@@ -497,11 +500,6 @@ class Aidge(ProviderAdapter):
             return http.with_status_facts(exc, answer, now)
         return generic
 
-    def _session(self) -> Any:
-        if self.context.session is None:
-            raise ConfigurationError(self.key, "no_session", "Aidge was set up without an HTTP session.")
-        return self.context.session
-
     def _unwrap(self, envelope: dict[str, Any], status: int) -> Any:
         if isinstance(envelope.get("error_response"), dict):
             envelope = envelope["error_response"]
@@ -538,6 +536,7 @@ class Aidge(ProviderAdapter):
         return cls(self.key, code, text, request_id=request_id)
 
     def _business_error(self, code: int, message: str, request_id: str | None) -> ProviderError:
+        message = self._scrub(message)
         known = _RES_CODES.get(code)
         if known is None:
             return UnexpectedResponseError(
@@ -548,9 +547,6 @@ class Aidge(ProviderAdapter):
             )
         cls, text = known
         return cls(self.key, str(code), text.format(detail=message or "invalid input"), request_id=request_id)
-
-    def _unexpected(self, why: str) -> NoReturn:
-        raise UnexpectedResponseError(self.key, "unexpected_response", _UNEXPECTED.format(why=why))
 
 
 # -------------------------------------------------------------------- parsing
@@ -590,13 +586,13 @@ _STATES: Mapping[str, TaskState] = {
 }
 
 
-def _task_update(data: Any, task_id: str) -> TaskUpdate:
+def _task_update(data: Any, task_id: str, scrub: Callable[[str], str]) -> TaskUpdate:
     if not isinstance(data, dict):
         raise UnexpectedResponseError("aidge", "unexpected_response", _NO_STATUS)
     status = _text(data.get("taskStatus")).lower()
     # Unknown states are treated as still running; the worker's schedule bounds the wait.
     state = _STATES.get(status, TaskState.RUNNING)
-    message = _text(data.get("taskMessage"))
+    message = scrub(_text(data.get("taskMessage")))
     if state is TaskState.FAILED:
         return TaskUpdate(
             state=TaskState.FAILED,
@@ -703,7 +699,3 @@ def _names_a_code(envelope: Mapping[str, Any]) -> bool:
 
 def _flag(value: bool) -> str:
     return "true" if value else "false"
-
-
-def _text(value: Any) -> str:
-    return "" if value is None else str(value).strip()

@@ -31,21 +31,54 @@ that ends FAILED (or a query answering 23500011, "job execution failed") is a
 Not verified (providers.md 2.6, 6.5): the unit price, the product's QPS and
 concurrency, how long result URLs live, and the gateway's exact message for a
 reused nonce.
+
+This module builds the calls and reads the answers; the product's addresses
+and documented limits live in `aliyun_market_api`, the error tables and their
+messages in `aliyun_market_errors`, what every vendor adapter shares in
+`providers.common`. Every public name of those is importable from here as before.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import json
 import re
 import urllib.parse
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, NoReturn
+from typing import Any, ClassVar
 
 from imaging.images import ImageInputError, image_size
 from providers import http
+from providers.aliyun_market_api import (
+    DEFAULT_GUIDANCE,
+    DEFAULT_STEPS,
+    DEFAULT_STRENGTH,
+    EXAMPLE_BASE_URL,
+    INPUT_FORMATS,
+    MAX_BATCH,
+    MAX_COUNT,
+    MAX_PROMPT_CHARS,
+    MAX_SEED,
+    MAX_SIDE,
+    MIN_SIDE,
+    PRODUCT_ID,
+    PRODUCT_URL,
+    QUERY_PATH,
+    SUBMIT_PATH,
+)
+from providers.aliyun_market_errors import (
+    _CODES,
+    _CONSOLE,
+    _GATEWAY,
+    _HOSTING_HINT,
+    _OPTIONS_HINT,
+    _TASK_FAILED,
+    _TASK_TRANSIENT,
+    _TEXTS,
+    _VENDOR_TEXTS,
+    ERROR_TEXTS,
+)
 from providers.base import (
     ConnectionCheck,
     GenerationRequest,
@@ -54,44 +87,45 @@ from providers.base import (
     OptionSpec,
     OutputImage,
     Price,
-    ProviderAdapter,
     Submitted,
     TaskFailure,
     TaskState,
     TaskUpdate,
 )
+from providers.common import VendorAdapter, is_loopback_host
+from providers.common import text as _text
 from providers.errors import (
     AuthenticationError,
     ConfigurationError,
-    ContentRejectedError,
     InputRejectedError,
     ProviderError,
     ProviderUnavailableError,
-    QuotaExhaustedError,
     RateLimitedError,
     TaskNotFoundError,
     UnexpectedResponseError,
 )
 
-SUBMIT_PATH = "/api/v1/bg-rep/submit"
-QUERY_PATH = "/api/v1/bg-rep/query"
-PRODUCT_ID = "cmapi00069649"
-PRODUCT_URL = f"https://market.aliyun.com/apimarket/detail/{PRODUCT_ID}"
-EXAMPLE_BASE_URL = "https://xxxx.market.alicloudapi.com"
+# The public names, whichever module of this vendor defines them (tests and studio import them from here).
+__all__ = [
+    "AliyunMarket",
+    "DEFAULT_GUIDANCE",
+    "DEFAULT_STEPS",
+    "DEFAULT_STRENGTH",
+    "ERROR_TEXTS",
+    "EXAMPLE_BASE_URL",
+    "INPUT_FORMATS",
+    "MAX_BATCH",
+    "MAX_COUNT",
+    "MAX_PROMPT_CHARS",
+    "MAX_SEED",
+    "MAX_SIDE",
+    "MIN_SIDE",
+    "PRODUCT_ID",
+    "PRODUCT_URL",
+    "QUERY_PATH",
+    "SUBMIT_PATH",
+]
 
-INPUT_FORMATS = frozenset({"JPEG", "PNG", "WEBP", "BMP"})
-MIN_SIDE = 400
-MAX_SIDE = 4096
-MAX_PROMPT_CHARS = 500
-MAX_COUNT = 4
-# Sub-tasks one submit may carry: "task_list为数组结构，最多支持批量提交10个任务" (seed 001).
-MAX_BATCH = 10
-# The seller types the seed as "Integer"; a Java int is the widest value it can hold.
-MAX_SEED = 2**31 - 1
-# Defaults are the values of the seller's own request sample.
-DEFAULT_GUIDANCE = 7.5
-DEFAULT_STRENGTH = 0.5
-DEFAULT_STEPS = 50
 
 _PRICE = Price(
     per_image=None,
@@ -101,186 +135,6 @@ _PRICE = Price(
     as_of="2026-11",
 )
 
-_CONSOLE = "the Alibaba Cloud Marketplace console (已购买的服务 / Purchased services)"
-_APPCODE_HINT = (
-    "check ALIYUN_MARKET_APPCODE (Settings page): it must be the AppCode shown for this product in "
-    + _CONSOLE
-)
-_BASE_HINT = (
-    "check ALIYUN_BGREP_BASE_URL (Settings page): it must be the API domain shown for this product in "
-    f"{_CONSOLE}, e.g. {EXAMPLE_BASE_URL}"
-)
-_HOSTING_HINT = (
-    "Check input hosting on the Settings page: the link must be public (reachable from Alibaba Cloud) and "
-    "still valid while the job runs"
-)
-_RETRY = "the job is tried again automatically"
-_OPTIONS_HINT = (
-    "guidance_scale 1-20, strength above 0 up to 1, steps 15-50, 1-4 images, prompts up to 500 characters"
-)
-
-# Service code -> (error class, message for a marketing user; `{detail}` is the vendor's message).
-_CODES: Mapping[str, tuple[type[ProviderError], str]] = {
-    "23500000": (
-        ProviderUnavailableError,
-        "The Marketplace background service had an internal error; " + _RETRY + ".",
-    ),
-    "23500001": (
-        AuthenticationError,
-        "The Marketplace background service refused the authorisation ({detail}): " + _APPCODE_HINT + ".",
-    ),
-    "23500002": (
-        ConfigurationError,
-        "The Marketplace background service does not offer this operation at the configured address "
-        "({detail}): " + _BASE_HINT + ".",
-    ),
-    "23500003": (
-        QuotaExhaustedError,
-        "The credit for the Marketplace background product is used up. Top it up or buy a new package in "
-        + _CONSOLE
-        + f" ({PRODUCT_URL}), then retry the job.",
-    ),
-    "23500004": (
-        RateLimitedError,
-        "The Marketplace background service is busy and throttled the request; the job waits and tries again.",
-    ),
-    "23500005": (
-        ContentRejectedError,
-        "The image did not pass Alibaba Cloud's content compliance check. Use another photo; sending the same "
-        "one again will not help.",
-    ),
-    "23500006": (
-        InputRejectedError,
-        "The Marketplace background service could not download the product image or the mask from its "
-        "link. " + _HOSTING_HINT + ".",
-    ),
-    "23500007": (
-        InputRejectedError,
-        "The Marketplace background service cannot use this image ({detail}). It takes JPEG, PNG, WEBP or "
-        "BMP with each side 400 to 4096 px, and a mask of exactly the image's size. Resize the photo or "
-        "repaint the mask, then retry.",
-    ),
-    "23500008": (
-        TaskNotFoundError,
-        "The Marketplace background service has no task for this job (its id is unknown or expired). "
-        "Submit the job again.",
-    ),
-    "23500009": (
-        InputRejectedError,
-        "The Marketplace background service says a required field is empty ({detail}). The job needs a "
-        "product image and a prompt; check both, then retry.",
-    ),
-    "23500011": (
-        ProviderUnavailableError,
-        "The Marketplace background service failed to run the job; " + _RETRY + ".",
-    ),
-    "23500012": (
-        InputRejectedError,
-        "The Marketplace background service received the request without its content ({detail}). A proxy "
-        "between this computer and Alibaba Cloud may have removed it: " + _BASE_HINT + ".",
-    ),
-    "23500013": (
-        InputRejectedError,
-        "The Marketplace background service rejected a parameter ({detail}). Check the options ("
-        + _OPTIONS_HINT
-        + "), then retry.",
-    ),
-    "23500014": (
-        ConfigurationError,
-        "The Marketplace background service does not know the service named in the address ({detail}): "
-        + _BASE_HINT
-        + ".",
-    ),
-}
-
-# The seller's English "possible cause" per code, to recognise a failed sub-task that only sends text.
-_VENDOR_TEXTS: Mapping[str, str] = {
-    "internal server error": "23500000",
-    "content compliance": "23500005",
-    "url provided is invalid": "23500006",
-    "does not meet the requirements": "23500007",
-    "job execution failed": "23500011",
-}
-
-# Gateway `X-Ca-Error-Message` fragments (lower case) -> (text key, class, message). First match wins.
-_GATEWAY: tuple[tuple[str, tuple[str, ...], type[ProviderError], str], ...] = (
-    (
-        "gateway:invalid_appcode",
-        ("invalid appcode",),
-        AuthenticationError,
-        "Alibaba Cloud's API gateway does not know this AppCode: " + _APPCODE_HINT + ".",
-    ),
-    (
-        "gateway:unauthorized",
-        ("unauthorized",),
-        AuthenticationError,
-        "Alibaba Cloud's API gateway says this AppCode may not call the background API ({detail}). Make sure "
-        f"the product {PRODUCT_ID} is activated for your account in {_CONSOLE} and that "
-        "ALIYUN_MARKET_APPCODE is that purchase's AppCode.",
-    ),
-    (
-        "gateway:quota_exhausted",
-        ("quota exhausted",),
-        QuotaExhaustedError,
-        "The calls bought for the Marketplace background product are used up ({detail}). Buy more at "
-        f"{PRODUCT_URL}, then retry the job.",
-    ),
-    (
-        "gateway:quota_expired",
-        ("quota expired",),
-        QuotaExhaustedError,
-        "The package bought for the Marketplace background product has expired. Renew it at "
-        f"{PRODUCT_URL}, then retry the job.",
-    ),
-    (
-        "gateway:arrears",
-        ("arrears",),
-        QuotaExhaustedError,
-        "Your Alibaba Cloud account is in arrears, so the Marketplace gateway refuses calls. Top up the "
-        "account in the Alibaba Cloud console, then retry the job.",
-    ),
-    (
-        "gateway:throttled",
-        ("throttled", "flow control"),
-        RateLimitedError,
-        "Alibaba Cloud's API gateway is throttling requests ({detail}); the job waits and tries again.",
-    ),
-    (
-        "gateway:bad_address",
-        (
-            "invalid url",
-            "invalid param location",
-            "invalid domain",
-            "invalid httpmethod",
-            "invalid request path",
-            "unsupported method",
-        ),
-        ConfigurationError,
-        "Alibaba Cloud's API gateway does not know this address ({detail}): " + _BASE_HINT + ".",
-    ),
-    (
-        "gateway:timestamp",
-        ("timestamp",),
-        AuthenticationError,
-        "Alibaba Cloud's API gateway refused the request time ({detail}). Check this computer's clock; if it "
-        "is right, the product may require signed calls instead of an AppCode: ask the seller.",
-    ),
-    (
-        "gateway:signature",
-        ("signature", "appkey"),
-        AuthenticationError,
-        "Alibaba Cloud's API gateway wanted a signed call ({detail}); this product is called with an AppCode: "
-        + _APPCODE_HINT
-        + ".",
-    ),
-    (
-        "gateway:body_too_large",
-        ("body too large",),
-        InputRejectedError,
-        "The request is too large for Alibaba Cloud's API gateway ({detail}). Shorten the prompts and retry.",
-    ),
-)
-
 _STATES: Mapping[str, TaskState] = {
     "WAITING": TaskState.QUEUED,
     "RUNNING": TaskState.RUNNING,
@@ -288,66 +142,14 @@ _STATES: Mapping[str, TaskState] = {
     "FAILED": TaskState.FAILED,
 }
 
-_TASK_FAILED = (
-    "Alibaba Cloud could not make these images ({detail}). Try another photo or prompt; if it keeps "
-    "failing, try again later."
-)
-_TASK_TRANSIENT = (
-    "Alibaba Cloud had a problem while making these images ({detail}). Run the job again; if it keeps "
-    "failing, try again later."
-)
-
-# Messages not tied to one code: `{said}` is " (<the vendor's words>)" or nothing.
-_TEXTS: Mapping[str, str] = {
-    "_nonce_missing": (
-        "Alibaba Cloud's API gateway did not receive the request's X-Ca-Nonce header ({detail}). A proxy in "
-        "between may remove headers: " + _BASE_HINT + "."
-    ),
-    "_nonce_repeated_query": (
-        "Alibaba Cloud's API gateway received this request twice ({detail}); the status is asked again shortly."
-    ),
-    "_nonce_repeated_submit": (
-        "Alibaba Cloud's API gateway received this job twice ({detail}), so the first copy may have started "
-        f"it. It was not sent again, so you are not charged twice: check {_CONSOLE}, then retry the job if "
-        "nothing was made."
-    ),
-    "_submit_timed_out": (
-        "Alibaba Cloud's gateway timed out while taking the job, so it is unknown whether a task was "
-        f"created{{said}}. It was not sent again, so you are not charged twice: check {_CONSOLE}, then retry "
-        "the job if nothing was made."
-    ),
-    "_http_5xx": f"The Marketplace background service had a server error (HTTP {{status}}){{said}}; {_RETRY}.",
-    "_http_429": "Alibaba Cloud is throttling requests{said}; the job waits and tries again.",
-    "_http_refused": "Alibaba Cloud refused the call (HTTP {status}){said}: " + _APPCODE_HINT + ".",
-    "_http_404": "Nothing answers at the configured address (HTTP 404){said}: " + _BASE_HINT + ".",
-    "_http_400": (
-        "The Marketplace background service refused the job with {code}{said}. Check the image, the prompt "
-        f"and the options ({_OPTIONS_HINT}), then retry."
-    ),
-    "_undocumented": (
-        "Alibaba Cloud answered with an undocumented error (HTTP {status}){said}. Try again later; if it keeps "
-        "happening, " + _BASE_HINT + "."
-    ),
-    "_unexpected": (
-        "The Marketplace background service's answer did not have the documented shape ({why}). Try again later."
-    ),
-    "_task_failed": _TASK_FAILED,
-    "_task_transient": _TASK_TRANSIENT,
-}
-
-# Every user message this adapter raises or records, for studio's translations (studio/vendor_texts.py).
-ERROR_TEXTS: Mapping[str, str] = {
-    **{code: text for code, (_, text) in _CODES.items()},
-    **{key: text for key, _, _, text in _GATEWAY},
-    **_TEXTS,
-}
-
 _RESULT_KEY = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 
-class AliyunMarket(ProviderAdapter):
+class AliyunMarket(VendorAdapter):
     key = "aliyun_market"
     label = "Alibaba Cloud Marketplace (DAMO bg-rep)"
+    vendor_name = "Alibaba Cloud Marketplace"
+    unexpected_text = _TEXTS["_unexpected"]
     operations = frozenset({Operation.PROMPT_BACKGROUND})
     limits: ClassVar[Mapping[Operation, Limits]] = {
         Operation.PROMPT_BACKGROUND: Limits(
@@ -662,7 +464,7 @@ class AliyunMarket(ProviderAdapter):
                 f"ALIYUN_BGREP_BASE_URL must be an https:// address such as {EXAMPLE_BASE_URL}, with nothing "
                 "after the domain.",
             )
-        if scheme == "http" and not _is_loopback(host):
+        if scheme == "http" and not is_loopback_host(host):
             raise ConfigurationError(
                 self.key,
                 "insecure_base_url",
@@ -675,13 +477,6 @@ class AliyunMarket(ProviderAdapter):
                 path = path[: -len(suffix)]
                 break
         return f"{scheme}://{parts.netloc}{path}"
-
-    def _session(self) -> Any:
-        if self.context.session is None:
-            raise ConfigurationError(
-                self.key, "no_session", "Alibaba Cloud Marketplace was set up without an HTTP session."
-            )
-        return self.context.session
 
     def _call(self, path: str, body: Mapping[str, Any], *, idempotent: bool) -> dict[str, Any]:
         """One authenticated call; returns the service's JSON document or raises the mapped error."""
@@ -759,7 +554,7 @@ class AliyunMarket(ProviderAdapter):
         idempotent: bool,
         retry_after: float | None,
     ) -> ProviderError:
-        detail = self._scrub(message) or "no reason given"
+        detail = self._detail(message) or "no reason given"
         known = _CODES.get(code)
         if known is None:
             return self._status_error(status, detail, request_id, idempotent, retry_after, code=code)
@@ -778,7 +573,7 @@ class AliyunMarket(ProviderAdapter):
         idempotent: bool,
         retry_after: float | None,
     ) -> ProviderError:
-        detail = self._scrub(message)
+        detail = self._detail(message)
         lowered = detail.lower()
         code = gateway_code or f"gateway_{status}"
         if "nonce" in lowered:
@@ -867,17 +662,6 @@ class AliyunMarket(ProviderAdapter):
             self.key, code, _TEXTS["_undocumented"].format(**facts), request_id=request_id
         )
 
-    def _scrub(self, text: str) -> str:
-        """Vendor text as shown to users: one line, shortened, the AppCode blanked should it be echoed."""
-        cleaned = " ".join(text.split())[:200]
-        appcode = (self.context.credentials.get("appcode") or "").strip()
-        if len(appcode) >= 4:
-            cleaned = re.sub(re.escape(appcode), "***", cleaned, flags=re.IGNORECASE)
-        return cleaned
-
-    def _unexpected(self, why: str) -> NoReturn:
-        raise UnexpectedResponseError(self.key, "unexpected_response", _TEXTS["_unexpected"].format(why=why))
-
     # ------------------------------------------------------------ task answers
     def _task_update(
         self, document: Mapping[str, Any], result_key: str, index: int | None = None
@@ -921,7 +705,7 @@ class AliyunMarket(ProviderAdapter):
         return TaskUpdate(state=TaskState.SUCCEEDED, outputs=tuple(outputs), notes=notes)
 
     def _failure_message(self, code: str, message: str) -> str:
-        detail = self._scrub(message) or "no reason given"
+        detail = self._detail(message) or "no reason given"
         lowered = detail.lower()
         known_code = (
             code
@@ -997,16 +781,3 @@ def _int(value: Any) -> int | None:
     with contextlib.suppress(TypeError, ValueError):
         return int(str(value).strip())
     return None
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def _text(value: Any) -> str:
-    return "" if value is None else str(value).strip()

@@ -31,6 +31,10 @@ that ends FAILED or CANCELED is a `TaskUpdate` with a failure, not an exception.
 
 Not in scope yet: edge guides (`input.reference_edge` foreground/background
 element lists with their prompts); the canonical request has no field for them.
+
+This module builds the calls and reads the answers; the error tables and their
+messages live in `dashscope_errors`, what every vendor adapter shares in
+`providers.common`.
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ import urllib.parse
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, NoReturn
+from typing import Any, ClassVar
 
 from imaging.images import ImageInputError, LoadedImage, load_image
 from imaging.masks import load_mask
@@ -56,25 +60,58 @@ from providers.base import (
     OptionSpec,
     OutputImage,
     Price,
-    ProviderAdapter,
     Submitted,
     TaskFailure,
     TaskState,
     TaskUpdate,
 )
+from providers.common import VendorAdapter
+from providers.common import text as _text
+from providers.dashscope_errors import (
+    _CODES,
+    _NOT_FOUND,
+    _OSS_CODES,
+    _STATUS_CODES,
+    _SUBMIT_TIMED_OUT,
+    _TASK_CANCELED,
+    _TASK_EXPIRED,
+    _TASK_FAILED,
+    _TASK_TRANSIENT,
+    _TASK_UNKNOWN,
+    _UNDOCUMENTED,
+    _UNEXPECTED,
+    _VARIANTS,
+    ERROR_TEXTS,
+)
 from providers.errors import (
-    AuthenticationError,
     ConfigurationError,
-    ContentRejectedError,
     InputRejectedError,
     ProviderError,
     ProviderUnavailableError,
-    QuotaExhaustedError,
-    RateLimitedError,
     TaskNotFoundError,
     UnexpectedResponseError,
 )
 from providers.payload import payload_or_refuse
+
+# The public names, whichever module of this vendor defines them (tests and studio import them from here).
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DOC_URL",
+    "DashScope",
+    "ERROR_TEXTS",
+    "MAX_GUIDES",
+    "MAX_SIDE",
+    "MIN_SIDE",
+    "MODEL",
+    "MODEL_VERSIONS",
+    "PROMPT_CJK_CHARS",
+    "PROMPT_WORDS",
+    "SUBMIT_PATH",
+    "TASKS_PATH",
+    "UPLOADS_PATH",
+    "UploadPolicy",
+]
+
 
 DEFAULT_BASE_URL = "https://dashscope.aliyuncs.com/api/v1"
 MAX_GUIDES = 10
@@ -102,191 +139,6 @@ _PRICE = Price(
     as_of="2026-11-22",
 )
 
-_KEY_HINT = (
-    "check DASHSCOPE_API_KEY (Settings page): it must be a Model Studio API key of the China (Beijing) "
-    "region, the only region that offers this model"
-)
-_THROTTLED = (
-    "DashScope is throttling requests: this model allows 2 submits a second and 1 task at a time per "
-    "Alibaba Cloud account (all its keys together). The job waits and tries again."
-)
-
-# Vendor code -> (error class, message for a marketing user; `{detail}` is the vendor's message).
-_CODES: Mapping[str, tuple[type[ProviderError], str]] = {
-    "InvalidApiKey": (AuthenticationError, "DashScope did not accept the API key: " + _KEY_HINT + "."),
-    "AccessDenied": (
-        AuthenticationError,
-        "DashScope refused access ({detail}). A RAM sub-account key needs DASHSCOPE_WORKSPACE set to a "
-        "workspace that may call wanx-background-generation-v2; otherwise " + _KEY_HINT + ".",
-    ),
-    # Without X-DashScope-Async the service refuses the call with this code and a message saying so.
-    "AccessDenied#sync_refused": (
-        ConfigurationError,
-        "DashScope refused the call as synchronous: the X-DashScope-Async header did not arrive. Check "
-        "DASHSCOPE_BASE_URL: a proxy in between may drop the header (default "
-        "https://dashscope.aliyuncs.com/api/v1).",
-    ),
-    "AccessDenied.Unpurchased": (
-        AuthenticationError,
-        "This Alibaba Cloud account has not activated Model Studio (DashScope) or this model. Activate it "
-        "in the Model Studio console (China (Beijing) region), then try again.",
-    ),
-    "InvalidParameter": (
-        InputRejectedError,
-        "DashScope rejected the request ({detail}). Check the prompt, the images and the options "
-        "(model_version v2 or v3, noise_level 0-999, ref_prompt_weight 0-1, 1-4 images).",
-    ),
-    # Seed 003 FAQ: asking for wanx-background-generation-v3 in `model` answers this; v3 is chosen
-    # with parameters.model_version. The app always sends v2, so the address serves another model list.
-    "InvalidParameter#model_not_exist": (
-        ConfigurationError,
-        "DashScope says the model does not exist ({detail}). This app always asks for "
-        "wanx-background-generation-v2 (v3 is chosen with the model version option), so DASHSCOPE_BASE_URL "
-        "most likely points to a region without it: use https://dashscope.aliyuncs.com/api/v1 "
-        "(China (Beijing)).",
-    ),
-    "InvalidParameter.DataInspection": (
-        ProviderUnavailableError,
-        "DashScope timed out downloading an input image while checking it ({detail}). The job is tried "
-        "again automatically; if it keeps happening, the image host is too slow or unreachable.",
-    ),
-    "InvalidParameter.FileDownload": (
-        InputRejectedError,
-        "DashScope could not download an input image ({detail}); its link may have expired or be "
-        "unreachable from Alibaba Cloud. Run the job again so the images are uploaded afresh.",
-    ),
-    "BadRequest.UnsupportedFileFormat": (
-        InputRejectedError,
-        "DashScope could not use an input image ({detail}). The product must be a PNG with a transparent "
-        "background (RGBA): paint a mask or use the automatic cutout, then try again.",
-    ),
-    "Model.NotExist": (
-        ConfigurationError,
-        "DashScope does not offer wanx-background-generation-v2 at the configured address: check "
-        "DASHSCOPE_BASE_URL (default https://dashscope.aliyuncs.com/api/v1, China (Beijing) region).",
-    ),
-    "DataInspectionFailed": (
-        ContentRejectedError,
-        "DashScope's content check refused this request (the image or the prompt may contain sensitive "
-        "content). Change the prompt or use another photo.",
-    ),
-    "Throttling": (RateLimitedError, _THROTTLED),
-    "Throttling.RateQuota": (RateLimitedError, _THROTTLED),
-    "Throttling.AllocationQuota": (
-        RateLimitedError,
-        "DashScope's allocated quota for this model is used up for now ({detail}). The job waits and "
-        "tries again; to raise the quota, use the Model Studio console.",
-    ),
-    "InternalError": (
-        ProviderUnavailableError,
-        "DashScope had an internal error; the job is tried again automatically.",
-    ),
-    "ServiceUnavailable": (
-        ProviderUnavailableError,
-        "DashScope is temporarily unavailable; the job is tried again automatically.",
-    ),
-    "GatewayTimeout": (
-        ProviderUnavailableError,
-        "DashScope's gateway timed out; the job is tried again automatically.",
-    ),
-    "Arrearage": (
-        QuotaExhaustedError,
-        "The Alibaba Cloud account behind this DashScope key has an overdue payment, so DashScope refuses "
-        "calls. Top up the account in the Alibaba Cloud console, then retry the job.",
-    ),
-}
-
-# A 404 from an API path (not a task query) means the base URL points somewhere else.
-_NOT_FOUND: tuple[type[ProviderError], str] = (
-    ConfigurationError,
-    "DashScope answered 'not found' ({detail}) at the configured address: check DASHSCOPE_BASE_URL "
-    "(default https://dashscope.aliyuncs.com/api/v1, China (Beijing) region).",
-)
-
-# Codes that mean different things by message: code -> ((words in the vendor's message, table key), ...).
-_VARIANTS: Mapping[str, tuple[tuple[str, str], ...]] = {
-    "InvalidParameter": (("model not exist", "InvalidParameter#model_not_exist"),),
-    "AccessDenied": (("does not support synchronous calls", "AccessDenied#sync_refused"),),
-}
-# A 429 or 5xx whose body names no code is read as the code DashScope uses for that status.
-_STATUS_CODES: Mapping[int, str] = {
-    429: "Throttling",
-    500: "InternalError",
-    503: "ServiceUnavailable",
-    504: "GatewayTimeout",
-}
-_SUBMIT_TIMED_OUT = (
-    "DashScope's gateway timed out while taking the job, so it is unknown whether a task was created. It "
-    "was not sent again, so you are not charged twice: check the Model Studio console, then retry the job "
-    "if nothing was made."
-)
-_UNDOCUMENTED = "DashScope answered with an undocumented error {code} ({detail}). Try again later."
-_UNEXPECTED = "DashScope's answer did not have the documented shape ({why}). Try again later."
-_TASK_EXPIRED = "DashScope no longer knows this task (task ids expire after 24 hours). Submit the job again."
-_TASK_UNKNOWN = "DashScope does not know this task (ids expire after 24 hours). Submit the job again."
-
-# OSS PostObject error codes from the temporary storage upload -> (class, message).
-_OSS_CODES: Mapping[str, tuple[type[ProviderError], str]] = {
-    "PolicyExpired": (
-        ProviderUnavailableError,
-        "The upload permission from DashScope's temporary storage expired before the image was sent "
-        "(it lives 5 minutes; is this computer's clock right?). The job is tried again with a fresh one.",
-    ),
-    "AccessDenied": (
-        UnexpectedResponseError,
-        "DashScope's temporary storage refused the upload ({detail}). Try again later; if it keeps "
-        "happening, host the inputs elsewhere.",
-    ),
-    "SignatureDoesNotMatch": (
-        UnexpectedResponseError,
-        "DashScope's temporary storage did not accept the upload signature it issued ({detail}). "
-        "Try again later.",
-    ),
-    "InvalidAccessKeyId": (
-        UnexpectedResponseError,
-        "DashScope's temporary storage did not accept the upload key it issued ({detail}). Try again later.",
-    ),
-    "EntityTooLarge": (
-        InputRejectedError,
-        "The image is too large for DashScope's temporary storage ({detail}). Downscale it and try again.",
-    ),
-    "FileAlreadyExists": (
-        ProviderUnavailableError,
-        "An upload to DashScope's temporary storage collided with an earlier one; the job is tried again.",
-    ),
-    "InvalidArgument": (
-        UnexpectedResponseError,
-        "DashScope's temporary storage refused the upload form ({detail}). Try again later.",
-    ),
-}
-
-_TASK_FAILED = (
-    "DashScope could not make these images ({detail}). Try another photo, prompt or reference image."
-)
-_TASK_TRANSIENT = (
-    "DashScope had a temporary problem while making these images ({detail}). Run the job again; if it "
-    "keeps failing, try again later."
-)
-_TASK_CANCELED = (
-    "The task was cancelled at DashScope (for example in the Model Studio console). Run the job again if "
-    "you still need it."
-)
-
-# Every user message this adapter raises or records, for studio's translations (studio/vendor_texts.py).
-ERROR_TEXTS: Mapping[str, str] = {
-    **{code: text for code, (_, text) in _CODES.items()},
-    **{f"oss:{code}": text for code, (_, text) in _OSS_CODES.items()},
-    "_not_found": _NOT_FOUND[1],
-    "_submit_timed_out": _SUBMIT_TIMED_OUT,
-    "_undocumented": _UNDOCUMENTED,
-    "_unexpected": _UNEXPECTED,
-    "_task_expired": _TASK_EXPIRED,
-    "_task_unknown": _TASK_UNKNOWN,
-    "_task_failed": _TASK_FAILED,
-    "_task_transient": _TASK_TRANSIENT,
-    "_task_canceled": _TASK_CANCELED,
-    "_oss_refused": "DashScope's temporary storage refused the upload ({detail}). Try again later.",
-}
 
 _TASK_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 _XML_FIELD = r"<{0}>\s*(.*?)\s*</{0}>"
@@ -303,9 +155,11 @@ class UploadPolicy:
     request_id: str | None
 
 
-class DashScope(ProviderAdapter):
+class DashScope(VendorAdapter):
     key = "dashscope"
     label = "DashScope (Alibaba Cloud Model Studio)"
+    vendor_name = "DashScope"
+    unexpected_text = _UNEXPECTED
     operations = frozenset({Operation.PROMPT_BACKGROUND})
     limits: ClassVar[Mapping[Operation, Limits]] = {
         Operation.PROMPT_BACKGROUND: Limits(
@@ -617,11 +471,6 @@ class DashScope(ProviderAdapter):
         parts = urllib.parse.urlsplit(base)
         return f"{parts.scheme}://{parts.netloc}"
 
-    def _session(self) -> Any:
-        if self.context.session is None:
-            raise ConfigurationError(self.key, "no_session", "DashScope was set up without an HTTP session.")
-        return self.context.session
-
     def _api(
         self,
         method: str,
@@ -696,14 +545,6 @@ class DashScope(ProviderAdapter):
             )
         cls, text = known
         return cls(self.key, code, text.format(detail=detail), request_id=request_id)
-
-    def _scrub(self, text: str) -> str:
-        """Vendor text as shown to users, with the API key blanked should the vendor ever echo it."""
-        api_key = self.context.credentials.get("api_key", "").strip()
-        return text.replace(api_key, "***") if api_key else text
-
-    def _unexpected(self, why: str) -> NoReturn:
-        raise UnexpectedResponseError(self.key, "unexpected_response", _UNEXPECTED.format(why=why))
 
     # ------------------------------------------------------------ task answers
     def _task_update(self, document: Mapping[str, Any], task_id: str) -> TaskUpdate:
@@ -889,7 +730,3 @@ def _multipart(fields: Sequence[tuple[str, str]], file: tuple[str, str, str, byt
 def _xml_field(text: str, name: str) -> str:
     match = re.search(_XML_FIELD.format(name), text, re.DOTALL)
     return match.group(1).strip() if match else ""
-
-
-def _text(value: Any) -> str:
-    return "" if value is None else str(value).strip()

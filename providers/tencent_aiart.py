@@ -19,6 +19,11 @@ Inputs travel only as URLs (`ProductUrl`, `MaskUrl`): studio's input hosting
 fills `request.image_url` / `request.mask_url`; without them the job cannot be
 sent. `_CODES` maps every documented error code (plus the SDK's transport codes
 and the common signature codes) to the error tree.
+
+This module calls the vendor and reads its answers; the documented limits and
+option rules live in `tencent_aiart_rules`, the error table and its messages in
+`tencent_aiart_errors`, and what every vendor adapter shares in `providers.common`.
+Every public name of those is importable from here as before.
 """
 
 from __future__ import annotations
@@ -26,13 +31,12 @@ from __future__ import annotations
 import base64
 import binascii
 import io
-import ipaddress
 import json
 import re
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, NoReturn
+from typing import Any, ClassVar
 
 from PIL import Image, UnidentifiedImageError
 from tencentcloud.aiart.v20221229 import aiart_client, models
@@ -41,7 +45,7 @@ from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentClo
 from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
 
-from imaging.images import ImageInputError, encode_png, image_size, load_image, thumbnail
+from imaging.images import ImageInputError, image_size
 from providers import http
 from providers.base import (
     ConnectionCheck,
@@ -51,62 +55,98 @@ from providers.base import (
     OptionSpec,
     OutputImage,
     Price,
-    ProviderAdapter,
     ProviderContext,
     Submitted,
     TaskState,
     TaskUpdate,
 )
+from providers.common import VendorAdapter
+from providers.common import text as _text
 from providers.errors import (
-    AuthenticationError,
     ConfigurationError,
-    ContentRejectedError,
     InputRejectedError,
     ProviderError,
     ProviderUnavailableError,
-    QuotaExhaustedError,
-    RateLimitedError,
-    TaskNotFoundError,
     UnexpectedResponseError,
 )
+from providers.tencent_aiart_errors import (
+    _CODES,
+    _FAMILIES,
+    _NEVER_CONNECTED,
+    _TEXTS,
+    ERROR_TEXTS,
+)
+from providers.tencent_aiart_rules import (
+    ACTION,
+    API_VERSION,
+    DEFAULT_ENDPOINT,
+    DEFAULT_PROTOCOL,
+    DEFAULT_REGION,
+    INPUT_ASPECT_RANGE,
+    INPUT_FORMATS,
+    LOGO_BOX_SHARE,
+    LOGO_MARGIN_SHARE,
+    LOGO_MAX_SIDE,
+    MAX_INLINE_RESULT_PIXELS,
+    MAX_INPUT_BASE64,
+    MAX_INPUT_BYTES,
+    MAX_INPUT_SIDE,
+    MAX_LOGO_BASE64_CHARS,
+    MAX_LOGO_FILE_BYTES,
+    MAX_OUTPUT_SIDE_EXCLUSIVE,
+    MAX_PRODUCT_CHARS,
+    MAX_PROMPT_CHARS,
+    MIN_OUTPUT_SIDE_EXCLUSIVE,
+    RESERVED_PROMPT,
+    VENDOR_DEFAULT_RESOLUTION,
+    _aspect_ok,
+    check_logo_rect,
+    check_output_size,
+    default_logo_rect,
+    is_loopback_host,
+    normalised_logo,
+    parse_logo_rect,
+    parse_resolution,
+)
 
-ACTION = "ReplaceBackground"
-API_VERSION = "2022-12-29"
-DEFAULT_ENDPOINT = "aiart.tencentcloudapi.com"
-DEFAULT_REGION = "ap-guangzhou"
-DEFAULT_PROTOCOL = "https"
+# The public names, whichever module of this vendor defines them (tests and studio import them from here).
+__all__ = [
+    "ACTION",
+    "API_VERSION",
+    "DEFAULT_ENDPOINT",
+    "DEFAULT_PROTOCOL",
+    "DEFAULT_REGION",
+    "ERROR_TEXTS",
+    "INPUT_ASPECT_RANGE",
+    "INPUT_FORMATS",
+    "JOB_SLOT_RETRY_AFTER_S",
+    "LOGO_BOX_SHARE",
+    "LOGO_MARGIN_SHARE",
+    "LOGO_MAX_SIDE",
+    "MAX_INLINE_RESULT_PIXELS",
+    "MAX_INPUT_BASE64",
+    "MAX_INPUT_BYTES",
+    "MAX_INPUT_SIDE",
+    "MAX_LOGO_BASE64_CHARS",
+    "MAX_LOGO_FILE_BYTES",
+    "MAX_OUTPUT_SIDE_EXCLUSIVE",
+    "MAX_PRODUCT_CHARS",
+    "MAX_PROMPT_CHARS",
+    "MIN_OUTPUT_SIDE_EXCLUSIVE",
+    "REQUEST_TIMEOUT_S",
+    "RESERVED_PROMPT",
+    "TencentAiart",
+    "VENDOR_DEFAULT_RESOLUTION",
+    "check_logo_rect",
+    "check_output_size",
+    "default_logo_rect",
+    "is_loopback_host",
+    "normalised_logo",
+    "parse_logo_rect",
+    "parse_resolution",
+]
 
-INPUT_FORMATS = frozenset({"JPEG", "PNG", "BMP", "WEBP", "TIFF"})
-# "Each side smaller than 4000 px."
-MAX_INPUT_SIDE = 3999
-# The vendor limits the image *as base64* to under 6 MB; base64 makes 4 bytes of every 3, and the
-# 3 bytes of slack keep the encoded length strictly below the limit.
-MAX_INPUT_BYTES = 6 * 1024 * 1024 // 4 * 3 - 3
-# The same limit as `Limits` states it: the base64 text of the image (and of the mask) under 6 MB.
-MAX_INPUT_BASE64 = 6 * 1024 * 1024 - 1
-# "长宽比在2:5 ~ 5:2之间": width:height from 2:5 to 5:2.
-INPUT_ASPECT_RANGE = ((2, 5), (5, 2))
-# Output sides must be more than 500 and less than 4000 px.
-MIN_OUTPUT_SIDE_EXCLUSIVE = 500
-MAX_OUTPUT_SIDE_EXCLUSIVE = 4000
-VENDOR_DEFAULT_RESOLUTION = (1280, 1280)
-# Results up to this many pixels come back inline (base64); larger ones as a 1-hour link.
-MAX_INLINE_RESULT_PIXELS = 2_100_000
-MAX_PROMPT_CHARS = 256
-MAX_PRODUCT_CHARS = 50
-# `Prompt = "BackgroundTemplate"` switches the vendor to its template catalogue, which we do not offer.
-RESERVED_PROMPT = "BackgroundTemplate"
-# The user's own mark (`LogoParam.LogoImage`, base64; the vendor stretches it to `LogoRect`). Kept as a
-# PNG of at most this many px a side: enough for any sensible box, small enough to store with the job.
-LOGO_MAX_SIDE = 1024
-# A logo file larger than this is refused before it is even decoded.
-MAX_LOGO_FILE_BYTES = 10 * 1024 * 1024
-# Images travel to Tencent under 6 MB as base64 (the rule for its inputs; none is given for the logo).
-MAX_LOGO_BASE64_CHARS = 6 * 1024 * 1024 - 1
-# Where a logo goes when no LogoRect is given: the bottom-right corner, where Tencent puts its own
-# mark, at most a fifth of the picture's width and height, this far (share of the short side) from the edges.
-LOGO_BOX_SHARE = 0.2
-LOGO_MARGIN_SHARE = 0.02
+
 # Seconds the SDK waits for the whole answer; generation takes a while but is synchronous.
 REQUEST_TIMEOUT_S = http.DEFAULT_TIMEOUT[1]
 # When another job of the account is running, the next one fits after roughly one generation.
@@ -123,279 +163,6 @@ _NO_PRICE = Price(
     as_of="2026-11-22",
 )
 
-_KEYS_HINT = (
-    "check TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY (Settings page): both must come from the same "
-    "API key in the Tencent Cloud console (CAM > API keys)"
-)
-_HOSTING_HINT = (
-    "Check input hosting on the Settings page: the link must be public (reachable from Tencent Cloud) "
-    "and still valid while the job runs"
-)
-_SIZE_HINT = (
-    "Tencent Cloud takes JPEG, PNG, BMP, TIFF or WEBP under 6 MB as base64 (about 4.5 MB), each side "
-    "under 4000 px, aspect ratio between 2:5 and 5:2"
-)
-_RETRY = "the job is tried again automatically"
-
-# Vendor code -> (error class, message for a marketing user). `{detail}` is the vendor's own message.
-_CODES: Mapping[str, tuple[type[ProviderError], str]] = {
-    # ---- ReplaceBackground's documented codes (providers.md 3.6)
-    "AuthFailure.UnauthorizedOperation": (
-        AuthenticationError,
-        "Tencent Cloud refused: this API key may not call aiart ReplaceBackground. In the CAM console, "
-        "grant the key's user the QcloudAiartFullAccess policy (or aiart:ReplaceBackground), then retry.",
-    ),
-    "FailedOperation.GenerateImageFailed": (
-        ContentRejectedError,
-        "Tencent Cloud's content review rejected the generated image. Try again, or change the prompt.",
-    ),
-    "FailedOperation.ImageDecodeFailed": (
-        InputRejectedError,
-        "Tencent Cloud could not read the product image or mask. " + _SIZE_HINT + "; the mask must be a PNG.",
-    ),
-    "FailedOperation.ImageDownloadError": (
-        InputRejectedError,
-        "Tencent Cloud could not download the product image or mask from its link. " + _HOSTING_HINT + ".",
-    ),
-    "FailedOperation.ImageResolutionExceed": (
-        InputRejectedError,
-        "The image has too many pixels for Tencent Cloud. Downscale it (for example to 2000 px on the "
-        "long side) and try again.",
-    ),
-    "FailedOperation.ImageSizeExceed": (
-        InputRejectedError,
-        "The image file is too large for Tencent Cloud. " + _SIZE_HINT + ".",
-    ),
-    "FailedOperation.InnerError": (
-        ProviderUnavailableError,
-        "Tencent Cloud had an internal error; " + _RETRY + ".",
-    ),
-    "FailedOperation.RequestEntityTooLarge": (
-        InputRejectedError,
-        "The request was too large for Tencent Cloud (usually the image). " + _SIZE_HINT + ".",
-    ),
-    "FailedOperation.RequestTimeout": (
-        ProviderUnavailableError,
-        "Tencent Cloud's image service timed out; " + _RETRY + ".",
-    ),
-    "FailedOperation.RpcFail": (
-        ProviderUnavailableError,
-        "Tencent Cloud's image service failed internally; " + _RETRY + ".",
-    ),
-    "FailedOperation.ServerError": (
-        ProviderUnavailableError,
-        "Tencent Cloud had a server error; " + _RETRY + ".",
-    ),
-    "FailedOperation.Unknown": (
-        ProviderUnavailableError,
-        "Tencent Cloud failed with an unknown error; " + _RETRY + ".",
-    ),
-    "InvalidParameter.InvalidParameter": (
-        InputRejectedError,
-        "Tencent Cloud rejected a parameter ({detail}). Check the options and try again.",
-    ),
-    "InvalidParameterValue.ImageEmpty": (
-        InputRejectedError,
-        "Tencent Cloud received an empty product image. Upload the image again and retry. "
-        + _HOSTING_HINT
-        + ".",
-    ),
-    "InvalidParameterValue.ParameterValueError": (
-        InputRejectedError,
-        "Tencent Cloud rejected a value ({detail}). Resolution must be W:H with each side 501-3999 px and "
-        "an aspect ratio between 2:5 and 5:2; check the options and try again.",
-    ),
-    "InvalidParameterValue.StyleConflict": (
-        InputRejectedError,
-        "Tencent Cloud says the chosen styles cannot be combined ({detail}). Change the options and try again.",
-    ),
-    "InvalidParameterValue.TextLengthExceed": (
-        InputRejectedError,
-        "The text is too long for Tencent Cloud: the prompt and negative prompt take at most 256 characters, "
-        "the product name 50. Shorten it and try again.",
-    ),
-    "InvalidParameterValue.UrlIllegal": (
-        InputRejectedError,
-        "Tencent Cloud did not accept the image link. " + _HOSTING_HINT + ".",
-    ),
-    "OperationDenied.ImageIllegalDetected": (
-        ContentRejectedError,
-        "Tencent Cloud's content review refused the image. Try another photo.",
-    ),
-    "OperationDenied.TextIllegalDetected": (
-        ContentRejectedError,
-        "Tencent Cloud's content review refused the prompt text. Change the prompt and try again.",
-    ),
-    "RequestLimitExceeded": (
-        RateLimitedError,
-        "Tencent Cloud is throttling requests; the job waits and tries again.",
-    ),
-    "RequestLimitExceeded.JobNumExceed": (
-        RateLimitedError,
-        "Tencent Cloud is already making another image for this account (it makes one at a time); "
-        "the job waits and tries again.",
-    ),
-    "ResourceUnavailable.Delivering": (
-        ProviderUnavailableError,
-        "Tencent Cloud is still setting up the aiart service you bought; the job is tried again in a few minutes.",
-    ),
-    "ResourceUnavailable.InArrears": (
-        QuotaExhaustedError,
-        "Your Tencent Cloud account is in arrears. Top it up in the Tencent Cloud console, then retry.",
-    ),
-    "ResourceUnavailable.LowBalance": (
-        QuotaExhaustedError,
-        "Your Tencent Cloud balance is too low. Top it up in the Tencent Cloud console, then retry.",
-    ),
-    "ResourceUnavailable.NotExist": (
-        AuthenticationError,
-        "The aiart service is not activated for this Tencent Cloud account (or its billing state is unknown). "
-        "Activate it in the Tencent Cloud console (AI Art / 腾讯混元生图), then retry.",
-    ),
-    "ResourceUnavailable.StopUsing": (
-        QuotaExhaustedError,
-        "Tencent Cloud has suspended the aiart service for this account (usually unpaid bills). Settle the "
-        "account in the Tencent Cloud console, then retry.",
-    ),
-    "ResourcesSoldOut.ChargeStatusException": (
-        QuotaExhaustedError,
-        "Tencent Cloud reports a billing problem with this account's aiart service. Check billing in the "
-        "Tencent Cloud console, then retry.",
-    ),
-    # ---- in the SDK's errorcodes.py for this product
-    "FailedOperation.ConsoleServerError": (
-        ProviderUnavailableError,
-        "Tencent Cloud's console service had an error; " + _RETRY + ".",
-    ),
-    "FailedOperation.JobNotExist": (
-        TaskNotFoundError,
-        "Tencent Cloud no longer knows this job. Submit it again.",
-    ),
-    "InvalidParameterValue.LogoParamErr": (
-        InputRejectedError,
-        "Tencent Cloud rejected the logo settings ({detail}). Check the options and try again.",
-    ),
-    # ---- common API 3.0 codes: signature and credentials
-    "AuthFailure.SignatureFailure": (
-        AuthenticationError,
-        "Tencent Cloud did not accept the request signature: " + _KEYS_HINT + ".",
-    ),
-    "AuthFailure.SignatureExpire": (
-        AuthenticationError,
-        "Tencent Cloud refused the request time: this computer's clock is more than 5 minutes off. "
-        "Synchronise the clock and try again.",
-    ),
-    "AuthFailure.SecretIdNotFound": (
-        AuthenticationError,
-        "Tencent Cloud does not know this SecretId (a typo, or the key was deleted or disabled): "
-        + _KEYS_HINT
-        + ".",
-    ),
-    "AuthFailure.InvalidSecretId": (
-        AuthenticationError,
-        "Tencent Cloud says the SecretId is not valid (it must be an API 3.0 key): " + _KEYS_HINT + ".",
-    ),
-    "AuthFailure.InvalidAuthorization": (
-        AuthenticationError,
-        "Tencent Cloud did not understand the request's signature header: " + _KEYS_HINT + ".",
-    ),
-    "AuthFailure.TokenFailure": (
-        AuthenticationError,
-        "Tencent Cloud refused the temporary token; " + _KEYS_HINT + ".",
-    ),
-    "AuthFailure.MFAFailure": (
-        AuthenticationError,
-        "Tencent Cloud requires MFA for this key; use an API key without MFA protection for API calls.",
-    ),
-    # ---- common codes: where the request went
-    "UnsupportedRegion": (
-        ConfigurationError,
-        "aiart is not offered in the configured region: set TENCENTCLOUD_REGION to ap-guangzhou (the default) "
-        "or another region aiart supports.",
-    ),
-    "InvalidAction": (
-        ConfigurationError,
-        "The configured endpoint does not offer aiart ReplaceBackground: check TENCENT_AIART_ENDPOINT "
-        "(default aiart.tencentcloudapi.com).",
-    ),
-    "UnsupportedOperation": (
-        ConfigurationError,
-        "The configured endpoint does not offer aiart ReplaceBackground: check TENCENT_AIART_ENDPOINT "
-        "(default aiart.tencentcloudapi.com).",
-    ),
-    "NoSuchVersion": (
-        ConfigurationError,
-        "The configured endpoint does not know aiart's API version 2022-12-29: check TENCENT_AIART_ENDPOINT "
-        "(default aiart.tencentcloudapi.com).",
-    ),
-    "MissingParameter": (
-        InputRejectedError,
-        "Tencent Cloud says a required field is missing ({detail}). Check the prompt and options.",
-    ),
-    "UnknownParameter": (
-        InputRejectedError,
-        "Tencent Cloud does not know a field that was sent ({detail}). Remove that option and try again.",
-    ),
-    "InternalError": (ProviderUnavailableError, "Tencent Cloud had an internal error; " + _RETRY + "."),
-    # ---- the SDK's own codes
-    "ServerNetworkError": (
-        ProviderUnavailableError,
-        "Tencent Cloud answered with an HTTP error instead of a result; " + _RETRY + ".",
-    ),
-    "InvalidCredential": (
-        ConfigurationError,
-        "The Tencent Cloud API key is not usable (empty, or it contains spaces): " + _KEYS_HINT + ".",
-    ),
-}
-
-# Messages not tied to one code.
-_TEXTS: Mapping[str, str] = {
-    "ClientNetworkError": "Tencent Cloud could not be reached (network error); " + _RETRY + ".",
-    "ClientNetworkError#ambiguous": (
-        "The job was sent to Tencent Cloud but no answer came back (the call timed out or the connection "
-        "broke), so it is unknown whether an image was made and billed. It was not sent again: check the "
-        "Tencent Cloud console, then retry the job if nothing was made."
-    ),
-    "_family": "Tencent Cloud refused the job with {code} ({detail}). Check the settings and options, then retry.",
-    "_undocumented": (
-        "Tencent Cloud answered with an undocumented error {code} ({detail}). Try again later; if it keeps "
-        "happening, check the Tencent Cloud console."
-    ),
-    "_unexpected": (
-        "Tencent Cloud's answer did not have the documented shape ({why}). It may have made an image anyway: "
-        "check the Tencent Cloud console before retrying."
-    ),
-}
-
-# Every user message this adapter raises or records, for studio's translations (studio/vendor_texts.py).
-ERROR_TEXTS: Mapping[str, str] = {**{code: text for code, (_, text) in _CODES.items()}, **_TEXTS}
-
-# Codes Tencent may add later are classified by their family (the part before the first dot).
-_FAMILIES: Mapping[str, type[ProviderError]] = {
-    "AuthFailure": AuthenticationError,
-    "InvalidParameter": InputRejectedError,
-    "InvalidParameterValue": InputRejectedError,
-    "MissingParameter": InputRejectedError,
-    "UnknownParameter": InputRejectedError,
-    "RequestLimitExceeded": RateLimitedError,
-    "ResourceUnavailable": QuotaExhaustedError,
-    "ResourcesSoldOut": QuotaExhaustedError,
-    "ResourceInsufficient": ProviderUnavailableError,
-    "FailedOperation": ProviderUnavailableError,
-    "InternalError": ProviderUnavailableError,
-    "OperationDenied": ContentRejectedError,
-}
-
-# Markers of a connection that was never made, so nothing reached Tencent (see providers.http).
-_NEVER_CONNECTED = (
-    "NewConnectionError",
-    "Connection refused",
-    "Name or service not known",
-    "NameResolution",
-    "ConnectTimeout",
-    "connect timeout",
-)
-
 
 @dataclass(frozen=True)
 class _Target:
@@ -406,127 +173,11 @@ class _Target:
     region: str
 
 
-def parse_resolution(text: str) -> tuple[int, int] | None:
-    """`"1280:720"` (also `1280x720`) -> (1280, 720); "" -> None; ValueError naming the rule otherwise."""
-    value = text.strip()
-    if not value:
-        return None
-    match = re.fullmatch(r"(\d+)\s*[:xX*]\s*(\d+)", value)
-    if not match:
-        raise ValueError(f"Resolution: '{text}' is not like 1280:1280 (width:height)")
-    width, height = int(match.group(1)), int(match.group(2))
-    check_output_size(width, height, "Resolution")
-    return width, height
-
-
-def check_output_size(width: int, height: int, what: str) -> None:
-    """Tencent's output rule: each side more than 500 and less than 4000 px, aspect 2:5 to 5:2."""
-    if not all(MIN_OUTPUT_SIDE_EXCLUSIVE < side < MAX_OUTPUT_SIDE_EXCLUSIVE for side in (width, height)):
-        raise ValueError(
-            f"{what}: {width}:{height} is not possible; each side must be 501 to 3999 px "
-            "(1:1, 9:16 or 16:9 work best, e.g. 1280:1280, 1080:1920, 1920:1080)"
-        )
-    if not _aspect_ok(width, height):
-        raise ValueError(
-            f"{what}: {width}:{height} is too narrow; the aspect ratio must be between 2:5 and 5:2"
-        )
-
-
-def _aspect_ok(width: int, height: int) -> bool:
-    return 2 * height <= 5 * width and 2 * width <= 5 * height
-
-
-def parse_logo_rect(text: str) -> tuple[int, int, int, int] | None:
-    """`"1040,1160,220,100"` (X,Y,Width,Height; spaces or colons also separate) or the vendor's own
-    `{"X": .., "Y": .., "Width": .., "Height": ..}` -> a tuple; "" -> None; ValueError otherwise."""
-    value = text.strip()
-    if not value:
-        return None
-    numbers: list[Any]
-    if value.startswith("{"):
-        try:
-            document = json.loads(value)
-        except ValueError:
-            document = None
-        if not isinstance(document, dict):
-            raise ValueError(f"LogoRect: '{text}' is not like 1040,1160,220,100 (X,Y,Width,Height)")
-        numbers = [document.get(name) for name in ("X", "Y", "Width", "Height")]
-    else:
-        numbers = [part for part in re.split(r"[\s,;:]+", value) if part]
-    if len(numbers) != 4 or not all(re.fullmatch(r"-?\d+", str(number)) for number in numbers):
-        raise ValueError(f"LogoRect: '{text}' is not like 1040,1160,220,100 (X,Y,Width,Height in whole px)")
-    x, y, width, height = (int(str(number)) for number in numbers)
-    if x < 0 or y < 0 or width < 1 or height < 1:
-        raise ValueError(
-            f"LogoRect: {x},{y},{width},{height} is not a box: X and Y (its top-left corner) must be 0 or "
-            "more, Width and Height at least 1"
-        )
-    return x, y, width, height
-
-
-def check_logo_rect(rect: tuple[int, int, int, int], output: tuple[int, int]) -> None:
-    """The logo box must lie inside the output picture, or Tencent answers LogoParamErr."""
-    x, y, width, height = rect
-    out_w, out_h = output
-    if x + width > out_w or y + height > out_h:
-        raise ValueError(
-            f"LogoRect: the box {x},{y},{width},{height} reaches {x + width}x{y + height} px, outside the "
-            f"{out_w}x{out_h} picture; move or shrink it so that X+Width <= {out_w} and Y+Height <= {out_h}"
-        )
-
-
-def default_logo_rect(logo_size: tuple[int, int], output: tuple[int, int]) -> tuple[int, int, int, int]:
-    """The bottom-right box Tencent's own mark sits in: the logo's aspect, at most a fifth of the picture."""
-    logo_w, logo_h = max(1, logo_size[0]), max(1, logo_size[1])
-    out_w, out_h = output
-    scale = min(out_w * LOGO_BOX_SHARE / logo_w, out_h * LOGO_BOX_SHARE / logo_h)
-    width, height = max(1, round(logo_w * scale)), max(1, round(logo_h * scale))
-    margin = round(min(out_w, out_h) * LOGO_MARGIN_SHARE)
-    return out_w - width - margin, out_h - height - margin, width, height
-
-
-def normalised_logo(text: str) -> str:
-    """The user's logo (base64 of an image file) as base64 of a PNG at most LOGO_MAX_SIDE a side, alpha
-    kept: what travels as `LogoParam.LogoImage` and is stored with the job. ValueError says what is wrong."""
-    try:
-        data = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        raise ValueError("LogoImage: not an image file in base64 (use --logo PATH in the CLI)") from None
-    if len(data) > MAX_LOGO_FILE_BYTES:
-        raise ValueError(
-            f"LogoImage: the logo file is {len(data) / 1_048_576:.1f} MB; use one under "
-            f"{MAX_LOGO_FILE_BYTES // 1_048_576} MB (a PNG of a few hundred px is plenty: Tencent stretches "
-            "it to the LogoRect box)"
-        )
-    try:
-        # A logo may be small (a 120x48 mark): no photo minimum; the pixel guard still applies.
-        loaded = load_image(data, min_side=1, max_side=100_000)
-    except ImageInputError as exc:
-        raise ValueError(f"LogoImage: the logo cannot be used ({exc})") from None
-    pixels = loaded.rgba if loaded.has_alpha else loaded.rgb
-    if max(loaded.width, loaded.height) > LOGO_MAX_SIDE:
-        pixels = thumbnail(pixels, LOGO_MAX_SIDE)
-    encoded = base64.b64encode(encode_png(pixels)).decode("ascii")
-    if len(encoded) > MAX_LOGO_BASE64_CHARS:
-        raise ValueError(
-            "LogoImage: the logo is too detailed to send (over 6 MB as base64 even at "
-            f"{LOGO_MAX_SIDE} px); use a simpler or smaller logo"
-        )
-    return encoded
-
-
-def is_loopback_host(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-class TencentAiart(ProviderAdapter):
+class TencentAiart(VendorAdapter):
     key = "tencent_aiart"
     label = "Tencent Cloud aiart"
+    vendor_name = "Tencent Cloud"
+    unexpected_text = _TEXTS["_unexpected"]
     operations = frozenset({Operation.PROMPT_BACKGROUND})
     limits: ClassVar[Mapping[Operation, Limits]] = {
         Operation.PROMPT_BACKGROUND: Limits(
@@ -941,7 +592,7 @@ class TencentAiart(ProviderAdapter):
         return self._mapped(code, message, request_id)
 
     def _mapped(self, code: str, message: str, request_id: str | None) -> ProviderError:
-        detail = self._scrub(message) or "no details given"
+        detail = self._detail(message) or "no details given"
         known = _CODES.get(code)
         if known is not None:
             cls, text = known
@@ -961,17 +612,6 @@ class TencentAiart(ProviderAdapter):
         if code == "RequestLimitExceeded.JobNumExceed":
             error.retry_after_s = JOB_SLOT_RETRY_AFTER_S
         return error
-
-    def _scrub(self, message: str) -> str:
-        """The vendor's message, shortened, with our credentials blanked should it ever echo them."""
-        text = " ".join(message.split())[:200]
-        for secret in self.context.credentials.values():
-            if secret and len(secret) >= 4:
-                text = text.replace(secret, "***")
-        return text
-
-    def _unexpected(self, why: str) -> NoReturn:
-        raise UnexpectedResponseError(self.key, "unexpected_response", _TEXTS["_unexpected"].format(why=why))
 
 
 # -------------------------------------------------------------------- parsing
@@ -1022,7 +662,3 @@ def _sniff(data: bytes) -> str:
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "image/webp"
     return "image/jpeg"
-
-
-def _text(value: Any) -> str:
-    return "" if value is None else str(value).strip()

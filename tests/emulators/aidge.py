@@ -34,22 +34,21 @@ import argparse
 import base64
 import binascii
 import colorsys
+import contextlib
 import functools
 import hashlib
 import hmac
 import io
-import ipaddress
 import json
 import re
 import sys
-import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any, Literal
@@ -57,7 +56,12 @@ from typing import Any, Literal
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from tests.emulators.loopback import LoopbackHTTPServer, LoopbackServer
+from providers.aidge import Aidge
+from providers.base import GenerationRequest, Operation, ProviderContext
+from providers.http import new_session
+from tests.emulators import contract
+from tests.emulators.contract import ContractCase
+from tests.emulators.loopback import LoopbackHandler, VendorEmulator, loopback_fetch
 
 API_SCENE_SUBMIT = "/ai/image/background/generation/scenario"
 API_SCENE_QUERY = "/ai/image/background/generation/query"
@@ -265,8 +269,12 @@ def _new_request_id() -> str:
     return uuid.uuid4().hex[:30]
 
 
-class AidgeEmulator(LoopbackServer):
+class AidgeEmulator(VendorEmulator["RecordedRequest"]):
     """The emulated gateway. `start()` it (or use `with`), point the client at `base_url`."""
+
+    provider_key = "aidge"
+    announce = "AIDGE_EMULATOR_URL"
+    description = "Loopback emulator of Aidge's api.aidc-ai.com gateway."
 
     def __init__(
         self,
@@ -285,6 +293,7 @@ class AidgeEmulator(LoopbackServer):
             raise ValueError(f"task_id_shape must be result, flat or string, not {task_id_shape!r}")
         if image_url_items not in ("string", "object"):
             raise ValueError(f"image_url_items must be string or object, not {image_url_items!r}")
+        super().__init__(port)
         self.access_key_name = access_key_name
         self.access_key_secret = access_key_secret
         self.max_skew_s = max_skew_s
@@ -293,29 +302,14 @@ class AidgeEmulator(LoopbackServer):
         self.seconds_to_finish = seconds_to_finish
         self.task_id_shape = task_id_shape
         self.image_url_items = image_url_items
-        self._port = port
-        # One lock for all mutable state: handler threads run concurrently.
-        self._lock = threading.Lock()
-        self._requests: list[RecordedRequest] = []
         self._tasks: dict[str, Task] = {}
         self._submits: Counter[str] = Counter()
-        self._business_failures: dict[str, list[tuple[int, str, int, int | None]]] = {}
-        self._gateway_failures: list[tuple[str, int | None, int | None]] = []
-        self._task_failures: list[str] = []
-        self._server = None
-        self._thread: threading.Thread | None = None
 
     # ------------------------------------------------------------ lifecycle
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         return _Handler
 
     # ------------------------------------------------------------ inspection
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        """A snapshot of the recorded `/rest` calls, oldest first (image downloads are not recorded)."""
-        with self._lock:
-            return list(self._requests)
-
     @property
     def tasks(self) -> dict[str, Task]:
         """A snapshot of task id -> Task (the Task objects are live)."""
@@ -329,9 +323,29 @@ class AidgeEmulator(LoopbackServer):
                 return sum(self._submits.values())
             return self._submits[_api_name(api)]
 
-    def clear_requests(self) -> None:
-        with self._lock:
-            self._requests.clear()
+    # ------------------------------------------------------------ command line
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--key-name", default="test-key")
+        parser.add_argument("--secret", default="test-secret")
+        parser.add_argument("--max-skew-s", type=float, default=900.0)
+        parser.add_argument("--queries-to-finish", type=int, default=2)
+        parser.add_argument("--seconds-to-finish", type=float, default=0.0)
+        parser.add_argument("--task-id-shape", choices=("result", "flat", "string"), default="result")
+        parser.add_argument("--image-url-items", choices=("string", "object"), default="string")
+
+    @classmethod
+    def from_arguments(cls, args: argparse.Namespace) -> AidgeEmulator:
+        return cls(
+            args.key_name,
+            args.secret,
+            max_skew_s=args.max_skew_s,
+            queries_to_finish=args.queries_to_finish,
+            seconds_to_finish=args.seconds_to_finish,
+            task_id_shape=args.task_id_shape,
+            image_url_items=args.image_url_items,
+            port=args.port,
+        )
 
     # ------------------------------------------------------------ fault injection
     def fail_next(
@@ -350,10 +364,7 @@ class AidgeEmulator(LoopbackServer):
         if name not in APIS:
             raise ValueError(f"unknown Aidge API {api!r}; one of {sorted(APIS)}")
         text = message if message is not None else RES_MESSAGES.get(res_code, "error")
-        with self._lock:
-            self._business_failures.setdefault(name, []).extend(
-                [(res_code, text, status, retry_after_s)] * times
-            )
+        self._queue_switch(f"business:{name}", (res_code, text, status, retry_after_s), times)
 
     def gateway_error_next(
         self,
@@ -367,13 +378,11 @@ class AidgeEmulator(LoopbackServer):
         `status` instead of the kind's own, e.g. the quota message on a 429)."""
         if kind not in GATEWAY_ERRORS:
             raise ValueError(f"unknown gateway error kind {kind!r}; one of {sorted(GATEWAY_ERRORS)}")
-        with self._lock:
-            self._gateway_failures.extend([(kind, retry_after_s, status)] * times)
+        self._queue_switch("gateway", (kind, retry_after_s, status), times)
 
     def fail_task_next(self, message: str = "generation failed") -> None:
         """The next accepted submit makes a task that ends `failed` with this taskMessage."""
-        with self._lock:
-            self._task_failures.append(message)
+        self._queue_switch("task", message)
 
     # ------------------------------------------------------------ request handling (handler threads)
     def _handle_rest(
@@ -385,8 +394,7 @@ class AidgeEmulator(LoopbackServer):
         body, body_error = _parse_body(raw_body, headers.get("content-type", ""))
         reply = self._answer(method, api, query, body, body_error, signature_ok)
         entry = RecordedRequest(api, method, query, body, headers, signature_ok, reply.status, reply.outcome)
-        with self._lock:
-            self._requests.append(entry)
+        self._record_request(entry)
         return reply
 
     def _answer(
@@ -399,8 +407,7 @@ class AidgeEmulator(LoopbackServer):
         signature_ok: bool,
     ) -> _Reply:
         # 1. Gateway: injected errors, then path, signature and clock, in the gateway's order.
-        with self._lock:
-            injected = self._gateway_failures.pop(0) if self._gateway_failures else None
+        injected = self._take_switch("gateway")
         if injected is not None:
             return _gateway_reply(*injected)
         if api not in APIS:
@@ -412,9 +419,7 @@ class AidgeEmulator(LoopbackServer):
 
         # 2. The API itself: injected business errors, then the call.
         try:
-            with self._lock:
-                queue = self._business_failures.get(api)
-                failure = queue.pop(0) if queue else None
+            failure = self._take_switch(f"business:{api}")
             if failure is not None:
                 raise AidgeEmulatorError(*failure)
             if method == "GET" and api not in GET_APIS:
@@ -460,8 +465,8 @@ class AidgeEmulator(LoopbackServer):
     def _submit(self, api: str, params: dict[str, Any], outputs: tuple[tuple[int, int], ...]) -> Any:
         task_id = str(uuid.uuid4())
         now = self.clock()
+        fail_message = self._take_switch("task")
         with self._lock:
-            fail_message = self._task_failures.pop(0) if self._task_failures else None
             self._tasks[task_id] = Task(task_id, api, params, now, outputs, fail_message)
             self._submits[api] += 1
         # The task id's place drifted between API versions (providers.md 1.9).
@@ -569,18 +574,7 @@ class AidgeEmulator(LoopbackServer):
 # -------------------------------------------------------------------- HTTP plumbing
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: LoopbackHTTPServer
-    # Keep-alive like the real gateway; every answer carries Content-Length.
-    protocol_version = "HTTP/1.1"
-    # Idle keep-alive connections are dropped, so handler threads do not outlive a test for long.
-    timeout = 15
-    # Headers and body go out in two writes; without this, Nagle + delayed ACK add ~40 ms per call.
-    disable_nagle_algorithm = True
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
-        pass  # tests read `emulator.requests`; stderr noise helps nobody
-
+class _Handler(LoopbackHandler):
     def do_GET(self) -> None:
         self._route("GET")
 
@@ -589,13 +583,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _route(self, method: str) -> None:
         parsed = urllib.parse.urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        raw_body = self.rfile.read(length) if length > 0 else b""
+        raw_body = self.read_body()
         path = parsed.path
         if path.startswith("/rest/") or path == "/rest":
-            query = {key: values[-1] for key, values in urllib.parse.parse_qs(parsed.query, True).items()}
-            headers = {name.lower(): value for name, value in self.headers.items()}
-            reply = self.server.emulator._handle_rest(method, path[len("/rest") :], query, headers, raw_body)
+            reply = self.server.emulator._handle_rest(
+                method, path[len("/rest") :], self.query_params(), self.lower_headers(), raw_body
+            )
             self._send(reply.status, reply.content_type, reply.payload, reply.headers)
             return
         if method == "GET" and path.startswith("/results/"):
@@ -623,13 +616,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(
         self, status: int, content_type: str, payload: bytes, extra: Mapping[str, str] | None = None
     ) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(payload)))
-        for name, value in (extra or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(payload)
+        self.send_answer(status, content_type, payload, extra)
 
 
 @dataclass(frozen=True)
@@ -943,24 +930,8 @@ def _check_image(
 
 
 def _fetch(url: str) -> bytes | None:
-    """Fetches an input image like the service would, but only from loopback: tests stay offline."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return None
-    if parts.hostname != "localhost":
-        try:
-            if not ipaddress.ip_address(parts.hostname).is_loopback:
-                return None
-        except ValueError:
-            return None  # a host name other than localhost would need DNS and the network
-    # No proxy: the environment's proxy settings must not route loopback traffic elsewhere.
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    try:
-        with opener.open(url, timeout=10) as answer:
-            # One byte past the limit is enough to know the image is too large.
-            return bytes(answer.read(MAX_INPUT_BYTES + 1))
-    except (urllib.error.URLError, OSError, ValueError):
-        return None
+    # One byte past the limit is enough to know the image is too large.
+    return loopback_fetch(url, MAX_INPUT_BYTES + 1)
 
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -1031,27 +1002,35 @@ def _png(pixels: np.ndarray[Any, Any]) -> bytes:
 
 # -------------------------------------------------------------------- standalone
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Loopback emulator of Aidge's api.aidc-ai.com gateway.")
-    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
-    parser.add_argument("--key-name", default="test-key")
-    parser.add_argument("--secret", default="test-secret")
-    parser.add_argument("--max-skew-s", type=float, default=900.0)
-    parser.add_argument("--queries-to-finish", type=int, default=2)
-    parser.add_argument("--seconds-to-finish", type=float, default=0.0)
-    parser.add_argument("--task-id-shape", choices=("result", "flat", "string"), default="result")
-    parser.add_argument("--image-url-items", choices=("string", "object"), default="string")
-    args = parser.parse_args(argv)
-    emulator = AidgeEmulator(
-        args.key_name,
-        args.secret,
-        max_skew_s=args.max_skew_s,
-        queries_to_finish=args.queries_to_finish,
-        seconds_to_finish=args.seconds_to_finish,
-        task_id_shape=args.task_id_shape,
-        image_url_items=args.image_url_items,
-        port=args.port,
-    )
-    return emulator.serve_until_stopped("AIDGE_EMULATOR_URL")
+    return AidgeEmulator.main(argv)
+
+
+# -------------------------------------------------------------------- contract test
+@contextlib.contextmanager
+def contract_case() -> Iterator[ContractCase]:
+    """The provider contract test's run (tests/emulators/contract.py): both operations, two images each."""
+    with AidgeEmulator("contract-key", "contract-secret", queries_to_finish=2) as emulator:
+        context = ProviderContext(
+            credentials={"access_key_name": "contract-key", "access_key_secret": "contract-secret"},
+            endpoint=emulator.base_url,
+            session=new_session(),
+        )
+        requests = [
+            GenerationRequest(
+                Operation.SCENE_BACKGROUND,
+                contract.photo(640, 640),
+                scene_id="mod001",
+                count=2,
+                size=(800, 800),
+            ),
+            GenerationRequest(
+                Operation.MODEL_SWAP,
+                contract.photo(640, 640),
+                count=2,
+                params=Aidge.check_params(Operation.MODEL_SWAP, {}),
+            ),
+        ]
+        yield ContractCase(context, requests, None, emulator)
 
 
 if __name__ == "__main__":

@@ -42,19 +42,18 @@ from __future__ import annotations
 
 import argparse
 import colorsys
+import contextlib
 import hashlib
 import io
-import ipaddress
 import json
 import re
 import sys
-import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any, Literal
@@ -62,7 +61,12 @@ from typing import Any, Literal
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from tests.emulators.loopback import LoopbackHTTPServer, LoopbackServer
+from providers.base import GenerationRequest, Operation, ProviderContext
+from providers.http import new_session
+from tests.emulators import contract
+from tests.emulators.contract import ContractCase
+from tests.emulators.loopback import LoopbackHandler, VendorEmulator, is_loopback_url, loopback_fetch
+from tests.emulators.static_files import StaticFiles
 
 SUBMIT_PATH = "/api/v1/bg-rep/submit"
 QUERY_PATH = "/api/v1/bg-rep/query"
@@ -176,8 +180,12 @@ class _Reply:
     outcome: str
 
 
-class AliyunMarketEmulator(LoopbackServer):
+class AliyunMarketEmulator(VendorEmulator["RecordedRequest"]):
     """The emulated gateway + service. `start()` it (or use `with`); `base_url` is `http://127.0.0.1:PORT`."""
+
+    provider_key = "aliyun_market"
+    announce = "ALIYUN_BGREP_EMULATOR_URL"
+    description = "Loopback emulator of the Alibaba Cloud Marketplace bg-rep API (cmapi00069649)."
 
     def __init__(
         self,
@@ -189,35 +197,23 @@ class AliyunMarketEmulator(LoopbackServer):
         code_as_string: bool = True,
         port: int = 0,
     ) -> None:
+        super().__init__(port)
         self.appcode = appcode
         self.queries_to_finish = max(1, queries_to_finish)
         self.clock = clock
         self.nonce_window_s = nonce_window_s
         # Error codes go out as strings like the seller's table ("23500008"); success is a numeric 0.
         self.code_as_string = code_as_string
-        self._port = port
-        # One lock for all mutable state: handler threads run concurrently.
-        self._lock = threading.Lock()
-        self._requests: list[RecordedRequest] = []
         self._tasks: dict[str, Task] = {}
         self._nonces: dict[str, float] = {}
         self._service_failures: list[tuple[str | None, str, str | None]] = []
         self._gateway_failures: list[tuple[str | None, int, str]] = []
-        self._task_failures: list[str] = []
-        self._server = None
-        self._thread: threading.Thread | None = None
 
     # ------------------------------------------------------------ lifecycle
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         return _Handler
 
     # ------------------------------------------------------------ inspection
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        """A snapshot of the recorded API calls, oldest first (result downloads are not recorded)."""
-        with self._lock:
-            return list(self._requests)
-
     def calls(self, route: str) -> list[RecordedRequest]:
         return [request for request in self.requests if request.route == route]
 
@@ -233,9 +229,15 @@ class AliyunMarketEmulator(LoopbackServer):
         with self._lock:
             return dict(self._tasks)
 
-    def clear_requests(self) -> None:
-        with self._lock:
-            self._requests.clear()
+    # ------------------------------------------------------------ command line
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--appcode", default="test-appcode-0123456789abcdef")
+        parser.add_argument("--queries-to-finish", type=int, default=2)
+
+    @classmethod
+    def from_arguments(cls, args: argparse.Namespace) -> AliyunMarketEmulator:
+        return cls(args.appcode, args.queries_to_finish, port=args.port)
 
     # ------------------------------------------------------------ fault injection
     def fail_next(self, code: str | int, *, route: Route | None = None, message: str | None = None) -> None:
@@ -258,27 +260,25 @@ class AliyunMarketEmulator(LoopbackServer):
 
     def fail_task_next(self, message: str = "Job execution failed") -> None:
         """Every sub-task of the next task created ends FAILED with `message` instead of SUCCESS."""
-        with self._lock:
-            self._task_failures.append(message)
+        self._queue_switch("task", message)
 
     # ------------------------------------------------------------ request handling (handler threads)
     def _handle(self, method: str, path: str, headers: dict[str, str], raw: bytes) -> _Reply:
         route = {SUBMIT_PATH: "submit", QUERY_PATH: "query"}.get(path) if method == "POST" else None
         body = _json(raw)
         reply = self._answer(route, headers, body, raw)
-        with self._lock:
-            self._requests.append(
-                RecordedRequest(
-                    route=route or "other",
-                    method=method,
-                    path=path,
-                    headers=headers,
-                    body=body,
-                    raw=raw,
-                    status=reply.status,
-                    outcome=reply.outcome,
-                )
+        self._record_request(
+            RecordedRequest(
+                route=route or "other",
+                method=method,
+                path=path,
+                headers=headers,
+                body=body,
+                raw=raw,
+                status=reply.status,
+                outcome=reply.outcome,
             )
+        )
         return reply
 
     def _answer(self, route: str | None, headers: dict[str, str], body: Any, raw: bytes) -> _Reply:
@@ -342,8 +342,8 @@ class AliyunMarketEmulator(LoopbackServer):
         checked = [_check_item(item) for item in items]
         # Like the service, fetch every input before accepting the task.
         subtasks = [_load_inputs(item) for item in checked]
+        failure = self._take_switch("task")
         with self._lock:
-            failure = self._task_failures.pop(0) if self._task_failures else None
             task = Task(uuid.uuid4().hex, self.clock(), subtasks)
             for subtask in subtasks:
                 subtask.failure = failure
@@ -511,19 +511,11 @@ def _load_inputs(item: dict[str, Any]) -> SubTask:
 
 def _download(url: str) -> bytes:
     """Fetches an input like the service would, but only from loopback: tests stay offline."""
-    host = urllib.parse.urlsplit(url).hostname or ""
-    if host != "localhost":
-        try:
-            if not ipaddress.ip_address(host).is_loopback:
-                raise _Fail("23500006", "the URL cannot be reached")
-        except ValueError:
-            raise _Fail("23500006", "the URL cannot be reached") from None  # a name would need DNS
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    try:
-        with opener.open(url, timeout=10) as answer:
-            data = bytes(answer.read(MAX_DOWNLOAD_BYTES + 1))
-    except (urllib.error.URLError, OSError, ValueError):
-        raise _Fail("23500006", "the URL cannot be downloaded") from None
+    if not is_loopback_url(url):
+        raise _Fail("23500006", "the URL cannot be reached")
+    data = loopback_fetch(url, MAX_DOWNLOAD_BYTES + 1)
+    if data is None:
+        raise _Fail("23500006", "the URL cannot be downloaded")
     if not data:
         raise _Fail("23500006", "the URL gave an empty file")
     return data
@@ -579,16 +571,7 @@ def _gateway_reply(status: int, message: str) -> _Reply:
     return _Reply(status, headers, b"", f"gateway: {message}")
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: LoopbackHTTPServer
-    protocol_version = "HTTP/1.1"
-    timeout = 15
-    # Headers and body go out in two writes; without this, Nagle + delayed ACK add ~40 ms per call.
-    disable_nagle_algorithm = True
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
-        pass
-
+class _Handler(LoopbackHandler):
     def do_GET(self) -> None:
         path = urllib.parse.urlsplit(self.path).path
         if path.startswith(RESULTS_PREFIX):
@@ -605,32 +588,37 @@ class _Handler(BaseHTTPRequestHandler):
         self._api("PUT")
 
     def _api(self, method: str) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length > 0 else b""
-        headers = {name.lower(): value for name, value in self.headers.items()}
+        raw = self.read_body()
         path = urllib.parse.urlsplit(self.path).path
-        self._send(self.server.emulator._handle(method, path, headers, raw))
+        self._send(self.server.emulator._handle(method, path, self.lower_headers(), raw))
 
     def _send(self, reply: _Reply) -> None:
-        self.send_response(reply.status)
-        for name, value in reply.headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(reply.body)))
-        self.end_headers()
-        self.wfile.write(reply.body)
+        self.send_headers_and_body(reply.status, reply.headers, reply.body)
 
 
 # -------------------------------------------------------------------- standalone
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description="Loopback emulator of the Alibaba Cloud Marketplace bg-rep API (cmapi00069649)."
-    )
-    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
-    parser.add_argument("--appcode", default="test-appcode-0123456789abcdef")
-    parser.add_argument("--queries-to-finish", type=int, default=2)
-    args = parser.parse_args(argv)
-    emulator = AliyunMarketEmulator(args.appcode, args.queries_to_finish, port=args.port)
-    return emulator.serve_until_stopped("ALIYUN_BGREP_EMULATOR_URL")
+    return AliyunMarketEmulator.main(argv)
+
+
+# -------------------------------------------------------------------- contract test
+@contextlib.contextmanager
+def contract_case() -> Iterator[ContractCase]:
+    """The provider contract test's run (tests/emulators/contract.py)."""
+    with AliyunMarketEmulator("contract-appcode", queries_to_finish=2) as emulator, StaticFiles() as files:
+        context = ProviderContext(
+            credentials={"appcode": "contract-appcode"}, endpoint=emulator.base_url, session=new_session()
+        )
+        request = GenerationRequest(
+            Operation.PROMPT_BACKGROUND,
+            contract.photo(640, 480),
+            prompt="marble",
+            count=2,
+            image_url=files.host("photo.png", contract.photo(640, 480)),
+            mask_url=files.host("mask.png", contract.mask(640, 480)),
+        )
+        # The result has the input's size.
+        yield ContractCase(context, [request], (640, 480), emulator)
 
 
 if __name__ == "__main__":

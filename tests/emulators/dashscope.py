@@ -41,22 +41,21 @@ import argparse
 import base64
 import binascii
 import colorsys
+import contextlib
 import datetime as dt
 import functools
 import hashlib
 import hmac
 import io
-import ipaddress
 import json
 import re
 import sys
-import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any, Literal
@@ -64,7 +63,11 @@ from typing import Any, Literal
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from tests.emulators.loopback import LoopbackHTTPServer, LoopbackServer
+from providers.base import GenerationRequest, Operation, ProviderContext
+from providers.http import new_session
+from tests.emulators import contract
+from tests.emulators.contract import ContractCase
+from tests.emulators.loopback import LoopbackHandler, VendorEmulator, loopback_fetch
 
 MODEL = "wanx-background-generation-v2"
 API_PREFIX = "/api/v1"
@@ -226,8 +229,12 @@ def _oss_signature(policy: str) -> str:
     return base64.b64encode(hmac.new(_OSS_SECRET, policy.encode("ascii"), hashlib.sha1).digest()).decode()
 
 
-class DashScopeEmulator(LoopbackServer):
+class DashScopeEmulator(VendorEmulator["RecordedRequest"]):
     """The emulated service. `start()` it (or use `with`); `base_url` is `http://127.0.0.1:PORT`."""
+
+    provider_key = "dashscope"
+    announce = "DASHSCOPE_EMULATOR_URL"
+    description = "Loopback emulator of DashScope wanx-background-generation-v2."
 
     def __init__(
         self,
@@ -244,6 +251,7 @@ class DashScopeEmulator(LoopbackServer):
         include_usage: bool = True,
         port: int = 0,
     ) -> None:
+        super().__init__(port)
         self.api_key = api_key
         self.workspace = workspace
         self.clock = clock
@@ -254,19 +262,10 @@ class DashScopeEmulator(LoopbackServer):
         self.policy_ttl_s = policy_ttl_s
         self.max_file_size_mb = max_file_size_mb
         self.include_usage = include_usage
-        self._port = port
-        # One lock for all mutable state: handler threads run concurrently.
-        self._lock = threading.Lock()
-        self._requests: list[RecordedRequest] = []
         self._tasks: dict[str, Task] = {}
         self._objects: dict[str, StoredObject] = {}
         self._policies: dict[str, str] = {}  # upload_dir -> model named in getPolicy
         self._submit_times: list[float] = []
-        self._failures: dict[str, list[tuple[str, str | None, int | None, int | None]]] = {}
-        self._task_failures: list[tuple[str, str]] = []
-        self._result_failures: list[int] = []
-        self._server = None
-        self._thread: threading.Thread | None = None
 
     # ------------------------------------------------------------ lifecycle
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
@@ -278,12 +277,6 @@ class DashScopeEmulator(LoopbackServer):
         return self.base_url + API_PREFIX
 
     # ------------------------------------------------------------ inspection
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        """A snapshot of the recorded calls, oldest first (result downloads are not recorded)."""
-        with self._lock:
-            return list(self._requests)
-
     def calls(self, route: str) -> list[RecordedRequest]:
         return [request for request in self.requests if request.route == route]
 
@@ -304,9 +297,29 @@ class DashScopeEmulator(LoopbackServer):
         with self._lock:
             return len(self._tasks)
 
-    def clear_requests(self) -> None:
-        with self._lock:
-            self._requests.clear()
+    # ------------------------------------------------------------ command line
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--api-key", default="sk-test")
+        parser.add_argument("--workspace", default=None)
+        parser.add_argument("--queries-to-finish", type=int, default=2)
+        parser.add_argument("--seconds-to-finish", type=float, default=0.0)
+        parser.add_argument("--submit-qps", type=float, default=2.0)
+        parser.add_argument("--max-running", type=int, default=1)
+        parser.add_argument("--policy-ttl-s", type=float, default=300.0)
+
+    @classmethod
+    def from_arguments(cls, args: argparse.Namespace) -> DashScopeEmulator:
+        return cls(
+            args.api_key,
+            workspace=args.workspace,
+            queries_to_finish=args.queries_to_finish,
+            seconds_to_finish=args.seconds_to_finish,
+            submit_qps=args.submit_qps,
+            max_running=args.max_running,
+            policy_ttl_s=args.policy_ttl_s,
+            port=args.port,
+        )
 
     # ------------------------------------------------------------ fault injection and control
     def fail_next(
@@ -327,18 +340,15 @@ class DashScopeEmulator(LoopbackServer):
             raise ValueError(
                 f"unknown error code {code!r} for {route}; one of {sorted(table)} or pass status="
             )
-        with self._lock:
-            self._failures.setdefault(route, []).extend([(code, message, status, retry_after_s)] * times)
+        self._queue_switch(f"route:{route}", (code, message, status, retry_after_s), times)
 
     def fail_task_next(self, code: str = "InternalError", message: str | None = None) -> None:
         """The next task created ends FAILED with `output.code` = code when it would have finished."""
-        with self._lock:
-            self._task_failures.append((code, message or TASK_ERRORS.get(code, "task failed")))
+        self._queue_switch("task", (code, message or TASK_ERRORS.get(code, "task failed")))
 
     def fail_results_next(self, count: int) -> None:
         """In the next task created, `count` of its images fail (result items with code/message)."""
-        with self._lock:
-            self._result_failures.append(count)
+        self._queue_switch("results", count)
 
     def force_state(self, task_id: str, state: Literal["SUSPENDED", "RUNNING", "CANCELED"]) -> None:
         """Put a task in a state the walk does not reach on its own (an operator's cancel, a suspension)."""
@@ -352,9 +362,7 @@ class DashScopeEmulator(LoopbackServer):
         route = _route_of(method, path)
         recorded: dict[str, Any] = {"body": None}
         try:
-            with self._lock:
-                queue = self._failures.get(route) if route != "other" else None
-                injected = queue.pop(0) if queue else None
+            injected = self._take_switch(f"route:{route}") if route != "other" else None
             if injected is not None:
                 reply = _injected_reply(route, *injected)
             elif route == "upload":
@@ -384,8 +392,7 @@ class DashScopeEmulator(LoopbackServer):
             status=reply.status,
             outcome=reply.outcome,
         )
-        with self._lock:
-            self._requests.append(entry)
+        self._record_request(entry)
         return reply
 
     def _check_auth(self, headers: Mapping[str, str]) -> None:
@@ -521,12 +528,13 @@ class DashScopeEmulator(LoopbackServer):
         task = Task(str(uuid.uuid4()), self.clock(), body, dict(headers), count)
         # Download and check the inputs now, like the service does right after accepting the task.
         self._check_inputs(task, inputs)
+        injected = self._take_switch("task")
+        failed_results = self._take_switch("results")
         with self._lock:
-            if self._task_failures:
-                injected = self._task_failures.pop(0)
+            if injected is not None:
                 task.failure = task.failure or injected
-            if self._result_failures:
-                task.failed_results = min(count, self._result_failures.pop(0))
+            if failed_results is not None:
+                task.failed_results = min(count, failed_results)
             if task.failure is not None and task.base_rgba is None:
                 task.state, task.ended = "FAILED", task.created
             self._tasks[task.task_id] = task
@@ -822,23 +830,7 @@ def _open_image(data: bytes | None) -> Image.Image | None:
 
 
 def _fetch(url: str) -> bytes | None:
-    """Downloads an input like the service would, but only from loopback: tests stay offline."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return None
-    if parts.hostname != "localhost":
-        try:
-            if not ipaddress.ip_address(parts.hostname).is_loopback:
-                return None
-        except ValueError:
-            return None  # a host name other than localhost would need DNS and the network
-    # No proxy: the environment's proxy settings must not route loopback traffic elsewhere.
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    try:
-        with opener.open(url, timeout=10) as answer:
-            return bytes(answer.read(MAX_DOWNLOAD_BYTES))
-    except (urllib.error.URLError, OSError, ValueError):
-        return None
+    return loopback_fetch(url, MAX_DOWNLOAD_BYTES)
 
 
 # -------------------------------------------------------------------- images
@@ -870,17 +862,7 @@ def _result_image(task_id: str, index: int, base_rgba: np.ndarray) -> bytes:
 # -------------------------------------------------------------------- HTTP plumbing
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: LoopbackHTTPServer
-    protocol_version = "HTTP/1.1"
-    # Idle keep-alive connections are dropped, so handler threads do not outlive a test for long.
-    timeout = 15
-    # Headers and body go out in two writes; without this, Nagle + delayed ACK add ~40 ms per call.
-    disable_nagle_algorithm = True
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
-        pass  # tests read `emulator.requests`
-
+class _Handler(LoopbackHandler):
     def do_GET(self) -> None:
         self._route("GET")
 
@@ -889,8 +871,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _route(self, method: str) -> None:
         parsed = urllib.parse.urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length > 0 else b""
+        raw = self.read_body()
         result = re.fullmatch(r"/results/([A-Za-z0-9-]+)/(\d+)\.png", parsed.path)
         if method == "GET" and result:
             fault = self.server.emulator._result_fault()
@@ -903,21 +884,15 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 self._send(200, "image/png", png)
             return
-        query = {key: values[-1] for key, values in urllib.parse.parse_qs(parsed.query, True).items()}
-        headers = {name.lower(): value for name, value in self.headers.items()}
-        reply = self.server.emulator._handle(method, parsed.path, query, headers, raw)
+        reply = self.server.emulator._handle(
+            method, parsed.path, self.query_params(), self.lower_headers(), raw
+        )
         self._send(reply.status, reply.content_type, reply.payload, reply.headers)
 
     def _send(
         self, status: int, content_type: str, payload: bytes, extra: Mapping[str, str] | None = None
     ) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(payload)))
-        for name, value in (extra or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(payload)
+        self.send_answer(status, content_type, payload, extra)
 
 
 @dataclass(frozen=True)
@@ -967,29 +942,26 @@ def _injected_reply(
 
 # -------------------------------------------------------------------- standalone
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description="Loopback emulator of DashScope wanx-background-generation-v2."
-    )
-    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
-    parser.add_argument("--api-key", default="sk-test")
-    parser.add_argument("--workspace", default=None)
-    parser.add_argument("--queries-to-finish", type=int, default=2)
-    parser.add_argument("--seconds-to-finish", type=float, default=0.0)
-    parser.add_argument("--submit-qps", type=float, default=2.0)
-    parser.add_argument("--max-running", type=int, default=1)
-    parser.add_argument("--policy-ttl-s", type=float, default=300.0)
-    args = parser.parse_args(argv)
-    emulator = DashScopeEmulator(
-        args.api_key,
-        workspace=args.workspace,
-        queries_to_finish=args.queries_to_finish,
-        seconds_to_finish=args.seconds_to_finish,
-        submit_qps=args.submit_qps,
-        max_running=args.max_running,
-        policy_ttl_s=args.policy_ttl_s,
-        port=args.port,
-    )
-    return emulator.serve_until_stopped("DASHSCOPE_EMULATOR_URL")
+    return DashScopeEmulator.main(argv)
+
+
+# -------------------------------------------------------------------- contract test
+@contextlib.contextmanager
+def contract_case() -> Iterator[ContractCase]:
+    """The provider contract test's run (tests/emulators/contract.py)."""
+    with DashScopeEmulator("sk-contract", queries_to_finish=2) as emulator:
+        context = ProviderContext(
+            credentials={"api_key": "sk-contract"}, endpoint=emulator.api_url, session=new_session()
+        )
+        request = GenerationRequest(
+            Operation.PROMPT_BACKGROUND,
+            contract.photo(640, 480),
+            mask=contract.mask(640, 480),
+            prompt="marble",
+            count=2,
+        )
+        # The result has the base image's size (the vendor has no size field).
+        yield ContractCase(context, [request], (640, 480), emulator)
 
 
 if __name__ == "__main__":

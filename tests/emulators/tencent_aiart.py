@@ -32,10 +32,10 @@ from __future__ import annotations
 import argparse
 import base64
 import colorsys
+import contextlib
 import hashlib
 import hmac
 import io
-import ipaddress
 import json
 import re
 import sys
@@ -45,7 +45,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
@@ -54,7 +54,12 @@ from typing import Any
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from tests.emulators.loopback import LoopbackHTTPServer, LoopbackServer
+from providers.base import GenerationRequest, Operation, ProviderContext
+from providers.http import new_session
+from tests.emulators import contract
+from tests.emulators.contract import ContractCase
+from tests.emulators.loopback import LoopbackHandler, VendorEmulator, loopback_fetch
+from tests.emulators.static_files import StaticFiles
 
 ACTION = "ReplaceBackground"
 VERSION = "2022-12-29"
@@ -215,8 +220,12 @@ _AUTH = re.compile(
 )
 
 
-class TencentAiartEmulator(LoopbackServer):
+class TencentAiartEmulator(VendorEmulator["RecordedCall"]):
     """The emulated service. `start()` it (or use `with`), point the SDK at `endpoint`."""
+
+    provider_key = "tencent_aiart"
+    announce = "TENCENT_AIART_EMULATOR_URL"
+    description = "Loopback emulator of Tencent Cloud aiart ReplaceBackground."
 
     def __init__(
         self,
@@ -230,6 +239,7 @@ class TencentAiartEmulator(LoopbackServer):
         content_type: str = JSON_TYPE,
         port: int = 0,
     ) -> None:
+        super().__init__(port)
         self.secret_id = secret_id
         self.secret_key = secret_key
         self.max_skew_s = max_skew_s
@@ -239,18 +249,11 @@ class TencentAiartEmulator(LoopbackServer):
         # Every input downloaded, as (field, bytes read), so tests compare it with what was checked.
         self.downloads: list[tuple[str, bytes]] = []
         self.content_type = content_type
-        self._port = port
-        self._lock = threading.Lock()
         # The account's single job slot.
         self._slot = threading.Lock()
         self._job_started = threading.Event()
         self._release = threading.Event()
-        self._calls: list[RecordedCall] = []
         self._jobs: dict[str, Job] = {}
-        self._failures: list[tuple[str, str | None]] = []
-        self._http_failures: list[tuple[int, bytes]] = []
-        self._server = None
-        self._thread: threading.Thread | None = None
 
     # ------------------------------------------------------------ lifecycle
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
@@ -267,12 +270,6 @@ class TencentAiartEmulator(LoopbackServer):
 
     # ------------------------------------------------------------ inspection
     @property
-    def requests(self) -> list[RecordedCall]:
-        """A snapshot of the recorded API calls, oldest first (image downloads are not recorded)."""
-        with self._lock:
-            return list(self._calls)
-
-    @property
     def jobs(self) -> list[Job]:
         """Generations that completed (each one billed by the real service), oldest first."""
         with self._lock:
@@ -286,22 +283,37 @@ class TencentAiartEmulator(LoopbackServer):
         """Ends the wait of a running job now, and of every later one (instead of `job_seconds`)."""
         self._release.set()
 
+    # ------------------------------------------------------------ command line
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--secret-id", default="AKIDtestemulator")
+        parser.add_argument("--secret-key", default="test-secret-key")
+        parser.add_argument("--max-skew-s", type=float, default=MAX_SKEW_S)
+        parser.add_argument("--job-seconds", type=float, default=0.0)
+
+    @classmethod
+    def from_arguments(cls, args: argparse.Namespace) -> TencentAiartEmulator:
+        return cls(
+            args.secret_id,
+            args.secret_key,
+            max_skew_s=args.max_skew_s,
+            job_seconds=args.job_seconds,
+            port=args.port,
+        )
+
     # ------------------------------------------------------------ fault injection
     def fail_next(self, code: str, message: str | None = None, times: int = 1) -> None:
         """The next `times` correctly signed calls answer this error code."""
-        with self._lock:
-            self._failures.extend([(code, message)] * times)
+        self._queue_switch("service", (code, message), times)
 
     def http_error_next(self, status: int = 502, body: bytes = b"<html>Bad Gateway</html>") -> None:
         """The next call gets a non-200 HTTP answer (a load balancer's page), before any check."""
-        with self._lock:
-            self._http_failures.append((status, body))
+        self._queue_switch("http", (status, body))
 
     # ------------------------------------------------------------ request handling (handler threads)
     def _handle_api(self, headers: dict[str, str], raw_body: bytes) -> tuple[int, str, bytes]:
         request_id = str(uuid.uuid4())
-        with self._lock:
-            http_failure = self._http_failures.pop(0) if self._http_failures else None
+        http_failure = self._take_switch("http")
         if http_failure is not None:
             status, payload = http_failure
             self._record(headers, None, False, f"http_{status}", request_id, status)
@@ -310,8 +322,7 @@ class TencentAiartEmulator(LoopbackServer):
         signature_ok = False
         try:
             signature_ok = self._check_gateway(headers, raw_body)
-            with self._lock:
-                injected = self._failures.pop(0) if self._failures else None
+            injected = self._take_switch("service")
             if injected is not None:
                 raise ServiceError(*injected)
             if body is None:
@@ -345,8 +356,7 @@ class TencentAiartEmulator(LoopbackServer):
             request_id=request_id,
             http_status=status,
         )
-        with self._lock:
-            self._calls.append(call)
+        self._record_request(call)
 
     def _check_gateway(self, headers: Mapping[str, str], raw_body: bytes) -> bool:
         """The API 3.0 gateway's checks, in order; returns True or raises the refusal."""
@@ -483,35 +493,17 @@ class TencentAiartEmulator(LoopbackServer):
 # -------------------------------------------------------------------- HTTP plumbing
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: LoopbackHTTPServer
-    protocol_version = "HTTP/1.1"
-    timeout = 15
-    # Headers and body go out in two writes; without this, Nagle + delayed ACK add ~40 ms per call.
-    disable_nagle_algorithm = True
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
-        pass
-
+class _Handler(LoopbackHandler):
     def do_GET(self) -> None:
         parsed = urllib.parse.urlsplit(self.path)
-        self._send(*self.server.emulator._served(parsed.path, parsed.query))
+        self.send_answer(*self.server.emulator._served(parsed.path, parsed.query))
 
     def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw_body = self.rfile.read(length) if length > 0 else b""
+        raw_body = self.read_body()
         if urllib.parse.urlsplit(self.path).path != "/":
-            self._send(404, "text/plain; charset=utf-8", b"Not Found")
+            self.send_answer(404, "text/plain; charset=utf-8", b"Not Found")
             return
-        headers = {name.lower(): value for name, value in self.headers.items()}
-        self._send(*self.server.emulator._handle_api(headers, raw_body))
-
-    def _send(self, status: int, content_type: str, payload: bytes) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
+        self.send_answer(*self.server.emulator._handle_api(self.lower_headers(), raw_body))
 
 
 # -------------------------------------------------------------------- validation
@@ -652,21 +644,8 @@ def _is_url(text: str) -> bool:
 
 
 def _download(url: str) -> bytes | None:
-    """Fetches an input like the service would, but only from loopback: tests stay offline."""
-    host = urllib.parse.urlsplit(url).hostname or ""
-    if host != "localhost":
-        try:
-            if not ipaddress.ip_address(host).is_loopback:
-                return None
-        except ValueError:
-            return None  # a host name other than localhost would need DNS and the network
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    try:
-        with opener.open(url, timeout=10) as answer:
-            # A little past the base64 limit is enough to know the image is too large.
-            return bytes(answer.read(MAX_BASE64_BYTES + 1))
-    except (urllib.error.URLError, OSError, ValueError):
-        return None
+    # A little past the base64 limit is enough to know the image is too large.
+    return loopback_fetch(url, MAX_BASE64_BYTES + 1)
 
 
 def _base64_size(data: bytes) -> int:
@@ -778,23 +757,29 @@ def _auto_mask(product: Image.Image) -> bytes:
 
 # -------------------------------------------------------------------- standalone
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description="Loopback emulator of Tencent Cloud aiart ReplaceBackground."
-    )
-    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
-    parser.add_argument("--secret-id", default="AKIDtestemulator")
-    parser.add_argument("--secret-key", default="test-secret-key")
-    parser.add_argument("--max-skew-s", type=float, default=MAX_SKEW_S)
-    parser.add_argument("--job-seconds", type=float, default=0.0)
-    args = parser.parse_args(argv)
-    emulator = TencentAiartEmulator(
-        args.secret_id,
-        args.secret_key,
-        max_skew_s=args.max_skew_s,
-        job_seconds=args.job_seconds,
-        port=args.port,
-    )
-    return emulator.serve_until_stopped("TENCENT_AIART_EMULATOR_URL")
+    return TencentAiartEmulator.main(argv)
+
+
+# -------------------------------------------------------------------- contract test
+@contextlib.contextmanager
+def contract_case() -> Iterator[ContractCase]:
+    """The provider contract test's run (tests/emulators/contract.py)."""
+    with TencentAiartEmulator("AKIDcontract", "contract-key") as emulator, StaticFiles() as files:
+        context = ProviderContext(
+            credentials={"secret_id": "AKIDcontract", "secret_key": "contract-key"},
+            endpoint=emulator.endpoint,
+            session=new_session(),
+            options={"protocol": "http"},
+        )
+        request = GenerationRequest(
+            Operation.PROMPT_BACKGROUND,
+            contract.photo(800, 600),
+            prompt="marble",
+            size=(800, 600),
+            # What studio's input hosting hands a URL-only vendor.
+            image_url=files.host("photo.png", contract.photo(800, 600)),
+        )
+        yield ContractCase(context, [request], None, emulator)
 
 
 if __name__ == "__main__":

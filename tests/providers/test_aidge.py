@@ -6,10 +6,11 @@ import base64
 import io
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import pytest
-import requests
+import requests  # type: ignore[import-untyped, unused-ignore]
 from PIL import Image
 
 from providers.aidge import (
@@ -36,9 +37,15 @@ from providers.errors import (
 )
 from providers.http import new_session
 from providers.payload import check_payload
-from tests.emulators.aidge import AidgeEmulator
+from tests.emulators.aidge import AidgeEmulator, RecordedRequest
 
 KEY, SECRET = "studio-key", "studio-secret-0123456789"
+
+
+def _body(call: RecordedRequest) -> dict[str, Any]:
+    """The JSON body a recorded call carried (every call these tests read has one)."""
+    assert call.body is not None, call
+    return call.body
 
 
 def photo(width: int = 800, height: int = 600, *, noisy: bool = False) -> bytes:
@@ -116,7 +123,7 @@ def test_scene_background_submits_once_walks_states_and_returns_downloadable_ima
     assert call.api == API_SCENE_SUBMIT and call.signature_ok and call.method == "POST"
     assert call.headers.get("x-iop-trial") == "true"
     assert set(call.query) >= {"partner_id", "sign_method", "sign_ver", "app_key", "timestamp", "sign"}
-    sent = json.loads(call.body["requestParams"])[0]
+    sent = json.loads(_body(call)["requestParams"])[0]
     assert sent["modelNum"] == "mod003" and sent["imageNum"] == "3"
     assert (sent["width"], sent["height"]) == ("750", "1000")
     assert sent["needLayout"] == "true" and sent["productTitle"] == "Red lipstick 口红"
@@ -152,7 +159,7 @@ def test_model_swap_sends_the_documented_fields_and_returns_images(emulator: Aid
     request = model_request(model="universal_model_2", bgStyle="beach", gender="FEMALE", dimension="1024")
     remote_id = adapter.submit(request).remote_id or ""
     assert remote_id.startswith("model:")
-    sent = json.loads(emulator.requests[-1].body["requestParams"])[0]
+    sent = json.loads(_body(emulator.requests[-1])["requestParams"])[0]
     assert emulator.requests[-1].api == API_MODEL_SUBMIT
     assert sent["model"] == "universal_model_2" and sent["imageStyle"] == "realPhoto"
     assert sent["maskKeepbg"] == "false" and sent["bgStyle"] == "beach"
@@ -169,7 +176,7 @@ def test_model_swap_sends_the_documented_fields_and_returns_images(emulator: Aid
 def test_model_swap_defaults_keep_the_background(emulator: AidgeEmulator) -> None:
     adapter = make_adapter(emulator)
     adapter.submit(model_request())
-    sent = json.loads(emulator.requests[-1].body["requestParams"])[0]
+    sent = json.loads(_body(emulator.requests[-1])["requestParams"])[0]
     assert sent["model"] == "universal_model_1" and sent["maskKeepbg"] == "true" and "bgStyle" not in sent
     assert sent["dimension"] == "768"
 
@@ -203,7 +210,7 @@ def test_scene_catalogue_lists_filters_and_recommends(emulator: AidgeEmulator) -
     assert len(adapter.list_scenes({"count": 5})) == 5
     recommended = adapter.list_scenes({"productTitle": "口红", "count": 3})
     assert emulator.requests[-1].api == API_SCENE_CATALOGUE
-    assert emulator.requests[-1].body["productTitle"] == "口红"
+    assert _body(emulator.requests[-1])["productTitle"] == "口红"
     assert recommended[0].scene_id != everything[0].scene_id or "Beauty" in recommended[0].category
     check = adapter.check_connection()
     assert check.ok and emulator.base_url in check.message
@@ -311,7 +318,7 @@ def test_the_stored_file_is_sent_byte_for_byte_once_it_fits(emulator: AidgeEmula
     fixed = check_payload(Aidge.limits[Operation.SCENE_BACKGROUND], big).fixed
     assert fixed is not None and fixed.image[:2] == b"\xff\xd8"
     make_adapter(emulator).submit(scene_request(image=fixed.image))
-    sent = json.loads(emulator.requests[-1].body["requestParams"])[0]
+    sent = json.loads(_body(emulator.requests[-1])["requestParams"])[0]
     assert base64.b64decode(sent["imgBase64"]) == fixed.image
 
 

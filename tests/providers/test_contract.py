@@ -3,40 +3,21 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import cast
 
-import numpy as np
 import pytest
-import requests
+import requests  # type: ignore[import-untyped, unused-ignore]
 from PIL import Image
 
 from providers import REGISTRY, adapter_class
 from providers.base import GenerationRequest, Operation, ProviderContext, TaskState
-from providers.http import new_session
 from studio import pricing
-from tests.emulators.aidge import AidgeEmulator
-from tests.emulators.aliyun_market import AliyunMarketEmulator
-from tests.emulators.dashscope import DashScopeEmulator
-from tests.emulators.static_files import StaticFiles
-from tests.emulators.tencent_aiart import TencentAiartEmulator
-
-
-def _photo(width: int = 320, height: int = 240) -> bytes:
-    image = np.full((height, width, 3), 235, np.uint8)
-    image[height // 4 : 5 * height // 6, width // 3 : 2 * width // 3] = (30, 90, 200)
-    buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, "PNG")
-    return buffer.getvalue()
-
-
-def _mask(width: int = 320, height: int = 240) -> bytes:
-    """The product rectangle of `_photo` as a single-channel mask, white = product."""
-    mask = np.zeros((height, width), np.uint8)
-    mask[height // 4 : 5 * height // 6, width // 3 : 2 * width // 3] = 255
-    buffer = io.BytesIO()
-    Image.fromarray(mask, "L").save(buffer, "PNG")
-    return buffer.getvalue()
+from tests.emulators.contract import ContractCase
+from tests.emulators.contract import photo as _photo
+from tests.emulators.loopback import VendorEmulator
 
 
 @pytest.mark.parametrize("key", sorted(REGISTRY))
@@ -64,11 +45,13 @@ def test_registry_lookup_names_known_keys() -> None:
 
 
 @contextlib.contextmanager
-def _harness(key: str) -> Iterator[tuple[ProviderContext, list[GenerationRequest], tuple[int, int] | None]]:
+def _harness(key: str) -> Iterator[ContractCase]:
     """A context that reaches the provider (its loopback emulator for a cloud vendor) and one
-    request per operation it claims. A registered provider without a harness fails the contract."""
+    request per operation it claims. A cloud vendor's case comes from `contract_case()` in its
+    emulator module, `tests/emulators/<key>.py` (see tests/emulators/contract.py); a registered
+    provider without one fails the contract."""
     if key == "local":
-        yield (
+        yield ContractCase(
             ProviderContext(),
             [
                 GenerationRequest(Operation.PROMPT_BACKGROUND, _photo(), prompt="blue gradient", count=2),
@@ -78,85 +61,45 @@ def _harness(key: str) -> Iterator[tuple[ProviderContext, list[GenerationRequest
             ],
             (320, 240),
         )
-    elif key == "aidge":
-        with AidgeEmulator("k", "s", queries_to_finish=2) as emulator:
-            context = ProviderContext(
-                credentials={"access_key_name": "k", "access_key_secret": "s"},
-                endpoint=emulator.base_url,
-                session=new_session(),
-            )
-            yield (
-                context,
-                [
-                    GenerationRequest(
-                        Operation.SCENE_BACKGROUND,
-                        _photo(640, 640),
-                        scene_id="mod001",
-                        count=2,
-                        size=(800, 800),
-                    ),
-                    GenerationRequest(
-                        Operation.MODEL_SWAP,
-                        _photo(640, 640),
-                        count=2,
-                        params=REGISTRY[key].check_params(Operation.MODEL_SWAP, {}),
-                    ),
-                ],
-                None,
-            )
-    elif key == "dashscope":
-        with DashScopeEmulator("sk-contract", queries_to_finish=2) as emulator:
-            context = ProviderContext(
-                credentials={"api_key": "sk-contract"}, endpoint=emulator.api_url, session=new_session()
-            )
-            request = GenerationRequest(
-                Operation.PROMPT_BACKGROUND, _photo(640, 480), mask=_mask(640, 480), prompt="marble", count=2
-            )
-            # The result has the base image's size (the vendor has no size field).
-            yield context, [request], (640, 480)
-    elif key == "tencent_aiart":
-        with TencentAiartEmulator("AKIDcontract", "contract-key") as emulator, StaticFiles() as files:
-            context = ProviderContext(
-                credentials={"secret_id": "AKIDcontract", "secret_key": "contract-key"},
-                endpoint=emulator.endpoint,
-                session=new_session(),
-                options={"protocol": "http"},
-            )
-            request = GenerationRequest(
-                Operation.PROMPT_BACKGROUND,
-                _photo(800, 600),
-                prompt="marble",
-                size=(800, 600),
-                # What studio's input hosting hands a URL-only vendor.
-                image_url=files.host("photo.png", _photo(800, 600)),
-            )
-            yield context, [request], None
-    elif key == "aliyun_market":
-        with (
-            AliyunMarketEmulator("contract-appcode", queries_to_finish=2) as emulator,
-            StaticFiles() as files,
-        ):
-            context = ProviderContext(
-                credentials={"appcode": "contract-appcode"}, endpoint=emulator.base_url, session=new_session()
-            )
-            request = GenerationRequest(
-                Operation.PROMPT_BACKGROUND,
-                _photo(640, 480),
-                prompt="marble",
-                count=2,
-                image_url=files.host("photo.png", _photo(640, 480)),
-                mask_url=files.host("mask.png", _mask(640, 480)),
-            )
-            # The result has the input's size.
-            yield context, [request], (640, 480)
-    else:
-        pytest.fail(f"provider {key} has no contract harness: add its emulator here")
+        return
+    case = _emulator_case(key)
+    with case() as found:
+        yield found
+
+
+def _emulator_case(key: str) -> Callable[[], contextlib.AbstractContextManager[ContractCase]]:
+    """`contract_case` of `tests.emulators.<key>`, whose emulator declares it emulates `key`."""
+    try:
+        module = importlib.import_module(f"tests.emulators.{key}")
+    except ModuleNotFoundError:
+        pytest.fail(f"provider {key} has no emulator: add tests/emulators/{key}.py with contract_case()")
+    case = getattr(module, "contract_case", None)
+    if case is None:
+        pytest.fail(f"tests/emulators/{key}.py has no contract_case(): see tests/emulators/contract.py")
+    emulators = [
+        value
+        for value in vars(module).values()
+        if isinstance(value, type)
+        and issubclass(value, VendorEmulator)
+        and value.__module__ == module.__name__
+    ]
+    assert [emulator.provider_key for emulator in emulators] == [key], (
+        f"tests/emulators/{key}.py must declare one emulator with provider_key = {key!r}"
+    )
+    return cast(Callable[[], contextlib.AbstractContextManager[ContractCase]], case)
+
+
+def test_every_cloud_provider_has_an_emulator_named_by_its_key() -> None:
+    for key in sorted(REGISTRY):
+        if key != "local":
+            _emulator_case(key)
 
 
 @pytest.mark.parametrize("key", sorted(REGISTRY))
 def test_every_provider_runs_submit_poll_download_and_cost(key: str) -> None:
     cls = REGISTRY[key]
-    with _harness(key) as (context, requests_, expected_size):
+    with _harness(key) as case:
+        context, requests_, expected_size = case.context, case.requests, case.expected_size
         adapter = cls(context)
         assert {request.operation for request in requests_} == set(cls.operations)
         for request in requests_:
