@@ -12,6 +12,12 @@ tests' loopback emulators need.
 Every fetch has an overall deadline (a server that drips one byte a second
 cannot hold a worker thread for hours) and a size cap, and uses a session that
 ignores proxy variables and .netrc (`providers.http.new_session`).
+
+`fetch_link` is the one download helper every link goes through: the worker's
+result downloads (`ResultFetcher`) and the image links of batch manifests
+(`studio.manifest.download_url`). It raises `AddressRefused`, a `LinkRejected`
+(status, redirect, size, deadline) or the transport's `requests` exception, and
+each caller turns those into its own errors and messages.
 """
 
 from __future__ import annotations
@@ -101,6 +107,7 @@ class FetchPolicy:
     deadline_s: float = DEFAULT_DEADLINE_S
     connect_timeout_s: float = 10.0
     read_timeout_s: float = 30.0
+    max_redirects: int = MAX_REDIRECTS
 
 
 def guarded_session(policy: FetchPolicy) -> requests.Session:
@@ -113,8 +120,81 @@ def guarded_session(policy: FetchPolicy) -> requests.Session:
     session.headers["User-Agent"] = USER_AGENT
     # No proxy or .netrc from the environment: a proxy would also hide the real peer from the guard.
     session.trust_env = False
-    session.max_redirects = MAX_REDIRECTS
+    session.max_redirects = policy.max_redirects
     return session
+
+
+class LinkRejected(Exception):
+    """The link answered, but not with a file we take; the subclass says why."""
+
+
+class LinkStatus(LinkRejected):
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status = status
+        self.reason = reason
+
+
+class LinkRedirected(LinkRejected):
+    """A redirect where the caller asked for none (each hop would need its own address check)."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(f"HTTP {status} redirect")
+        self.status = status
+
+
+class LinkTooLarge(LinkRejected):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"larger than {limit} bytes")
+        self.limit = limit
+
+
+class LinkDeadline(LinkRejected):
+    def __init__(self, deadline_s: float) -> None:
+        super().__init__(f"took longer than {deadline_s:g} s")
+        self.deadline_s = deadline_s
+
+
+def _is_2xx(status: int) -> bool:
+    return 200 <= status < 300
+
+
+def fetch_link(
+    session: requests.Session,
+    url: str,
+    policy: FetchPolicy,
+    *,
+    follow_redirects: bool = True,
+    accept: Callable[[int], bool] = _is_2xx,
+    clock: Callable[[], float] = time.monotonic,
+) -> bytes:
+    """GET `url` through `session` (a `guarded_session(policy)`) within `policy`'s timeouts, size cap
+    and overall deadline (`math.inf` for none). Raises `AddressRefused`, a `LinkRejected` or the
+    `requests` exception of the transport failure; the caller words them."""
+    deadline = clock() + policy.deadline_s
+    with session.get(
+        url,
+        timeout=(policy.connect_timeout_s, policy.read_timeout_s),
+        stream=True,
+        allow_redirects=follow_redirects,
+    ) as response:
+        if not follow_redirects and 300 <= response.status_code < 400:
+            raise LinkRedirected(response.status_code)
+        if not accept(response.status_code):
+            raise LinkStatus(response.status_code, response.reason or "")
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > policy.max_bytes:
+            raise LinkTooLarge(policy.max_bytes)
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_content(chunk_size=256 * 1024):
+            size += len(chunk)
+            if size > policy.max_bytes:
+                raise LinkTooLarge(policy.max_bytes)
+            if clock() > deadline:
+                raise LinkDeadline(policy.deadline_s)
+            chunks.append(chunk)
+        return b"".join(chunks)
 
 
 class ResultFetcher:
@@ -143,34 +223,22 @@ class ResultFetcher:
             raise _failure(
                 "not_a_link", "The provider's result is not a web link; it cannot be downloaded.", False
             )
-        deadline = self._clock() + policy.deadline_s
         try:
-            with self._session.get(
-                url, timeout=(policy.connect_timeout_s, policy.read_timeout_s), stream=True
-            ) as response:
-                if response.status_code != 200:
-                    raise _failure(
-                        "download_failed",
-                        f"The result link answered HTTP {response.status_code}; it will be tried again.",
-                        True,
-                    )
-                declared = response.headers.get("Content-Length", "")
-                if declared.isdigit() and int(declared) > policy.max_bytes:
-                    raise _too_large(policy.max_bytes)
-                chunks: list[bytes] = []
-                size = 0
-                for chunk in response.iter_content(chunk_size=256 * 1024):
-                    size += len(chunk)
-                    if size > policy.max_bytes:
-                        raise _too_large(policy.max_bytes)
-                    if self._clock() > deadline:
-                        raise _failure(
-                            "download_timeout",
-                            f"The result download took longer than {policy.deadline_s:g} s; it will be tried again.",
-                            True,
-                        )
-                    chunks.append(chunk)
-                return b"".join(chunks)
+            return fetch_link(self._session, url, policy, accept=_is_200, clock=self._clock)
+        except LinkStatus as exc:
+            raise _failure(
+                "download_failed",
+                f"The result link answered HTTP {exc.status}; it will be tried again.",
+                True,
+            ) from None
+        except LinkTooLarge:
+            raise _too_large(policy.max_bytes) from None
+        except LinkDeadline:
+            raise _failure(
+                "download_timeout",
+                f"The result download took longer than {policy.deadline_s:g} s; it will be tried again.",
+                True,
+            ) from None
         except AddressRefused as exc:
             raise _failure(
                 "result_link_refused",
@@ -190,6 +258,10 @@ class ResultFetcher:
                 f"Could not download a result image ({type(exc).__name__}{where}); it will be tried again.",
                 True,
             ) from None
+
+
+def _is_200(status: int) -> bool:
+    return status == 200
 
 
 def _too_large(limit: int) -> ProviderUnavailableError:

@@ -22,6 +22,8 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
+from studio.errors import StudioError
+
 THUMBNAIL_SIDE = 256
 _SEAL = ".finished"
 _EXTENSIONS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
@@ -29,8 +31,10 @@ _EXTENSIONS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
 _MAX_OUTPUT_PIXELS = 100_000_000
 
 
-class ArtifactError(RuntimeError):
+class ArtifactError(StudioError, RuntimeError):
     """A job file could not be written or read; the message says which and why."""
+
+    default_code = "artifact_error"
 
 
 @dataclass(frozen=True)

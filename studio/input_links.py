@@ -21,6 +21,7 @@ from typing import Any
 
 from providers.base import GenerationRequest, Limits
 from providers.payload import check_payload
+from studio.errors import StudioError
 from studio.hosting import HostingError, InputHost
 
 logger = logging.getLogger(__name__)
@@ -31,12 +32,11 @@ HOSTED_NOTE = "hosted_inputs"
 SENT_NOTE = "sent_inputs"
 
 
-class InputLinkError(Exception):
+class InputLinkError(StudioError):
     """The inputs could not be published; the message says why and what to do."""
 
     def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
+        super().__init__(message, code)
         self.message = message
 
 

@@ -30,215 +30,84 @@ or this module's own:
     bad_url, download_failed, duplicate_sku, unsafe_path, unmatched_mask
 
 Only a manifest that cannot be read at all raises `ManifestError`.
+
+This module holds the entry points, the header and ZIP handling and the link
+downloads (through `providers.fetch.fetch_link`); the rest lives beside it:
+`manifest_base` (value types, vocabulary), `manifest_tables` (CSV/XLSX
+reading), `manifest_planner` (row checks and estimates), `manifest_files`
+(file and link lookup). Public names are re-exported here.
 """
 
 from __future__ import annotations
 
 import base64
-import csv
 import io
 import ipaddress
+import math
 import re
 import socket
 import tempfile
-import urllib.parse
-import warnings
 import zipfile
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
 from urllib.parse import urlsplit
 
 import requests  # type: ignore[import-untyped, unused-ignore]
 
-from providers import REGISTRY
-from providers.base import Money, Operation
-from studio import pricing
-from studio.service import CheckedJob, JobRequest, PreparedImage, Studio, StudioInputError
+from providers.fetch import (
+    AddressRefused,
+    FetchPolicy,
+    LinkRedirected,
+    LinkStatus,
+    LinkTooLarge,
+    fetch_link,
+    guarded_session,
+    is_public_address,
+)
+from studio.manifest_base import (
+    _DRIVE,
+    _JUNK_NAMES,
+    _MASK_FOLDER,
+    _MASK_SUFFIX,
+    FILE_PARAMS,
+    MANIFEST_COLUMNS,
+    MANIFEST_SUFFIXES,
+    MAX_DOWNLOAD_BYTES,
+    PARAM_PREFIX,
+    BatchDefaults,
+    BatchPlan,
+    Download,
+    DownloadError,
+    ManifestError,
+    RowProblem,
+    _Issue,
+    _reference_name,
+    _Source,
+)
+from studio.manifest_base import MAX_FILE_BYTES as MAX_FILE_BYTES  # re-exported
+from studio.manifest_base import BatchItem as BatchItem  # re-exported
+from studio.manifest_files import _Files
+from studio.manifest_planner import _Planner
+from studio.manifest_tables import _read_table
+from studio.service import Studio
 
-MANIFEST_COLUMNS = (
-    "sku",
-    "image",
-    "mask",
-    "workflow",
-    "provider",
-    "scene",
-    "prompt",
-    "negative_prompt",
-    "size",
-    "count",
-    # The user's own backdrop (My backdrops) by id or name, for local-engine rows.
-    "backdrop",
-)
-PARAM_PREFIX = "param."
-# Options whose value is an image file (kind "image", e.g. Tencent's LogoImage): a manifest cell names
-# the file or link, loaded like `image` and passed on as the base64 the option takes.
-FILE_PARAMS = frozenset(
-    spec.name
-    for adapter in REGISTRY.values()
-    for specs in adapter.options.values()
-    for spec in specs
-    if spec.kind == "image"
-)
-MANIFEST_SUFFIXES = (".csv", ".xlsx", ".xlsm")
 # Every planned row holds its prepared photo in memory until it is submitted; past this, split the batch.
 MAX_ROWS = 1000
-MAX_DOWNLOAD_BYTES = 40 * 1024 * 1024
-# A local file larger than a download would be is not a product photo worth decoding.
-MAX_FILE_BYTES = MAX_DOWNLOAD_BYTES
 MAX_ZIP_BYTES = 500 * 1024 * 1024
 DOWNLOAD_TIMEOUT_S: tuple[float, float] = (10.0, 60.0)
-
-_SIZE = re.compile(r"^\s*(\d{1,6})\s*[xX×*＊]\s*(\d{1,6})\s*$")
-_URL = re.compile(r"^https?://", re.IGNORECASE)
-_OTHER_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
-_DRIVE = re.compile(r"^[A-Za-z]:")
-_WORKFLOWS: dict[str, Operation] = {
-    **{op.value: op for op in Operation},
-    "scene_background": Operation.SCENE_BACKGROUND,
-    "prompt_background": Operation.PROMPT_BACKGROUND,
-    "model_swap": Operation.MODEL_SWAP,
-}
-# Files an OS drops into folders it zips; never product photos.
-_JUNK_NAMES = frozenset({"thumbs.db", "desktop.ini"})
-_MASK_SUFFIX = "_mask"
-_MASK_FOLDER = "masks"
-
-# Where a StudioInputError points in the row, by code (bad_param and prompt_too_long are worked out).
-_CODE_COLUMNS: dict[str, str] = {
-    "unknown_provider": "provider",
-    "provider_not_configured": "provider",
-    "needs_hosting": "provider",
-    "unsupported_workflow": "workflow",
-    "bad_count": "count",
-    "bad_size": "size",
-    "missing_scene": "scene",
-    "scene_not_found": "scene",
-    "mask_not_taken": "mask",
-    "mask_size_mismatch": "mask",
-    "mask_empty": "mask",
-    "mask_full": "mask",
-    "mask_corrupt": "mask",
-    "empty": "image",
-    "corrupt": "image",
-    "unsupported_format": "image",
-    "too_many_pixels": "image",
-    "too_small": "image",
-    "too_large": "image",
-    "provider_too_small": "image",
-    "provider_too_large": "image",
-    "too_many_bytes": "image",
-    "backdrop_not_found": "backdrop",
-    "backdrop_ambiguous": "backdrop",
-    "backdrop_not_taken": "backdrop",
-}
-
-
-class ManifestError(ValueError):
-    """The manifest (or ZIP) cannot be read at all; the message says what to do."""
-
-
-class DownloadError(Exception):
-    """An image link could not be fetched; `str()` is the reason, e.g. "the server answered 404"."""
-
-
-Download = Callable[[str], bytes]
-
-
-@dataclass(frozen=True)
-class BatchItem:
-    """One row ready to submit: `request` passed `Studio.check_job`, whose result is `checked`."""
-
-    row: int
-    sku: str
-    request: JobRequest
-    checked: CheckedJob
-
-
-@dataclass(frozen=True)
-class RowProblem:
-    """One thing wrong with one row (row 0: the header or the file as a whole)."""
-
-    row: int
-    sku: str
-    column: str
-    code: str
-    message: str
-    # Fills the UI's `error.<code>` template (StudioInputError params, or this module's own).
-    params: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class BatchPlan:
-    items: tuple[BatchItem, ...]
-    problems: tuple[RowProblem, ...]
-    # currency -> sum of the items' estimates; free and unpriced items add nothing.
-    estimate: dict[str, Money]
-    # provider -> currency -> sum; a provider whose items are all free or unpriced is absent.
-    estimate_by_provider: dict[str, dict[str, Money]]
-    # provider -> images with no known price (free images are not counted).
-    unpriced: dict[str, int]
-    # provider -> images the items ask for (priced, free or unpriced).
-    images_by_provider: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems and bool(self.items)
-
-
-@dataclass(frozen=True)
-class BatchDefaults:
-    """What the page or CLI sets for rows that leave a column empty.
-
-    `params` are the default provider's options for the default workflow: a
-    row that picks another provider or workflow does not get them (their names
-    belong to one vendor). `fit` downscales photos larger than the provider
-    takes, as the CLI's --fit does (the mask follows).
-    """
-
-    workflow: Operation | None = None
-    provider: str | None = None
-    scene: str | None = None
-    prompt: str = ""
-    negative_prompt: str = ""
-    size: tuple[int, int] | None = None
-    count: int | None = None
-    params: Mapping[str, Any] = field(default_factory=dict)
-    fit: bool = False
+# What `requests.get` allowed before downloads went through `providers.fetch`.
+_MAX_REDIRECTS = 30
 
 
 # ---------------------------------------------------------------------------- downloads
 def download_url(url: str, *, follow_redirects: bool = True) -> bytes:
-    """GET an image link (10 s to connect, 60 s per read, at most 40 MB); raises DownloadError."""
-    try:
-        with requests.get(
-            url, timeout=DOWNLOAD_TIMEOUT_S, stream=True, allow_redirects=follow_redirects
-        ) as response:
-            if not follow_redirects and 300 <= response.status_code < 400:
-                raise DownloadError("the link redirects elsewhere; give the final address of the image")
-            if not 200 <= response.status_code < 300:
-                raise DownloadError(
-                    f"the server answered {response.status_code} {response.reason or ''}".strip()
-                )
-            declared = response.headers.get("Content-Length", "")
-            if declared.isdigit() and int(declared) > MAX_DOWNLOAD_BYTES:
-                raise DownloadError(f"the file is larger than {MAX_DOWNLOAD_BYTES // 1_048_576} MB")
-            chunks: list[bytes] = []
-            size = 0
-            for chunk in response.iter_content(chunk_size=256 * 1024):
-                size += len(chunk)
-                if size > MAX_DOWNLOAD_BYTES:
-                    raise DownloadError(f"the file is larger than {MAX_DOWNLOAD_BYTES // 1_048_576} MB")
-                chunks.append(chunk)
-            return b"".join(chunks)
-    except requests.Timeout:
-        raise DownloadError("the server did not answer in time") from None
-    except requests.ConnectionError:
-        raise DownloadError("the server could not be reached") from None
-    except requests.RequestException as exc:
-        raise DownloadError(f"the download failed ({type(exc).__name__})") from None
+    """GET an image link (10 s to connect, 60 s per read, at most 40 MB); raises DownloadError.
+
+    For manifests on this machine (the CLI): any address, up to 30 redirects, as `requests` allows.
+    """
+    policy = _link_policy(allow_private=True)
+    return _download(url, policy, follow_redirects=follow_redirects, host=urlsplit(url).hostname or "")
 
 
 def download_public_url(url: str) -> bytes:
@@ -251,13 +120,50 @@ def download_public_url(url: str) -> bytes:
     except (socket.gaierror, UnicodeError):
         raise DownloadError(f"the host '{host}' could not be found") from None
     for address in addresses:
-        ip = ipaddress.ip_address(str(address).split("%", 1)[0])
-        if not ip.is_global:
-            raise DownloadError(
-                f"'{host}' is an address inside this network ({ip}); links in an uploaded manifest must "
-                "point to the public internet"
-            )
-    return download_url(url, follow_redirects=False)
+        if not is_public_address(str(address)):
+            raise _inside_network(host, str(address))
+    # The guarded session checks the address it actually connects to as well (DNS may answer anew).
+    return _download(url, _link_policy(allow_private=False), follow_redirects=False, host=host)
+
+
+def _link_policy(*, allow_private: bool) -> FetchPolicy:
+    return FetchPolicy(
+        allow_private=allow_private,
+        max_bytes=MAX_DOWNLOAD_BYTES,
+        deadline_s=math.inf,
+        connect_timeout_s=DOWNLOAD_TIMEOUT_S[0],
+        read_timeout_s=DOWNLOAD_TIMEOUT_S[1],
+        max_redirects=_MAX_REDIRECTS,
+    )
+
+
+def _download(url: str, policy: FetchPolicy, *, follow_redirects: bool, host: str) -> bytes:
+    """`providers.fetch.fetch_link` with its failures worded for a manifest row."""
+    try:
+        with guarded_session(policy) as session:
+            return fetch_link(session, url, policy, follow_redirects=follow_redirects)
+    except LinkRedirected:
+        raise DownloadError("the link redirects elsewhere; give the final address of the image") from None
+    except LinkStatus as exc:
+        raise DownloadError(f"the server answered {exc.status} {exc.reason}".strip()) from None
+    except LinkTooLarge as exc:
+        raise DownloadError(f"the file is larger than {exc.limit // 1_048_576} MB") from None
+    except AddressRefused as exc:
+        raise _inside_network(host, exc.address) from None
+    except requests.Timeout:
+        raise DownloadError("the server did not answer in time") from None
+    except requests.ConnectionError:
+        raise DownloadError("the server could not be reached") from None
+    except requests.RequestException as exc:
+        raise DownloadError(f"the download failed ({type(exc).__name__})") from None
+
+
+def _inside_network(host: str, address: str) -> DownloadError:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    return DownloadError(
+        f"'{host}' is an address inside this network ({ip}); links in an "
+        "uploaded manifest must point to the public internet"
+    )
 
 
 # ---------------------------------------------------------------------------- entry points
@@ -359,439 +265,6 @@ def plan_from_files(studio: Studio, files: Sequence[tuple[str, bytes]], defaults
 
 
 # ---------------------------------------------------------------------------- reading tables
-def _read_table(path: Path) -> list[list[str]]:
-    suffix = path.suffix.lower()
-    if suffix == ".xls":
-        raise ManifestError(
-            f"{path.name} is an old Excel 97-2003 file. Save it as .xlsx (Excel workbook) or CSV and try again."
-        )
-    if suffix not in MANIFEST_SUFFIXES:
-        raise ManifestError(
-            f"{path.name} is not a manifest: use a .csv file or an Excel .xlsx workbook "
-            f"with the header {','.join(MANIFEST_COLUMNS)}."
-        )
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ManifestError(f"The manifest {path.name} cannot be read ({exc.strerror or exc}).") from None
-    if not data.strip():
-        raise ManifestError(f"The manifest {path.name} is empty. Add a header row and one row per image.")
-    rows = _read_csv(data, path.name) if suffix == ".csv" else _read_xlsx(data, path.name)
-    rows = [[cell.strip() for cell in row] for row in rows]
-    if not any(any(row) for row in rows):
-        raise ManifestError(
-            f"The manifest {path.name} has no header row. The first row must name the columns."
-        )
-    return rows
-
-
-def _decode(data: bytes, name: str) -> str:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        # Excel's "Unicode text" export: UTF-16 with a BOM (and tabs).
-        return data.decode("utf-16")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        # Excel on a Chinese Windows saves "CSV" in the system code page (GBK, a subset of GB18030).
-        return data.decode("gb18030")
-    except UnicodeDecodeError:
-        raise ManifestError(
-            f"The manifest {name} is neither UTF-8 nor GB18030 text. Save it as 'CSV UTF-8' and try again."
-        ) from None
-
-
-def _read_csv(data: bytes, name: str) -> list[list[str]]:
-    text = _decode(data, name)
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    # Excel writes ";" where the decimal mark is a comma, and tabs for "Unicode text".
-    delimiter = max((",", ";", "\t"), key=first.count)
-    try:
-        return [list(row) for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
-    except csv.Error as exc:
-        raise ManifestError(
-            f"The manifest {name} is not valid CSV ({exc}). Save it again from Excel."
-        ) from None
-
-
-def _read_xlsx(data: bytes, name: str) -> list[list[str]]:
-    import openpyxl  # type: ignore[import-untyped, unused-ignore]
-
-    try:
-        with warnings.catch_warnings():
-            # openpyxl warns about Excel features it does not read (data validation, styles).
-            warnings.simplefilter("ignore")
-            book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        try:
-            sheet = book.worksheets[0]
-            return [[_cell_text(value) for value in row] for row in sheet.iter_rows(values_only=True)]
-        finally:
-            book.close()
-    except Exception:  # openpyxl raises a zoo of types for a damaged or foreign file
-        raise ManifestError(
-            f"The manifest {name} could not be read as an Excel workbook. Open it in Excel, save it as "
-            ".xlsx (or CSV) and try again."
-        ) from None
-
-
-def _cell_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))  # Excel stores every number as a float: a count of 2 reads 2.0
-    if isinstance(value, datetime | date | time):
-        return value.isoformat()
-    return str(value)
-
-
-# ---------------------------------------------------------------------------- planning
-@dataclass(frozen=True)
-class _Issue:
-    column: str
-    code: str
-    message: str
-    params: Mapping[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, column: str, exc: StudioInputError) -> _Issue:
-        return cls(column, exc.code, str(exc), dict(exc.params))
-
-
-@dataclass(frozen=True)
-class _Source:
-    """A loaded image or mask: its bytes and the file name it came with."""
-
-    name: str
-    data: bytes
-
-
-class _Planner:
-    """Turns rows into items and problems, and sums the estimates at the end."""
-
-    def __init__(self, studio: Studio, defaults: BatchDefaults, problems: Iterable[RowProblem] = ()) -> None:
-        self.studio = studio
-        self.defaults = defaults
-        self.items: list[BatchItem] = []
-        self.problems: list[RowProblem] = list(problems)
-        self._skus: dict[str, int] = {}
-
-    def problem(self, row: int, sku: str, issue: _Issue) -> None:
-        self.problems.append(RowProblem(row, sku, issue.column, issue.code, issue.message, issue.params))
-
-    def add(
-        self,
-        row: int,
-        cells: Mapping[str, str],
-        params: Mapping[str, str],
-        image: _Source | None,
-        mask: _Source | None,
-        issues: list[_Issue],
-        image_name: str = "",
-    ) -> None:
-        """Check one row; `issues` already holds what went wrong loading its files.
-
-        An empty SKU becomes the image file's stem (`image_name` when the file could not be loaded)."""
-        defaults = self.defaults
-        sku = cells.get("sku", "") or PurePosixPath(image.name if image else image_name).stem
-        workflow = self._workflow(cells.get("workflow", ""), issues)
-        provider = cells.get("provider", "") or defaults.provider or ""
-        if not provider:
-            issues.append(
-                _Issue(
-                    "provider",
-                    "missing_provider",
-                    "No provider is given: write its name (for example local) in the provider column, "
-                    "or choose one for the whole batch.",
-                )
-            )
-        size = self._size(cells.get("size", ""), issues)
-        count = self._count(cells.get("count", ""), issues)
-        raw_params: dict[str, Any] = {}
-        if provider == defaults.provider and workflow == defaults.workflow:
-            raw_params.update(defaults.params)
-        raw_params.update({name: value for name, value in params.items() if value != ""})
-        if cells.get("backdrop", "").strip():
-            raw_params["backdrop_id"] = cells["backdrop"].strip()
-
-        prepared: PreparedImage | None = None
-        if image is not None:
-            try:
-                prepared = self.studio.prepare_image(image.data, image.name)
-            except StudioInputError as exc:
-                issues.append(_Issue.of("image", exc))
-        mask_png = mask.data if mask is not None else None
-
-        request: JobRequest | None = None
-        checked: CheckedJob | None = None
-        if prepared is not None and workflow is not None and provider:
-            if defaults.fit:
-                prepared, mask_png = self._fit(prepared, mask_png, provider, workflow)
-            request = JobRequest(
-                workflow=workflow,
-                provider=provider,
-                image=prepared,
-                mask_png=mask_png,
-                prompt=cells.get("prompt", "") or defaults.prompt,
-                negative_prompt=cells.get("negative_prompt", "") or defaults.negative_prompt,
-                scene_id=cells.get("scene", "") or defaults.scene or None,
-                count=count,
-                size=size,
-                params=raw_params,
-                source="batch",
-            )
-            try:
-                checked = self.studio.check_job(request)
-            except StudioInputError as exc:
-                issues.append(_Issue.of(_column_for(exc, request), exc))
-
-        if sku:
-            first = self._skus.setdefault(sku.casefold(), row)
-            if first != row:
-                issues.append(
-                    _Issue(
-                        "sku",
-                        "duplicate_sku",
-                        f"The SKU '{sku}' is already used by row {first}; exported files are named by SKU, "
-                        "so give each row its own SKU.",
-                        {"sku": sku, "first_row": first},
-                    )
-                )
-        if issues:
-            for issue in issues:
-                self.problem(row, sku, issue)
-        elif request is not None and checked is not None:
-            # The mask as checked: single-channel at the photo's size, what submit_job stores.
-            self.items.append(BatchItem(row, sku, replace(request, mask_png=checked.mask_png), checked))
-
-    def _workflow(self, text: str, issues: list[_Issue]) -> Operation | None:
-        if not text:
-            if self.defaults.workflow is None:
-                issues.append(
-                    _Issue(
-                        "workflow",
-                        "missing_workflow",
-                        "No workflow is given: write scene, prompt or model in the workflow column, "
-                        "or choose one for the whole batch.",
-                    )
-                )
-                return None
-            return Operation(self.defaults.workflow)
-        workflow = _WORKFLOWS.get(text.strip().lower().replace(" ", "_").replace("-", "_"))
-        if workflow is None:
-            issues.append(
-                _Issue(
-                    "workflow",
-                    "bad_workflow",
-                    f"The workflow '{text}' is not known; write scene, prompt or model.",
-                    {"value": text},
-                )
-            )
-        return workflow
-
-    def _size(self, text: str, issues: list[_Issue]) -> tuple[int, int] | None:
-        if not text:
-            return self.defaults.size
-        match = _SIZE.match(text)
-        if match is None:
-            issues.append(
-                _Issue(
-                    "size",
-                    "bad_size",
-                    f"The size '{text}' is not width x height in pixels; write it like 1000x1000.",
-                    {"value": text},
-                )
-            )
-            return None
-        return int(match.group(1)), int(match.group(2))
-
-    def _count(self, text: str, issues: list[_Issue]) -> int | None:
-        if not text:
-            return self.defaults.count
-        try:
-            number = float(text)
-        except ValueError:
-            number = float("nan")
-        if not number.is_integer():
-            issues.append(
-                _Issue(
-                    "count",
-                    "bad_count",
-                    f"The count '{text}' is not a whole number of images; write a number like 2.",
-                    {"value": text},
-                )
-            )
-            return None
-        return int(number)
-
-    def _fit(
-        self, image: PreparedImage, mask_png: bytes | None, provider: str, workflow: Operation
-    ) -> tuple[PreparedImage, bytes | None]:
-        # The same fit the page and the CLI make (photo and mask together); whatever cannot be
-        # fitted, an unreadable mask included, is left as it is for check_job to report with the rest.
-        try:
-            return self.studio.fit_inputs(image, mask_png, provider, workflow)
-        except StudioInputError:
-            return image, mask_png
-
-    def plan(self) -> BatchPlan:
-        estimate = pricing.totals_by_currency(item.checked.estimate for item in self.items)
-        by_provider: dict[str, list[Money | None]] = {}
-        unpriced: dict[str, int] = {}
-        images: dict[str, int] = {}
-        for item in self.items:
-            checked = item.checked
-            images[checked.provider] = images.get(checked.provider, 0) + checked.count
-            if checked.estimate is not None:
-                by_provider.setdefault(checked.provider, []).append(checked.estimate)
-                continue
-            adapter = type(self.studio.adapters[checked.provider])
-            price = pricing.price_for(adapter, checked.workflow, self.studio.price_overrides)
-            if not price.free:
-                unpriced[checked.provider] = unpriced.get(checked.provider, 0) + checked.count
-        return BatchPlan(
-            items=tuple(self.items),
-            problems=tuple(sorted(self.problems, key=lambda problem: problem.row)),
-            estimate=estimate,
-            estimate_by_provider={
-                provider: pricing.totals_by_currency(amounts) for provider, amounts in by_provider.items()
-            },
-            unpriced=unpriced,
-            images_by_provider=images,
-        )
-
-
-def _column_for(exc: StudioInputError, request: JobRequest) -> str:
-    """The manifest column a check_job error points at, so the table says what to fix."""
-    if exc.code == "bad_param":
-        detail = str(exc.params.get("detail") or exc)
-        named = [
-            (match.start(), name)
-            for name in request.params
-            if (match := re.search(rf"(?<![\w.]){re.escape(name)}(?!\w)", detail))
-        ]
-        return PARAM_PREFIX + min(named)[1] if named else ""
-    if exc.code == "prompt_too_long":
-        return "negative_prompt" if len(request.negative_prompt) > len(request.prompt) else "prompt"
-    return _CODE_COLUMNS.get(exc.code, "")
-
-
-# ---------------------------------------------------------------------------- manifests
-@dataclass(frozen=True)
-class _Files:
-    """Where a manifest's image and mask references are looked up, and how links are fetched."""
-
-    bases: tuple[Path, ...]  # looked up in order; a missing file is reported against the first
-    confine_to: Path | None
-    download: Download
-    where: str  # "next to the manifest" | "in the ZIP", for messages
-    cache: dict[str, bytes | DownloadError] = field(default_factory=dict)
-
-    def load(self, reference: str, column: str, issues: list[_Issue]) -> _Source | None:
-        if _URL.match(reference):
-            return self._fetch(reference, column, issues)
-        if _OTHER_SCHEME.match(reference):
-            issues.append(
-                _Issue(
-                    column,
-                    "bad_url",
-                    f"'{_shown(reference)}' is not an http(s) link; use a web link or a file path.",
-                    {"value": _shown(reference)},
-                )
-            )
-            return None
-        path = self._path(reference)
-        if self.confine_to is not None and not _inside(path, self.confine_to):
-            issues.append(
-                _Issue(
-                    column,
-                    "outside_folder",
-                    f"'{reference}' points outside the uploaded files; put the file {self.where} "
-                    "and give its path from there.",
-                    {"value": reference},
-                )
-            )
-            return None
-        if not path.exists():
-            issues.append(
-                _Issue(
-                    column,
-                    "file_not_found",
-                    f"There is no file '{reference}' {self.where}; check the name and folder "
-                    "(paths are relative to the manifest).",
-                    {"value": reference},
-                )
-            )
-            return None
-        if not path.is_file():
-            issues.append(
-                _Issue(
-                    column,
-                    "not_a_file",
-                    f"'{reference}' is a folder; give the path of one image file.",
-                    {"value": reference},
-                )
-            )
-            return None
-        try:
-            if path.stat().st_size > MAX_FILE_BYTES:
-                issues.append(
-                    _Issue(
-                        column,
-                        "file_too_large",
-                        f"'{reference}' is larger than {MAX_FILE_BYTES // 1_048_576} MB; "
-                        "use a smaller copy of the photo.",
-                        {"value": reference, "max_mb": MAX_FILE_BYTES // 1_048_576},
-                    )
-                )
-                return None
-            return _Source(path.name, path.read_bytes())
-        except OSError as exc:
-            issues.append(
-                _Issue(
-                    column,
-                    "file_unreadable",
-                    f"'{reference}' cannot be read ({exc.strerror or 'unknown error'}); check its permissions.",
-                    {"value": reference},
-                )
-            )
-            return None
-
-    def _path(self, reference: str) -> Path:
-        candidates = [reference]
-        if "\\" in reference:
-            # Paths typed on Windows ("images\shoe.jpg") name the same file here.
-            candidates.append(reference.replace("\\", "/"))
-        paths = [
-            path if path.is_absolute() else base / path
-            for path in map(Path, candidates)
-            for base in self.bases
-        ]
-        return next((path for path in paths if path.exists()), paths[0])
-
-    def _fetch(self, url: str, column: str, issues: list[_Issue]) -> _Source | None:
-        if url not in self.cache:
-            try:
-                self.cache[url] = self.download(url)
-            except (DownloadError, requests.RequestException, OSError, ValueError) as exc:
-                self.cache[url] = exc if isinstance(exc, DownloadError) else DownloadError(str(exc))
-        result = self.cache[url]
-        if isinstance(result, DownloadError):
-            issues.append(
-                _Issue(
-                    column,
-                    "download_failed",
-                    f"The link {_shown(url)} could not be downloaded: {result}. Check that it opens in a "
-                    "browser, or put the file in the batch instead.",
-                    {"url": _shown(url), "reason": str(result)},
-                )
-            )
-            return None
-        return _Source(_reference_name(url), result)
-
-
 def _plan_table(planner: _Planner, table: list[list[str]], files: _Files) -> None:
     header_index = next(index for index, row in enumerate(table) if any(row))
     columns, ok = _read_header(planner, table[header_index])
@@ -1035,27 +508,3 @@ def _plan_files(planner: _Planner, files: list[tuple[int, str, bytes]]) -> None:
                 {"value": str(path)},
             ),
         )
-
-
-# ---------------------------------------------------------------------------- helpers
-def _reference_name(reference: str) -> str:
-    """The file name in a path or link ("https://x/a/shoe.jpg?sig=1" -> "shoe.jpg")."""
-    if _URL.match(reference):
-        return PurePosixPath(urllib.parse.unquote(urllib.parse.urlsplit(reference).path)).name or "image"
-    return PurePosixPath(reference.replace("\\", "/")).name
-
-
-def _inside(path: Path, folder: Path) -> bool:
-    try:
-        path.resolve().relative_to(folder.resolve())
-    except (ValueError, OSError, RuntimeError):
-        return False
-    return True
-
-
-def _shown(url: str) -> str:
-    """A link without its query string: signed links carry credentials there."""
-    parts = urllib.parse.urlsplit(url)
-    if not parts.scheme:
-        return url
-    return urllib.parse.urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))

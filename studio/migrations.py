@@ -46,9 +46,13 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.types import TypeDecorator
 
+from studio.errors import StudioError
 
-class SchemaError(RuntimeError):
+
+class SchemaError(StudioError, RuntimeError):
     """The database cannot be used by this version of the app."""
+
+    default_code = "schema_error"
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -18,11 +18,10 @@ import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    # studio.hosting imports this module; its settings type is only needed for annotations here.
-    from studio.hosting import HostingSettings
+from studio.hosting_settings import HostingSettings, read_hosting_settings
+from studio.settings_base import MASK, SettingsError, mask_url_password
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SECRETS_PATH = Path(".streamlit/secrets.toml")
@@ -30,11 +29,6 @@ DEBIAN_CJK_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 LANGUAGES = ("en", "zh")
 # STUDIO_CUTOUT_MODEL: "" (unset) picks best when its model file is there, else fast.
 CUTOUT_MODELS = ("", "best", "fast")
-MASK = "•••"
-
-
-class SettingsError(ValueError):
-    """A setting has a value we cannot use; the message names it and says how to fix it."""
 
 
 class Secret:
@@ -121,15 +115,6 @@ class Settings:
         return tuple(name for name in required if not have.get(name))
 
 
-def mask_url_password(url: str) -> str:
-    scheme, sep, rest = url.partition("://")
-    if not sep or "@" not in rest.split("/", 1)[0]:
-        return url
-    userinfo, _, hostpart = rest.partition("@")
-    user, colon, _password = userinfo.partition(":")
-    return f"{scheme}://{user}{':' + MASK if colon else ''}@{hostpart}"
-
-
 def env_name(provider: str, credential: str, overrides: Mapping[str, str] | None = None) -> str:
     """`env_name("aidge", "access_key") == "AIDGE_ACCESS_KEY"`, unless the provider names it otherwise."""
     if overrides and credential in overrides:
@@ -213,7 +198,6 @@ def load_settings(
         provider_options = _registry_option_names()
     if env_overrides is None:
         env_overrides = _registry_env_overrides()
-    from studio.hosting import read_hosting_settings
 
     hosting_section = secrets.get("hosting", {})
     if not isinstance(hosting_section, dict):

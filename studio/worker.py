@@ -25,130 +25,49 @@ restarted one) takes over when the lease expires: a RUNNING job resumes
 polling the same remote id, a DOWNLOADING job resumes its downloads; a job that
 died while being submitted is re-run only when that costs nothing (the local
 engine), otherwise it fails with `interrupted_submit` so it is never paid twice.
+
+This module claims and dispatches jobs and runs the submit and poll phases;
+`worker_results` records answers and downloads results, `worker_failures`
+turns provider errors into retries or failures, and `worker_base` holds the
+shared state (`Worker` inherits all three).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import logging
-import os
-import random
 import socket
 import threading
-import time
-import uuid
-from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from imaging.masks import vendor_mask_png
-from providers.base import (
-    BackdropPlate,
-    EdgeGuide,
-    GenerationRequest,
-    Money,
-    Operation,
-    ProviderAdapter,
-    Submitted,
-    TaskFailure,
-    TaskState,
-    TaskUpdate,
+from providers.base import EdgeGuide, GenerationRequest, ProviderAdapter, Submitted, TaskState
+from providers.errors import ProviderError
+from studio.artifacts import ArtifactError
+from studio.input_links import InputLinkError, hosted_handles
+from studio.jobs import BatchStatus, JobStatus, JobView
+from studio.pacing import poll_delay
+from studio.store import ClaimedJob, ClaimKind, dumps_notes
+from studio.worker_base import (
+    DEFAULT_RESULT_TTL_S,
+    MAX_ATTEMPTS,
+    MAX_POLL_FAILURES,
+    _at,
+    _costs_nothing,
+    _in_flight_limit,
+    _JobProblem,
+    _plate,
+    _process_alive,
+    _Run,
+    is_synchronous,
+    logger,
 )
-from providers.errors import ProviderError, UnexpectedResponseError
-from providers.fetch import FetchPolicy, ResultFetcher
-from studio import pricing
-from studio.artifacts import ArtifactError, Artifacts
-from studio.input_links import InputLinkError, InputLinks, hosted_handles
-from studio.jobs import RESULT_NOTE, BatchStatus, JobStatus, JobView
-from studio.pacing import TokenBucket, poll_delay, retry_delay
-from studio.store import ClaimedJob, ClaimKind, NewOutput, Store, dumps_notes
+from studio.worker_failures import WorkerFailures
 
-logger = logging.getLogger(__name__)
-
-MAX_ATTEMPTS = 5
-# Status calls that fail in a row before a task is given up: with backoff capped at 5 minutes,
-# 20 failures span about an hour, so a vendor outage does not orphan tasks we are paying for.
-MAX_POLL_FAILURES = 20
-# How long a result link is tried when the vendor does not say how long its links live.
-DEFAULT_RESULT_TTL_S = 3600.0
+__all__ = ["DEFAULT_RESULT_TTL_S", "MAX_ATTEMPTS", "MAX_POLL_FAILURES", "Worker", "is_synchronous"]
 
 
-def is_synchronous(adapter: ProviderAdapter) -> bool:
-    """An adapter that does not implement `poll` answers every submit with the final result."""
-    return type(adapter).poll is ProviderAdapter.poll
-
-
-@dataclass
-class _Run:
-    """One claimed job being worked on; `status` follows what we have written to the store."""
-
-    claim: ClaimedJob
-    adapter: ProviderAdapter
-    status: JobStatus
-    attempts: int
-    # Inputs published for this run (object keys), removed when the job ends or the submit fails.
-    hosted: list[str] = field(default_factory=list)
-    # Notes this run added (where inputs were hosted), merged into the job's notes when it ends.
-    notes: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def job(self) -> JobView:
-        return self.claim.job
-
-
-class _JobProblem(Exception):
-    """A failure we can explain to the user, raised inside a run and recorded on the job."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-class Worker:
-    def __init__(
-        self,
-        store: Store,
-        artifacts: Artifacts,
-        adapters: Mapping[str, ProviderAdapter],
-        *,
-        clock: Callable[[], float] = time.time,
-        owner: str | None = None,
-        threads: int = 2,
-        downloader: Callable[[str], bytes] | None = None,
-        poll_tick_s: float = 0.25,
-        lease_s: float = 60.0,
-        rng: random.Random | None = None,
-        prices: pricing.PriceOverrides | None = None,
-        links: InputLinks | None = None,
-    ) -> None:
-        if threads < 0:
-            raise ValueError(f"threads must be 0 (inline) or more, got {threads}")
-        self.store = store
-        self.artifacts = artifacts
-        self.adapters = dict(adapters)
-        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self.threads = threads
-        self.poll_tick_s = poll_tick_s
-        self.lease_s = lease_s
-        self._clock = clock
-        # Result links are fetched through the guarded session: public addresses only by default.
-        self._download = downloader or ResultFetcher(FetchPolicy())
-        self._rng = rng or random.Random()
-        self._prices = dict(prices or {})
-        self.links = links or InputLinks(None)
-        self._buckets = {key: TokenBucket(adapter.submit_qps) for key, adapter in self.adapters.items()}
-        self._wake = threading.Event()
-        self._stopping = threading.Event()
-        self._run_lock = threading.Lock()
-        self._active_lock = threading.Lock()
-        self._active: dict[str, ClaimedJob] = {}
-        # Units of work in the pool (one job, or one batch submit carrying several jobs).
-        self._units = 0
-        self._pool: ThreadPoolExecutor | None = None
-        self._thread: threading.Thread | None = None
+class Worker(WorkerFailures):
+    """Claims due jobs and runs them: submit, poll, results; failures and results live in the base classes."""
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -546,12 +465,6 @@ class Worker:
         path = self.artifacts.save_file(run.job.job_id, run.job.created_at, "used_mask.png", mask_png)
         self.store.update_leased(run.job.job_id, self.owner, run.status, used_mask_path=path)
 
-    def _release_inputs(self, run: _Run) -> None:
-        handles = dict.fromkeys([*hosted_handles(run.job.notes), *run.hosted])
-        if handles:
-            self.links.release(handles)
-            run.hosted.clear()
-
     def _poll(self, run: _Run) -> None:
         job = run.job
         update = run.adapter.poll(job.remote_id or "")
@@ -569,223 +482,6 @@ class Worker:
             lease_owner=None,
             lease_expires_at=None,
         )
-
-    def _answered(self, run: _Run, update: TaskUpdate, remote_id: str | None) -> None:
-        """The vendor's final answer: record what it billed, then store or fetch its results.
-
-        Everything the answer carries that cannot be fetched again (inline result
-        bytes, the vendor's mask, the request id, the cost) is written before any
-        download is tried, and the job leaves SUBMITTING/RUNNING in that same write,
-        so no later failure or crash can make the worker call the vendor again.
-        """
-        job = run.job
-        self._release_inputs(run)
-        notes = {**job.notes, **run.notes, **dict(update.notes)}
-        billed = update.billed_images
-        if billed is None:
-            billed = len(update.outputs) if update.state is TaskState.SUCCEEDED else 0
-        cost = pricing.cost_of(type(run.adapter), job.workflow, billed, self._prices) if billed else None
-        recorded: dict[str, Any] = {"notes_json": dumps_notes(notes)}
-        if remote_id:
-            recorded["remote_id"] = remote_id
-        if cost is not None:
-            recorded.update(cost_minor=cost.amount_minor, cost_currency=cost.currency)
-        if update.state is TaskState.FAILED:
-            failure = update.failure or TaskFailure(
-                "provider_failed", "The provider reported the task as failed without a reason. Try again."
-            )
-            self._fail(run, failure.code, failure.message, **recorded)
-            return
-        label = type(run.adapter).label
-        if not update.outputs:
-            self._fail(
-                run,
-                "no_outputs",
-                f"{label} reported success but sent no images. Try again; if it keeps happening, check "
-                "the provider's console.",
-                **recorded,
-            )
-            return
-        used_mask = update.artifacts.get("mask")
-        entries: list[dict[str, Any]] = []
-        try:
-            if used_mask:
-                recorded["used_mask_path"] = self.artifacts.save_file(
-                    job.job_id, job.created_at, "used_mask.png", used_mask
-                )
-            for index, output in enumerate(update.outputs, 1):
-                entry: dict[str, Any] = {"index": index, "seed": output.seed}
-                if output.data is not None:
-                    # Bytes in the answer exist nowhere else: stored now, before the answer is recorded.
-                    entry["stored"] = self._saved(job, index, output.data)
-                elif output.url:
-                    entry["url"] = output.url
-                else:
-                    raise _Lost("The provider sent a result with neither image data nor a link")
-                entries.append(entry)
-        except (ArtifactError, _Lost) as exc:
-            if _costs_nothing(run.adapter, job.workflow):
-                self._fail(run, "output_not_stored", f"The result could not be stored: {exc}.", **recorded)
-            else:
-                self._fail(run, "billed_result_lost", _lost_message(label, cost, str(exc)), **recorded)
-            return
-        now_s = self._clock()
-        ttl = run.adapter.result_ttl_s or DEFAULT_RESULT_TTL_S
-        notes[RESULT_NOTE] = {
-            "outputs": entries,
-            "expires_at": now_s + ttl,
-            "billed": billed,
-            "cost": [cost.amount_minor, cost.currency] if cost else None,
-        }
-        recorded["notes_json"] = dumps_notes(notes)
-        moved = self.store.transition(
-            job.job_id,
-            {run.status},
-            JobStatus.DOWNLOADING,
-            owner=self.owner,
-            lease_owner=self.owner,
-            lease_expires_at=run.claim.lease_expires_at,
-            next_attempt_at=_at(now_s),
-            poll_failures=0,
-            error_code=None,
-            error_message=None,
-            **recorded,
-        )
-        if not moved:
-            logger.warning("job %s was changed by someone else; its results were not recorded", job.job_id)
-            return
-        run.status = JobStatus.DOWNLOADING
-        run.claim = dataclasses.replace(run.claim, poll_failures=0)
-        self._download_results(run, notes)
-
-    def _download_results(self, run: _Run, notes: dict[str, Any]) -> None:
-        """Fetch every result not stored yet; finish the job when all are, else try again later."""
-        job = run.job
-        pending = notes.get(RESULT_NOTE)
-        if not isinstance(pending, dict):
-            self._fail(
-                run,
-                "billed_result_lost",
-                "This job's result links were not recorded, so its results cannot be fetched. "
-                "Check the provider's console for the images.",
-            )
-            return
-        for entry in pending["outputs"]:
-            if entry.get("stored"):
-                continue
-            try:
-                entry["stored"] = self._saved(job, int(entry["index"]), self._download(str(entry["url"])))
-            except ProviderError as exc:
-                self._download_failed(run, notes, exc)
-                return
-            except ArtifactError as exc:
-                # A link that answered with something that is not an image (an error page) may
-                # answer properly on a later try, as long as it lives.
-                self._download_failed(
-                    run,
-                    notes,
-                    UnexpectedResponseError(
-                        "download",
-                        "not_an_image",
-                        f"The result link did not give an image ({exc}).",
-                        retryable=True,
-                    ),
-                )
-                return
-            # Progress survives a crash: a restart fetches only what is still missing.
-            self.store.update_leased(
-                job.job_id, self.owner, JobStatus.DOWNLOADING, notes_json=dumps_notes(notes)
-            )
-        self._complete(run, notes)
-
-    def _complete(self, run: _Run, notes: dict[str, Any]) -> None:
-        job = run.job
-        pending = notes.pop(RESULT_NOTE)
-        stored = [entry for entry in pending["outputs"] if entry.get("stored")]
-        lost = len(pending["outputs"]) - len(stored)
-        if lost:
-            notes["results_lost"] = lost
-        outputs = [
-            NewOutput(
-                index=int(entry["index"]),
-                path=entry["stored"]["path"],
-                width=int(entry["stored"]["width"]),
-                height=int(entry["stored"]["height"]),
-                seed=entry.get("seed"),
-                thumbnail_path=entry["stored"].get("thumbnail_path"),
-                source_url=entry.get("url"),
-            )
-            for entry in stored
-        ]
-        done = self.store.finish(
-            job.job_id,
-            {run.status},
-            JobStatus.SUCCEEDED,
-            outputs,
-            owner=self.owner,
-            images=len(outputs),
-            notes_json=dumps_notes(notes),
-            error_code=None,
-            error_message=None,
-        )
-        if done:
-            self.artifacts.seal(job.job_id, job.created_at)
-        else:
-            logger.warning("job %s was changed by someone else; its results were not recorded", job.job_id)
-
-    def _download_failed(self, run: _Run, notes: dict[str, Any], exc: ProviderError) -> None:
-        """Another try later while the link lives; else the job ends billed with what it has."""
-        job = run.job
-        pending = notes[RESULT_NOTE]
-        now_s = self._clock()
-        expires = float(pending["expires_at"])
-        failures = run.claim.poll_failures + 1
-        next_s = now_s + retry_delay(failures, exc.retry_after_s, self._rng)
-        if exc.retryable and now_s < expires:
-            logger.info(
-                "job %s: result download failed (%s); try %d at %.0f",
-                job.job_id,
-                exc.code,
-                failures + 1,
-                next_s,
-            )
-            self.store.update_leased(
-                job.job_id,
-                self.owner,
-                JobStatus.DOWNLOADING,
-                poll_failures=failures,
-                # The last try is made as the link is about to expire, not after.
-                next_attempt_at=_at(min(next_s, max(now_s, expires - 1.0))),
-                error_code="download_pending",
-                error_message=exc.user_message,
-                notes_json=dumps_notes(notes),
-                lease_owner=None,
-                lease_expires_at=None,
-            )
-            return
-        if any(entry.get("stored") for entry in pending["outputs"]):
-            # Some results are safe: keep them; the job says how many were lost.
-            logger.warning("job %s: %s; keeping the results already stored", job.job_id, exc.code)
-            self._complete(run, notes)
-            return
-        label = type(run.adapter).label
-        recorded = pending.get("cost")
-        cost = Money(int(recorded[0]), str(recorded[1])) if recorded else None
-        reason = exc.user_message.rstrip(".")
-        if exc.retryable:
-            reason += f"; the link expired at {_at(expires):%Y-%m-%d %H:%M} UTC"
-        self._fail(
-            run, "billed_result_lost", _lost_message(label, cost, reason), notes_json=dumps_notes(notes)
-        )
-
-    def _saved(self, job: JobView, index: int, data: bytes) -> dict[str, Any]:
-        saved = self.artifacts.save_output(job.job_id, job.created_at, index, data)
-        return {
-            "path": saved.path,
-            "width": saved.width,
-            "height": saved.height,
-            "thumbnail_path": saved.thumbnail_path,
-        }
 
     def _request(self, job: JobView) -> GenerationRequest:
         try:
@@ -817,125 +513,3 @@ class Worker:
             guides=guides,
             plate=plate,
         )
-
-    # ------------------------------------------------------------ failures
-    def _provider_error(self, run: _Run, exc: ProviderError) -> None:
-        job = run.job
-        now_s = self._clock()
-        if run.status is JobStatus.DOWNLOADING:
-            self._download_failed(run, dict(job.notes), exc)
-            return
-        if run.status is JobStatus.RUNNING:
-            # The vendor has the task: a failed status call is retried by polling again, never by
-            # resubmitting. An answer we cannot read is one bad answer, not a failed (billed) task.
-            failures = run.claim.poll_failures + 1
-            retryable = exc.retryable or isinstance(exc, UnexpectedResponseError)
-            if retryable and failures < MAX_POLL_FAILURES:
-                delay = max(
-                    poll_delay(run.adapter.poll_interval_hint, 0),
-                    retry_delay(failures, exc.retry_after_s, self._rng),
-                )
-                self.store.update_leased(
-                    job.job_id,
-                    self.owner,
-                    JobStatus.RUNNING,
-                    poll_failures=failures,
-                    next_attempt_at=_at(now_s + delay),
-                    lease_owner=None,
-                    lease_expires_at=None,
-                )
-                return
-            self._fail(run, exc.code, _gave_up(exc, failures) if retryable else exc.user_message)
-            return
-        attempts = run.attempts
-        if exc.retryable and attempts < MAX_ATTEMPTS:
-            delay = retry_delay(attempts, exc.retry_after_s, self._rng)
-            logger.info(
-                "job %s: %s is retryable; attempt %d again in %.1fs",
-                job.job_id,
-                exc.code,
-                attempts + 1,
-                delay,
-            )
-            self.store.transition(
-                job.job_id,
-                {JobStatus.SUBMITTING},
-                JobStatus.QUEUED,
-                owner=self.owner,
-                next_attempt_at=_at(now_s + delay),
-                error_code=exc.code,
-                error_message=exc.user_message,
-            )
-            return
-        self._fail(run, exc.code, _gave_up(exc, attempts) if exc.retryable else exc.user_message)
-
-    def _fail(self, run: _Run, code: str, message: str, **fields: Any) -> None:
-        self._release_inputs(run)
-        moved = self.store.transition(
-            run.job.job_id,
-            {run.status},
-            JobStatus.FAILED,
-            owner=self.owner,
-            error_code=code,
-            error_message=message,
-            **fields,
-        )
-        if not moved:
-            logger.warning(
-                "job %s could not be marked failed (%s); it changed meanwhile", run.job.job_id, code
-            )
-
-
-class _Lost(Exception):
-    """A billed result that cannot be kept (no data, no link); the message says why."""
-
-
-def _in_flight_limit(adapter: ProviderAdapter) -> int:
-    """Jobs of a provider that may be at the vendor at once: its concurrent calls, times the jobs one
-    call carries where the vendor takes batches."""
-    return adapter.max_in_flight * max(1, adapter.max_batch_submit)
-
-
-def _costs_nothing(adapter: ProviderAdapter, workflow: str) -> bool:
-    price = type(adapter).prices.get(Operation(workflow))
-    return price is not None and price.free
-
-
-def _lost_message(label: str, cost: Money | None, reason: str) -> str:
-    charge = f" ({cost.as_str()} {cost.currency})" if cost else ""
-    return (
-        f"{label} made this image and billed it{charge}, but the result was lost: {reason.rstrip('.')}. "
-        f"The charge is recorded with this job; ask {label} support about it before running the job again."
-    )
-
-
-def _plate(record: object, read: Callable[[str], bytes]) -> BackdropPlate | None:
-    """The user backdrop a job was submitted with: its photo was copied into the job's own
-    files at submit, so deleting it from the library later cannot break a queued job."""
-    if not isinstance(record, Mapping) or not record.get("path"):
-        return None
-    x0, y0, x1, y1 = (float(v) for v in record.get("surface") or (0.0, 0.7, 1.0, 0.7))
-    return BackdropPlate(
-        image=read(str(record["path"])),
-        surface=(x0, y0, x1, y1),
-        backdrop_id=str(record.get("backdrop_id") or ""),
-        name=str(record.get("name") or ""),
-    )
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # it exists, under another user
-    return True
-
-
-def _gave_up(exc: ProviderError, attempts: int) -> str:
-    return f"{exc.user_message} (gave up after {attempts} attempts)"
-
-
-def _at(seconds: float) -> datetime:
-    return datetime.fromtimestamp(seconds, UTC)

@@ -10,7 +10,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from providers.errors import ProviderUnavailableError
-from providers.fetch import FetchPolicy, ResultFetcher, is_public_address
+from providers.fetch import (
+    AddressRefused,
+    FetchPolicy,
+    LinkRedirected,
+    LinkStatus,
+    ResultFetcher,
+    fetch_link,
+    guarded_session,
+    is_public_address,
+)
 
 IMAGE = b"\x89PNG\r\n\x1a\n" + b"x" * 5000
 
@@ -143,3 +152,25 @@ def test_an_error_answer_and_endless_redirects_are_retryable_failures(server: _S
             fetcher.fetch(url(server, path))
         assert caught.value.code == "download_failed" and caught.value.retryable is True
     assert server.seen.count("/redirect") == 4  # the first answer and three redirects, then it stops
+
+
+# ------------------------------------------------------------------ the shared helper
+def test_fetch_link_refuses_a_loopback_peer_unless_the_policy_allows_it(server: _Server) -> None:
+    with guarded_session(FetchPolicy()) as session, pytest.raises(AddressRefused) as caught:
+        fetch_link(session, url(server), FetchPolicy())
+    assert caught.value.address == "127.0.0.1" and server.seen == []
+    allowed = FetchPolicy(allow_private=True)
+    with guarded_session(allowed) as session:
+        assert fetch_link(session, url(server), allowed) == IMAGE
+
+
+def test_fetch_link_reports_a_redirect_it_was_told_not_to_follow_and_an_error_status(server: _Server) -> None:
+    policy = FetchPolicy(allow_private=True)
+    with guarded_session(policy) as session:
+        with pytest.raises(LinkRedirected) as redirected:
+            fetch_link(session, url(server, "/redirect"), policy, follow_redirects=False)
+        assert redirected.value.status == 302
+        with pytest.raises(LinkStatus) as status:
+            fetch_link(session, url(server, "/missing.png"), policy)
+        assert status.value.status == 404
+    assert server.seen == ["/redirect", "/missing.png"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import logging
 from pathlib import Path
 
@@ -178,3 +179,23 @@ def test_a_provider_may_name_its_environment_variables(tmp_path: Path) -> None:
     assert settings.env_var("tencent_aiart", "secret_id") == "TENCENTCLOUD_SECRET_ID"
     assert settings.env_var("tencent_aiart", "secret_key") == "TENCENT_AIART_SECRET_KEY"
     assert settings.missing_credentials("tencent_aiart", ("secret_id", "secret_key")) == ("secret_key",)
+
+
+def _studio_imports(module: str) -> set[str]:
+    tree = ast.parse((PROJECT_ROOT / "studio" / f"{module}.py").read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):  # every import, also those under TYPE_CHECKING or inside functions
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return {name for name in found if name.startswith("studio.")}
+
+
+def test_settings_and_hosting_import_each_other_in_no_direction_that_closes_a_circle() -> None:
+    assert "studio.hosting" not in _studio_imports("settings")
+    assert not {"studio.settings", "studio.hosting"} & _studio_imports("hosting_settings")
+    assert not {"studio.settings", "studio.hosting", "studio.hosting_settings"} & _studio_imports(
+        "settings_base"
+    )
+    assert "studio.settings" not in _studio_imports("hosting")

@@ -1,0 +1,187 @@
+"""What a batch plan is made of: its value types, the manifest vocabulary and small shared helpers.
+
+`BatchPlan`, `BatchItem`, `RowProblem`, `BatchDefaults`, `ManifestError` and
+`DownloadError` are the public values of `studio.manifest` (re-exported there);
+the other manifest modules (`manifest_tables`, `manifest_planner`,
+`manifest_files`) build on this one.
+"""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from providers import REGISTRY
+from providers.base import Money, Operation
+from studio.errors import StudioError
+from studio.service import CheckedJob, JobRequest, StudioInputError
+
+MANIFEST_COLUMNS = (
+    "sku",
+    "image",
+    "mask",
+    "workflow",
+    "provider",
+    "scene",
+    "prompt",
+    "negative_prompt",
+    "size",
+    "count",
+    # The user's own backdrop (My backdrops) by id or name, for local-engine rows.
+    "backdrop",
+)
+PARAM_PREFIX = "param."
+# Options whose value is an image file (kind "image", e.g. Tencent's LogoImage): a manifest cell names
+# the file or link, loaded like `image` and passed on as the base64 the option takes.
+FILE_PARAMS = frozenset(
+    spec.name
+    for adapter in REGISTRY.values()
+    for specs in adapter.options.values()
+    for spec in specs
+    if spec.kind == "image"
+)
+MANIFEST_SUFFIXES = (".csv", ".xlsx", ".xlsm")
+# Every planned row holds its prepared photo in memory until it is submitted; past this, split the batch.
+MAX_DOWNLOAD_BYTES = 40 * 1024 * 1024
+# A local file larger than a download would be is not a product photo worth decoding.
+MAX_FILE_BYTES = MAX_DOWNLOAD_BYTES
+
+_SIZE = re.compile(r"^\s*(\d{1,6})\s*[xX×*＊]\s*(\d{1,6})\s*$")
+_URL = re.compile(r"^https?://", re.IGNORECASE)
+_OTHER_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+_DRIVE = re.compile(r"^[A-Za-z]:")
+_WORKFLOWS: dict[str, Operation] = {
+    **{op.value: op for op in Operation},
+    "scene_background": Operation.SCENE_BACKGROUND,
+    "prompt_background": Operation.PROMPT_BACKGROUND,
+    "model_swap": Operation.MODEL_SWAP,
+}
+# Files an OS drops into folders it zips; never product photos.
+_JUNK_NAMES = frozenset({"thumbs.db", "desktop.ini"})
+_MASK_SUFFIX = "_mask"
+_MASK_FOLDER = "masks"
+
+
+class ManifestError(StudioError, ValueError):
+    """The manifest (or ZIP) cannot be read at all; the message says what to do."""
+
+    default_code = "manifest_unreadable"
+
+
+class DownloadError(StudioError):
+    """An image link could not be fetched; `str()` is the reason, e.g. "the server answered 404"."""
+
+    default_code = "download_error"
+
+
+Download = Callable[[str], bytes]
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    """One row ready to submit: `request` passed `Studio.check_job`, whose result is `checked`."""
+
+    row: int
+    sku: str
+    request: JobRequest
+    checked: CheckedJob
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """One thing wrong with one row (row 0: the header or the file as a whole)."""
+
+    row: int
+    sku: str
+    column: str
+    code: str
+    message: str
+    # Fills the UI's `error.<code>` template (StudioInputError params, or this module's own).
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BatchPlan:
+    items: tuple[BatchItem, ...]
+    problems: tuple[RowProblem, ...]
+    # currency -> sum of the items' estimates; free and unpriced items add nothing.
+    estimate: dict[str, Money]
+    # provider -> currency -> sum; a provider whose items are all free or unpriced is absent.
+    estimate_by_provider: dict[str, dict[str, Money]]
+    # provider -> images with no known price (free images are not counted).
+    unpriced: dict[str, int]
+    # provider -> images the items ask for (priced, free or unpriced).
+    images_by_provider: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and bool(self.items)
+
+
+@dataclass(frozen=True)
+class BatchDefaults:
+    """What the page or CLI sets for rows that leave a column empty.
+
+    `params` are the default provider's options for the default workflow: a
+    row that picks another provider or workflow does not get them (their names
+    belong to one vendor). `fit` downscales photos larger than the provider
+    takes, as the CLI's --fit does (the mask follows).
+    """
+
+    workflow: Operation | None = None
+    provider: str | None = None
+    scene: str | None = None
+    prompt: str = ""
+    negative_prompt: str = ""
+    size: tuple[int, int] | None = None
+    count: int | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+    fit: bool = False
+
+
+@dataclass(frozen=True)
+class _Issue:
+    column: str
+    code: str
+    message: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, column: str, exc: StudioInputError) -> _Issue:
+        return cls(column, exc.code, str(exc), dict(exc.params))
+
+
+@dataclass(frozen=True)
+class _Source:
+    """A loaded image or mask: its bytes and the file name it came with."""
+
+    name: str
+    data: bytes
+
+
+# ---------------------------------------------------------------------------- helpers
+def _reference_name(reference: str) -> str:
+    """The file name in a path or link ("https://x/a/shoe.jpg?sig=1" -> "shoe.jpg")."""
+    if _URL.match(reference):
+        return PurePosixPath(urllib.parse.unquote(urllib.parse.urlsplit(reference).path)).name or "image"
+    return PurePosixPath(reference.replace("\\", "/")).name
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder.resolve())
+    except (ValueError, OSError, RuntimeError):
+        return False
+    return True
+
+
+def _shown(url: str) -> str:
+    """A link without its query string: signed links carry credentials there."""
+    parts = urllib.parse.urlsplit(url)
+    if not parts.scheme:
+        return url
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))

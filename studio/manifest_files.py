@@ -1,0 +1,135 @@
+"""Where a manifest's image and mask references are found: files next to it, in a ZIP, or links."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests  # type: ignore[import-untyped, unused-ignore]
+
+from studio.manifest_base import (
+    _OTHER_SCHEME,
+    _URL,
+    MAX_FILE_BYTES,
+    Download,
+    DownloadError,
+    _inside,
+    _Issue,
+    _reference_name,
+    _shown,
+    _Source,
+)
+
+
+# ---------------------------------------------------------------------------- manifests
+@dataclass(frozen=True)
+class _Files:
+    """Where a manifest's image and mask references are looked up, and how links are fetched."""
+
+    bases: tuple[Path, ...]  # looked up in order; a missing file is reported against the first
+    confine_to: Path | None
+    download: Download
+    where: str  # "next to the manifest" | "in the ZIP", for messages
+    cache: dict[str, bytes | DownloadError] = field(default_factory=dict)
+
+    def load(self, reference: str, column: str, issues: list[_Issue]) -> _Source | None:
+        if _URL.match(reference):
+            return self._fetch(reference, column, issues)
+        if _OTHER_SCHEME.match(reference):
+            issues.append(
+                _Issue(
+                    column,
+                    "bad_url",
+                    f"'{_shown(reference)}' is not an http(s) link; use a web link or a file path.",
+                    {"value": _shown(reference)},
+                )
+            )
+            return None
+        path = self._path(reference)
+        if self.confine_to is not None and not _inside(path, self.confine_to):
+            issues.append(
+                _Issue(
+                    column,
+                    "outside_folder",
+                    f"'{reference}' points outside the uploaded files; put the file {self.where} "
+                    "and give its path from there.",
+                    {"value": reference},
+                )
+            )
+            return None
+        if not path.exists():
+            issues.append(
+                _Issue(
+                    column,
+                    "file_not_found",
+                    f"There is no file '{reference}' {self.where}; check the name and folder "
+                    "(paths are relative to the manifest).",
+                    {"value": reference},
+                )
+            )
+            return None
+        if not path.is_file():
+            issues.append(
+                _Issue(
+                    column,
+                    "not_a_file",
+                    f"'{reference}' is a folder; give the path of one image file.",
+                    {"value": reference},
+                )
+            )
+            return None
+        try:
+            if path.stat().st_size > MAX_FILE_BYTES:
+                issues.append(
+                    _Issue(
+                        column,
+                        "file_too_large",
+                        f"'{reference}' is larger than {MAX_FILE_BYTES // 1_048_576} MB; "
+                        "use a smaller copy of the photo.",
+                        {"value": reference, "max_mb": MAX_FILE_BYTES // 1_048_576},
+                    )
+                )
+                return None
+            return _Source(path.name, path.read_bytes())
+        except OSError as exc:
+            issues.append(
+                _Issue(
+                    column,
+                    "file_unreadable",
+                    f"'{reference}' cannot be read ({exc.strerror or 'unknown error'}); check its permissions.",
+                    {"value": reference},
+                )
+            )
+            return None
+
+    def _path(self, reference: str) -> Path:
+        candidates = [reference]
+        if "\\" in reference:
+            # Paths typed on Windows ("images\shoe.jpg") name the same file here.
+            candidates.append(reference.replace("\\", "/"))
+        paths = [
+            path if path.is_absolute() else base / path
+            for path in map(Path, candidates)
+            for base in self.bases
+        ]
+        return next((path for path in paths if path.exists()), paths[0])
+
+    def _fetch(self, url: str, column: str, issues: list[_Issue]) -> _Source | None:
+        if url not in self.cache:
+            try:
+                self.cache[url] = self.download(url)
+            except (DownloadError, requests.RequestException, OSError, ValueError) as exc:
+                self.cache[url] = exc if isinstance(exc, DownloadError) else DownloadError(str(exc))
+        result = self.cache[url]
+        if isinstance(result, DownloadError):
+            issues.append(
+                _Issue(
+                    column,
+                    "download_failed",
+                    f"The link {_shown(url)} could not be downloaded: {result}. Check that it opens in a "
+                    "browser, or put the file in the batch instead.",
+                    {"url": _shown(url), "reason": str(result)},
+                )
+            )
+            return None
+        return _Source(_reference_name(url), result)
