@@ -20,12 +20,14 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import numpy as np
+
+from studio.errors import StudioError
 
 USER_SCENE_PREFIX = "user:"
 # The product's base on a line a third of the way up from the bottom: where a table top usually is.
@@ -44,13 +46,13 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-
 _WORD_CHAR = r"0-9A-Za-z\u00c0-\u024f"
 
 
-class BackdropError(ValueError):
+class BackdropError(StudioError, ValueError):
     """A backdrop request that cannot be done: `code` for `error.<code>`, `params`, an English sentence."""
 
-    def __init__(self, code: str, message: str, params: dict[str, Any] | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.params = params or {}
+    default_code = "backdrop_error"
+
+    def __init__(self, code: str, message: str, params: Mapping[str, Any] | None = None) -> None:
+        super().__init__(message, code, params)
 
 
 @dataclass(frozen=True)

@@ -13,18 +13,53 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Protocol
+from typing import BinaryIO, Protocol
 
+from imaging.cutout import Segmenter
 from imaging.marketplace import Preset
 from providers.base import EdgeGuide, Money
+from studio.artifacts import Artifacts
+from studio.errors import StudioError
 from studio.export import ExportItem, ExportReport, NameTemplate, Progress, export_to_dir, export_zip
 from studio.jobs import BatchProgress, BatchStatus, BatchView, JobOutput, JobStatus, JobView, ReviewState
-from studio.store import NewBatch, NewJob
+from studio.store import NewBatch, NewJob, Store
+from studio.values import CheckedJob, JobRequest, PreparedImage
 
-if TYPE_CHECKING:
-    from studio.service import CheckedJob, JobRequest, Studio
+
+class _Notifiable(Protocol):
+    def notify(self) -> None: ...
+
+
+class BatchStudio(Protocol):
+    """What batches need of the studio (`studio.service.Studio` is one): its store and files, the
+    worker to wake, and the checks and persistence a single job goes through."""
+
+    @property
+    def store(self) -> Store: ...
+
+    @property
+    def artifacts(self) -> Artifacts: ...
+
+    @property
+    def worker(self) -> _Notifiable: ...
+
+    def prepare_image(self, data: bytes, name: str) -> PreparedImage: ...
+
+    def check_job(self, request: JobRequest) -> CheckedJob: ...
+
+    def persist_checked(
+        self,
+        request: JobRequest,
+        checked: CheckedJob,
+        *,
+        batch_id: str | None = None,
+        sku: str | None = None,
+        created: datetime | None = None,
+    ) -> NewJob: ...
+
+    def segmenter(self, quality: str | None = None) -> Segmenter | None: ...
 
 
 class PlannedItem(Protocol):
@@ -40,8 +75,10 @@ class PlannedItem(Protocol):
     def checked(self) -> CheckedJob: ...
 
 
-class BatchError(ValueError):
+class BatchError(StudioError, ValueError):
     """A batch action that cannot be done; the message says why and what to do."""
+
+    default_code = "batch_error"
 
 
 @dataclass(frozen=True)
@@ -51,7 +88,7 @@ class ReviewedOutput:
 
 
 class Batches:
-    def __init__(self, studio: Studio) -> None:
+    def __init__(self, studio: BatchStudio) -> None:
         self._studio = studio
         self._store = studio.store
 
@@ -66,9 +103,14 @@ class Batches:
     ) -> str:
         """Persist every item's inputs and create the batch with all its jobs at once."""
         if not items:
-            raise BatchError("The batch has no items to run. Add products, or fix the rows with problems.")
+            raise BatchError(
+                "The batch has no items to run. Add products, or fix the rows with problems.", "batch_empty"
+            )
         if budget is not None and budget.amount_minor <= 0:
-            raise BatchError("The budget must be more than zero; leave it empty for no budget.")
+            raise BatchError(
+                "The budget must be more than zero; leave it empty for no budget.",
+                "batch_budget_not_positive",
+            )
         batch_id = uuid.uuid4().hex
         news: list[NewJob] = []
         # A microsecond apart: jobs are claimed and listed oldest first, so the batch keeps its order.
@@ -105,7 +147,9 @@ class Batches:
         batch = self._require(batch_id, {BatchStatus.RUNNING, BatchStatus.PAUSED}, "change the budget of")
         if budget is not None and batch.budget is not None and budget.currency != batch.budget.currency:
             raise BatchError(
-                f"The budget is in {batch.budget.currency}; give the new one in the same currency."
+                f"The budget is in {batch.budget.currency}; give the new one in the same currency.",
+                "batch_budget_currency",
+                {"currency": batch.budget.currency},
             )
         self._store.set_batch_budget(batch_id, budget)
         if batch.status is BatchStatus.PAUSED and batch.pause_reason == "budget":
@@ -136,14 +180,16 @@ class Batches:
         return len(news)
 
     def _again(self, job: JobView) -> tuple[JobRequest, CheckedJob]:
-        from studio.service import JobRequest
-
         def read(path: str | None) -> bytes | None:
             return Path(path).read_bytes() if path and Path(path).is_file() else None
 
         image_bytes = read(job.input_path)
         if image_bytes is None:
-            raise BatchError(f"The input of job {job.job_id[:8]} is gone, so it cannot be retried.")
+            raise BatchError(
+                f"The input of job {job.job_id[:8]} is gone, so it cannot be retried.",
+                "batch_input_gone",
+                {"job": job.job_id[:8]},
+            )
         guides = tuple(
             EdgeGuide(item["layer"], self._studio.artifacts.read(item["path"]), item.get("prompt", ""))
             for item in job.notes.get("edge_guides") or []
@@ -170,9 +216,17 @@ class Batches:
     def _require(self, batch_id: str, allowed: set[BatchStatus], action: str) -> BatchView:
         batch = self._store.get_batch(batch_id)
         if batch is None:
-            raise BatchError(f"There is no batch '{batch_id}'. Check the id (python -m studio batches list).")
+            raise BatchError(
+                f"There is no batch '{batch_id}'. Check the id (python -m studio batches list).",
+                "batch_not_found_cli",
+                {"batch_id": batch_id},
+            )
         if batch.status not in allowed:
-            raise BatchError(f"The batch is {batch.status}; you cannot {action} it now.")
+            raise BatchError(
+                f"The batch is {batch.status}; you cannot {action} it now.",
+                "batch_wrong_state",
+                {"status": str(batch.status), "action": action},
+            )
         return batch
 
     # ------------------------------------------------------------ reading
@@ -185,7 +239,7 @@ class Batches:
     def progress(self, batch_id: str) -> BatchProgress:
         progress = self._store.batch_progress(batch_id)
         if progress is None:
-            raise BatchError(f"There is no batch '{batch_id}'.")
+            raise BatchError(f"There is no batch '{batch_id}'.", "batch_not_found", {"batch_id": batch_id})
         return progress
 
     def jobs(self, batch_id: str) -> list[JobView]:
@@ -206,7 +260,11 @@ class Batches:
         if decision != "":
             kwargs["review"] = None if decision is None else str(ReviewState(decision))
         if not self._store.set_review(job_id, index, **kwargs):  # type: ignore[arg-type]
-            raise BatchError(f"Job {job_id[:8]} has no image {index}.")
+            raise BatchError(
+                f"Job {job_id[:8]} has no image {index}.",
+                "batch_no_image",
+                {"job": job_id[:8], "index": index},
+            )
 
     def approved(self, batch_id: str) -> list[ReviewedOutput]:
         """Every approved image of the batch, in batch order (for export)."""
@@ -255,18 +313,19 @@ class Batches:
     ) -> ExportReport:
         """A ZIP (or a folder) of the batch's approved images in a marketplace's form, plus export.csv."""
         if self._store.get_batch(batch_id) is None:
-            raise BatchError(f"There is no batch '{batch_id}'.")
+            raise BatchError(f"There is no batch '{batch_id}'.", "batch_not_found", {"batch_id": batch_id})
         items = self.export_items(batch_id, approved_only=approved_only)
         if not items:
             raise BatchError(
                 "Nothing to export: approve some images on the Review page first"
-                + (" (or export every image with --all)." if approved_only else ".")
+                + (" (or export every image with --all)." if approved_only else "."),
+                "batch_nothing_approved" if approved_only else "batch_nothing_to_export",
             )
         NameTemplate(template)  # a bad template is refused before any image is rendered
         segmenter = self._studio.segmenter()
         if to_folder:
             if not isinstance(out, Path):
-                raise BatchError("A folder export needs a folder path.")
+                raise BatchError("A folder export needs a folder path.", "batch_export_needs_folder")
             return export_to_dir(items, preset, template, out, segmenter=segmenter, progress=progress)
         return export_zip(items, preset, template, out, segmenter=segmenter, progress=progress)
 

@@ -25,6 +25,7 @@ from typing import Any
 from providers.base import EdgeGuide, GuideLayer, Money, Operation
 from studio import cli_backdrops, cli_batch
 from studio.backdrop_match import BackdropError
+from studio.errors import StudioError
 from studio.jobs import JobFilter, JobRow, JobStatus, JobView
 from studio.service import JobRequest, Studio, StudioInputError
 from studio.settings import SettingsError, load_settings
@@ -34,7 +35,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 _SIZE = re.compile(r"^\s*(\d{1,6})\s*[xX×*]\s*(\d{1,6})\s*$")
 
 
-class UsageError(Exception):
+class UsageError(StudioError):
     """Bad command-line input; the message is one line for stderr."""
 
 
@@ -63,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="LAYER:PATH[:PROMPT]",
-        help="edge guide from an element picture, LAYER foreground or background (DashScope); repeatable",
+        help="edge guide from an element picture, LAYER foreground or background (providers that take "
+        "edge guides); repeatable",
     )
     generate.add_argument("--scene", metavar="ID", help="scene id for --workflow scene")
     generate.add_argument(
@@ -84,8 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument(
         "--logo",
         metavar="PATH",
-        help="your own mark instead of the vendor's 'AI generated' text (Tencent LogoParam); place it "
-        "with --param LogoRect=X,Y,WIDTH,HEIGHT (default: lower right corner)",
+        help="your own mark instead of the vendor's 'AI generated' text (providers with a logo option); "
+        "place it with --param LogoRect=X,Y,WIDTH,HEIGHT (default: lower right corner)",
     )
     generate.add_argument(
         "--cutout",
@@ -174,7 +176,7 @@ def _generate(args: argparse.Namespace) -> int:
             spec.kind == "image" for spec in studio.option_specs(args.provider, workflow)
         ):
             raise UsageError(
-                f"--logo: {args.provider} takes no logo of yours; drop --logo (tencent_aiart takes one)"
+                f"--logo: {args.provider} takes no logo of yours; drop --logo{_logo_takers(studio, workflow)}"
             )
         _warn_about_prompts(studio, args.provider, workflow, args.prompt, args.negative_prompt)
         prepared = studio.prepare_image(image, Path(args.image).name)
@@ -247,8 +249,21 @@ def _warn_about_cutout(studio: Studio, view: JobView) -> None:
         )
 
 
+def _logo_takers(studio: Studio, workflow: Operation) -> str:
+    """The hint naming the providers with an image option for `workflow`, as they declare it."""
+    takers = [
+        info.key
+        for info in studio.providers()
+        if workflow in info.operations
+        and any(spec.kind == "image" for spec in studio.option_specs(info.key, workflow))
+    ]
+    if not takers:
+        return ""
+    return f" ({', '.join(takers)} {'takes' if len(takers) == 1 else 'take'} one)"
+
+
 def _note_unmarked(view: JobView | None) -> None:
-    """Tencent's visible AI mark switched off: who labels the images now (stderr)."""
+    """A vendor's visible AI mark switched off (`LogoAdd=0`): who labels the images now (stderr)."""
     if view is not None and view.params.get("LogoAdd") is False:
         print(
             "studio: note: LogoAdd=0: the results carry no 'AI generated' mark. Chinese rules in force since "

@@ -23,6 +23,7 @@ from typing import Any
 from imaging.marketplace import PRESETS, Preset, custom_preset
 from providers.base import Money, Operation
 from studio.batches import BatchError
+from studio.errors import StudioError
 from studio.export import DEFAULT_TEMPLATE
 from studio.jobs import BatchProgress, BatchStatus
 from studio.manifest import BatchDefaults, ManifestError, plan_from_manifest
@@ -33,7 +34,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 _TICK_S = 0.5
 
 
-class BatchUsageError(Exception):
+class BatchUsageError(StudioError):
     """Bad input for batch/export; one line for stderr, exit 2."""
 
 

@@ -89,7 +89,7 @@ _WINDOWS_RESERVED = {
 MAX_STEM_BYTES = 180
 _SAMPLE = {
     "sku": "SKU",
-    "provider": "aidge",
+    "provider": "vendor",
     "n": 1,
     "job": "0123abcd",
     "workflow": "scene",

@@ -20,7 +20,8 @@ from studio.backdrop_library import MAX_FILE_BYTES, MIN_SIDE
 from studio.backdrop_match import Backdrop, BackdropError, Surface
 from studio.scene_labels import PAINTING_PROVIDER_NAMES, scene_label
 from studio.service import Studio
-from ui.i18n import choice_key, coded_text, current_language, labeller, t
+from ui.errors import error_text
+from ui.i18n import choice_key, current_language, labeller, t
 from ui.uploads import IMAGE_TYPES
 
 UPLOADS = "backdrops.upload"  # session_state: the photos waiting to be added
@@ -103,7 +104,7 @@ def say_later(text: str, kind: str = "success") -> None:
 
 
 def error_message(exc: BackdropError) -> str:
-    return coded_text(exc.code, str(exc), exc.params)
+    return error_text(exc)
 
 
 # ------------------------------------------------------------------ adding

@@ -12,6 +12,7 @@ from studio.batches import BatchError
 from studio.jobs import BatchProgress, BatchStatus, BatchView
 from studio.manifest import BatchPlan
 from studio.service import ProviderInfo, Studio
+from ui.errors import error_text
 from ui.formatting import provider_label, status_label, when_text
 from ui.i18n import coded_text, job_error_text, t, t_or
 
@@ -73,7 +74,7 @@ def progress_panel(studio: Studio, batch_id: str, providers: Sequence[ProviderIn
     try:
         progress = studio.batches.progress(batch_id)
     except BatchError as exc:
-        st.error(str(exc))
+        st.error(error_text(exc))
         return
     batch = progress.batch
     st.markdown(f"**{batch_label(batch)}**")
@@ -156,7 +157,7 @@ def _actions(studio: Studio, progress: BatchProgress) -> None:
             studio.batches.retry_failed(batch.batch_id)
             st.rerun()
     except BatchError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(error_text(exc), icon=":material/error:")
 
 
 def _pace(progress: BatchProgress) -> tuple[str, str]:

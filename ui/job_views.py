@@ -274,7 +274,7 @@ def _request_summary(job: JobView) -> dict[str, Any]:
     ):
         if value:
             summary[name] = value
-    # An image option (Tencent's logo) is stored as base64: show its size, not pages of text.
+    # An image option (a vendor's logo) is stored as base64: show its size, not pages of text.
     summary["params"] = {
         name: f"<image, {len(value) * 3 // 4 // 1024} KB>"
         if isinstance(value, str) and len(value) > 512

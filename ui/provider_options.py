@@ -34,7 +34,7 @@ def provider_option_widgets(specs: Sequence[OptionSpec], prefix: str) -> dict[st
         help_text = _help(spec)
         value = _widget(spec, key, label, help_text)
         if spec.kind == "bool" and not value and has_key(f"{spec.label_key}_off"):
-            # What switching this off means for the user (Tencent's AI mark: who labels the images).
+            # What switching this off means for the user (a vendor's AI mark: who labels the images).
             st.warning(t(f"{spec.label_key}_off"), icon=":material/warning:")
         if value is not None and value != "" and value != spec.default:
             params[spec.name] = value
@@ -42,7 +42,7 @@ def provider_option_widgets(specs: Sequence[OptionSpec], prefix: str) -> dict[st
 
 
 def _image_file(key: str, label: str, help_text: str) -> str:
-    """An image file for an option that takes one (Tencent's logo), as the base64 text the option holds.
+    """An image file for an option that takes one (a vendor's logo), as the base64 text the option holds.
     The file lives in session state like the photo, so it survives page switches."""
     widget_key = f"{key}.widget"
 

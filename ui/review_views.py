@@ -17,6 +17,7 @@ from studio.batches import BatchError
 from studio.export import DEFAULT_TEMPLATE
 from studio.jobs import JobOutput, JobStatus, JobView, ReviewState
 from studio.service import ProviderInfo, Studio
+from ui.errors import error_text
 from ui.formatting import cost_text, duration_text, provider_label
 from ui.i18n import choice_key, labeller, t
 
@@ -264,7 +265,7 @@ def export_panel(studio: Studio, batch_id: str, prefix: str) -> None:
                 max_bytes=max_kb * 1024 if max_kb else None,
             )  # fmt: skip
         except ValueError as exc:
-            st.error(str(exc), icon=":material/error:")
+            st.error(error_text(exc), icon=":material/error:")
             preset = None
     st.caption(t(f"export.preset_help.{preset_key}"))
     template = st.text_input(
@@ -284,7 +285,7 @@ def export_panel(studio: Studio, batch_id: str, prefix: str) -> None:
             )  # fmt: skip
         except (BatchError, ValueError) as exc:
             st.session_state.pop(state, None)
-            st.error(str(exc), icon=":material/error:")
+            st.error(error_text(exc), icon=":material/error:")
         else:
             st.session_state[state] = (
                 buffer.getvalue(),

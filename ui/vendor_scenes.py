@@ -1,4 +1,4 @@
-"""A vendor's scene catalogue (e.g. Aidge's): filters, name search, "recommend for this product", the grid.
+"""A vendor's scene catalogue: filters, name search, "recommend for this product", the grid.
 
 The catalogue comes from `Studio.list_scenes`, which caches each query for half
 an hour, so moving around the page does not ask the vendor again. A vendor

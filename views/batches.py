@@ -10,6 +10,7 @@ from studio.batches import BatchError
 from studio.manifest import BatchDefaults, ManifestError
 from ui.batch_inputs import SOURCES, plan_from_uploads
 from ui.batch_views import batch_label, plan_summary, progress_panel
+from ui.errors import error_text
 from ui.i18n import choice_key, labeller, t, tkey
 from ui.layout import page_header, provider_picker, step_heading
 from ui.provider_options import price_caption
@@ -103,7 +104,7 @@ with new_tab:
                 st.session_state[PLAN_STATE] = plan_from_uploads(studio, source, files, defaults)
             except ManifestError as exc:
                 st.session_state.pop(PLAN_STATE, None)
-                st.error(str(exc), icon=":material/error:")
+                st.error(error_text(exc), icon=":material/error:")
     plan = st.session_state.get(PLAN_STATE)
     if plan is not None:
         plan_summary(plan, providers)
@@ -117,7 +118,7 @@ with new_tab:
             try:
                 batch_id = studio.batches.start(plan.items, name=name, budget=budget)
             except BatchError as exc:
-                st.error(str(exc), icon=":material/error:")
+                st.error(error_text(exc), icon=":material/error:")
             else:
                 st.session_state.pop(PLAN_STATE, None)
                 st.session_state[SELECTED] = batch_id

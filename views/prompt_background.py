@@ -78,7 +78,7 @@ with right:
     )
     local = info is not None and info.local
     if provider is not None and not local:
-        # The vendor silently drops what is past its budget (DashScope): warn, the job still runs.
+        # A vendor with a prompt budget silently drops what is past it: warn, the job still runs.
         for overflow in studio.prompt_overflows(provider, WORKFLOW, prompt, negative):
             field = (
                 t("prompt.field.prompt") if overflow.field == "prompt" else t("prompt.field.negative_prompt")

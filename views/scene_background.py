@@ -1,4 +1,4 @@
-"""Scene background: put the product into a named scene, the local engine's recipes or a vendor's (Aidge).
+"""Scene background: put the product into a named scene, the local engine's recipes or a vendor's catalogue.
 
 A picture frame: widgets in, one studio call per action, the job card out. The
 provider is chosen first because it decides the catalogue, the sizes, the

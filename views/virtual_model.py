@@ -1,4 +1,4 @@
-"""Virtual model: keep the garment, change the model wearing it. Needs a cloud provider that offers it (Aidge).
+"""Virtual model: keep the garment, change the model wearing it. Needs a cloud provider that offers it.
 
 Without one configured, the page explains what to configure and links to
 Settings; it never shows a button that cannot work. With one, the options are
@@ -39,7 +39,10 @@ if not ready:
     st.markdown(t("model.how"))
     st.info(t("model.needs_provider"), icon=":material/cloud_off:")
     st.markdown(t("model.configure"))
-    st.code("AIDGE_ACCESS_KEY_NAME=...\nAIDGE_ACCESS_KEY_SECRET=...", language="bash")
+    # The settings the providers that offer it still miss, as each declares them.
+    to_set = [f"{name}=..." for info in offering for name in info.missing_env]
+    if to_set:
+        st.code("\n".join(to_set), language="bash")
     st.caption(t("model.secrets_file"))
     st.page_link("views/settings.py", label=t("model.to_settings"), icon=":material/settings:")
     st.stop()

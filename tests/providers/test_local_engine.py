@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import numpy as np
 import pytest
@@ -36,10 +37,10 @@ def engine() -> LocalEngine:
     return LocalEngine(ProviderContext())
 
 
-def run(engine: LocalEngine, **fields: object) -> object:
+def run(engine: LocalEngine, **fields: Any) -> Any:
     request = GenerationRequest(
         **{"operation": Operation.PROMPT_BACKGROUND, "image": png(product_rgba()), **fields}
-    )  # type: ignore[arg-type]
+    )
     submitted = engine.submit(request)
     assert submitted.remote_id is None and submitted.update is not None
     return submitted.update
@@ -47,7 +48,7 @@ def run(engine: LocalEngine, **fields: object) -> object:
 
 def test_pure_white_prompt_gives_marketplace_white(engine: LocalEngine) -> None:
     update = run(engine, prompt="pure white background", params={"shadow": "none", "light_wrap": 0.0})
-    out = decode(update.outputs[0].data)  # type: ignore[attr-defined]
+    out = decode(update.outputs[0].data)
     assert out.shape == (240, 300, 3)
     corners = np.concatenate([out[:20, :20].reshape(-1, 3), out[-20:, -20:].reshape(-1, 3)])
     assert (corners == 255).all()
@@ -55,18 +56,18 @@ def test_pure_white_prompt_gives_marketplace_white(engine: LocalEngine) -> None:
 
 def test_chinese_prompt_is_read_and_reported(engine: LocalEngine) -> None:
     update = run(engine, prompt="大理石 暖色", count=1)
-    assert update.state is TaskState.SUCCEEDED  # type: ignore[attr-defined]
-    used = " ".join(update.notes["words_used"])  # type: ignore[attr-defined]
+    assert update.state is TaskState.SUCCEEDED
+    used = " ".join(update.notes["words_used"])
     assert "大理石" in used
 
 
 def test_variants_differ_and_reproduce_from_their_seed(engine: LocalEngine) -> None:
     first = run(engine, prompt="marble", count=2, seed=7)
     again = run(engine, prompt="marble", count=2, seed=7)
-    a, b = (decode(o.data).astype(int) for o in first.outputs)  # type: ignore[attr-defined]
+    a, b = (decode(o.data).astype(int) for o in first.outputs)
     assert np.abs(a - b).mean() > 3, "variants must differ visibly"
-    assert [o.data for o in first.outputs] == [o.data for o in again.outputs]  # type: ignore[attr-defined]
-    assert [o.seed for o in first.outputs] == [7, 8]  # type: ignore[attr-defined]
+    assert [o.data for o in first.outputs] == [o.data for o in again.outputs]
+    assert [o.seed for o in first.outputs] == [7, 8]
 
 
 def test_keep_layout_leaves_product_pixels_untouched(engine: LocalEngine) -> None:
@@ -75,7 +76,7 @@ def test_keep_layout_leaves_product_pixels_untouched(engine: LocalEngine) -> Non
         prompt="blue",
         params={"layout": "keep", "shadow": "none", "light_wrap": 0.0, "reflection": 0.0},
     )
-    out = decode(update.outputs[0].data)  # type: ignore[attr-defined]
+    out = decode(update.outputs[0].data)
     assert (out[80:160, 120:180] == (200, 40, 30)).all()
 
 
@@ -104,7 +105,7 @@ def test_reference_photo_becomes_the_backdrop(engine: LocalEngine) -> None:
     reference = np.zeros((100, 150, 3), np.uint8)
     reference[:] = (10, 60, 220)
     update = run(engine, reference_image=png(reference), params={"shadow": "none"})
-    out = decode(update.outputs[0].data)  # type: ignore[attr-defined]
+    out = decode(update.outputs[0].data)
     assert np.abs(out[5, 5].astype(int) - (10, 60, 220)).max() <= 3
 
 
@@ -162,11 +163,11 @@ def test_product_title_is_drawn_with_a_cjk_font(engine: LocalEngine) -> None:
     ],
 )
 def test_bad_input_is_rejected_with_a_clear_code(
-    engine: LocalEngine, fields: dict[str, object], code: str
+    engine: LocalEngine, fields: dict[str, Any], code: str
 ) -> None:
     request = GenerationRequest(
         **{"operation": Operation.PROMPT_BACKGROUND, "image": png(product_rgba()), **fields}
-    )  # type: ignore[arg-type]
+    )
     with pytest.raises(InputRejectedError) as caught:
         engine.submit(request)
     assert caught.value.code == code

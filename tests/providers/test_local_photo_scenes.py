@@ -3,6 +3,8 @@ make, how variants differ, and a product placed on the user's own backdrop photo
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -26,7 +28,7 @@ def engine() -> LocalEngine:
     return LocalEngine(ProviderContext())
 
 
-def run(engine: LocalEngine, **fields: object) -> TaskUpdate:
+def run(engine: LocalEngine, **fields: Any) -> TaskUpdate:
     request = GenerationRequest(
         **{
             "operation": Operation.PROMPT_BACKGROUND,
@@ -35,7 +37,7 @@ def run(engine: LocalEngine, **fields: object) -> TaskUpdate:
             "seed": 5,
             **fields,
         }
-    )  # type: ignore[arg-type]
+    )
     update = engine.submit(request).update
     assert update is not None
     return update
