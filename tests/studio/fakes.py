@@ -147,7 +147,7 @@ class AsyncFake(ProviderAdapter):
     prices: ClassVar[Mapping[Operation, Price]] = _PRICES
     max_in_flight: ClassVar[int] = 2
     submit_qps: ClassVar[float] = 100.0
-    poll_interval_hint: ClassVar[float] = 2.0
+    poll_interval_hint: float = 2.0
 
     def __init__(self, context: ProviderContext | None = None) -> None:
         super().__init__(context or ProviderContext())
@@ -220,7 +220,7 @@ class StuckAsync(AsyncFake):
 
     key: ClassVar[str] = "stuck"
     label: ClassVar[str] = "Stuck provider"
-    poll_interval_hint: ClassVar[float] = 0.2
+    poll_interval_hint: float = 0.2
 
     def __init__(self, context: ProviderContext | None = None) -> None:
         super().__init__(context)

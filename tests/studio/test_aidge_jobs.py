@@ -247,7 +247,7 @@ def test_model_swap_params_use_the_vendors_names_and_ranges(
         job_id = studio.submit_job(request)
         view = run_until_done(studio, clock, job_id)
         assert view.status is JobStatus.SUCCEEDED and view.count == 3 and view.images == 3
-        body = json.loads(emulator.requests[0].body["requestParams"])[0]
+        body = json.loads((emulator.requests[0].body or {})["requestParams"])[0]
         assert (body["model"], body["bgStyle"], body["maskKeepbg"], body["age"]) == (
             "universal_model_3",
             "room",

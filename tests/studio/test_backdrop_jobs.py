@@ -103,7 +103,8 @@ def test_a_prompt_naming_a_tag_gets_that_backdrop_and_keeps_it_after_the_entry_i
     assert not Path(slab.photo_path).exists()
     studio.run_pending()
     done = studio.get_job(job_id)
-    assert done is not None and done.status is JobStatus.SUCCEEDED, done.error
+    assert done is not None
+    assert done.status is JobStatus.SUCCEEDED, done.error
     sent = local.seen[-1].plate
     assert sent is not None and sent.name == "Marble slab" and sent.surface == (0.1, 0.6, 0.9, 0.6)
     assert sent.image == copy.read_bytes()

@@ -307,7 +307,7 @@ def test_cli_scene_background_through_aidge(
     assert result["status"] == "succeeded" and result["provider"] == "aidge" and result["workflow"] == "scene"
     assert len(result["outputs"]) == 3 and all(Path(path).is_file() for path in result["outputs"])
     assert result["cost"] == {"amount": "0.30", "currency": "USD"} and result["error"] is None
-    sent = json.loads(emulator.requests[0].body["requestParams"])[0]
+    sent = json.loads((emulator.requests[0].body or {})["requestParams"])[0]
     assert (sent["modelNum"], sent["imageNum"], sent["needLayout"], sent["productTitle"]) == (
         "mod004",
         "3",
@@ -328,7 +328,7 @@ def test_cli_model_swap_through_aidge(workdir: Path, aidge: tuple[AidgeEmulator,
     result = json.loads(done.stdout)
     assert result["status"] == "succeeded" and len(result["outputs"]) == 2  # the documented default count
     assert result["cost"] is None
-    sent = json.loads(emulator.requests[0].body["requestParams"])[0]
+    sent = json.loads((emulator.requests[0].body or {})["requestParams"])[0]
     assert (sent["model"], sent["maskKeepbg"], sent["bgStyle"], sent["count"]) == (
         "universal_model_2",
         "false",
@@ -382,7 +382,7 @@ def test_cli_too_large_image_offers_and_applies_fit(
     fitted = run_cli_env(workdir, env, *base, "--fit")
     assert fitted.returncode == 0, fitted.stderr
     assert "downscaled from 3300x700 to 2999x636" in fitted.stderr and emulator.submits() == 1
-    sent = json.loads(emulator.requests[0].body["requestParams"])[0]
+    sent = json.loads((emulator.requests[0].body or {})["requestParams"])[0]
     sent_size = Image.open(io.BytesIO(base64.b64decode(sent["imgBase64"]))).size
     assert sent_size == (2999, 636)
 

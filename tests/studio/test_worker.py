@@ -33,7 +33,7 @@ def make_worker(
     return Worker(
         store,
         artifacts,
-        {a.key: a for a in adapters},  # type: ignore[attr-defined]
+        {a.key: a for a in adapters},  # type: ignore[attr-defined,misc]
         clock=clock,
         owner=owner,
         threads=0,

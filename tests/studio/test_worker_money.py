@@ -82,7 +82,7 @@ def make_worker(
     return Worker(
         store,
         artifacts,
-        {adapter.key: adapter},  # type: ignore[attr-defined]
+        {adapter.key: adapter},  # type: ignore[attr-defined,dict-item]
         clock=clock,
         owner=owner,
         threads=0,
