@@ -143,17 +143,7 @@ class Artifacts:
                 f"job folder {folder} belongs to a finished job; its files are never overwritten"
             )
         try:
-            directory.mkdir(parents=True, exist_ok=True)
-            handle, temp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
-            try:
-                with os.fdopen(handle, "wb") as out:
-                    out.write(data)
-                    out.flush()
-                    os.fsync(out.fileno())
-                os.replace(temp, directory / name)
-            except BaseException:
-                Path(temp).unlink(missing_ok=True)
-                raise
+            write_atomically(directory, name, data)
         except OSError as exc:
             raise ArtifactError(
                 f"cannot write {folder}/{name} in {self.data_dir}: {exc.strerror or exc}; "
@@ -192,3 +182,19 @@ def _to_png(data: bytes) -> bytes:
         buffer = io.BytesIO()
         image.save(buffer, format="PNG")
         return buffer.getvalue()
+
+
+def write_atomically(directory: Path, name: str, data: bytes) -> None:
+    """Write `data` as `directory/name` so a reader never sees half a file: into a temporary
+    file beside it, synced, then renamed over. Raises OSError (full disk, no permission)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, directory / name)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise

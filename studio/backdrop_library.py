@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import builtins
 import json
-import os
 import shutil
-import tempfile
 import uuid
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -29,6 +27,7 @@ from sqlalchemy.engine import RowMapping
 
 from imaging.images import ImageInputError, encode_jpeg, flatten_on, load_image, thumbnail
 from providers.base import SceneInfo
+from studio.artifacts import write_atomically
 from studio.backdrop_match import (
     DEFAULT_SURFACE,
     USER_SCENE_PREFIX,
@@ -322,17 +321,7 @@ class BackdropLibrary:
     def _write(self, folder: str, name: str, data: bytes) -> str:
         directory = self.data_dir / folder
         try:
-            directory.mkdir(parents=True, exist_ok=True)
-            handle, temp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
-            try:
-                with os.fdopen(handle, "wb") as out:
-                    out.write(data)
-                    out.flush()
-                    os.fsync(out.fileno())
-                os.replace(temp, directory / name)
-            except BaseException:
-                Path(temp).unlink(missing_ok=True)
-                raise
+            write_atomically(directory, name, data)
         except OSError as exc:
             raise BackdropError(
                 "backdrop_not_saved",
