@@ -25,7 +25,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, get_args
 
 import numpy as np
 
@@ -54,19 +54,8 @@ Category = Literal[
     "shadow",
     "negative",
 ]
-CATEGORY_ORDER: tuple[Category, ...] = (
-    "colour",
-    "material",
-    "backdrop",
-    "mood",
-    "lighting",
-    "pattern",
-    "surface",
-    "place",
-    "camera",
-    "shadow",
-    "negative",
-)
+# The docs list the categories in the order the Literal names them.
+CATEGORY_ORDER: tuple[Category, ...] = get_args(Category)
 ShadowKind = Literal["none", "contact", "drop"]
 T = TypeVar("T")
 
@@ -395,6 +384,12 @@ def _wall_for(surface: RGB) -> RGB:
     if lightness < 0.35:
         return _shift(surface, lightness=0.12, saturation=0.5)
     return _shift(surface, lightness=-0.08 if lightness > 0.85 else 0.15, saturation=0.45)
+
+
+def part_label(group: str, key: str, language: str) -> str:
+    """A scene part's name (a surface, a light pattern, a backdrop kind...) in `language`, as
+    readings write it; the key itself where the data has no name for it."""
+    return _label(group, language, key)
 
 
 def _label(group: str, language: str, key: str) -> str:

@@ -2,7 +2,8 @@
 user's language, for pages that describe what a job's set was made of.
 
 The English names are the engine's own keys (`providers.local_scene_plan`); the Chinese ones
-come from the same tables, so a new light or place needs no page change.
+come from the same tables (lights and places from the scene plan, surfaces and light patterns
+from the vocabulary data), so a new light or place needs no page change.
 """
 
 from __future__ import annotations
@@ -10,25 +11,11 @@ from __future__ import annotations
 from typing import Literal
 
 from providers.local_scene_plan import LIGHTS, PAINTING_PROVIDERS, PLACES
+from providers.local_vocabulary import part_label
 
 Part = Literal["light", "surface", "place", "pattern"]
 # The cloud providers whose generators paint a described place.
 PAINTING_PROVIDER_NAMES: tuple[str, ...] = PAINTING_PROVIDERS
-
-_SURFACES_ZH = {
-    "marble": "大理石",
-    "wood": "木",
-    "linen": "亚麻布",
-    "cotton": "棉布",
-    "concrete": "水泥",
-    "terrazzo": "水磨石",
-    "stone": "石材",
-    "paper": "纸",
-    "sand": "沙",
-    "plain": "素色",
-    "paper sweep": "无缝纸",
-}
-_PATTERNS_ZH = {"window": "窗格", "blinds": "百叶窗", "leaves": "树叶"}
 
 
 def scene_label(part: Part, name: str, language: str) -> str:
@@ -39,8 +26,6 @@ def scene_label(part: Part, name: str, language: str) -> str:
         return LIGHTS[name].name_zh
     if part == "place" and name in PLACES:
         return PLACES[name].name_zh
-    if part == "surface":
-        return _SURFACES_ZH.get(name, name)
-    if part == "pattern":
-        return _PATTERNS_ZH.get(name, name)
+    if part in ("surface", "pattern"):
+        return part_label(part, name, language)
     return name

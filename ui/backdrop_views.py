@@ -22,7 +22,7 @@ from studio.scene_labels import PAINTING_PROVIDER_NAMES, scene_label
 from studio.service import Studio
 from ui.errors import error_text
 from ui.i18n import choice_key, current_language, labeller, t
-from ui.uploads import IMAGE_TYPES
+from ui.uploads import files_input
 
 UPLOADS = "backdrops.upload"  # session_state: the photos waiting to be added
 SELECTED = "backdrops.selected"  # session_state: the id being edited
@@ -111,18 +111,10 @@ def error_message(exc: BackdropError) -> str:
 def add_form(studio: Studio) -> None:
     """Upload one or more photos, a name and tags; adds them with the default surface to edit next."""
     round_ = int(st.session_state.get(_UPLOAD_ROUND, 0))
-    widget_key = f"backdrops.upload.widget.{round_}"
-
-    def _changed() -> None:
-        files = st.session_state.get(widget_key) or []
-        st.session_state[UPLOADS] = [{"name": item.name, "data": item.getvalue()} for item in files]
-
-    st.file_uploader(
+    files_input(
         t("backdrops.add.upload"),
-        type=list(IMAGE_TYPES),
-        accept_multiple_files=True,
-        key=widget_key,
-        on_change=_changed,
+        f"backdrops.upload.widget.{round_}",
+        UPLOADS,
         help=t("backdrops.add.upload_help", min_side=MIN_SIDE, max_mb=MAX_FILE_BYTES // (1024 * 1024)),
     )
     uploads = pending_uploads()
@@ -241,14 +233,15 @@ def _select(backdrop_id: str) -> None:
 
 
 # ------------------------------------------------------------------ the prompt page
-def backdrop_choice(studio: Studio, prefix: str, prompt: str) -> dict[str, Any]:
+def backdrop_choice(studio: Studio, prefix: str, prompt: str) -> tuple[dict[str, Any], bool]:
     """The prompt page's "Backdrop: auto / none / <each>" and a line naming the one in use.
 
-    Returns the job's option: {} for auto (the default: by tags), else {"backdrop_id": ...}."""
+    Returns the job's option ({} for auto, the default: by tags; else {"backdrop_id": ...}) and
+    whether one of the user's backdrops will be used."""
     entries = studio.backdrops.list()
     if not entries:
         st.caption(t("backdrops.prompt.empty"))
-        return {}
+        return {}, False
     names = {entry.backdrop_id: entry.name for entry in entries}
     options = ["auto", "none", *names]
     chosen = st.selectbox(
@@ -267,10 +260,10 @@ def backdrop_choice(studio: Studio, prefix: str, prompt: str) -> dict[str, Any]:
     )
     if chosen == "none":
         st.caption(t("backdrops.prompt.off"))
-        return {"backdrop_id": "none"}
+        return {"backdrop_id": "none"}, False
     if chosen != "auto":
         st.caption(t("backdrops.prompt.chosen", name=names.get(str(chosen), "")))
-        return {"backdrop_id": str(chosen)}
+        return {"backdrop_id": str(chosen)}, True
     match = studio.backdrops.match(prompt) if prompt.strip() else None
     if match is not None:
         st.caption(
@@ -287,19 +280,17 @@ def backdrop_choice(studio: Studio, prefix: str, prompt: str) -> dict[str, Any]:
             if tags
             else t("backdrops.prompt.no_tags")
         )
-    return {}
+    return {}, match is not None
 
 
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def place_hint(studio: Studio, place: str | None, prompt: str, choice: dict[str, Any]) -> None:
+def place_hint(place: str | None, backdrop_in_use: bool) -> None:
     """When the prompt names a place the local engine can only approximate (a kitchen, a beach)
     and none of the user's backdrops stands in for it, say so before they generate."""
-    if place is None or choice.get("backdrop_id") not in (None, "none"):
-        return
-    if choice.get("backdrop_id") is None and studio.backdrops.match(prompt) is not None:
+    if place is None or backdrop_in_use:
         return
     st.info(
         t(

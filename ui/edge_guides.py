@@ -15,7 +15,7 @@ import streamlit as st
 from providers.base import EdgeGuide, GuideLayer
 from studio.service import PreparedImage, Studio, StudioInputError
 from ui.i18n import choice_key, error_text, labeller, t
-from ui.uploads import IMAGE_TYPES, Upload
+from ui.uploads import Upload, files_input
 
 LAYERS: tuple[GuideLayer, ...] = get_args(GuideLayer)
 
@@ -94,19 +94,7 @@ def uploads_key(prefix: str) -> str:
 
 def _uploads(prefix: str) -> list[Upload]:
     state_key = uploads_key(prefix)
-    widget_key = f"{state_key}.widget"
-
-    def _changed() -> None:
-        chosen = st.session_state.get(widget_key) or []
-        st.session_state[state_key] = [{"name": item.name, "data": item.getvalue()} for item in chosen]
-
-    st.file_uploader(
-        t("guides.upload"),
-        type=list(IMAGE_TYPES),
-        accept_multiple_files=True,
-        key=widget_key,
-        on_change=_changed,
-    )
+    files_input(t("guides.upload"), f"{state_key}.widget", state_key)
     stored = st.session_state.get(state_key)
     if not isinstance(stored, list):
         return []

@@ -46,6 +46,24 @@ def read_upload(state_key: str) -> Upload | None:
     return None
 
 
+def files_input(label: str, widget_key: str, state_key: str, *, help: str | None = None) -> None:
+    """A several-files uploader whose files are copied to `state_key` as {"name", "data"} dicts
+    when they change, so they outlive the widget (which forgets them on another page)."""
+
+    def _changed() -> None:
+        chosen = st.session_state.get(widget_key) or []
+        st.session_state[state_key] = [{"name": item.name, "data": item.getvalue()} for item in chosen]
+
+    st.file_uploader(
+        label,
+        type=list(IMAGE_TYPES),
+        accept_multiple_files=True,
+        key=widget_key,
+        on_change=_changed,
+        help=help,
+    )
+
+
 def file_input(
     label_key: str,
     state_key: str,

@@ -100,9 +100,9 @@ with right:
         st.caption(t("prompt.reading", used=word_list(reading.used), ignored=word_list(reading.unknown)))
         st.caption(t("prompt.summary", summary=reading.summary))
     # The user's own backdrops (My backdrops): which one this prompt puts the product on.
-    backdrop = backdrop_choice(studio, PREFIX, prompt) if local else {}
+    backdrop, backdrop_in_use = backdrop_choice(studio, PREFIX, prompt) if local else ({}, False)
     if local and prompt.strip():
-        place_hint(studio, reading.place, prompt, backdrop)
+        place_hint(reading.place, backdrop_in_use)
 
     step_heading(4, tkey("step.output"))
     size = None
