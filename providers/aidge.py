@@ -266,6 +266,7 @@ class Aidge(VendorAdapter):
             OptionSpec("imageStyle", "choice", "realPhoto", "opt.imageStyle", choices=("realPhoto",)),
         ),
     }
+    billing_currency: ClassVar[str] = "USD"
     prices: ClassVar[Mapping[Operation, Price]] = {
         Operation.SCENE_BACKGROUND: _NO_PRICE,
         Operation.MODEL_SWAP: _NO_PRICE,

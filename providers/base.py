@@ -146,6 +146,8 @@ class OptionSpec:
     maximum: float | None = None
     step: float | None = None
     choices: tuple[str, ...] = ()
+    # A bool that switches the vendor's visible "AI generated" mark: off, the user labels the images.
+    ai_mark: bool = False
 
     def coerce(self, raw: Any) -> Any:
         """Turn a CLI/manifest string (or a widget value) into a checked value.
@@ -386,6 +388,8 @@ class ProviderAdapter(abc.ABC):
     # `_name` for texts not tied to one code). Jobs store the filled English text; studio matches it
     # back to its key to show the translation (studio/vendor_texts.py, studio/locales/).
     error_texts: ClassVar[Mapping[str, str]] = {}
+    # The currency the vendor bills in: a user's own price is best given in it.
+    billing_currency: ClassVar[str] = "CNY"
 
     def __init__(self, context: ProviderContext) -> None:
         self.context = context

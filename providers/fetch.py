@@ -1,103 +1,86 @@
-"""Guarded downloads of links a vendor (or a user) hands us: result images above all.
+"""Guarded downloads of links a vendor or a user hands us: result images, manifest and ZIP links.
 
-A vendor's result link is fetched by the server, so whoever controls that link
-controls where the server connects. The guard therefore checks the address the
-socket actually connected to, after DNS and after every redirect hop, not the
-host name written in the URL (`http://127.0.0.1:80\\@8.8.8.8/` reads as 8.8.8.8
-to a URL parser and connects to 127.0.0.1 with requests). Loopback, private,
-link-local (169.254.169.254, the cloud metadata service), multicast and
-reserved addresses are refused unless the policy allows them, which only the
-tests' loopback emulators need.
+Whoever writes a link the server fetches chooses where the server connects, so every such
+link goes through `fetch_link`, hop by hop:
 
-Every fetch has an overall deadline (a server that drips one byte a second
-cannot hold a worker thread for hours) and a size cap, and uses a session that
-ignores proxy variables and .netrc (`providers.http.new_session`).
+1. the link as written is checked (`fetch_guard.check_link_text`): no user info, backslashes,
+   odd numeric hosts, zone ids, only http(s);
+2. the host the HTTP library will connect to is resolved once and every answer checked
+   (`fetch_guard.resolve_checked`): loopback, private, link-local (169.254.169.254, the cloud
+   metadata service), multicast, reserved and IPv6 forms carrying such an IPv4 are refused
+   before any connection (so an error text cannot tell whether an internal port is open);
+3. the connection is pinned to the checked address (the Host header, SNI and the certificate
+   check still use the name), so DNS cannot answer differently for the connect;
+4. redirects are followed by `fetch_link` itself, each hop checked again from step 1, at most
+   `policy.max_redirects` of them;
+5. an overall deadline (a watchdog closes the sockets of a fetch that outlives it, even while
+   headers drip in) and a size cap bound every fetch; proxies and .netrc are ignored.
 
-`fetch_link` is the one download helper every link goes through: the worker's
-result downloads (`ResultFetcher`) and the image links of batch manifests
-(`studio.manifest.download_url`). It raises `AddressRefused`, a `LinkRejected`
-(status, redirect, size, deadline) or the transport's `requests` exception, and
-each caller turns those into its own errors and messages.
+`FetchPolicy.allow_private` allows loopback and private addresses (a trusted local network: the
+CLI's `--allow-local-network`, the tests' loopback emulators); link-local, multicast and
+reserved addresses stay refused. `fetch_link` raises `AddressRefused`, a `LinkRejected`
+(refused link, unknown host, status, redirect, size, deadline) or the transport's `requests`
+exception; each caller words those (`ResultFetcher` here, `studio.manifest` for manifests).
 """
 
 from __future__ import annotations
 
-import ipaddress
+import contextvars
+import math
 import socket
+import sys
+import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urljoin
 
 import requests  # type: ignore[import-untyped, unused-ignore]
 from requests.adapters import HTTPAdapter  # type: ignore[import-untyped, unused-ignore]
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+from urllib3.poolmanager import SSL_KEYWORDS
+from urllib3.util import connection as urllib3_connection
 
 from providers.errors import ProviderUnavailableError
+from providers.fetch_guard import (
+    AddressRefused,
+    HostNotFound,
+    LinkRefused,
+    LinkRejected,
+    Resolver,
+    check_link_text,
+    is_public_address,
+    resolve_checked,
+    system_resolver,
+)
 from providers.http import USER_AGENT
+
+__all__ = [
+    "AddressRefused",
+    "FetchPolicy",
+    "HostNotFound",
+    "LinkDeadline",
+    "LinkRedirected",
+    "LinkRefused",
+    "LinkRejected",
+    "LinkStatus",
+    "LinkTooLarge",
+    "LinkTooManyRedirects",
+    "ResultFetcher",
+    "check_link_text",
+    "fetch_link",
+    "guarded_session",
+    "is_public_address",
+]
 
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 DEFAULT_DEADLINE_S = 120.0
 MAX_REDIRECTS = 3
-
-
-class AddressRefused(Exception):
-    """The link led to an address inside this machine's network. Deliberately not an OSError, so
-    urllib3 does not wrap it as a connection failure to be retried."""
-
-    def __init__(self, address: str) -> None:
-        super().__init__(address)
-        self.address = address
-
-
-def is_public_address(address: str) -> bool:
-    """True for an address on the public internet (IPv4-mapped IPv6 judged as its IPv4)."""
-    try:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-    except ValueError:
-        return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
-
-
-def _check_peer(sock: socket.socket) -> None:
-    peer = sock.getpeername()
-    address = str(peer[0]) if isinstance(peer, tuple) else str(peer)
-    if not is_public_address(address):
-        sock.close()
-        raise AddressRefused(address)
-
-
-class _PublicHTTPConnection(HTTPConnection):
-    def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()
-        _check_peer(sock)
-        return sock
-
-
-class _PublicHTTPSConnection(HTTPSConnection):
-    def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()
-        _check_peer(sock)
-        return sock
-
-
-class _PublicHTTPPool(HTTPConnectionPool):
-    ConnectionCls = _PublicHTTPConnection
-
-
-class _PublicHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _PublicHTTPSConnection
-
-
-class _PublicOnlyAdapter(HTTPAdapter):  # type: ignore[misc, unused-ignore]
-    """Connection pools whose sockets refuse non-public peers (checked once per new connection)."""
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _PublicHTTPPool, "https": _PublicHTTPSPool}
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
 @dataclass(frozen=True)
@@ -108,24 +91,10 @@ class FetchPolicy:
     connect_timeout_s: float = 10.0
     read_timeout_s: float = 30.0
     max_redirects: int = MAX_REDIRECTS
-
-
-def guarded_session(policy: FetchPolicy) -> requests.Session:
-    session = requests.Session()
-    adapter: HTTPAdapter = (
-        HTTPAdapter(max_retries=0) if policy.allow_private else _PublicOnlyAdapter(max_retries=0)
-    )
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    session.headers["User-Agent"] = USER_AGENT
-    # No proxy or .netrc from the environment: a proxy would also hide the real peer from the guard.
-    session.trust_env = False
-    session.max_redirects = policy.max_redirects
-    return session
-
-
-class LinkRejected(Exception):
-    """The link answered, but not with a file we take; the subclass says why."""
+    # Injectable for tests (a name that resolves to a loopback test server) and nothing else.
+    resolver: Resolver = field(default=system_resolver, compare=False)
+    # Addresses allowed whatever they are: the tests' stand-in for a "public" origin.
+    trusted_addresses: frozenset[str] = frozenset()
 
 
 class LinkStatus(LinkRejected):
@@ -136,11 +105,17 @@ class LinkStatus(LinkRejected):
 
 
 class LinkRedirected(LinkRejected):
-    """A redirect where the caller asked for none (each hop would need its own address check)."""
+    """A redirect where the caller asked for none."""
 
     def __init__(self, status: int) -> None:
         super().__init__(f"HTTP {status} redirect")
         self.status = status
+
+
+class LinkTooManyRedirects(LinkRejected):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"more than {limit} redirects")
+        self.limit = limit
 
 
 class LinkTooLarge(LinkRejected):
@@ -155,8 +130,169 @@ class LinkDeadline(LinkRejected):
         self.deadline_s = deadline_s
 
 
+# ---------------------------------------------------------------------------- one fetch's sockets
+class _Fetch:
+    """The sockets and pools of one `fetch_link` call, so its watchdog can close them at the
+    deadline and the call can release them at the end."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
+        self.pools: list[HTTPConnectionPool] = []
+        self.expired = False
+
+    def add_socket(self, sock: socket.socket) -> None:
+        with self._lock:
+            if self.expired:
+                sock.close()
+                raise _Expired()
+            self._sockets.append(sock)
+
+    def expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for sock in self._sockets:
+                # Wakes a recv blocked in this fetch's thread; close() alone would not.
+                with suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+    def close(self) -> None:
+        for pool in self.pools:
+            pool.close()
+
+
+class _Expired(Exception):
+    """The fetch's deadline passed before a new connection was made (not an OSError: not retried)."""
+
+
+_CURRENT: contextvars.ContextVar[_Fetch | None] = contextvars.ContextVar("studio_fetch", default=None)
+
+
+# ---------------------------------------------------------------------------- pinned connections
+def _pinned_conn(self: HTTPConnection, address: str, fetch: _Fetch | None) -> socket.socket:
+    """urllib3's `_new_conn`, connecting to the checked `address` instead of resolving the name
+    again; `self.host` stays the name for the Host header, SNI and the certificate check."""
+    try:
+        sock = urllib3_connection.create_connection(
+            (address, self.port),
+            self.timeout,
+            source_address=self.source_address,
+            socket_options=self.socket_options,
+        )
+    except TimeoutError as exc:
+        raise ConnectTimeoutError(self, f"Connection to {self.host} timed out.") from exc
+    except OSError as exc:
+        raise NewConnectionError(self, f"Failed to establish a new connection: {exc}") from exc
+    sys.audit("http.client.connect", self, self.host, self.port)
+    if fetch is not None:
+        fetch.add_socket(sock)
+    return sock
+
+
+class _PinnedHTTPConnection(HTTPConnection):
+    def __init__(self, *args: Any, pinned: str, fetch: _Fetch | None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._pinned = pinned
+        self._fetch = fetch
+
+    def _new_conn(self) -> socket.socket:
+        return _pinned_conn(self, self._pinned, self._fetch)
+
+
+class _PinnedHTTPSConnection(HTTPSConnection):
+    def __init__(self, *args: Any, pinned: str, fetch: _Fetch | None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._pinned = pinned
+        self._fetch = fetch
+
+    def _new_conn(self) -> socket.socket:
+        return _pinned_conn(self, self._pinned, self._fetch)
+
+
+class _PinnedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _PinnedHTTPConnection
+
+
+class _PinnedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _PinnedHTTPSConnection
+
+
+class _GuardedAdapter(HTTPAdapter):  # type: ignore[misc, unused-ignore]
+    """Each request's host is checked and resolved once (`resolve_checked`), and the request
+    goes through a fresh pool pinned to that address: no pool is shared between names, addresses
+    or fetches, so no connection outlives the check that allowed it."""
+
+    def __init__(self, policy: FetchPolicy) -> None:
+        super().__init__(max_retries=0)
+        self._policy = policy
+
+    def get_connection_with_tls_context(
+        self, request: Any, verify: Any, proxies: Any = None, cert: Any = None
+    ) -> HTTPConnectionPool:
+        url = str(request.url)
+        check_link_text(url)  # the prepared URL, as the checks saw the written one
+        host_params, pool_kwargs = self.build_connection_pool_key_attributes(request, verify, cert)
+        scheme = str(host_params["scheme"])
+        host = str(host_params["host"] or "")
+        port = int(host_params["port"] or (443 if scheme == "https" else 80))
+        policy = self._policy
+        pinned = resolve_checked(
+            host,
+            port,
+            allow_private=policy.allow_private,
+            resolver=policy.resolver,
+            trusted=policy.trusted_addresses,
+        )
+        fetch = _CURRENT.get()
+        kwargs: dict[str, Any] = {**self.poolmanager.connection_pool_kw, **pool_kwargs}
+        kwargs.update(maxsize=1, block=False)
+        if scheme == "https":
+            pool: HTTPConnectionPool = _PinnedHTTPSPool(host, port, pinned=pinned, fetch=fetch, **kwargs)
+        else:
+            for key in SSL_KEYWORDS:
+                kwargs.pop(key, None)
+            pool = _PinnedHTTPPool(host, port, pinned=pinned, fetch=fetch, **kwargs)
+        if fetch is not None:
+            fetch.pools.append(pool)
+        return pool
+
+
+def guarded_session(policy: FetchPolicy) -> requests.Session:
+    """A session whose every request is checked and pinned (see the module docstring). Redirects
+    are left to `fetch_link`, which checks each hop; the session itself follows none."""
+    session = requests.Session()
+    adapter = _GuardedAdapter(policy)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.headers["User-Agent"] = USER_AGENT
+    # No proxy or .netrc from the environment: a proxy would connect for us, unchecked.
+    session.trust_env = False
+    # Only read when requests prepares the unfollowed `response.next`; fetch_link counts the hops.
+    session.max_redirects = max(policy.max_redirects, 1)
+    return session
+
+
+# ---------------------------------------------------------------------------- fetching
 def _is_2xx(status: int) -> bool:
     return 200 <= status < 300
+
+
+@contextmanager
+def _watched(policy: FetchPolicy) -> Iterator[_Fetch]:
+    fetch = _Fetch()
+    token = _CURRENT.set(fetch)
+    timer = None
+    if math.isfinite(policy.deadline_s):
+        timer = threading.Timer(max(policy.deadline_s, 0.0), fetch.expire)
+        timer.daemon = True
+        timer.start()
+    try:
+        yield fetch
+    finally:
+        if timer is not None:
+            timer.cancel()
+        _CURRENT.reset(token)
+        fetch.close()
 
 
 def fetch_link(
@@ -168,35 +304,81 @@ def fetch_link(
     accept: Callable[[int], bool] = _is_2xx,
     clock: Callable[[], float] = time.monotonic,
 ) -> bytes:
-    """GET `url` through `session` (a `guarded_session(policy)`) within `policy`'s timeouts, size cap
-    and overall deadline (`math.inf` for none). Raises `AddressRefused`, a `LinkRejected` or the
-    `requests` exception of the transport failure; the caller words them."""
+    """GET `url` through `session` (a `guarded_session(policy)`) within `policy`'s timeouts, size cap,
+    redirect cap and overall deadline (`math.inf` for none). Raises `AddressRefused`, a
+    `LinkRejected` or the `requests` exception of the transport failure; the caller words them."""
     deadline = clock() + policy.deadline_s
-    with session.get(
-        url,
-        timeout=(policy.connect_timeout_s, policy.read_timeout_s),
-        stream=True,
-        allow_redirects=follow_redirects,
-    ) as response:
-        if not follow_redirects and 300 <= response.status_code < 400:
-            raise LinkRedirected(response.status_code)
-        if not accept(response.status_code):
-            raise LinkStatus(response.status_code, response.reason or "")
-        declared = response.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > policy.max_bytes:
+    with _watched(policy) as fetch:
+        try:
+            data = _fetch_hops(session, url, policy, follow_redirects, accept, clock, deadline)
+        except (requests.RequestException, _Expired) as exc:
+            if fetch.expired or isinstance(exc, _Expired) or _caused_by_expiry(exc):
+                raise LinkDeadline(policy.deadline_s) from None
+            raise
+        if fetch.expired:  # a body without a length just ends when the watchdog closes its socket
+            raise LinkDeadline(policy.deadline_s)
+        return data
+
+
+def _caused_by_expiry(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, _Expired):
+            return True
+        seen = seen.__context__ or seen.__cause__
+    return False
+
+
+def _fetch_hops(
+    session: requests.Session,
+    url: str,
+    policy: FetchPolicy,
+    follow_redirects: bool,
+    accept: Callable[[int], bool],
+    clock: Callable[[], float],
+    deadline: float,
+) -> bytes:
+    for _hop in range(policy.max_redirects + 1):
+        check_link_text(url)
+        remaining = deadline - clock()
+        if remaining <= 0:
+            raise LinkDeadline(policy.deadline_s)
+        timeout = (min(policy.connect_timeout_s, remaining), min(policy.read_timeout_s, remaining))
+        with session.get(url, timeout=timeout, stream=True, allow_redirects=False) as response:
+            status = response.status_code
+            if status in _REDIRECTS and response.headers.get("Location") is not None:
+                if not follow_redirects:
+                    raise LinkRedirected(status)
+                # Joined against this hop; the next turn checks it as written before anything else.
+                url = urljoin(url, session.get_redirect_target(response) or "")
+                continue
+            if not follow_redirects and 300 <= status < 400:
+                raise LinkRedirected(status)
+            if not accept(status):
+                raise LinkStatus(status, response.reason or "")
+            return _read_body(response, policy, clock, deadline)
+    raise LinkTooManyRedirects(policy.max_redirects)
+
+
+def _read_body(
+    response: requests.Response, policy: FetchPolicy, clock: Callable[[], float], deadline: float
+) -> bytes:
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > policy.max_bytes:
+        raise LinkTooLarge(policy.max_bytes)
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_content(chunk_size=256 * 1024):
+        size += len(chunk)
+        if size > policy.max_bytes:
             raise LinkTooLarge(policy.max_bytes)
-        chunks: list[bytes] = []
-        size = 0
-        for chunk in response.iter_content(chunk_size=256 * 1024):
-            size += len(chunk)
-            if size > policy.max_bytes:
-                raise LinkTooLarge(policy.max_bytes)
-            if clock() > deadline:
-                raise LinkDeadline(policy.deadline_s)
-            chunks.append(chunk)
-        return b"".join(chunks)
+        if clock() > deadline:
+            raise LinkDeadline(policy.deadline_s)
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
+# ---------------------------------------------------------------------------- vendor results
 class ResultFetcher:
     """`fetch(url) -> bytes` for result images; failures are ProviderUnavailableError (provider
     "download"), retryable unless retrying cannot help (refused address, too large, not a link)."""
@@ -246,7 +428,20 @@ class ResultFetcher:
                 "downloaded from: a real provider's links are public. Check the provider's endpoint setting.",
                 False,
             ) from None
-        except requests.exceptions.TooManyRedirects:
+        except LinkRefused as exc:
+            raise _failure(
+                "result_link_refused",
+                f"The provider's result link is not one that is downloaded: {exc}. Check the provider's "
+                "endpoint setting.",
+                False,
+            ) from None
+        except HostNotFound as exc:
+            raise _failure(
+                "download_failed",
+                f"The result link's host '{exc.host}' could not be found; it will be tried again.",
+                True,
+            ) from None
+        except (LinkTooManyRedirects, LinkRedirected):
             raise _failure(
                 "download_failed", "The result link redirected too many times; it will be tried again.", True
             ) from None

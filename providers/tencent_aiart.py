@@ -203,7 +203,7 @@ class TencentAiart(VendorAdapter):
             OptionSpec("Resolution", "text", "", "opt.Resolution"),
             # The document's default: 1, the visible "图片由 AI 生成" mark in the lower right corner
             # (Chinese rules since September 2025 want AI-generated images labelled).
-            OptionSpec("LogoAdd", "bool", True, "opt.LogoAdd"),
+            OptionSpec("LogoAdd", "bool", True, "opt.LogoAdd", ai_mark=True),
             # LogoParam: the user's own mark instead of Tencent's text, as base64 (no hosting needed),
             # stretched into LogoRect "X,Y,Width,Height" (px of the output; bottom right when empty).
             OptionSpec("LogoImage", "image", "", "opt.LogoImage"),

@@ -23,6 +23,7 @@ from pathlib import Path
 from PIL import Image, UnidentifiedImageError
 
 from studio.errors import StudioError
+from studio.storage_faults import StorageFault, fault_kind
 
 THUMBNAIL_SIDE = 256
 _SEAL = ".finished"
@@ -35,6 +36,10 @@ class ArtifactError(StudioError, RuntimeError):
     """A job file could not be written or read; the message says which and why."""
 
     default_code = "artifact_error"
+
+
+class ArtifactStorageFault(StorageFault, ArtifactError):
+    """A job file could not be written because the data folder is full, read-only or forbidden."""
 
 
 @dataclass(frozen=True)
@@ -127,8 +132,14 @@ class Artifacts:
     def seal(self, job_id: str, created_at: datetime) -> None:
         """Mark the job's files final: later writes into this folder are refused."""
         folder = self.absolute(self.job_dir(job_id, created_at))
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / _SEAL).touch()
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / _SEAL).touch()
+        except OSError as exc:
+            code = fault_kind(exc)
+            if code is None:
+                raise
+            raise ArtifactStorageFault(code, self.data_dir) from exc
 
     def remove_unfinished(self, job_id: str, created_at: datetime) -> None:
         """Delete the folder of a job that never got a database row (e.g. the insert failed)."""
@@ -145,6 +156,9 @@ class Artifacts:
         try:
             write_atomically(directory, name, data)
         except OSError as exc:
+            code = fault_kind(exc)
+            if code is not None:
+                raise ArtifactStorageFault(code, self.data_dir) from exc
             raise ArtifactError(
                 f"cannot write {folder}/{name} in {self.data_dir}: {exc.strerror or exc}; "
                 "check free disk space and that STUDIO_DATA_DIR is writable"

@@ -41,6 +41,8 @@ from studio.backdrop_match import (
     clean_tags,
 )
 from studio.migrations import backdrops_table as table
+from studio.safe_files import MAX_INPUT_BYTES, FileRefused, read_regular_file
+from studio.storage_faults import storage_fault
 from studio.store import Store
 
 # The scene catalogue's category for these (translated as `scene.category.mine`).
@@ -323,6 +325,9 @@ class BackdropLibrary:
         try:
             write_atomically(directory, name, data)
         except OSError as exc:
+            fault = storage_fault(exc, self.data_dir)
+            if fault is not None:
+                raise fault from exc  # a full or read-only data folder: the same words as everywhere
             raise BackdropError(
                 "backdrop_not_saved",
                 f"The backdrop could not be saved in {self.data_dir} ({exc.strerror or exc}); check free "
@@ -333,8 +338,9 @@ class BackdropLibrary:
 
     def _read(self, entry: Backdrop, path: str) -> bytes:
         try:
-            return Path(path).read_bytes()
-        except OSError:
+            # A regular file only, bounded: a device or FIFO swapped in for the photo is refused unread.
+            return read_regular_file(path, MAX_INPUT_BYTES)
+        except FileRefused:
             raise BackdropError(
                 "backdrop_photo_missing",
                 f"The photo of the backdrop '{entry.name}' is missing from {self.data_dir}; remove the "

@@ -6,6 +6,11 @@ jobs like any other, at each vendor's limits; it checks the batch before each
 submit, so a pause, a cancel or a budget stop takes effect before the next call
 and never interrupts a job the vendor already has. Closing the browser changes
 nothing; a restarted app resumes from the store.
+
+Every action takes `by`, the key of the person doing it (`studio.people.Person.key`;
+"local" without sign-in): jobs record who made them, review decisions who made
+them, and starts, pauses, resumes, cancels, retries, budgets, sharing and exports
+go to the activity list (`studio.store_activity`).
 """
 
 from __future__ import annotations
@@ -22,8 +27,17 @@ from imaging.marketplace import Preset
 from providers.base import EdgeGuide, Money
 from studio.artifacts import Artifacts
 from studio.errors import StudioError
-from studio.export import ExportItem, ExportReport, NameTemplate, Progress, export_to_dir, export_zip
+from studio.export import (
+    ExportItem,
+    ExportReport,
+    NameTemplate,
+    Progress,
+    export_to_dir,
+    export_zip,
+    relative_source,
+)
 from studio.jobs import BatchProgress, BatchStatus, BatchView, JobOutput, JobStatus, JobView, ReviewState
+from studio.people import LOCAL_KEY, Person
 from studio.store import NewBatch, NewJob, Store
 from studio.values import CheckedJob, JobRequest, PreparedImage
 
@@ -57,6 +71,7 @@ class BatchStudio(Protocol):
         batch_id: str | None = None,
         sku: str | None = None,
         created: datetime | None = None,
+        by: str | None = None,
     ) -> NewJob: ...
 
     def segmenter(self, quality: str | None = None) -> Segmenter | None: ...
@@ -100,8 +115,10 @@ class Batches:
         name: str = "",
         budget: Money | None = None,
         source: str = "ui",
+        by: str = LOCAL_KEY,
+        shared: bool = False,
     ) -> str:
-        """Persist every item's inputs and create the batch with all its jobs at once."""
+        """Persist every item's inputs and create the batch with all its jobs at once, made by `by`."""
         if not items:
             raise BatchError(
                 "The batch has no items to run. Add products, or fix the rows with problems.", "batch_empty"
@@ -120,29 +137,49 @@ class Batches:
                 created = base + timedelta(microseconds=number)
                 news.append(
                     self._studio.persist_checked(
-                        item.request, item.checked, batch_id=batch_id, sku=item.sku, created=created
+                        item.request, item.checked, batch_id=batch_id, sku=item.sku, created=created, by=by
                     )
                 )
             self._store.create_batch(
-                NewBatch(batch_id, name=name.strip(), budget=budget, source=source), news
+                NewBatch(
+                    batch_id,
+                    name=name.strip(),
+                    budget=budget,
+                    source=source,
+                    created_by=by,
+                    shared=shared,
+                ),
+                news,
             )
         except Exception:
             for new in news:
                 self._studio.artifacts.remove_unfinished(new.job_id, new.created_at or self._store.now())
             raise
         self._studio.worker.notify()
+        details = {"name": name.strip(), "items": len(news), "source": source, "shared": shared}
+        if budget is not None:
+            details["budget"] = f"{budget.as_str()} {budget.currency}"
+        self._store.record_activity(by, "batch_start", batch_id, details)
         return batch_id
 
-    def pause(self, batch_id: str) -> None:
-        self._require(batch_id, {BatchStatus.RUNNING}, "pause")
+    def pause(self, batch_id: str, *, by: str = LOCAL_KEY) -> None:
+        batch = self._require(batch_id, {BatchStatus.RUNNING}, "pause")
         self._store.set_batch_status(batch_id, BatchStatus.PAUSED, "user")
+        self._record(by, "batch_pause", batch)
 
-    def resume(self, batch_id: str) -> None:
-        self._require(batch_id, {BatchStatus.PAUSED}, "resume")
+    def resume(self, batch_id: str, *, by: str = LOCAL_KEY) -> None:
+        batch = self._require(batch_id, {BatchStatus.PAUSED}, "resume")
         self._store.set_batch_status(batch_id, BatchStatus.RUNNING)
         self._studio.worker.notify()
+        self._record(by, "batch_resume", batch)
 
-    def raise_budget(self, batch_id: str, budget: Money | None) -> None:
+    def share(self, batch_id: str, shared: bool, *, by: str = LOCAL_KEY) -> None:
+        """Let the team see the batch and its jobs (or take it back)."""
+        batch = self._require(batch_id, set(BatchStatus), "share")
+        self._store.set_batch_shared(batch_id, shared)
+        self._record(by, "batch_share", batch, shared=shared)
+
+    def raise_budget(self, batch_id: str, budget: Money | None, *, by: str = LOCAL_KEY) -> None:
         """A new budget (None: no limit); a batch stopped by its budget then resumes."""
         batch = self._require(batch_id, {BatchStatus.RUNNING, BatchStatus.PAUSED}, "change the budget of")
         if budget is not None and batch.budget is not None and budget.currency != batch.budget.currency:
@@ -152,14 +189,18 @@ class Batches:
                 {"currency": batch.budget.currency},
             )
         self._store.set_batch_budget(batch_id, budget)
+        before = f"{batch.budget.as_str()} {batch.budget.currency}" if batch.budget else None
+        after = f"{budget.as_str()} {budget.currency}" if budget else None
+        self._record(by, "batch_budget", batch, before=before, after=after)
         if batch.status is BatchStatus.PAUSED and batch.pause_reason == "budget":
-            self.resume(batch_id)
+            self.resume(batch_id, by=by)
 
-    def cancel(self, batch_id: str) -> None:
-        self._require(batch_id, {BatchStatus.RUNNING, BatchStatus.PAUSED}, "cancel")
+    def cancel(self, batch_id: str, *, by: str = LOCAL_KEY) -> None:
+        batch = self._require(batch_id, {BatchStatus.RUNNING, BatchStatus.PAUSED}, "cancel")
         self._store.set_batch_status(batch_id, BatchStatus.CANCELED)
+        self._record(by, "batch_cancel", batch)
 
-    def retry_failed(self, batch_id: str) -> int:
+    def retry_failed(self, batch_id: str, *, by: str = LOCAL_KEY) -> int:
         """Run every failed item again as a new job (the failed one stays in History); returns how many."""
         batch = self._require(batch_id, {BatchStatus.RUNNING, BatchStatus.PAUSED, BatchStatus.DONE}, "retry")
         failed = [job for job in self._store.batch_jobs(batch_id) if job.status is JobStatus.FAILED]
@@ -167,7 +208,7 @@ class Batches:
         news: list[NewJob] = []
         for job in [job for job in failed if job not in retried]:
             request, checked = self._again(job)
-            new = self._studio.persist_checked(request, checked, batch_id=batch_id, sku=job.sku)
+            new = self._studio.persist_checked(request, checked, batch_id=batch_id, sku=job.sku, by=by)
             news.append(new)
         if not news:
             return 0
@@ -177,7 +218,11 @@ class Batches:
         if batch.status is BatchStatus.PAUSED:
             self._store.set_batch_status(batch_id, BatchStatus.PAUSED, batch.pause_reason)
         self._studio.worker.notify()
+        self._record(by, "batch_retry", batch, jobs=len(news))
         return len(news)
+
+    def _record(self, by: str, action: str, batch: BatchView, **details: object) -> None:
+        self._store.record_activity(by, action, batch.batch_id, {"name": batch.name, **details})
 
     def _again(self, job: JobView) -> tuple[JobRequest, CheckedJob]:
         def read(path: str | None) -> bytes | None:
@@ -233,8 +278,10 @@ class Batches:
     def get(self, batch_id: str) -> BatchView | None:
         return self._store.get_batch(batch_id)
 
-    def recent(self, limit: int = 50) -> list[BatchView]:
-        return self._store.list_batches(limit)
+    def recent(self, limit: int = 50, viewer: Person | None = None) -> list[BatchView]:
+        """The newest batches; with `viewer`, only those that person sees (their own and shared ones;
+        an admin every one)."""
+        return self._store.list_batches(limit, viewer)
 
     def progress(self, batch_id: str) -> BatchProgress:
         progress = self._store.batch_progress(batch_id)
@@ -254,9 +301,11 @@ class Batches:
         decision: ReviewState | None | str = "",
         favourite: bool | None = None,
         note: str | None = None,
+        by: str = LOCAL_KEY,
     ) -> None:
-        """Approve/reject (None clears it), favourite and note one output; "" leaves the decision as is."""
-        kwargs: dict[str, object] = {"favourite": favourite, "note": note}
+        """Approve/reject (None clears it), favourite and note one output; "" leaves the decision as is.
+        The output records `by` as who decided."""
+        kwargs: dict[str, object] = {"favourite": favourite, "note": note, "by": by}
         if decision != "":
             kwargs["review"] = None if decision is None else str(ReviewState(decision))
         if not self._store.set_review(job_id, index, **kwargs):  # type: ignore[arg-type]
@@ -287,6 +336,7 @@ class Batches:
                 chosen.append(
                     ExportItem(
                         source=Path(output.path),
+                        source_name=relative_source(output.path, self._store.files_root),
                         sku=job.sku or job.job_id[:8],
                         provider=job.provider,
                         job_id=job.job_id,
@@ -310,9 +360,12 @@ class Batches:
         to_folder: bool = False,
         approved_only: bool = True,
         progress: Progress | None = None,
+        by: str = LOCAL_KEY,
     ) -> ExportReport:
-        """A ZIP (or a folder) of the batch's approved images in a marketplace's form, plus export.csv."""
-        if self._store.get_batch(batch_id) is None:
+        """A ZIP (or a folder) of the batch's approved images in a marketplace's form, plus export.csv.
+        The export goes to the activity list as done by `by`."""
+        batch = self._store.get_batch(batch_id)
+        if batch is None:
             raise BatchError(f"There is no batch '{batch_id}'.", "batch_not_found", {"batch_id": batch_id})
         items = self.export_items(batch_id, approved_only=approved_only)
         if not items:
@@ -326,8 +379,20 @@ class Batches:
         if to_folder:
             if not isinstance(out, Path):
                 raise BatchError("A folder export needs a folder path.", "batch_export_needs_folder")
-            return export_to_dir(items, preset, template, out, segmenter=segmenter, progress=progress)
-        return export_zip(items, preset, template, out, segmenter=segmenter, progress=progress)
+            report = export_to_dir(items, preset, template, out, segmenter=segmenter, progress=progress)
+        else:
+            report = export_zip(items, preset, template, out, segmenter=segmenter, progress=progress)
+        self._record(
+            by,
+            "export",
+            batch,
+            preset=report.preset,
+            files=len(report.files),
+            failures=len(report.failures),
+            approved_only=approved_only,
+            to="folder" if to_folder else "zip",
+        )
+        return report
 
 
 def _split(cost: Money | None, parts: int) -> list[Money | None]:

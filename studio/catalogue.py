@@ -104,6 +104,7 @@ class Catalogue:
                     scene_filters=cls.scene_filters,
                     mask_modes={op: cls.limits[op].mask_mode for op in cls.operations if op in cls.limits},
                     local=isinstance(adapter, LocalEngine),
+                    billing_currency=cls.billing_currency,
                 )
             )
         return infos

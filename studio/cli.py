@@ -2,9 +2,10 @@
 
 `generate` starts its own worker, submits one job (source "cli"), waits for it
 and prints ONE JSON object on stdout. Exit codes: 0 the job succeeded, 1 it
-failed (or did not finish within --timeout), 2 bad usage or input, with a
-one-line message on stderr that says what is wrong and what to do. A user
-mistake never shows a traceback.
+failed (or did not finish within --timeout), 2 bad usage or input, 3 the data
+folder (STUDIO_DATA_DIR) or its database is full, read-only or not writable, with
+a one-line message on stderr that says what is wrong and what to do. A user
+mistake or a full disk never shows a traceback.
 
 This is the one module in `studio` that prints and exits; everything it does
 goes through `studio.service.Studio`.
@@ -27,8 +28,10 @@ from studio import cli_backdrops, cli_batch
 from studio.backdrop_match import BackdropError
 from studio.errors import StudioError
 from studio.jobs import JobFilter, JobRow, JobStatus, JobView
+from studio.safe_files import MAX_INPUT_BYTES, FileRefused, read_regular_file
 from studio.service import JobRequest, Studio, StudioInputError
 from studio.settings import SettingsError, load_settings
+from studio.storage_faults import EXIT_STORAGE, storage_fault
 from studio.store import MAX_PAGE_SIZE
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -43,8 +46,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m studio",
         description="Backdrop Studio from the command line: generate images and read the job history.",
+        epilog=(
+            "exit status: 0 done, 1 a job failed or timed out, 2 bad usage or input, 3 the data folder "
+            "(STUDIO_DATA_DIR) is full, read-only or not writable"
+        ),
     )
-    commands = parser.add_subparsers(dest="command", metavar="{generate,jobs,batch,export,backdrops}")
+    commands = parser.add_subparsers(
+        dest="command", metavar="{generate,jobs,batch,export,backdrops,serve-address}"
+    )
     commands.required = True
 
     generate = commands.add_parser("generate", help="run one job, wait for it and print its result as JSON")
@@ -118,6 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     listing.add_argument("--status", choices=[status.value for status in JobStatus])
     listing.add_argument("--provider", metavar="P")
+    listing.add_argument(
+        "--by", metavar="WHO", help='only jobs made by WHO (an e-mail, "local" or "cli:<user>")'
+    )
     listing.set_defaults(handler=_jobs_list)
     show = job_commands.add_parser("show", help="one job with its outputs, cost and error")
     show.add_argument("job_id", metavar="ID")
@@ -125,7 +137,18 @@ def build_parser() -> argparse.ArgumentParser:
     show.set_defaults(handler=_jobs_show)
     cli_batch.add_commands(commands)
     cli_backdrops.add_commands(commands)
+    serve = commands.add_parser(
+        "serve-address",
+        help="print where the app may listen: 127.0.0.1, or 0.0.0.0 with sign-in or open_to_network",
+    )
+    serve.set_defaults(handler=_serve_address)
     return parser
+
+
+def _serve_address(args: argparse.Namespace) -> int:
+    """scripts/start.sh passes this to `streamlit run --server.address` (reads settings only)."""
+    print(load_settings().access.serve_address)
+    return EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -144,6 +167,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _error("interrupted; unfinished jobs keep their state and resume the next time the app or CLI runs")
         return 130
+    except Exception as exc:
+        # A full disk or a read-only data folder: one sentence saying where and what to do, no traceback.
+        fault = storage_fault(exc, _data_folder(exc))
+        if fault is None:
+            raise
+        logging.getLogger(__name__).debug("storage fault", exc_info=exc)
+        _error(str(fault))
+        return EXIT_STORAGE
+
+
+def _data_folder(exc: BaseException) -> str:
+    """The folder a raw OS error names, else the configured data folder."""
+    if isinstance(exc, OSError) and exc.filename:
+        return str(exc.filename)
+    try:
+        return str(load_settings().data_dir)
+    except Exception:
+        return "STUDIO_DATA_DIR"
 
 
 # ---------------------------------------------------------------- generate
@@ -208,9 +249,10 @@ def _generate(args: argparse.Namespace) -> int:
                 product_title=args.title,
                 source="cli",
                 cutout_quality=args.cutout,
-            )
+            ),
+            by=cli_batch.cli_actor(),
         )
-        _note_unmarked(studio.get_job(job_id))
+        _note_unmarked(studio, studio.get_job(job_id))
         studio.start_worker()
         view = studio.wait_for_job(job_id, args.timeout)
         _warn_about_cutout(studio, view)
@@ -262,11 +304,17 @@ def _logo_takers(studio: Studio, workflow: Operation) -> str:
     return f" ({', '.join(takers)} {'takes' if len(takers) == 1 else 'take'} one)"
 
 
-def _note_unmarked(view: JobView | None) -> None:
-    """A vendor's visible AI mark switched off (`LogoAdd=0`): who labels the images now (stderr)."""
-    if view is not None and view.params.get("LogoAdd") is False:
+def _note_unmarked(studio: Studio, view: JobView | None) -> None:
+    """A vendor's visible AI mark switched off (an `ai_mark` option set to false, e.g. Tencent's
+    `LogoAdd=0`): who labels the images now (stderr)."""
+    if view is None:
+        return
+    specs = studio.option_specs(view.provider, view.workflow)
+    for spec in specs:
+        if not (spec.ai_mark and view.params.get(spec.name) is False):
+            continue
         print(
-            "studio: note: LogoAdd=0: the results carry no 'AI generated' mark. Chinese rules in force since "
+            f"studio: note: {spec.name}=0: the results carry no 'AI generated' mark. Chinese rules in force since "
             "September 2025 want AI-generated images labelled where they are published; labelling these "
             "is now your responsibility.",
             file=sys.stderr,
@@ -305,6 +353,7 @@ def _jobs_list(args: argparse.Namespace) -> int:
     filters = JobFilter(
         statuses=(args.status,) if args.status else (),
         providers=(args.provider,) if args.provider else (),
+        person=args.by.strip().lower() if args.by else None,
     )
     studio = Studio(load_settings())
     try:
@@ -389,6 +438,7 @@ def job_to_dict(view: JobView) -> dict[str, Any]:
         "prompt_reading": prompt_reading(view.notes),
         "source": view.source,
         "batch_id": view.batch_id,
+        "created_by": view.created_by,
     }
 
 
@@ -426,25 +476,17 @@ def row_to_dict(row: JobRow) -> dict[str, Any]:
             else None
         ),
         "prompt": row.prompt,
+        "created_by": row.created_by,
     }
 
 
 # ---------------------------------------------------------------- helpers
 def _read_file(path: str, option: str) -> bytes:
+    """A regular file of at most MAX_INPUT_BYTES: /dev/zero, a FIFO or a folder is refused unread."""
     try:
-        return Path(path).read_bytes()
-    except FileNotFoundError:
-        raise UsageError(f"cannot read {option} '{path}': no such file; check the path") from None
-    except IsADirectoryError:
-        raise UsageError(
-            f"cannot read {option} '{path}': it is a folder; give the path of an image file"
-        ) from None
-    except PermissionError:
-        raise UsageError(
-            f"cannot read {option} '{path}': permission denied; check the file's permissions"
-        ) from None
-    except OSError as exc:
-        raise UsageError(f"cannot read {option} '{path}': {exc.strerror or exc}") from None
+        return read_regular_file(path, MAX_INPUT_BYTES)
+    except FileRefused as exc:
+        raise UsageError(f"cannot read {option} '{path}': {exc.reason}", exc.code, exc.params) from None
 
 
 def _parse_size(text: str) -> tuple[int, int]:
@@ -483,7 +525,7 @@ def _print_json(value: Any) -> None:
 
 
 def _print_table(rows: list[dict[str, Any]], total: int) -> None:
-    headers = ("created (UTC)", "job id", "status", "workflow", "provider", "images", "cost", "error")
+    headers = ("created (UTC)", "job id", "status", "workflow", "provider", "images", "cost", "by", "error")
     lines = [
         (
             (row["created_at"] or "")[:19].replace("T", " "),
@@ -493,6 +535,7 @@ def _print_table(rows: list[dict[str, Any]], total: int) -> None:
             row["provider"],
             str(row["images"]),
             f"{row['cost']['amount']} {row['cost']['currency']}" if row["cost"] else "-",
+            row["created_by"] or "-",
             row["error"]["code"] if row["error"] else "",
         )
         for row in rows
@@ -503,7 +546,7 @@ def _print_table(rows: list[dict[str, Any]], total: int) -> None:
     print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
     for line in lines:
         print("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())
-    print(f"{len(rows)} of {total} job(s)")
+    print(f"{len(rows)} of {total} {'job' if total == 1 else 'jobs'}")
 
 
 def _error(message: str) -> None:

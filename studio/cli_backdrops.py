@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.backdrop_match import Backdrop, BackdropError, parse_surface
+from studio.safe_files import MAX_INPUT_BYTES, FileRefused, read_regular_file
 from studio.service import Studio
 from studio.settings import SettingsError, load_settings
 
@@ -197,15 +198,10 @@ def _surface_text(entry: Backdrop) -> str:
 
 def _read(path: Path) -> bytes:
     try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        reason = "no such file; check the path"
-    except IsADirectoryError:
-        reason = "it is a folder; give the path of an image file"
-    except PermissionError:
-        reason = "permission denied; check the file's permissions"
-    except OSError as exc:
-        reason = str(exc.strerror or exc)
+        # A regular file of at most MAX_INPUT_BYTES: /dev/zero, a FIFO or a folder is refused unread.
+        return read_regular_file(path, MAX_INPUT_BYTES)
+    except FileRefused as exc:
+        reason = exc.reason
     raise BackdropError("file_unreadable", f"cannot read '{path}': {reason}", {"detail": str(path)})
 
 

@@ -6,6 +6,9 @@ line per change on stderr and one JSON summary on stdout at the end. Interrupted
 (Ctrl-C, a crash, a reboot), it is resumed with `batch --resume BATCH_ID`, or by
 the app, without submitting anything twice. Exit 0 when every item succeeded,
 1 when some failed or the batch stopped (budget, pause, cancel, timeout).
+Image links in the manifest go through the guarded fetch (`providers.fetch`): public
+addresses only, unless `--allow-local-network` vouches for this machine's network.
+`batch --check` only checks: exit 0 when every row is fine, 2 when any has a problem.
 
 `export` writes the approved images of a batch in a marketplace's form to a
 folder, with export.csv.
@@ -14,6 +17,7 @@ folder, with export.csv.
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 import time
@@ -26,7 +30,13 @@ from studio.batches import BatchError
 from studio.errors import StudioError
 from studio.export import DEFAULT_TEMPLATE
 from studio.jobs import BatchProgress, BatchStatus
-from studio.manifest import BatchDefaults, ManifestError, plan_from_manifest
+from studio.manifest import (
+    BatchDefaults,
+    ManifestError,
+    download_local_url,
+    download_url,
+    plan_from_manifest,
+)
 from studio.service import Studio
 from studio.settings import load_settings
 
@@ -36,6 +46,19 @@ _TICK_S = 0.5
 
 class BatchUsageError(StudioError):
     """Bad input for batch/export; one line for stderr, exit 2."""
+
+
+def cli_actor() -> str:
+    """Who the CLI records as having done something: "cli:<the operating-system user>".
+
+    Not "local": the audit list then tells a cron job or a script from the person at the
+    browser, and a shared server's admins see which account ran it.
+    """
+    try:
+        user = getpass.getuser().strip().lower()
+    except (OSError, KeyError, ImportError):
+        user = ""
+    return f"cli:{user}" if user else "cli"
 
 
 def add_commands(commands: Any) -> None:
@@ -53,7 +76,17 @@ def add_commands(commands: Any) -> None:
     batch.add_argument("--scene", metavar="ID", help="for rows without one")
     batch.add_argument("--prompt", default="", metavar="TEXT", help="for rows without one")
     batch.add_argument("--fit", action="store_true", help="downscale photos larger than the provider takes")
-    batch.add_argument("--check", action="store_true", help="only check the manifest and print the estimate")
+    batch.add_argument(
+        "--check",
+        action="store_true",
+        help="only check the manifest and print the estimate: exit 0 when every row is fine, "
+        "2 when any row has a problem (nothing is started either way)",
+    )
+    batch.add_argument(
+        "--allow-local-network",
+        action="store_true",
+        help="let manifest links point to this machine and its private network (trusted networks only)",
+    )
     batch.add_argument("--timeout", type=float, default=24 * 3600.0, metavar="S", help="seconds to wait")
     batch.set_defaults(handler=run_batch)
 
@@ -83,7 +116,7 @@ def run_batch(args: argparse.Namespace) -> int:
             if batch is None:
                 raise BatchUsageError(f"there is no batch '{batch_id}'")
             if batch.status is BatchStatus.PAUSED and batch.pause_reason == "user":
-                studio.batches.resume(batch_id)
+                studio.batches.resume(batch_id, by=cli_actor())
         else:
             batch_id = _start(studio, args, budget)
             if batch_id is None:
@@ -101,8 +134,9 @@ def run_batch(args: argparse.Namespace) -> int:
 
 def _start(studio: Studio, args: argparse.Namespace, budget: Money | None) -> str | None:
     path = Path(args.manifest)
-    if not path.is_file():
+    if not path.exists():
         raise BatchUsageError(f"cannot read the manifest '{path}': no such file")
+    # A folder, device or FIFO is refused by the manifest reader (regular files only, bounded).
     defaults = BatchDefaults(
         workflow=Operation(args.workflow) if args.workflow else None,
         provider=args.provider,
@@ -111,7 +145,9 @@ def _start(studio: Studio, args: argparse.Namespace, budget: Money | None) -> st
         fit=args.fit,
     )
     try:
-        plan = plan_from_manifest(studio, path, defaults)
+        # Links are guarded like the web page's unless the user vouches for the local network.
+        download = download_local_url if getattr(args, "allow_local_network", False) else download_url
+        plan = plan_from_manifest(studio, path, defaults, download=download)
     except ManifestError as exc:
         raise BatchUsageError(str(exc)) from None
     _say(
@@ -122,6 +158,8 @@ def _start(studio: Studio, args: argparse.Namespace, budget: Money | None) -> st
         sku = f" ({problem.sku})" if problem.sku else ""
         _say(f"  {where}{sku}, {problem.column}: {problem.message}")
     if plan.problems:
+        if args.check:  # exit 2, like a batch that refuses to start, so scripts can tell
+            raise BatchUsageError("the manifest has problems: fix the rows above and check it again")
         _say("nothing was started: fix the rows above and run the command again")
         return None
     if args.check:
@@ -131,7 +169,9 @@ def _start(studio: Studio, args: argparse.Namespace, budget: Money | None) -> st
             if currency != budget.currency:
                 _say(f"note: the budget counts {budget.currency} only; {currency} spend is not capped")
     try:
-        batch_id = studio.batches.start(plan.items, name=args.name, budget=budget, source="cli")
+        batch_id = studio.batches.start(
+            plan.items, name=args.name, budget=budget, source="cli", by=cli_actor()
+        )
     except BatchError as exc:
         raise BatchUsageError(str(exc)) from None
     _say(f"batch {batch_id} started ({len(plan.items)} items)")
@@ -229,6 +269,7 @@ def run_export(args: argparse.Namespace) -> int:
                 Path(args.out),
                 to_folder=True,
                 approved_only=not args.all,
+                by=cli_actor(),
                 progress=lambda done, total: _say(f"{done}/{total} exported")
                 if done % 10 == 0 or done == total
                 else None,

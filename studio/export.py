@@ -36,6 +36,7 @@ from imaging.cutout import Segmenter
 from imaging.images import ImageInputError
 from imaging.marketplace import EXTENSIONS, ExportError, Preset, Rendered, render_detailed
 from providers.base import Money
+from studio.safe_files import FileRefused, neutralise_cell, read_regular_file
 
 TEMPLATE_FIELDS: tuple[str, ...] = ("sku", "provider", "n", "job", "workflow", "date", "preset")
 DEFAULT_TEMPLATE = "{sku}_{provider}_{n}"
@@ -75,6 +76,11 @@ _IMAGE_EXTENSIONS: dict[str, str] = {
     "avif": "AVIF",
 }
 _TRAILING_EXTENSION = re.compile(r"\.([A-Za-z0-9]{1,5})$")
+# The one format spec a template may use: {n} zero-padded, {n:02d} to {n:09d}.
+_N_PADDING = re.compile(r"0[1-9]d?")
+MAX_TEMPLATE_CHARS = 255
+# An approved image is read whole to render it; generated files are far smaller.
+MAX_SOURCE_BYTES = 100 * 1024 * 1024
 # Characters Windows, macOS or a ZIP tool read as a path or refuse in a name.
 _FORBIDDEN = set('/\\<>:"|?*')
 _WINDOWS_RESERVED = {
@@ -115,6 +121,17 @@ class ExportItem:
     cost: Money | None = None
     prompt: str = ""
     scene: str = ""
+    # What export.csv's `source` column says: the path under the data folder, never the server's
+    # absolute path (`relative_source`); empty: the file name alone.
+    source_name: str = ""
+
+
+def relative_source(path: str | Path, data_dir: str | Path) -> str:
+    """`path` relative to the data folder (`jobs/2025/06/<id>/out_01.png`), else its name alone."""
+    try:
+        return Path(path).resolve().relative_to(Path(data_dir).resolve()).as_posix()
+    except (ValueError, OSError):
+        return Path(path).name
 
 
 @dataclass(frozen=True)
@@ -157,7 +174,8 @@ class ExportReport:
 class NameTemplate:
     """A file-name template such as `{sku}_{provider}_{n}.jpg`; ValueError when it cannot be used.
 
-    Fields: {sku}, {provider}, {n} (variant within the job, 1-based; `{n:02d}` pads it),
+    Fields: {sku}, {provider}, {n} (variant within the job, 1-based; `{n:02d}` pads it, the only
+    format spec allowed: no other spec, conversion, attribute or index),
     {job} (first 8 characters of the job id), {workflow}, {date} (YYYY-MM-DD the job was
     made, local time) and {preset}. The extension is the exported file's: added when the
     template has none, replaced when it names another type (`.png` on a JPEG export).
@@ -167,6 +185,10 @@ class NameTemplate:
         if not isinstance(template, str) or not template.strip():
             raise ValueError(f"the file-name template is empty; try {DEFAULT_TEMPLATE}")
         allowed = ", ".join("{" + name + "}" for name in TEMPLATE_FIELDS)
+        if len(template) > MAX_TEMPLATE_CHARS:
+            raise ValueError(
+                f"the file-name template is longer than {MAX_TEMPLATE_CHARS} characters; try {DEFAULT_TEMPLATE}"
+            )
         try:
             parts = list(string.Formatter().parse(template))
         except ValueError as exc:
@@ -174,9 +196,10 @@ class NameTemplate:
                 f"the file-name template {template!r} is not valid ({exc}); write fields in braces, "
                 f"like {DEFAULT_TEMPLATE}, using {allowed}"
             ) from None
-        for _, name, _, conversion in parts:
+        for _, name, spec, conversion in parts:
             if name is None:
                 continue
+            # Plain names only: "sku.x", "sku[0]" and "" are not fields (no attribute or index access).
             if name not in TEMPLATE_FIELDS:
                 shown = "{" + name + "}" if name else "{}"
                 raise ValueError(
@@ -185,6 +208,13 @@ class NameTemplate:
             if conversion:
                 raise ValueError(
                     f"the file-name template {template!r} uses !{conversion}; write just {{{name}}}"
+                )
+            # No format specs ({sku:>50000000} pads for minutes), except {n} zero-padded to 2-9 digits.
+            if spec and not (name == "n" and _N_PADDING.fullmatch(spec)):
+                raise ValueError(
+                    f"the file-name template {template!r} cannot be filled in: {{{name}:{spec}}} has a "
+                    f"format spec, which is not allowed; write just {{{name}}}"
+                    + (" (or {n:02d} to pad the number)" if name == "n" else "")
                 )
         stem, extension = _split_extension(template)
         try:
@@ -401,9 +431,9 @@ def _export(
 def _render(item: ExportItem, preset: Preset, segmenter: Segmenter | None) -> Rendered | ExportFailure:
     source = Path(item.source)
     try:
-        data = source.read_bytes()
-    except OSError as exc:
-        return ExportFailure(item, "unreadable", f"cannot read {source.name}: {exc.strerror or exc}")
+        data = read_regular_file(source, MAX_SOURCE_BYTES)
+    except FileRefused as exc:
+        return ExportFailure(item, "unreadable", f"cannot read {source.name}: {exc.reason}")
     try:
         return render_detailed(data, preset, segmenter=segmenter)
     except ImageInputError as exc:
@@ -435,7 +465,7 @@ def _row(
         exported.height if exported else "",
         exported.size_bytes if exported else "",
         preset.key,
-        _cell(Path(item.source).as_posix()),
+        _cell(item.source_name or Path(item.source).name),  # never an absolute server path
         item.cost.as_str() if item.cost else "",
         item.cost.currency if item.cost else "",
         _cell(item.prompt),
@@ -456,9 +486,8 @@ def _csv_bytes(rows: list[list[object]]) -> bytes:
 
 
 def _cell(text: str) -> str:
-    # A cell starting with = + - @ is a formula to Excel; a leading apostrophe keeps it text.
-    text = text or ""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    # A cell starting with = + - @ (or TAB, CR, NUL) is a formula to Excel; an apostrophe keeps it text.
+    return neutralise_cell(text or "")
 
 
 # --------------------------------------------------------------------------- files
@@ -497,5 +526,6 @@ __all__ = [
     "NameTemplate",
     "export_to_dir",
     "export_zip",
+    "relative_source",
     "sanitise_stem",
 ]

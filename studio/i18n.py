@@ -54,25 +54,48 @@ def _table(path: Path) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
     plurals: dict[str, dict[str, str]] = {}
     for group, entries in data.items():
         for rest, value in entries.items():
-            key = f"{group}.{rest}"
-            if isinstance(value, str):
-                strings[key] = value
-            else:
-                plurals[key] = {str(form): str(text) for form, text in value.items()}
-                strings[key] = plurals[key]["other"]
+            _add_entry(f"{group}.{rest}", value, strings, plurals)
     return strings, plurals
 
 
-def feature_tables(language: str) -> dict[str, dict[str, str]]:
-    """feature -> key -> template, from every studio/locales/<feature>.<language>.json."""
+def _add_entry(key: str, value: object, strings: dict[str, str], plurals: dict[str, dict[str, str]]) -> None:
+    """A plain template, or plural forms ({"one": ..., "other": ...}) whose `other` is the template."""
+    if isinstance(value, dict):
+        plurals[key] = {str(form): str(text) for form, text in value.items()}
+        strings[key] = plurals[key]["other"]
+    else:
+        strings[key] = str(value)
+
+
+def _feature_files(language: str) -> list[tuple[str, dict[str, object]]]:
     suffix = f".{language}.json"
-    tables: dict[str, dict[str, str]] = {}
+    found = []
     for path in sorted(LOCALES.glob(f"*{suffix}")):
         feature = path.name[: -len(suffix)]
         if feature not in _NOT_FEATURE_TABLES:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-            tables[feature] = {str(key): str(value) for key, value in raw.items()}
+            found.append((feature, json.loads(path.read_text(encoding="utf-8"))))
+    return found
+
+
+def feature_tables(language: str) -> dict[str, dict[str, str]]:
+    """feature -> key -> template, from every studio/locales/<feature>.<language>.json (plural forms
+    are written as in the TOML table: {"one": ..., "other": ...})."""
+    tables: dict[str, dict[str, str]] = {}
+    for feature, raw in _feature_files(language):
+        strings: dict[str, str] = {}
+        for key, value in raw.items():
+            _add_entry(str(key), value, strings, {})
+        tables[feature] = strings
     return tables
+
+
+def _plurals(language: str) -> dict[str, dict[str, str]]:
+    """Every key with plural forms in `language`, from the TOML table and the feature tables."""
+    plurals = dict(_table(LOCALES / f"strings.{language}.toml")[1])
+    for _, raw in _feature_files(language):
+        for key, value in raw.items():
+            _add_entry(str(key), value, {}, plurals)
+    return plurals
 
 
 def sources(language: str) -> dict[str, Mapping[str, str]]:
@@ -92,9 +115,7 @@ def _load(language: str) -> dict[str, str]:
 
 
 STRINGS: dict[str, dict[str, str]] = {language: _load(language) for language in LANGUAGES}
-PLURALS: dict[str, dict[str, dict[str, str]]] = {
-    language: _table(LOCALES / f"strings.{language}.toml")[1] for language in LANGUAGES
-}
+PLURALS: dict[str, dict[str, dict[str, str]]] = {language: _plurals(language) for language in LANGUAGES}
 
 _FORMATTER = string.Formatter()
 

@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from providers.base import Money, Operation
+from studio.people import Person
 
 
 class JobStatus(StrEnum):
@@ -89,6 +90,7 @@ class JobOutput:
     review: str | None = None  # "approved" | "rejected" | None
     favourite: bool = False
     note: str = ""
+    decided_by: str | None = None  # who made the last review decision (a person key)
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,8 @@ class JobView:
     seed: int | None = None
     updated_at: datetime | None = None
     sku: str | None = None
+    # Who made the job (`Person.key`, "cli:<user>"); None: made before the studio recorded it.
+    created_by: str | None = None
 
     @property
     def duration_s(self) -> float | None:
@@ -159,6 +163,9 @@ class JobFilter:
     providers: tuple[str, ...] = ()
     statuses: tuple[str, ...] = ()
     text: str = ""  # matches prompt, product title, scene id or job id
+    person: str | None = None  # only jobs made by this person key
+    # Only what this person may see (`studio.store_history` has the rule); None: everything.
+    viewer: Person | None = None
 
 
 @dataclass(frozen=True)
@@ -178,6 +185,7 @@ class JobRow:
     error_message: str | None
     prompt: str
     thumbnail_path: str | None
+    created_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -230,6 +238,8 @@ class BatchView:
     budget: Money | None
     items: int
     source: str = "ui"
+    created_by: str | None = None  # who started it; None: before the studio recorded it
+    shared: bool = False  # the team sees it (members review it, viewers too)
 
 
 @dataclass(frozen=True)

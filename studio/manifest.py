@@ -35,44 +35,38 @@ This module holds the entry points, the header and ZIP handling and the link
 downloads (through `providers.fetch.fetch_link`); the rest lives beside it:
 `manifest_base` (value types, vocabulary), `manifest_tables` (CSV/XLSX
 reading), `manifest_planner` (row checks and estimates), `manifest_files`
-(file and link lookup). Public names are re-exported here.
+(file and link lookup), `manifest_zip` (unpacking a ZIP to disk, bounded). Public names are re-exported here.
 """
 
 from __future__ import annotations
 
 import base64
-import io
-import ipaddress
-import math
 import re
-import socket
 import tempfile
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from urllib.parse import urlsplit
 
 import requests  # type: ignore[import-untyped, unused-ignore]
 
 from providers.fetch import (
     AddressRefused,
     FetchPolicy,
+    HostNotFound,
+    LinkDeadline,
     LinkRedirected,
+    LinkRefused,
     LinkStatus,
     LinkTooLarge,
+    LinkTooManyRedirects,
     fetch_link,
     guarded_session,
-    is_public_address,
 )
 from studio.manifest_base import (
-    _DRIVE,
-    _JUNK_NAMES,
     _MASK_FOLDER,
     _MASK_SUFFIX,
     FILE_PARAMS,
     MANIFEST_COLUMNS,
-    MANIFEST_SUFFIXES,
     MAX_DOWNLOAD_BYTES,
     PARAM_PREFIX,
     BatchDefaults,
@@ -80,90 +74,104 @@ from studio.manifest_base import (
     Download,
     DownloadError,
     ManifestError,
-    RowProblem,
     _Issue,
     _reference_name,
     _Source,
 )
 from studio.manifest_base import MAX_FILE_BYTES as MAX_FILE_BYTES  # re-exported
 from studio.manifest_base import BatchItem as BatchItem  # re-exported
+from studio.manifest_base import RowProblem as RowProblem  # re-exported
 from studio.manifest_files import _Files
 from studio.manifest_planner import _Planner
 from studio.manifest_tables import _read_table
+from studio.manifest_zip import unpack_zip
+from studio.safe_files import read_regular_file
 from studio.service import Studio
 
 # Every planned row holds its prepared photo in memory until it is submitted; past this, split the batch.
 MAX_ROWS = 1000
 MAX_ZIP_BYTES = 500 * 1024 * 1024
 DOWNLOAD_TIMEOUT_S: tuple[float, float] = (10.0, 60.0)
-# What `requests.get` allowed before downloads went through `providers.fetch`.
-_MAX_REDIRECTS = 30
+# A link's whole download (every hop, headers and body) stops after this.
+DOWNLOAD_DEADLINE_S = 120.0
+# CDN and share links often redirect once or twice; each hop is checked again.
+_MAX_REDIRECTS = 5
+_LOCAL_NETWORK_HINT = (
+    "links in a manifest must point to the public internet (on a trusted local network, run "
+    "`python -m studio batch` with --allow-local-network)"
+)
+_PUBLIC_ONLY_HINT = "links in an uploaded manifest must point to the public internet"
+_NEVER_HINT = (
+    "link-local, multicast and reserved addresses (such as the cloud metadata service) are never fetched"
+)
 
 
 # ---------------------------------------------------------------------------- downloads
-def download_url(url: str, *, follow_redirects: bool = True) -> bytes:
-    """GET an image link (10 s to connect, 60 s per read, at most 40 MB); raises DownloadError.
+def download_url(url: str, *, follow_redirects: bool = True, allow_local_network: bool = False) -> bytes:
+    """GET an image link through the guarded fetch (`providers.fetch`: 10 s to connect, 60 s per
+    read, 120 s in all, at most 40 MB, 5 redirects each checked again); raises DownloadError.
 
-    For manifests on this machine (the CLI): any address, up to 30 redirects, as `requests` allows.
+    Public addresses only, unless `allow_local_network` (the CLI's --allow-local-network) allows
+    the loopback and private addresses of a trusted network; link-local addresses (the cloud
+    metadata service), user info, backslashes and odd numeric hosts stay refused either way.
     """
-    policy = _link_policy(allow_private=True)
-    return _download(url, policy, follow_redirects=follow_redirects, host=urlsplit(url).hostname or "")
+    policy = _link_policy(allow_private=allow_local_network)
+    hint = _NEVER_HINT if allow_local_network else _LOCAL_NETWORK_HINT
+    return _download(url, policy, follow_redirects=follow_redirects, hint=hint)
+
+
+def download_local_url(url: str) -> bytes:
+    """`download_url` on a trusted local network (`python -m studio batch --allow-local-network`)."""
+    return download_url(url, allow_local_network=True)
 
 
 def download_public_url(url: str) -> bytes:
-    """`download_url` for manifests uploaded through the web page: the link must lead to a public
-    address, so a row cannot make the server fetch from its own network (127.0.0.1, 10.x, the
-    cloud metadata address ...). Redirects are not followed, since each hop would need the check."""
-    host = urlsplit(url).hostname or ""
-    try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
-    except (socket.gaierror, UnicodeError):
-        raise DownloadError(f"the host '{host}' could not be found") from None
-    for address in addresses:
-        if not is_public_address(str(address)):
-            raise _inside_network(host, str(address))
-    # The guarded session checks the address it actually connects to as well (DNS may answer anew).
-    return _download(url, _link_policy(allow_private=False), follow_redirects=False, host=host)
+    """`download_url` for manifests uploaded through the web page: public addresses only, so a row
+    cannot make the server fetch from its own network (127.0.0.1, 10.x, the metadata address ...)."""
+    return _download(url, _link_policy(allow_private=False), follow_redirects=True, hint=_PUBLIC_ONLY_HINT)
 
 
 def _link_policy(*, allow_private: bool) -> FetchPolicy:
     return FetchPolicy(
         allow_private=allow_private,
         max_bytes=MAX_DOWNLOAD_BYTES,
-        deadline_s=math.inf,
+        deadline_s=DOWNLOAD_DEADLINE_S,
         connect_timeout_s=DOWNLOAD_TIMEOUT_S[0],
         read_timeout_s=DOWNLOAD_TIMEOUT_S[1],
         max_redirects=_MAX_REDIRECTS,
     )
 
 
-def _download(url: str, policy: FetchPolicy, *, follow_redirects: bool, host: str) -> bytes:
-    """`providers.fetch.fetch_link` with its failures worded for a manifest row."""
+def _download(url: str, policy: FetchPolicy, *, follow_redirects: bool, hint: str) -> bytes:
+    """`providers.fetch.fetch_link` with its failures worded for a manifest row. A refused address
+    is refused before any connection, so no wording here can tell an open internal port."""
     try:
         with guarded_session(policy) as session:
             return fetch_link(session, url, policy, follow_redirects=follow_redirects)
+    except AddressRefused as exc:
+        raise DownloadError(
+            f"'{exc.host}' is an address inside this network ({exc.address}, {exc.reason}); {hint}"
+        ) from None
+    except LinkRefused as exc:
+        raise DownloadError(f"the link is refused: {exc}") from None
+    except HostNotFound as exc:
+        raise DownloadError(str(exc)) from None
     except LinkRedirected:
         raise DownloadError("the link redirects elsewhere; give the final address of the image") from None
+    except LinkTooManyRedirects as exc:
+        raise DownloadError(f"the link redirected more than {exc.limit} times") from None
     except LinkStatus as exc:
         raise DownloadError(f"the server answered {exc.status} {exc.reason}".strip()) from None
     except LinkTooLarge as exc:
         raise DownloadError(f"the file is larger than {exc.limit // 1_048_576} MB") from None
-    except AddressRefused as exc:
-        raise _inside_network(host, exc.address) from None
+    except LinkDeadline as exc:
+        raise DownloadError(f"the download took longer than {exc.deadline_s:g} s") from None
     except requests.Timeout:
         raise DownloadError("the server did not answer in time") from None
     except requests.ConnectionError:
         raise DownloadError("the server could not be reached") from None
     except requests.RequestException as exc:
         raise DownloadError(f"the download failed ({type(exc).__name__})") from None
-
-
-def _inside_network(host: str, address: str) -> DownloadError:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    return DownloadError(
-        f"'{host}' is an address inside this network ({ip}); links in an "
-        "uploaded manifest must point to the public internet"
-    )
 
 
 # ---------------------------------------------------------------------------- entry points
@@ -182,7 +190,7 @@ def plan_from_manifest(
     server's files). Raises ManifestError when the file cannot be read at all.
     """
     path = Path(path)
-    table = _read_table(path)
+    table = _read_table(path, max_rows=MAX_ROWS)
     planner = _Planner(studio, defaults)
     _plan_table(planner, table, _Files((path.parent,), confine_to, download, "next to the manifest"))
     return planner.plan()
@@ -196,61 +204,20 @@ def plan_from_zip(
     Without a manifest each image is one item, SKU = file name stem, with a
     mask paired by `<stem>_mask.png` beside it or `masks/<stem>.png`.
     Entries that would land outside the folder (zip-slip) are not extracted
-    and are reported; `__MACOSX` and dot files are skipped; more than 500 MB
-    unpacked raises ManifestError, as does a file that is not a ZIP.
+    and are reported; `__MACOSX` and dot files are skipped. Entries are streamed to a
+    temporary folder (`studio.manifest_zip`), never held whole: one larger than
+    MAX_FILE_BYTES is reported, more than MAX_ZIP_BYTES unpacked (counted as they
+    arrive, whatever the headers say) raises ManifestError, as does a file that is not a ZIP.
     """
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, OSError, ValueError):
-        raise ManifestError(
-            "The file is not a readable ZIP archive. Zip the images again (and the manifest, if any) and upload that."
-        ) from None
-    with archive:
-        entries, problems = _zip_entries(archive)
-        files: list[tuple[int, str, bytes]] = []
-        for entry in entries:
-            content = _read_entry(archive, entry)
-            if content is None:
-                problems.append(
-                    RowProblem(
-                        entry.position,
-                        PurePosixPath(entry.name).stem,
-                        "",
-                        "file_unreadable",
-                        f"The ZIP entry '{entry.name}' cannot be unpacked (it is damaged or protected by a "
-                        "password); zip the files again without a password.",
-                        {"value": entry.name},
-                    )
-                )
-            else:
-                files.append((entry.position, entry.name, content))
-    tables = [file for file in files if PurePosixPath(file[1]).suffix.lower() in MANIFEST_SUFFIXES]
-    planner = _Planner(studio, defaults, problems)
-    if not tables:
-        _plan_files(planner, files)
-        return planner.plan()
-    manifest = _pick_manifest([name for _, name, _ in tables])
     with tempfile.TemporaryDirectory(prefix="studio-batch-") as folder:
         root = Path(folder)
-        for position, name, content in files:
-            target = root.joinpath(*PurePosixPath(name).parts)
-            try:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(content)
-            except OSError:  # "a" as a file and as a folder in one archive
-                planner.problem(
-                    position,
-                    PurePosixPath(name).stem,
-                    _Issue(
-                        "",
-                        "file_unreadable",
-                        f"The ZIP entry '{name}' clashes with another entry of the same name; "
-                        "rename one of them and zip the files again.",
-                        {"value": name},
-                    ),
-                )
-        manifest_path = root.joinpath(*PurePosixPath(manifest).parts)
-        table = _read_table(manifest_path)
+        unpacked = unpack_zip(data, root, max_total_bytes=MAX_ZIP_BYTES, max_entry_bytes=MAX_FILE_BYTES)
+        planner = _Planner(studio, defaults, unpacked.problems)
+        if unpacked.manifest is None:
+            _plan_files(planner, [(file.position, file.name, file.path) for file in unpacked.files])
+            return planner.plan()
+        manifest_path = root.joinpath(*PurePosixPath(unpacked.manifest).parts)
+        table = _read_table(manifest_path, max_rows=MAX_ROWS)
         # Paths are relative to the ZIP root; a manifest in a zipped folder may also mean its own folder.
         bases = tuple(dict.fromkeys((root, manifest_path.parent)))
         _plan_table(planner, table, _Files(bases, root, download, "in the ZIP"))
@@ -375,91 +342,22 @@ def _read_header(planner: _Planner, header: list[str]) -> tuple[dict[int, str | 
 
 # ---------------------------------------------------------------------------- ZIPs and uploads
 @dataclass(frozen=True)
-class _Entry:
-    position: int
-    name: str  # the safe relative POSIX path
-    info: zipfile.ZipInfo
+class _LazySource:
+    """An uploaded file's bytes, or the unpacked ZIP entry to read them from when needed."""
+
+    name: str
+    data: bytes | Path
+
+    def load(self) -> _Source:
+        if isinstance(self.data, bytes):
+            return _Source(self.name, self.data)
+        return _Source(self.name, read_regular_file(self.data, MAX_FILE_BYTES))
 
 
-def _entry_name(info: zipfile.ZipInfo) -> str:
-    name = info.filename
-    if not info.flag_bits & 0x800 and not name.isascii():
-        # No UTF-8 flag: zipfile read the name as cp437, but Windows in China writes GBK and macOS UTF-8.
-        raw = name.encode("cp437", errors="replace")
-        for encoding in ("utf-8", "gb18030"):
-            try:
-                return raw.decode(encoding)
-            except UnicodeDecodeError:
-                continue
-    return name
+def _plan_files(planner: _Planner, files: Sequence[tuple[int, str, bytes | Path]]) -> None:
+    """One item per image file; masks are paired by `<stem>_mask.*` beside it or `masks/<stem>.*`.
 
-
-def _zip_entries(archive: zipfile.ZipFile) -> tuple[list[_Entry], list[RowProblem]]:
-    entries: list[_Entry] = []
-    problems: list[RowProblem] = []
-    total = 0
-    position = 0
-    for info in archive.infolist():
-        if info.is_dir():
-            continue
-        name = _entry_name(info).replace("\\", "/")
-        parts = [part for part in name.split("/") if part not in ("", ".")]
-        if not parts or any(part.startswith(".") and part != ".." for part in parts):
-            continue  # dot files and folders: .DS_Store, ._shoe.jpg, .git
-        if parts[0] == "__MACOSX" or parts[-1].lower() in _JUNK_NAMES:
-            continue
-        position += 1
-        if name.startswith("/") or _DRIVE.match(name) or ".." in parts:
-            problems.append(
-                RowProblem(
-                    position,
-                    PurePosixPath(parts[-1]).stem,
-                    "",
-                    "unsafe_path",
-                    f"The ZIP entry '{name}' points outside the archive's folder and was not unpacked; "
-                    "zip the files again from their folder.",
-                    {"value": name},
-                )
-            )
-            continue
-        total += info.file_size
-        if total > MAX_ZIP_BYTES:
-            raise ManifestError(
-                f"The ZIP unpacks to more than {MAX_ZIP_BYTES // 1_048_576} MB; split it into smaller batches."
-            )
-        entries.append(_Entry(position, "/".join(parts), info))
-    return entries, problems
-
-
-def _read_entry(archive: zipfile.ZipFile, entry: _Entry) -> bytes | None:
-    """The entry's bytes, never more than it declared (a lying header cannot unpack a bomb);
-    None when it is damaged or encrypted."""
-    try:
-        with archive.open(entry.info) as handle:
-            data = handle.read(entry.info.file_size + 1)
-    except (zipfile.BadZipFile, RuntimeError, OSError, EOFError, NotImplementedError, ValueError):
-        return None
-    if len(data) > entry.info.file_size:
-        raise ManifestError(
-            "The ZIP archive is damaged (an entry is larger than it says); zip the files again."
-        )
-    return data
-
-
-def _pick_manifest(tables: list[str]) -> str:
-    if len(tables) == 1:
-        return tables[0]
-    named = [name for name in tables if PurePosixPath(name).stem.lower() == "manifest"]
-    if len(named) == 1:
-        return named[0]
-    listed = ", ".join(tables)
-    raise ManifestError(
-        f"The ZIP holds several tables ({listed}); keep one, named manifest.csv or manifest.xlsx."
-    )
-
-
-def _plan_files(planner: _Planner, files: list[tuple[int, str, bytes]]) -> None:
-    """One item per image file; masks are paired by `<stem>_mask.*` beside it or `masks/<stem>.*`."""
+    A file given as a Path (unpacked from a ZIP) is read only when its row is planned."""
     paths = {position: PurePosixPath(name.replace("\\", "/")) for position, name, _ in files}
 
     def key(path: PurePosixPath, stem: str) -> tuple[str, str]:
@@ -477,15 +375,17 @@ def _plan_files(planner: _Planner, files: list[tuple[int, str, bytes]]) -> None:
         # "face_mask.jpg" with no "face.*" beside it is a product photo, not a mask.
         and key(path, path.stem[: -len(_MASK_SUFFIX)]) in image_keys
     }
-    masks: dict[tuple[str, str], tuple[int, _Source]] = {}
+    masks: dict[tuple[str, str], tuple[int, _LazySource]] = {}
     for position, _name, data in files:
         path = paths[position]
         if position in suffix_masks:
-            masks.setdefault(key(path, path.stem[: -len(_MASK_SUFFIX)]), (position, _Source(path.name, data)))
+            masks.setdefault(
+                key(path, path.stem[: -len(_MASK_SUFFIX)]), (position, _LazySource(path.name, data))
+            )
     for position, _name, data in files:
         path = paths[position]
         if position in in_mask_folder:
-            masks.setdefault(key(path.parent, path.stem), (position, _Source(path.name, data)))
+            masks.setdefault(key(path.parent, path.stem), (position, _LazySource(path.name, data)))
     used: set[int] = set()
     for position, _name, data in files:
         path = paths[position]
@@ -494,7 +394,9 @@ def _plan_files(planner: _Planner, files: list[tuple[int, str, bytes]]) -> None:
         paired = masks.get(key(path, path.stem))
         if paired is not None:
             used.add(paired[0])
-        planner.add(position, {}, {}, _Source(path.name, data), paired[1] if paired else None, [])
+        planner.add(
+            position, {}, {}, _LazySource(path.name, data).load(), paired[1].load() if paired else None, []
+        )
     for position in sorted((in_mask_folder | suffix_masks) - used):
         path = paths[position]
         planner.problem(

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import requests  # type: ignore[import-untyped, unused-ignore]
 
+from providers.fetch import AddressRefused, LinkRefused, LinkRejected, check_link_text
 from studio.manifest_base import (
     _OTHER_SCHEME,
     _URL,
@@ -19,6 +20,7 @@ from studio.manifest_base import (
     _shown,
     _Source,
 )
+from studio.safe_files import FileRefused, read_regular_file
 
 
 # ---------------------------------------------------------------------------- manifests
@@ -68,38 +70,12 @@ class _Files:
                 )
             )
             return None
-        if not path.is_file():
-            issues.append(
-                _Issue(
-                    column,
-                    "not_a_file",
-                    f"'{reference}' is a folder; give the path of one image file.",
-                    {"value": reference},
-                )
-            )
-            return None
         try:
-            if path.stat().st_size > MAX_FILE_BYTES:
-                issues.append(
-                    _Issue(
-                        column,
-                        "file_too_large",
-                        f"'{reference}' is larger than {MAX_FILE_BYTES // 1_048_576} MB; "
-                        "use a smaller copy of the photo.",
-                        {"value": reference, "max_mb": MAX_FILE_BYTES // 1_048_576},
-                    )
-                )
-                return None
-            return _Source(path.name, path.read_bytes())
-        except OSError as exc:
-            issues.append(
-                _Issue(
-                    column,
-                    "file_unreadable",
-                    f"'{reference}' cannot be read ({exc.strerror or 'unknown error'}); check its permissions.",
-                    {"value": reference},
-                )
-            )
+            # Regular files only (a device such as /dev/zero or a FIFO is refused unopened), bounded.
+            return _Source(path.name, read_regular_file(path, MAX_FILE_BYTES))
+        except FileRefused as exc:
+            params = {"value": reference, **{k: v for k, v in exc.params.items() if k == "max_mb"}}
+            issues.append(_Issue(column, exc.code, _refusal(reference, exc), params))
             return None
 
     def _path(self, reference: str) -> Path:
@@ -117,9 +93,18 @@ class _Files:
     def _fetch(self, url: str, column: str, issues: list[_Issue]) -> _Source | None:
         if url not in self.cache:
             try:
+                # Refused as written before any download function sees it (an injected one too);
+                # the guarded fetch then checks the address of every hop.
+                check_link_text(url)
                 self.cache[url] = self.download(url)
+            except LinkRefused as exc:
+                self.cache[url] = DownloadError(f"the link is refused: {exc}")
             except (DownloadError, requests.RequestException, OSError, ValueError) as exc:
                 self.cache[url] = exc if isinstance(exc, DownloadError) else DownloadError(str(exc))
+            except AddressRefused as exc:  # a download that did not word these itself
+                self.cache[url] = DownloadError(f"the link leads inside this network ({exc.address})")
+            except LinkRejected as exc:
+                self.cache[url] = DownloadError(f"the download failed: {exc}")
         result = self.cache[url]
         if isinstance(result, DownloadError):
             issues.append(
@@ -133,3 +118,17 @@ class _Files:
             )
             return None
         return _Source(_reference_name(url), result)
+
+
+def _refusal(reference: str, exc: FileRefused) -> str:
+    if exc.code == "file_too_large":
+        return (
+            f"'{reference}' is larger than {MAX_FILE_BYTES // 1_048_576} MB; use a smaller copy of the photo."
+        )
+    if exc.code == "not_a_file":
+        return f"'{reference}' is not a file ({exc.reason})."
+    if exc.code == "file_not_found":
+        return (
+            f"There is no file '{reference}'; check the name and folder (paths are relative to the manifest)."
+        )
+    return f"'{reference}' cannot be read ({exc.reason})."

@@ -17,6 +17,10 @@ History:
   v4  batches (status, budget, pause reason), jobs.sku, and review fields on
       job_outputs (review, favourite, note, reviewed_at) for approve/export.
   v5  backdrops: the user's own backdrop photos (studio/backdrop_library.py).
+  v6  who did what (issue 15): jobs.created_by (+ index for History's person filter),
+      batches.created_by and batches.shared, job_outputs.decided_by, and the
+      activity table (the audit list: exports, batch actions, connection tests).
+      Rows from before v6 keep NULL: made before sign-in, only admins see them.
 """
 
 from __future__ import annotations
@@ -130,9 +134,13 @@ def build_metadata(version: int) -> MetaData:
     if version >= 4:
         job_columns += _v4_job_columns()
         output_columns += _v4_output_columns()
-        _batches_table(metadata)
+        _batches_table(metadata, version)
     if version >= 5:
         _backdrops_table(metadata)
+    if version >= 6:
+        job_columns += _v6_job_columns()
+        output_columns += _v6_output_columns()
+        _activity_table(metadata)
     jobs = Table("jobs", metadata, *job_columns)
     # Every History ordering is (created_at DESC, id DESC); id in the index makes it a pure index walk.
     Index("ix_jobs_created", jobs.c.created_at, jobs.c.id)
@@ -144,6 +152,9 @@ def build_metadata(version: int) -> MetaData:
     Index("ix_jobs_due", jobs.c.status, jobs.c.next_attempt_at)
     if version >= 2:
         Index("ix_jobs_batch", jobs.c.batch_id)
+    if version >= 6:
+        # History's person filter walks one person's jobs newest first.
+        Index("ix_jobs_created_by", jobs.c.created_by, jobs.c.created_at, jobs.c.id)
     if version >= 3:
         # Covering indexes in GROUP BY order for the per-day chart and the provider totals:
         # index-only scans with no table lookups and no temporary sort.
@@ -202,7 +213,45 @@ def _v4_output_columns() -> list[Column[Any]]:
     ]
 
 
-def _batches_table(metadata: MetaData) -> Table:
+def _v6_job_columns() -> list[Column[Any]]:
+    # Who made the job: `studio.people.Person.key` (lower-case e-mail, "local") or "cli:<user>".
+    return [Column("created_by", String(320))]
+
+
+def _v6_output_columns() -> list[Column[Any]]:
+    # Who made the last review decision (approve, reject, favourite, note) on this image.
+    return [Column("decided_by", String(320))]
+
+
+def _v6_batch_columns() -> list[Column[Any]]:
+    return [
+        Column("created_by", String(320)),
+        # 1: the team (members and viewers) sees the batch and its jobs; 0: its owner and admins only.
+        Column("shared", Integer(), nullable=False, default=0, server_default=text("0")),
+    ]
+
+
+def _activity_table(metadata: MetaData) -> Table:
+    table = Table(
+        "activity",
+        metadata,
+        Column("id", Integer(), primary_key=True, autoincrement=True),
+        Column("at", UTCDateTime(), nullable=False),
+        Column("who", String(320), nullable=False),
+        # "export", "batch_pause", "test_connection", ... (studio.store_activity).
+        Column("action", String(64), nullable=False),
+        # What it was done to: a batch id, a provider key, a file name.
+        Column("subject", Text(), nullable=False, default=""),
+        # Facts as JSON; never a key or a secret (studio.store_activity scrubs them).
+        Column("details_json", Text(), nullable=False, default="{}"),
+    )
+    Index("ix_activity_at", table.c.at, table.c.id)
+    Index("ix_activity_who", table.c.who, table.c.at)
+    return table
+
+
+def _batches_table(metadata: MetaData, version: int) -> Table:
+    extra = _v6_batch_columns() if version >= 6 else []
     return Table(
         "batches",
         metadata,
@@ -219,6 +268,7 @@ def _batches_table(metadata: MetaData) -> Table:
         Column("items", Integer(), nullable=False, default=0),
         Column("source", String(16), nullable=False, default="ui"),
         Column("notes_json", Text(), nullable=False, default="{}"),
+        *extra,
     )
 
 
@@ -303,12 +353,24 @@ def _v5(conn: Connection) -> None:
     build_metadata(5).tables["backdrops"].create(conn)
 
 
+def _v6(conn: Connection) -> None:
+    for column in _v6_job_columns():
+        _add_column(conn, "jobs", column)
+    for column in _v6_output_columns():
+        _add_column(conn, "job_outputs", column)
+    for column in _v6_batch_columns():
+        _add_column(conn, "batches", column)
+    _create_index(conn, 6, "ix_jobs_created_by")
+    build_metadata(6).tables["activity"].create(conn)
+
+
 STEPS: tuple[Step, ...] = (
     Step(1, "base tables and History indexes", _v1),
     Step(2, "batch_id, poll_failures, job_outputs.source_url", _v2),
     Step(3, "covering indexes for History totals and per-day stats", _v3),
     Step(4, "batches, jobs.sku, output review fields", _v4),
     Step(5, "backdrops (the user's own backdrop photos)", _v5),
+    Step(6, "who did what: created_by, shared batches, decided_by, the activity list", _v6),
 )
 LATEST = STEPS[-1].version
 _SCHEMA_VERSION = build_metadata(1).tables["schema_version"]
@@ -358,3 +420,4 @@ outputs_table = TABLES.tables["job_outputs"]
 preferences_table = TABLES.tables["preferences"]
 batches_table = TABLES.tables["batches"]
 backdrops_table = TABLES.tables["backdrops"]
+activity_table = TABLES.tables["activity"]

@@ -11,7 +11,7 @@ studio.catalogue   providers, limits, connection checks, scene catalogues, input
 studio.inputs      uploads, masks, the automatic cutout, fitting a provider's limits
 studio.validation  every check of a job against its provider, without writing anything
 studio.submission  persisting and queueing jobs, comparisons, waiting for a job
-studio.history     the history as CSV
+studio.history     the history and the activity list as CSV
 studio.status      engine facts for the settings page
 ```
 
@@ -43,9 +43,10 @@ from studio.hosting import InputHost, build_host
 from studio.input_links import InputLinks
 from studio.inputs import Inputs
 from studio.jobs import DayStat, JobFilter, JobPage, JobView, ProviderTotal
+from studio.people import LOCAL_KEY, Person
 from studio.prompt_budget import PromptOverflow
 from studio.settings import Settings, load_settings
-from studio.store import NewJob, Store
+from studio.store import ActivityEntry, ActivityFilter, NewJob, Store
 from studio.submission import JobSubmitter
 from studio.validation import JobChecker, apply_aliases
 from studio.values import (
@@ -179,9 +180,12 @@ class Studio:
         """The request fields `provider` honours for `workflow`, with ranges and documented defaults."""
         return self.catalogue.option_specs(provider, workflow)
 
-    def test_connection(self, provider: str) -> ConnectionReport:
-        """One cheap authenticated call to `provider`; never raises for a provider failure."""
-        return self.catalogue.test_connection(provider)
+    def test_connection(self, provider: str, *, by: str = LOCAL_KEY) -> ConnectionReport:
+        """One cheap authenticated call to `provider`; never raises for a provider failure.
+        The test goes to the activity list as done by `by`."""
+        report = self.catalogue.test_connection(provider)
+        self.record_activity(by, "test_connection", provider, {"ok": report.ok, "ms": report.elapsed_ms})
+        return report
 
     def list_scenes(self, provider: str, query: Mapping[str, Any] | None = None) -> list[SceneInfo]:
         """A vendor's scene catalogue (cached for half an hour per query); ProviderError when it fails."""
@@ -203,9 +207,11 @@ class Studio:
         """Keys of the providers that read inputs only from URLs, for any of their operations."""
         return self.catalogue.providers_needing_links()
 
-    def test_hosting(self) -> ConnectionReport:
-        """One round trip to the input host (put/get/delete or head bucket); never raises."""
-        return self.catalogue.test_hosting()
+    def test_hosting(self, *, by: str = LOCAL_KEY) -> ConnectionReport:
+        """One round trip to the input host (put/get/delete or head bucket); never raises. Recorded."""
+        report = self.catalogue.test_hosting()
+        self.record_activity(by, "test_hosting", report.provider, {"ok": report.ok, "ms": report.elapsed_ms})
+        return report
 
     def limits_for(self, provider: str, workflow: Operation) -> Limits:
         """What `provider` accepts for `workflow` (counts, sizes); raises StudioInputError if it cannot do it."""
@@ -273,9 +279,10 @@ class Studio:
         """Prompts longer than the vendor reads (it ignores the rest): for a warning, not a refusal."""
         return self.checker.prompt_overflows(provider, workflow, prompt, negative_prompt)
 
-    def submit_job(self, request: JobRequest) -> str:
-        """Check everything, persist the inputs and a QUEUED row, wake the worker; returns the job id."""
-        return self.submitter.submit_job(request)
+    def submit_job(self, request: JobRequest, *, by: str = LOCAL_KEY) -> str:
+        """Check everything, persist the inputs and a QUEUED row made by `by` (a person key), wake the
+        worker; returns the job id."""
+        return self.submitter.submit_job(request, by=by)
 
     def persist_checked(
         self,
@@ -285,18 +292,23 @@ class Studio:
         batch_id: str | None = None,
         sku: str | None = None,
         created: datetime | None = None,
+        by: str | None = None,
     ) -> NewJob:
         """Write a checked job's inputs to its folder and describe its row (not yet in the store)."""
-        return self.submitter.persist_checked(request, checked, batch_id=batch_id, sku=sku, created=created)
+        return self.submitter.persist_checked(
+            request, checked, batch_id=batch_id, sku=sku, created=created, by=by
+        )
 
     def submit_comparison(
         self,
         request: JobRequest,
         providers: Sequence[str],
         params_by_provider: Mapping[str, Mapping[str, Any]] | None = None,
+        *,
+        by: str = LOCAL_KEY,
     ) -> list[ComparisonEntry]:
-        """The same photo, mask and prompt on several providers at once, one job each."""
-        return self.submitter.submit_comparison(request, providers, params_by_provider)
+        """The same photo, mask and prompt on several providers at once, one job each, made by `by`."""
+        return self.submitter.submit_comparison(request, providers, params_by_provider, by=by)
 
     def get_job(self, job_id: str) -> JobView | None:
         return self.store.get_job(job_id)
@@ -319,9 +331,32 @@ class Studio:
     def daily_stats(self, filters: JobFilter) -> list[DayStat]:
         return self.store.daily_stats(filters)
 
-    def export_csv(self, filters: JobFilter) -> Iterator[bytes]:
-        """History as UTF-8 CSV, streamed in chunks; the BOM makes Excel read Chinese text right."""
-        return history.export_csv(self.store, filters)
+    def export_csv(self, filters: JobFilter, *, by: str | None = None) -> Iterator[bytes]:
+        """History as UTF-8 CSV, streamed in chunks; the BOM makes Excel read Chinese text right.
+        With `by`, the download goes to the activity list when it starts."""
+        return history.export_csv(self.store, filters, by=by)
+
+    def job_people(self, viewer: Person | None = None) -> list[str]:
+        """Who made the jobs `viewer` sees (None: everyone's), for History's person filter."""
+        return self.store.job_people(viewer)
+
+    # ------------------------------------------------------------ activity (audit)
+    def record_activity(
+        self, by: str, action: str, subject: str = "", details: Mapping[str, Any] | None = None
+    ) -> None:
+        """One entry in the activity list (`studio.store_activity.ACTIONS`); secrets are scrubbed."""
+        self.store.record_activity(by, action, subject, details)
+
+    def activity(self, filters: ActivityFilter, limit: int = 500) -> list[ActivityEntry]:
+        """The activity list, newest first (for admins: check `Person.can("see_everyone")`)."""
+        return self.store.list_activity(filters, limit)
+
+    def activity_people(self) -> list[str]:
+        return self.store.activity_people()
+
+    def export_activity_csv(self, filters: ActivityFilter, *, by: str | None = None) -> Iterator[bytes]:
+        """The activity list as UTF-8 CSV, streamed; with `by`, the download itself is recorded."""
+        return history.activity_csv(self.store, filters, by=by)
 
     # ------------------------------------------------------------ preferences
     def get_preference(self, key: str) -> str | None:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from studio.access_settings import AccessSettings, read_access_settings
 from studio.hosting_settings import HostingSettings, read_hosting_settings
 from studio.settings_base import MASK, SettingsError, mask_url_password
 
@@ -90,6 +91,8 @@ class Settings:
     # Result links on loopback or private addresses are refused unless this is set: only a test
     # server on this machine (the vendor emulators) needs it. A real vendor's links are public.
     allow_private_links: bool = False
+    # Sign-in ([auth]), roles ([access]) and whether the server may listen beyond this computer.
+    access: AccessSettings = field(default_factory=AccessSettings)
     # setting name -> "env" | "secrets" | "default": the settings page shows where a value came from.
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 
@@ -124,7 +127,7 @@ def env_name(provider: str, credential: str, overrides: Mapping[str, str] | None
 
 def load_settings(
     environ: Mapping[str, str] | None = None,
-    secrets_path: Path = DEFAULT_SECRETS_PATH,
+    secrets_path: Path | None = None,
     providers: Mapping[str, Iterable[str]] | None = None,
     provider_options: Mapping[str, Iterable[str]] | None = None,
     env_overrides: Mapping[str, Mapping[str, str]] | None = None,
@@ -137,6 +140,9 @@ def load_settings(
     unusable values.
     """
     env = os.environ if environ is None else environ
+    if secrets_path is None:
+        # STUDIO_SECRETS_FILE: another secrets file (pass the same to streamlit as --secrets.files).
+        secrets_path = Path(env.get("STUDIO_SECRETS_FILE", "").strip() or DEFAULT_SECRETS_PATH)
     secrets = _read_secrets(secrets_path)
     studio_section = secrets.get("studio", {})
     if not isinstance(studio_section, dict):
@@ -188,6 +194,11 @@ def load_settings(
         pick("allow_private_links", "STUDIO_ALLOW_PRIVATE_LINKS", "allow_private_links", lambda: "false"),
         "STUDIO_ALLOW_PRIVATE_LINKS",
     )
+    open_to_network = _as_bool(
+        pick("open_to_network", "STUDIO_OPEN_TO_NETWORK", "open_to_network", lambda: "false"),
+        "STUDIO_OPEN_TO_NETWORK",
+    )
+    access = read_access_settings(env, secrets, open_to_network)
     language = str(pick("default_language", "STUDIO_LANG", "lang", lambda: "en")).lower()
     if language not in LANGUAGES:
         raise SettingsError(f"STUDIO_LANG is '{language}'; use one of: {', '.join(LANGUAGES)}")
@@ -221,6 +232,7 @@ def load_settings(
         env_overrides={key: dict(value) for key, value in env_overrides.items() if value},
         hosting=hosting,
         allow_private_links=allow_private,
+        access=access,
         sources=sources,
     )
 

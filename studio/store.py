@@ -7,7 +7,8 @@ class callers use; it is composed of sections over one Engine:
 - `studio.store_claims`: create/read jobs, compare-and-set transitions, leases, `claim_next`
 - `studio.store_history`: History pages, row walks, totals and daily stats in SQL
 - `studio.store_batches`: batches, budgets, progress, notes and review
-- `studio.store_preferences`: the user's key/value preferences
+- `studio.store_preferences`: the user's key/value preferences (some per person)
+- `studio.store_activity`: the activity list (audit): who exported, paused, tested what
 
 SQLite (the default) runs in WAL mode with a busy timeout; write transactions
 start with BEGIN IMMEDIATE so a writer waits for the lock instead of failing
@@ -16,6 +17,7 @@ half way. Only portable SQL is used, so `DATABASE_URL=postgresql://...` works.
 
 from __future__ import annotations
 
+from studio.store_activity import ActivityEntry, ActivityFilter, ActivityStore
 from studio.store_batches import BatchStore
 from studio.store_claims import JobStateStore
 from studio.store_core import (
@@ -36,6 +38,8 @@ from studio.store_preferences import PreferenceStore
 
 __all__ = [
     "MAX_PAGE_SIZE",
+    "ActivityEntry",
+    "ActivityFilter",
     "ClaimKind",
     "ClaimedJob",
     "InvalidTransition",
@@ -50,5 +54,5 @@ __all__ = [
 ]
 
 
-class Store(JobStateStore, HistoryQueries, BatchStore, PreferenceStore):
-    """Jobs, outputs and preferences. Thread-safe: it holds only the Engine."""
+class Store(JobStateStore, HistoryQueries, BatchStore, PreferenceStore, ActivityStore):
+    """Jobs, outputs, preferences and the activity list. Thread-safe: it holds only the Engine."""

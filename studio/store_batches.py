@@ -23,7 +23,9 @@ from studio.jobs import (
 from studio.migrations import batches_table as batches
 from studio.migrations import jobs_table as jobs
 from studio.migrations import outputs_table
+from studio.people import Person
 from studio.store_core import NewBatch, NewJob, StoreCore, _dumps, _money, _Unset, dumps_notes
+from studio.store_history import visible_batches
 
 
 class BatchStore(StoreCore):
@@ -48,6 +50,8 @@ class BatchStore(StoreCore):
                     items=len(jobs_),
                     source=new.source,
                     notes_json=_dumps(dict(new.notes)),
+                    created_by=new.created_by,
+                    shared=1 if new.shared else 0,
                 )
             )
             if jobs_:
@@ -63,6 +67,16 @@ class BatchStore(StoreCore):
                 .where(batches.c.id == batch_id)
                 .values(items=batches.c["items"] + len(jobs_), updated_at=now)
             )
+
+    def set_batch_shared(self, batch_id: str, shared: bool) -> bool:
+        """Share a batch with the team (or take it back); False when there is no such batch."""
+        with self._write() as conn:
+            result = conn.execute(
+                update(batches)
+                .where(batches.c.id == batch_id)
+                .values(shared=1 if shared else 0, updated_at=self.now())
+            )
+            return result.rowcount == 1
 
     def set_batch_budget(self, batch_id: str, budget: Money | None) -> None:
         with self._write() as conn:
@@ -96,13 +110,13 @@ class BatchStore(StoreCore):
             ).scalar_one()
         return self._batch_view(row, int(open_jobs))
 
-    def list_batches(self, limit: int = 50) -> list[BatchView]:
+    def list_batches(self, limit: int = 50, viewer: Person | None = None) -> list[BatchView]:
+        """The newest batches; with `viewer`, only those that person sees (`visible_batches`)."""
+        query = select(batches).order_by(batches.c.created_at.desc(), batches.c.id.desc()).limit(limit)
+        if viewer is not None and not viewer.can("see_everyone"):
+            query = query.where(visible_batches(viewer))
         with self._read() as conn:
-            rows = list(
-                conn.execute(
-                    select(batches).order_by(batches.c.created_at.desc(), batches.c.id.desc()).limit(limit)
-                ).mappings()
-            )
+            rows = list(conn.execute(query).mappings())
             open_counts = {
                 str(r["batch_id"]): int(r["n"])
                 for r in conn.execute(
@@ -129,6 +143,8 @@ class BatchStore(StoreCore):
             budget=_money(row["budget_minor"], row["budget_currency"]),
             items=int(row["items"]),
             source=row["source"],
+            created_by=row["created_by"],
+            shared=bool(row["shared"]),
         )
 
     def set_batch_status(self, batch_id: str, status: BatchStatus, reason: str | None = None) -> None:
@@ -272,9 +288,12 @@ class BatchStore(StoreCore):
         review: str | None | type[_Unset] = _Unset,
         favourite: bool | None = None,
         note: str | None = None,
+        by: str | None = None,
     ) -> bool:
-        """Record a reviewer's decision on one output; only the fields given change."""
+        """Record a reviewer's decision on one output, and who made it; only the fields given change."""
         values: dict[str, Any] = {"reviewed_at": self.now()}
+        if by is not None:
+            values["decided_by"] = by
         if review is not _Unset:
             values["review"] = review
         if favourite is not None:

@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
 
 from providers.base import Money, Operation
@@ -31,6 +32,7 @@ from studio.errors import StudioError
 from studio.jobs import PENDING_STATUSES, JobError, JobOutput, JobRow, JobStatus, JobView
 from studio.migrations import jobs_table as jobs
 from studio.migrations import migrate, outputs_table
+from studio.storage_faults import StorageFault, storage_fault
 
 MAX_PAGE_SIZE = 500
 # Columns the worker and service may set through `transition`/`update_leased`.
@@ -49,6 +51,8 @@ class NewBatch:
     source: str = "ui"
     created_at: datetime | None = None
     notes: Mapping[str, Any] = field(default_factory=dict)
+    created_by: str | None = None  # a person key (studio.people.Person.key) or "cli:<user>"
+    shared: bool = False  # the team sees it
 
 
 class StoreError(StudioError, RuntimeError):
@@ -96,6 +100,8 @@ class NewJob:
     notes: Mapping[str, Any] = field(default_factory=dict)
     # The product's SKU in a batch (export file names, review grouping).
     sku: str | None = None
+    # Who made it: a person key (studio.people.Person.key) or "cli:<user>".
+    created_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -169,13 +175,16 @@ class StoreCore:
         self.engine = create_store_engine(engine) if isinstance(engine, str) else engine
         self.files_root = Path(files_root)
         self._root = str(self.files_root)
+        # The last full or read-only data folder met; a successful write clears it (a waiting CLI reads it).
+        self.write_fault: StorageFault | None = None
         self._clock = clock
         # created_day is the user's calendar day (local time by default), what "per day" means to them.
         self._day_tz = day_tz
 
     # ------------------------------------------------------------ lifecycle
     def migrate(self) -> int:
-        return migrate(self.engine)
+        with self._faults():
+            return migrate(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -191,15 +200,34 @@ class StoreCore:
         return start.replace(tzinfo=self._day_tz) if self._day_tz is not None else start.astimezone()
 
     @contextmanager
+    def _faults(self) -> Iterator[None]:
+        """A full disk or a read-only data folder becomes a `StorageFault` saying which and where."""
+        try:
+            yield
+        except (OSError, DBAPIError) as exc:
+            fault = storage_fault(exc, self._storage_place())
+            if fault is None:
+                raise
+            self.write_fault = fault
+            raise fault from exc
+
+    def _storage_place(self) -> str:
+        url = self.engine.url
+        if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+            return str(Path(url.database).resolve().parent)
+        return url.render_as_string(hide_password=True)
+
+    @contextmanager
     def _write(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
+        with self._faults(), self.engine.connect() as conn:
             conn.execution_options(studio_write=True)
             with conn.begin():
                 yield conn
+        self.write_fault = None  # reached only after a commit
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn, conn.begin():
+        with self._faults(), self.engine.connect() as conn, conn.begin():
             yield conn
 
     def writing(self) -> AbstractContextManager[Connection]:
@@ -242,6 +270,7 @@ class StoreCore:
             "batch_id": new.batch_id,
             "poll_failures": 0,
             "sku": new.sku,
+            "created_by": new.created_by,
         }
 
     def _checked_fields(self, fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -267,6 +296,7 @@ class StoreCore:
             review=row["review"],
             favourite=bool(row["favourite"]),
             note=row["note"] or "",
+            decided_by=row["decided_by"],
         )
 
     def _view(self, row: RowMapping, outputs: tuple[JobOutput, ...]) -> JobView:
@@ -304,6 +334,7 @@ class StoreCore:
             seed=row["seed"],
             updated_at=row["updated_at"],
             sku=row["sku"],
+            created_by=row["created_by"],
         )
 
     def _row(self, row: RowMapping) -> JobRow:
@@ -322,6 +353,7 @@ class StoreCore:
             error_message=row["error_message"],
             prompt=row["prompt"] or "",
             thumbnail_path=self._abs(row["thumbnail_path"]),
+            created_by=row["created_by"],
         )
 
 
@@ -344,6 +376,7 @@ _ROW_COLUMNS = (
     jobs.c.error_code,
     jobs.c.error_message,
     jobs.c.prompt,
+    jobs.c.created_by,
 )
 
 

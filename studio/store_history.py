@@ -2,17 +2,26 @@
 
 The History page stays fast with 100,000 jobs: pages count and fetch by index,
 exports walk rows by keyset, totals and daily stats aggregate in the database.
+
+Who sees which jobs (`JobFilter.viewer`, issue 15): an admin sees every job; anyone
+else sees the jobs they made plus every job of a batch they started or one marked
+shared. Jobs from before the studio recorded who made them (created_by NULL) are
+seen by admins only. Viewers make no jobs, so they see the shared batches' jobs:
+what review needs, read-only by their role.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 
 from studio.jobs import DayStat, JobFilter, JobPage, JobRow, JobStatus, ProviderTotal
+from studio.migrations import batches_table as batches
 from studio.migrations import jobs_table as jobs
+from studio.people import Person
 from studio.store_core import _ROW_COLUMNS, MAX_PAGE_SIZE, StoreCore, _amount, _first_thumbnail
 
 
@@ -119,8 +128,21 @@ class HistoryQueries(StoreCore):
                 for r in conn.execute(query)
             ]
 
+    def job_people(self, viewer: Person | None = None) -> list[str]:
+        """Every person key that made a job `viewer` may see (None: everyone's), sorted."""
+        query = select(jobs.c.created_by).where(jobs.c.created_by.is_not(None)).distinct()
+        if viewer is not None and not viewer.can("see_everyone"):
+            query = query.where(visible_jobs(viewer))
+        with self._read() as conn:
+            found: list[Any] = list(conn.execute(query).scalars())
+            return sorted(str(value) for value in found)
+
     def _where(self, filters: JobFilter, *, ordered_rows: bool = False) -> list[ColumnElement[bool]]:
         where: list[ColumnElement[bool]] = []
+        if filters.person is not None:
+            where.append(jobs.c.created_by == filters.person)
+        if filters.viewer is not None and not filters.viewer.can("see_everyone"):
+            where.append(visible_jobs(filters.viewer))
         if filters.date_from is not None:
             where.append(jobs.c.created_day >= filters.date_from.isoformat())
         if filters.date_to is not None:
@@ -151,3 +173,16 @@ class HistoryQueries(StoreCore):
                 )
             )
         return where
+
+
+def visible_batches(viewer: Person) -> ColumnElement[bool]:
+    """The batches a person who cannot see everyone sees: their own and the shared ones."""
+    return or_(batches.c.shared == 1, batches.c.created_by == viewer.key)
+
+
+def visible_jobs(viewer: Person) -> ColumnElement[bool]:
+    """The jobs a person who cannot see everyone sees: their own, and those of batches they see."""
+    return or_(
+        jobs.c.created_by == viewer.key,
+        jobs.c.batch_id.in_(select(batches.c.id).where(visible_batches(viewer))),
+    )

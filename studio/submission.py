@@ -19,6 +19,7 @@ from studio.catalogue import Catalogue
 from studio.errors import StudioInputError
 from studio.inputs import Inputs
 from studio.jobs import JobView
+from studio.people import LOCAL_KEY
 from studio.store import NewJob, Store
 from studio.validation import JobChecker
 from studio.values import CheckedJob, ComparisonEntry, JobRequest
@@ -47,13 +48,14 @@ class JobSubmitter:
         self._checker = checker
         self._backdrops = backdrops
 
-    def submit_job(self, request: JobRequest) -> str:
-        """Check everything, persist the inputs and a QUEUED row, wake the worker; returns the job id.
+    def submit_job(self, request: JobRequest, *, by: str = LOCAL_KEY) -> str:
+        """Check everything, persist the inputs and a QUEUED row made by `by` (a person key), wake the
+        worker; returns the job id.
 
         Every check runs before anything is written, so a rejected request
         leaves no job behind.
         """
-        new = self.persist_checked(request, self._checker.check_job(request))
+        new = self.persist_checked(request, self._checker.check_job(request), by=by)
         try:
             self._store.create_job(new)
         except Exception:
@@ -70,8 +72,10 @@ class JobSubmitter:
         batch_id: str | None = None,
         sku: str | None = None,
         created: datetime | None = None,
+        by: str | None = None,
     ) -> NewJob:
-        """Write a checked job's inputs to its folder and describe its row (not yet in the store)."""
+        """Write a checked job's inputs to its folder and describe its row (not yet in the store);
+        `by` is who makes it (a person key; None: "local")."""
         cls = type(self._catalogue.adapter(checked.provider))
         limits = self._catalogue.operation_limits(cls, checked.workflow)
         mask_png = checked.mask_png
@@ -83,23 +87,28 @@ class JobSubmitter:
             mask_png, notes = auto.mask_png, dict(auto.notes)
         job_id = uuid.uuid4().hex
         created = created or self._store.now()
-        if checked.backdrop is not None:
-            # First: a backdrop whose photo is gone is refused before any of the job's files exist.
-            notes["backdrop_plate"] = self._save_plate(job_id, created, checked.backdrop)
-        saved = self._artifacts.save_inputs(
-            job_id, created, request.image.png, mask_png, checked.reference_png
-        )
-        if request.guides:
-            notes["edge_guides"] = [
-                {
-                    "layer": guide.layer,
-                    "prompt": guide.prompt,
-                    "path": self._artifacts.save_file(
-                        job_id, created, f"guide_{number:02d}.png", guide.image
-                    ),
-                }
-                for number, guide in enumerate(request.guides, 1)
-            ]
+        try:
+            if checked.backdrop is not None:
+                # First: a backdrop whose photo is gone is refused before any of the job's files exist.
+                notes["backdrop_plate"] = self._save_plate(job_id, created, checked.backdrop)
+            saved = self._artifacts.save_inputs(
+                job_id, created, request.image.png, mask_png, checked.reference_png
+            )
+            if request.guides:
+                notes["edge_guides"] = [
+                    {
+                        "layer": guide.layer,
+                        "prompt": guide.prompt,
+                        "path": self._artifacts.save_file(
+                            job_id, created, f"guide_{number:02d}.png", guide.image
+                        ),
+                    }
+                    for number, guide in enumerate(request.guides, 1)
+                ]
+        except Exception:
+            # A full disk half-way through: no job has this folder yet, so none of it is kept.
+            self._artifacts.remove_unfinished(job_id, created)
+            raise
         return NewJob(
             job_id=job_id,
             workflow=checked.workflow,
@@ -121,6 +130,7 @@ class JobSubmitter:
             created_at=created,
             notes=notes,
             sku=sku,
+            created_by=by or LOCAL_KEY,
         )
 
     def _save_plate(self, job_id: str, created: datetime, chosen: BackdropMatch) -> dict[str, Any]:
@@ -147,8 +157,10 @@ class JobSubmitter:
         request: JobRequest,
         providers: Sequence[str],
         params_by_provider: Mapping[str, Mapping[str, Any]] | None = None,
+        *,
+        by: str = LOCAL_KEY,
     ) -> list[ComparisonEntry]:
-        """The same photo, mask and prompt on several providers at once, one job each.
+        """The same photo, mask and prompt on several providers at once, one job each, made by `by`.
 
         Each provider gets its own options (`params_by_provider`, else its documented
         defaults), the asked-for number of images within its own range, and only the
@@ -178,7 +190,7 @@ class JobSubmitter:
                     size=request.size if local else None,
                     params=dict((params_by_provider or {}).get(key, {})),
                 )
-                entries.append(ComparisonEntry(key, job_id=self.submit_job(single)))
+                entries.append(ComparisonEntry(key, job_id=self.submit_job(single, by=by)))
             except StudioInputError as exc:
                 entries.append(ComparisonEntry(key, error=exc))
         return entries
@@ -194,4 +206,6 @@ class JobSubmitter:
                 )
             if not view.is_pending or (deadline is not None and time.monotonic() >= deadline):
                 return view
+            if self._store.write_fault is not None:
+                raise self._store.write_fault  # the job waits in the queue until there is room
             time.sleep(WAIT_POLL_S)

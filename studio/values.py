@@ -45,6 +45,8 @@ class ProviderInfo:
     mask_modes: Mapping[Operation, str | None] = field(default_factory=dict)
     # True for the built-in engine: runs offline, its own scene recipes and options.
     local: bool = False
+    # The currency the vendor bills in (a price the user sets is best given in it).
+    billing_currency: str = "CNY"
 
 
 @dataclass(frozen=True)

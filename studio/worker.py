@@ -46,6 +46,7 @@ from studio.artifacts import ArtifactError
 from studio.input_links import InputLinkError, hosted_handles
 from studio.jobs import BatchStatus, JobStatus, JobView
 from studio.pacing import poll_delay
+from studio.storage_faults import StorageFault
 from studio.store import ClaimedJob, ClaimKind, dumps_notes
 from studio.worker_base import (
     DEFAULT_RESULT_TTL_S,
@@ -118,6 +119,8 @@ class Worker(WorkerFailures):
             try:
                 self.run_once()
                 self._renew_leases()
+            except StorageFault as exc:
+                self._storage_trouble(exc)
             except Exception:
                 # The store may be briefly unavailable (disk full, locked too long): keep the loop alive.
                 logger.exception("worker dispatcher iteration failed; retrying next tick")
@@ -298,10 +301,20 @@ class Worker(WorkerFailures):
             except Exception as exc:
                 self._handle(run, exc)
 
+    def _storage_trouble(self, exc: StorageFault) -> None:
+        """A full or read-only data folder: one line when it starts, not a traceback every tick."""
+        if self._storage_fault is None or str(self._storage_fault) != str(exc):
+            logger.error("the worker cannot write its data: %s", exc)
+            logger.debug("the worker's storage fault", exc_info=exc)
+        self._storage_fault = exc
+
     def _handle(self, run: _Run, exc: Exception) -> None:
         """Record what stopped a job's step: retry it, or fail it with a message a user can act on."""
         job = run.claim.job
-        if isinstance(exc, ProviderError):
+        if isinstance(exc, StorageFault) and not isinstance(exc, ArtifactError):
+            # The store cannot record anything now; the job's lease runs out and it resumes later.
+            self._storage_trouble(exc)
+        elif isinstance(exc, ProviderError):
             self._provider_error(run, exc)
         elif isinstance(exc, _JobProblem | InputLinkError):
             self._fail(run, exc.code, exc.message)

@@ -29,6 +29,7 @@ from studio.errors import StudioError
 from studio.input_links import InputLinks, hosted_handles
 from studio.jobs import JobStatus, JobView
 from studio.pacing import TokenBucket
+from studio.storage_faults import StorageFault
 from studio.store import ClaimedJob, Store
 
 # One logger for every worker module: log handlers and filters name "studio.worker".
@@ -97,6 +98,8 @@ class WorkerBase:
         self.store = store
         self.artifacts = artifacts
         self.adapters = dict(adapters)
+        # The data folder fault last logged (a full disk is said once, not every tick).
+        self._storage_fault: StorageFault | None = None
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.threads = threads
         self.poll_tick_s = poll_tick_s

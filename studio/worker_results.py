@@ -17,6 +17,7 @@ from studio import pricing
 from studio.artifacts import ArtifactError
 from studio.jobs import RESULT_NOTE, JobStatus, JobView
 from studio.pacing import retry_delay
+from studio.signed_links import without_signature
 from studio.store import NewOutput, dumps_notes
 from studio.worker_base import (
     DEFAULT_RESULT_TTL_S,
@@ -176,7 +177,7 @@ class WorkerResults(WorkerBase):
                 height=int(entry["stored"]["height"]),
                 seed=entry.get("seed"),
                 thumbnail_path=entry["stored"].get("thumbnail_path"),
-                source_url=entry.get("url"),
+                source_url=without_signature(entry.get("url")),  # a signed link is kept unsigned
             )
             for entry in stored
         ]
@@ -237,6 +238,9 @@ class WorkerResults(WorkerBase):
         reason = exc.user_message.rstrip(".")
         if exc.retryable:
             reason += f"; the link expired at {_at(expires):%Y-%m-%d %H:%M} UTC"
+        for entry in pending["outputs"]:
+            if entry.get("url"):
+                entry["url"] = without_signature(str(entry["url"]))  # dead now; keep no signature
         self._fail(
             run, "billed_result_lost", _lost_message(label, cost, reason), notes_json=dumps_notes(notes)
         )

@@ -355,3 +355,13 @@ def test_the_unused_key_scan_can_fail() -> None:
 def test_every_dynamic_prefix_is_still_built_by_the_code() -> None:
     _, heads = _code_strings()
     assert [prefix for prefix in DYNAMIC_PREFIXES if prefix not in heads] == []
+
+
+def test_english_counts_use_plural_forms_not_parenthesised_s() -> None:
+    """ "1 item(s)" reads as a machine: a counting text takes { one, other } forms instead."""
+    clumsy = sorted(key for key, text in STRINGS["en"].items() if "(s)" in text)
+    assert clumsy == []
+    assert translate("en", "backdrops.add.done", count=1).startswith("Added 1 backdrop.")
+    assert translate("en", "backdrops.add.done", count=3).startswith("Added 3 backdrops.")
+    assert translate("en", "batch.plan_problems", count=1) == "**1** problem"
+    assert translate("en", "compare.button", count=1) == "Compare on 1 provider"

@@ -18,6 +18,7 @@ from ui.backdrop_views import SELECTED, error_message, say_later, show_surface, 
 from ui.formatting import when_text
 from ui.i18n import choice_key, labeller, t
 from ui.mask_canvas import CanvasUnavailable, CanvasView, canvas_available, draw
+from ui.plain import plain
 
 KINDS = ("line", "box")
 CONFIRM = "backdrops.confirm_delete"  # session_state: the id whose deletion waits for a yes
@@ -53,7 +54,7 @@ def _start(entry: Backdrop) -> None:
 def backdrop_editor(studio: Studio, entry: Backdrop) -> None:
     """The editor for `entry`: preview with the surface, the controls, save / delete / close."""
     _start(entry)
-    st.subheader(t("backdrops.edit.heading", name=entry.name))
+    st.subheader(t("backdrops.edit.heading", name=plain(entry.name)))
     st.caption(
         t("backdrops.edit.facts", width=entry.width, height=entry.height, when=when_text(entry.created_at))
     )
@@ -184,7 +185,7 @@ def canvas_key(entry: Backdrop, canvas_round: int) -> str:
 
 def _actions(studio: Studio, entry: Backdrop, name: str, tags: str, surface: Surface) -> None:
     if st.session_state.get(CONFIRM) == entry.backdrop_id:
-        st.warning(t("backdrops.edit.confirm", name=entry.name), icon=":material/delete:")
+        st.warning(t("backdrops.edit.confirm", name=plain(entry.name)), icon=":material/delete:")
         row = st.container(horizontal=True)
         if row.button(t("backdrops.edit.confirm_yes"), type="primary", key="backdrops.delete.yes"):
             studio.backdrops.delete(entry.backdrop_id)

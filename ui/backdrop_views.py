@@ -22,6 +22,7 @@ from studio.scene_labels import PAINTING_PROVIDER_NAMES, scene_label
 from studio.service import Studio
 from ui.errors import error_text
 from ui.i18n import choice_key, current_language, labeller, t
+from ui.plain import plain
 from ui.uploads import files_input
 
 UPLOADS = "backdrops.upload"  # session_state: the photos waiting to be added
@@ -119,7 +120,9 @@ def add_form(studio: Studio) -> None:
     )
     uploads = pending_uploads()
     if uploads:
-        st.caption(t("backdrops.add.ready", count=len(uploads), names=", ".join(name for name, _ in uploads)))
+        st.caption(
+            t("backdrops.add.ready", count=len(uploads), names=plain(", ".join(name for name, _ in uploads)))
+        )
     name_column, tags_column = st.columns(2)
     # Keyed by the round too: after an add the fields start empty (a new widget), like the uploader.
     name = name_column.text_input(
@@ -167,7 +170,7 @@ def _add(studio: Studio, uploads: Sequence[tuple[str, bytes]], name: str, tags: 
         try:
             added.append(studio.backdrops.add(data, name=title, tags=tags))
         except BackdropError as exc:
-            problems.append(t("backdrops.add.failed", name=file_name, message=error_message(exc)))
+            problems.append(t("backdrops.add.failed", name=plain(file_name), message=error_message(exc)))
     for problem in problems:
         st.error(problem, icon=":material/error:")
     if not added:
@@ -211,9 +214,9 @@ def _card(studio: Studio, entry: Backdrop, *, selected: bool) -> None:
         show_surface(studio.backdrops.thumbnail(entry), entry.surface)
     except BackdropError as exc:
         st.warning(error_message(exc), icon=":material/broken_image:")
-    st.markdown(t("backdrops.gallery.name", name=entry.name))
+    st.markdown(t("backdrops.gallery.name", name=plain(entry.name)))
     st.caption(
-        t("backdrops.gallery.tags", tags=", ".join(entry.tags))
+        t("backdrops.gallery.tags", tags=plain(", ".join(entry.tags)))
         if entry.tags
         else t("backdrops.gallery.no_tags")
     )
@@ -262,21 +265,21 @@ def backdrop_choice(studio: Studio, prefix: str, prompt: str) -> tuple[dict[str,
         st.caption(t("backdrops.prompt.off"))
         return {"backdrop_id": "none"}, False
     if chosen != "auto":
-        st.caption(t("backdrops.prompt.chosen", name=names.get(str(chosen), "")))
+        st.caption(t("backdrops.prompt.chosen", name=plain(names.get(str(chosen), ""))))
         return {"backdrop_id": str(chosen)}, True
     match = studio.backdrops.match(prompt) if prompt.strip() else None
     if match is not None:
         st.caption(
             t(
                 "backdrops.prompt.matched",
-                name=match.backdrop.name,
-                tags=", ".join(match.matched_tags),
+                name=plain(match.backdrop.name),
+                tags=plain(", ".join(match.matched_tags)),
             )
         )
     else:
         tags = sorted({tag for entry in entries for tag in entry.tags}, key=str.casefold)
         st.caption(
-            t("backdrops.prompt.no_match", tags=", ".join(tags[:12]))
+            t("backdrops.prompt.no_match", tags=plain(", ".join(tags[:12])))
             if tags
             else t("backdrops.prompt.no_tags")
         )

@@ -12,9 +12,12 @@ from studio.batches import BatchError
 from studio.jobs import BatchProgress, BatchStatus, BatchView
 from studio.manifest import BatchPlan
 from studio.service import ProviderInfo, Studio
+from ui.auth import current_person
 from ui.errors import error_text
 from ui.formatting import provider_label, status_label, when_text
+from ui.history_views import person_label
 from ui.i18n import coded_text, job_error_text, t, t_or
+from ui.plain import plain
 
 # While a batch runs its panel refreshes itself at this pace (a fragment, not the whole page).
 REFRESH_SECONDS = 2.0
@@ -23,7 +26,12 @@ REFRESH_SECONDS = 2.0
 def plan_summary(plan: BatchPlan, providers: Sequence[ProviderInfo]) -> None:
     """What a checked plan holds: items, problems per row, and the cost estimate per provider."""
     images = sum(plan.images_by_provider.values())
-    st.markdown(t("batch.plan_counts", items=len(plan.items), images=images, problems=len(plan.problems)))
+    counts = (
+        t("batch.plan_items", count=len(plan.items)),
+        t("batch.plan_images", count=images),
+        t("batch.plan_problems", count=len(plan.problems)),
+    )
+    st.markdown(" · ".join(counts))
     if plan.problems:
         st.error(t("batch.plan_has_problems"), icon=":material/error:")
         frame = pd.DataFrame(
@@ -61,8 +69,9 @@ def plan_summary(plan: BatchPlan, providers: Sequence[ProviderInfo]) -> None:
         )
 
 
-def batch_label(batch: BatchView) -> str:
-    name = batch.name or t("batch.unnamed")
+def batch_label(batch: BatchView, *, markdown: bool = False) -> str:
+    """The batch as an option label; `markdown=True` for a markdown place (its name shown as text)."""
+    name = (plain(batch.name) if markdown else batch.name) or t("batch.unnamed")
     return t(
         "batch.option", name=name, when=when_text(batch.created_at), status=t(f"batch.status.{batch.status}")
     )
@@ -77,7 +86,8 @@ def progress_panel(studio: Studio, batch_id: str, providers: Sequence[ProviderIn
         st.error(error_text(exc))
         return
     batch = progress.batch
-    st.markdown(f"**{batch_label(batch)}**")
+    st.markdown(f"**{batch_label(batch, markdown=True)}**")
+    _sharing(studio, batch)
     if batch.status is BatchStatus.PAUSED:
         reason = t("batch.paused_budget") if batch.pause_reason == "budget" else t("batch.paused_user")
         st.warning(reason, icon=":material/pause_circle:")
@@ -129,35 +139,66 @@ def progress_panel(studio: Studio, batch_id: str, providers: Sequence[ProviderIn
 def _actions(studio: Studio, progress: BatchProgress) -> None:
     batch = progress.batch
     status = batch.status
+    # Pause, resume, cancel and retry need "manage_batches": disabled without it, and checked again.
+    managing = may_manage(batch)
     row = st.columns(4)
     try:
         if row[0].button(
             t("batch.pause"), key=f"batch.pause.{batch.batch_id}", icon=":material/pause:",
-            disabled=status is not BatchStatus.RUNNING, width="stretch",
-        ):  # fmt: skip
-            studio.batches.pause(batch.batch_id)
+            disabled=status is not BatchStatus.RUNNING or not managing, width="stretch",
+        ) and may_manage(batch):  # fmt: skip
+            studio.batches.pause(batch.batch_id, by=current_person().key)
             st.rerun()
         if row[1].button(
             t("batch.resume"), key=f"batch.resume.{batch.batch_id}", icon=":material/play_arrow:",
-            disabled=status is not BatchStatus.PAUSED, width="stretch",
-        ):  # fmt: skip
-            studio.batches.resume(batch.batch_id)
+            disabled=status is not BatchStatus.PAUSED or not managing, width="stretch",
+        ) and may_manage(batch):  # fmt: skip
+            studio.batches.resume(batch.batch_id, by=current_person().key)
             st.rerun()
         if row[2].button(
             t("batch.cancel"), key=f"batch.cancel.{batch.batch_id}", icon=":material/cancel:",
-            disabled=status not in (BatchStatus.RUNNING, BatchStatus.PAUSED), width="stretch",
-        ):  # fmt: skip
-            studio.batches.cancel(batch.batch_id)
+            disabled=status not in (BatchStatus.RUNNING, BatchStatus.PAUSED) or not managing, width="stretch",
+        ) and may_manage(batch):  # fmt: skip
+            studio.batches.cancel(batch.batch_id, by=current_person().key)
             st.rerun()
         if row[3].button(
             t("batch.retry", count=len(progress.failures)), key=f"batch.retry.{batch.batch_id}",
-            icon=":material/replay:", disabled=not progress.failures or status is BatchStatus.CANCELED,
+            icon=":material/replay:",
+            disabled=not progress.failures or status is BatchStatus.CANCELED or not managing,
             width="stretch",
-        ):  # fmt: skip
-            studio.batches.retry_failed(batch.batch_id)
+        ) and may_manage(batch):  # fmt: skip
+            studio.batches.retry_failed(batch.batch_id, by=current_person().key)
             st.rerun()
     except BatchError as exc:
         st.error(error_text(exc), icon=":material/error:")
+
+
+def may_manage(batch: BatchView) -> bool:
+    """Pause, resume, cancel, retry and share: the role allows it and the batch is the person's own
+    (an admin: any batch). A member reviews a teammate's shared batch but does not stop it."""
+    person = current_person()
+    return person.can("manage_batches") and (person.can("see_everyone") or batch.created_by == person.key)
+
+
+def _sharing(studio: Studio, batch: BatchView) -> None:
+    """Who started the batch, whether the team sees it, and the switch for its owner."""
+    seen = t("people.shared") if batch.shared else t("people.private")
+    st.caption(t("people.started_by", who=plain(person_label(batch.created_by)), seen=seen))
+    if not may_manage(batch):
+        return
+    shared = st.toggle(
+        t("people.share"),
+        value=batch.shared,
+        key=f"batch.share.{batch.batch_id}",
+        help=t("people.share_help"),
+    )
+    if shared != batch.shared:
+        try:
+            studio.batches.share(batch.batch_id, shared, by=current_person().key)
+        except BatchError as exc:
+            st.error(error_text(exc), icon=":material/error:")
+        else:
+            st.rerun()
 
 
 def _pace(progress: BatchProgress) -> tuple[str, str]:

@@ -14,6 +14,7 @@ import streamlit as st
 
 from providers.base import Operation
 from studio.service import ComparisonEntry, JobRequest, ProviderInfo, Studio
+from ui.auth import allowed, current_person
 from ui.formatting import provider_label
 from ui.i18n import choice_key, error_text, labeller, t
 from ui.job_views import job_panel
@@ -61,11 +62,11 @@ def compare_section(
         clicked = st.button(
             t("compare.button", count=len(chosen)),
             icon=":material/compare:",
-            disabled=request is None or len(chosen) < 2,
+            disabled=request is None or len(chosen) < 2 or not allowed("create"),
             key=f"{prefix}.compare.run",
         )
-        if clicked and request is not None:
-            entries = studio.submit_comparison(request, chosen, params_by_provider)
+        if clicked and request is not None and allowed("create"):
+            entries = studio.submit_comparison(request, chosen, params_by_provider, by=current_person().key)
             st.session_state[state] = [(entry.provider, entry.job_id, entry.error) for entry in entries]
     saved = st.session_state.get(state) or []
     if saved:

@@ -15,6 +15,7 @@ import streamlit as st
 from providers.base import EdgeGuide, GuideLayer
 from studio.service import PreparedImage, Studio, StudioInputError
 from ui.i18n import choice_key, error_text, labeller, t
+from ui.plain import plain
 from ui.uploads import Upload, files_input
 
 LAYERS: tuple[GuideLayer, ...] = get_args(GuideLayer)
@@ -44,7 +45,7 @@ def edge_guide_picker(
             picture, controls = st.columns([1, 2], vertical_alignment="center")
             if isinstance(result, StudioInputError):
                 controls.error(
-                    t("guides.bad_file", name=upload.name, message=error_text(result)),
+                    t("guides.bad_file", name=plain(upload.name), message=error_text(result)),
                     icon=":material/error:",
                 )
                 continue

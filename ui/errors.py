@@ -12,15 +12,18 @@ from collections.abc import Mapping
 
 from providers.errors import ProviderError
 from ui.i18n import coded_text
+from ui.plain import plain
 
 
 def error_text(exc: BaseException) -> str:
-    """`exc` in the user's language: `error.<code>` with its params, else its own message."""
+    """`exc` in the user's language: `error.<code>` with its params, else its own message.
+
+    Shown as text (`ui.plain`): params and messages carry file names, SKUs and vendors' words."""
     if isinstance(exc, ProviderError):
-        return exc.user_message  # already the sentence for the user; vendor codes are no studio keys
+        return plain(exc.user_message)  # already the sentence for the user; vendor codes are no studio keys
     code = getattr(exc, "code", None)
     message = str(exc)
     if not isinstance(code, str) or not code:
-        return message
+        return plain(message)
     params = getattr(exc, "params", None)
-    return coded_text(code, message, dict(params) if isinstance(params, Mapping) else None)
+    return plain(coded_text(code, message, dict(params) if isinstance(params, Mapping) else None))

@@ -20,9 +20,14 @@ import pandas as pd
 import streamlit as st
 
 from studio.jobs import DayStat, JobFilter, JobPage, ProviderTotal
+from studio.people import LOCAL_KEY, Person
 from studio.service import ProviderInfo
 from ui.formatting import cost_text, local_time, provider_label, status_label, workflow_label
 from ui.i18n import job_error_text, t
+
+# History's person filter: everyone (an admin) or everything the person sees, or "me".
+EVERYONE = "*"
+ME = "@me"
 
 _THUMB_MIME = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp"}
 
@@ -43,6 +48,43 @@ def pager_key(filters: JobFilter) -> str:
     return f"history.page.{digest}"
 
 
+def person_label(key: str | None) -> str:
+    """Who did something, for people: an e-mail as it is; the local person, the CLI and rows from
+    before the studio recorded anyone in words."""
+    if key is None:
+        return t("people.unknown")
+    if key == LOCAL_KEY:
+        return t("people.local")
+    if key == "cli" or key.startswith("cli:"):
+        return t("people.cli", user=key.partition(":")[2] or "-")
+    return key
+
+
+def person_options(person: Person, people: Sequence[str]) -> list[str]:
+    """The person filter's choices: an admin picks anyone who made a job; others only themselves."""
+    options = [EVERYONE, ME]
+    if person.can("see_everyone"):
+        options += [key for key in people if key != person.key]
+    return options
+
+
+def person_option_label(option: str, person: Person) -> str:
+    if option == EVERYONE:
+        return t("people.filter.everyone") if person.can("see_everyone") else t("people.filter.visible")
+    if option == ME:
+        return t("people.filter.me", who=person_label(person.key))
+    return person_label(option)
+
+
+def person_filter(option: str | None, person: Person) -> str | None:
+    """The person key a chosen option filters on (None: no person filter)."""
+    if option in (None, EVERYONE):
+        return None
+    if option == ME:
+        return person.key
+    return option if person.can("see_everyone") else person.key
+
+
 def jobs_frame(page: JobPage, providers: Sequence[ProviderInfo], free: frozenset[str]) -> pd.DataFrame:
     records: list[dict[str, Any]] = []
     for row in page.rows:
@@ -60,6 +102,7 @@ def jobs_frame(page: JobPage, providers: Sequence[ProviderInfo], free: frozenset
                 "duration": row.duration_s,
                 "cost": cost_text(row.cost_amount, row.cost_currency, free=row.provider in free),
                 "prompt": row.prompt,
+                "by": person_label(row.created_by),
                 "error": error,
                 "job_id": row.job_id,
             }
@@ -74,6 +117,7 @@ def jobs_frame(page: JobPage, providers: Sequence[ProviderInfo], free: frozenset
         "duration",
         "cost",
         "prompt",
+        "by",
         "error",
         "job_id",
     ]
@@ -92,6 +136,7 @@ def jobs_column_config() -> dict[str, Any]:
         "duration": config.NumberColumn(t("history.col.duration"), format=t("history.duration_format")),
         "cost": config.TextColumn(t("history.col.cost")),
         "prompt": config.TextColumn(t("history.col.prompt"), width="medium"),
+        "by": config.TextColumn(t("people.col.by"), width="small"),
         "error": config.TextColumn(t("history.col.error"), width="medium"),
         "job_id": config.TextColumn(t("history.col.job_id"), width="small"),
     }

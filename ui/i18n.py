@@ -2,9 +2,10 @@
 
 Every user-facing string in app.py, views/ and ui/ goes through `t(key, **params)`
 (checked by tests/test_i18n.py); `tn(key, count, ...)` says outright that a text counts. The language is chosen once per session in this
-order: `?lang=` in the URL, the stored preference `ui.language`, the configured
-default (STUDIO_LANG), then English; switching it in the sidebar writes the URL
-and the preference, so a reload, a shared link and the next session keep it.
+order: `?lang=` in the URL, the person's stored preference ("language:<person key>"),
+the configured default (STUDIO_LANG), then English; switching it in the sidebar
+writes the URL and that person's preference, so a reload, a shared link and their
+next session keep it, and nobody else's default changes (issue 15).
 """
 
 from __future__ import annotations
@@ -24,13 +25,17 @@ from studio.i18n import (
     translate_plural,
     translate_strict,
 )
+from studio.people import LOCAL_KEY, Person
 from studio.service import Studio, StudioInputError
+from studio.store_preferences import personal_key
+from ui.plain import plain
 
 T = TypeVar("T")
 
 LANG_STATE = "ui.lang"  # session_state: the language this session shows
 _LANG_WIDGET = "ui.lang.widget"
-LANGUAGE_PREFERENCE = "ui.language"  # the store's preference key
+# Before issue 15 one stored choice served everyone; it stays the local person's fallback.
+LANGUAGE_PREFERENCE = "ui.language"
 
 
 def current_language() -> str:
@@ -100,11 +105,43 @@ def choice_key(base: str, options: Sequence[Any], default: Any) -> str:
     return key
 
 
-def init_language(studio: Studio) -> str:
+def language_preference_key(person_key: str) -> str:
+    """Where one person's language is stored ("language:ana@shop.com", "language:local")."""
+    return personal_key("language", person_key)
+
+
+def session_person_key(studio: Studio, person: Person | None = None) -> str | None:
+    """Whose language this session reads and writes: `person`'s key when given; without sign-in
+    the local person's; with sign-in, the signed-in e-mail in lower case (`Person.key`), read
+    from `st.user` because the language is chosen before the sign-in screen; None: nobody
+    signed in yet (the choice then lives in the session and the URL only)."""
+    if person is not None:
+        return person.key
+    access = getattr(studio.settings, "access", None)
+    if access is None or not getattr(access, "sign_in", False):
+        return LOCAL_KEY
+    user = st.user
+    if not user.get("is_logged_in") or user.get("email_verified") is False:
+        return None
+    return str(user.get("email") or "").strip().lower() or None
+
+
+def stored_language(studio: Studio, person: Person | None = None) -> str | None:
+    """The language this session's person chose before (None: no choice stored)."""
+    key = session_person_key(studio, person)
+    if key is None:
+        return None
+    stored = normalise_language(studio.get_preference(language_preference_key(key)))
+    if stored is None and key == LOCAL_KEY:
+        stored = normalise_language(studio.get_preference(LANGUAGE_PREFERENCE))
+    return stored
+
+
+def init_language(studio: Studio, person: Person | None = None) -> str:
     """Pick the session's language on its first run, then keep it in the URL on every page."""
     if LANG_STATE not in st.session_state:
         from_url = normalise_language(st.query_params.get("lang"))
-        stored = normalise_language(studio.get_preference(LANGUAGE_PREFERENCE))
+        stored = stored_language(studio, person)
         configured = normalise_language(studio.settings.default_language)  # STUDIO_LANG
         st.session_state[LANG_STATE] = from_url or stored or configured or DEFAULT_LANGUAGE
     language = current_language()
@@ -114,14 +151,16 @@ def init_language(studio: Studio) -> str:
     return language
 
 
-def language_switch(studio: Studio) -> None:
-    """The sidebar selector; a change is remembered in the URL and as the stored default."""
+def language_switch(studio: Studio, person: Person | None = None) -> None:
+    """The sidebar selector; a change is remembered in the URL and as this person's preference."""
 
     def _changed() -> None:
         chosen = normalise_language(st.session_state.get(_LANG_WIDGET)) or DEFAULT_LANGUAGE
         st.session_state[LANG_STATE] = chosen
         st.query_params["lang"] = chosen
-        studio.set_preference(LANGUAGE_PREFERENCE, chosen)
+        key = session_person_key(studio, person)
+        if key is not None:
+            studio.set_preference(language_preference_key(key), chosen)
 
     # Keep the widget in step when the language came from the URL or the store.
     st.session_state[_LANG_WIDGET] = current_language()
@@ -135,8 +174,9 @@ def language_switch(studio: Studio) -> None:
 
 
 def error_text(exc: StudioInputError) -> str:
-    """A bad-input error in the user's language; the English sentence when no entry exists."""
-    return coded_text(exc.code, str(exc), exc.params)
+    """A bad-input error in the user's language; the English sentence when no entry exists.
+    Markdown-safe (`ui.plain`): the params carry file names and other user text."""
+    return plain(coded_text(exc.code, str(exc), exc.params))
 
 
 def coded_text(code: str, message: str, params: dict[str, Any] | None = None) -> str:

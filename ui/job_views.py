@@ -36,6 +36,7 @@ from ui.formatting import (
     workflow_label,
 )
 from ui.i18n import current_language, job_error_text, t, t_or, tkey
+from ui.plain import plain
 
 REFRESH_SECONDS = 1.0
 
@@ -93,7 +94,7 @@ def finished_card(studio: Studio, job: JobView, *, key_prefix: str, per_row: int
         if job.status == JobStatus.FAILED:
             message = job.error.message if job.error else t("job.failed_unknown")
             code = job.error.code if job.error else "unknown"
-            st.error(job_error_text(job.provider, code, message), icon=":material/error:")
+            st.error(plain(job_error_text(job.provider, code, message)), icon=":material/error:")
             return
         if job.status == JobStatus.PAUSED:
             st.info(t("job.paused"), icon=":material/pause_circle:")
@@ -147,7 +148,7 @@ def download_retry_text(job: JobView) -> str | None:
         return None
     expires = job.result_expires_at
     until = f"{expires:%Y-%m-%d %H:%M}" if expires else "?"
-    return t("job.download_retry", detail=job.error.message, until=until)
+    return t("job.download_retry", detail=plain(job.error.message), until=until)
 
 
 def _badge_colour(status: str) -> Any:
@@ -311,7 +312,7 @@ def _facts_markdown(studio: Studio, job: JobView) -> str:
         lines.append(t("detail.cutout", method=_cutout(job)))
     if job.error is not None:
         lines.append(
-            t("detail.error", message=job_error_text(job.provider, job.error.code, job.error.message))
+            t("detail.error", message=plain(job_error_text(job.provider, job.error.code, job.error.message)))
         )
     return "\n".join(f"- {line}" for line in lines)
 
@@ -323,8 +324,8 @@ def _reading(job: JobView) -> str:
         return ""
     return t(
         "detail.words",
-        used=word_list(used if isinstance(used, list) else []),
-        ignored=word_list(ignored if isinstance(ignored, list) else []),
+        used=plain(word_list(used if isinstance(used, list) else [])),
+        ignored=plain(word_list(ignored if isinstance(ignored, list) else [])),
     )
 
 
@@ -337,7 +338,7 @@ def scene_lines(notes: Mapping[str, Any]) -> list[str]:
     light = _label("light", plan.get("light"))
     plate = notes.get("backdrop_plate")
     if plan.get("plate") and isinstance(plate, Mapping):
-        return [t("scene.on_plate", name=str(plate.get("name") or ""), light=light, direction=direction)]
+        return [t("scene.on_plate", name=plain(plate.get("name") or ""), light=light, direction=direction)]
     pattern = str(plan.get("light_pattern") or "none")
     lines = [
         t(

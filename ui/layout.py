@@ -9,8 +9,9 @@ import streamlit as st
 from providers.base import Operation
 from studio.jobs import PENDING_STATUSES
 from studio.service import Studio
+from ui.auth import allowed, current_person, person_card, role_label
 from ui.formatting import provider_label
-from ui.i18n import choice_key, labeller, language_switch, t, t_or
+from ui.i18n import choice_key, labeller, language_switch, t, t_or, tkey
 
 
 def page_header(title_key: str, intro_key: str) -> None:
@@ -42,7 +43,12 @@ def provider_picker(studio: Studio, operation: Operation, prefix: str) -> str | 
 
 
 def generate_button(prefix: str, reason_key: str | None) -> bool:
-    """The primary action; disabled with the reason shown when the inputs are not ready."""
+    """The primary action; disabled with the reason shown when the inputs are not ready.
+
+    It spends money, so it is disabled for a role without "create", and a click counts only
+    when the role allows it (checked here, on the server, not only by the disabled button)."""
+    if not allowed("create"):
+        reason_key = tkey("auth.not_for_role")
     clicked = st.button(
         t("generate.button"),
         type="primary",
@@ -51,14 +57,19 @@ def generate_button(prefix: str, reason_key: str | None) -> bool:
         key=f"{prefix}.generate",
         width="stretch",
     )
-    if reason_key is not None:
+    if reason_key == "auth.not_for_role":
+        st.caption(t(reason_key, role=role_label(current_person().role)))
+    elif reason_key is not None:
         st.caption(t(reason_key))
-    return clicked
+    return clicked and reason_key is None and allowed("create")
 
 
 def render_sidebar(studio: Studio) -> None:
-    """Language switch, how the local engine cuts out products here, and how many jobs are pending."""
+    """Who is signed in (or how far the studio is open), language switch, how the local engine cuts
+    out products here, and how many jobs are pending."""
     with st.sidebar:
+        person_card()
+        st.divider()
         language_switch(studio)
         st.divider()
         status = studio.engine_status()

@@ -16,6 +16,7 @@ from imaging.segmenters import QUALITIES
 from studio.service import PreparedImage, Studio, StudioInputError
 from ui.i18n import choice_key, error_text, labeller, t, tkey
 from ui.mask_editor import editor_state, last_mask_for, mask_editor
+from ui.plain import plain
 from ui.uploads import MaskChoice, cutout_preview, file_input, show_cutout
 
 MASK_MODES = ["auto", "edit", "upload"]
@@ -68,8 +69,8 @@ def cutout_quality_picker(studio: Studio, prefix: str) -> str:
     if state is not None and not state.usable:
         key = "cutout.model_broken" if state.found else "cutout.model_missing"
         model = t(f"cutmodel.{state.model}")
-        facts = {"path": str(state.path), "model_key": state.model, "env": state.env}
-        st.warning(t(key, model=model, error=state.error or "", **facts), icon=":material/warning:")
+        facts = {"path": str(state.path), "model_key": state.model, "env": state.env}  # in `code`
+        st.warning(t(key, model=model, error=plain(state.error or ""), **facts), icon=":material/warning:")
     return chosen
 
 

@@ -19,6 +19,7 @@ from providers.base import OptionSpec
 from studio.i18n import has_key
 from studio.service import ProviderInfo
 from ui.i18n import choice_key, labeller, t, t_or
+from ui.plain import plain
 from ui.uploads import IMAGE_TYPES, read_upload, store_upload
 
 # A slider is easier than typing for short ranges; a wide one (seed, noise 0-999) gets a number box.
@@ -57,7 +58,7 @@ def _image_file(key: str, label: str, help_text: str) -> str:
     upload = read_upload(key)
     if upload is None:
         return ""
-    st.caption(t("opt.image_set", name=upload.name))
+    st.caption(t("opt.image_set", name=plain(upload.name)))
     return base64.b64encode(upload.data).decode("ascii")
 
 

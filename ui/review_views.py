@@ -17,9 +17,12 @@ from studio.batches import BatchError
 from studio.export import DEFAULT_TEMPLATE
 from studio.jobs import JobOutput, JobStatus, JobView, ReviewState
 from studio.service import ProviderInfo, Studio
+from ui.auth import allowed, current_person
 from ui.errors import error_text
 from ui.formatting import cost_text, duration_text, provider_label
+from ui.history_views import person_label
 from ui.i18n import choice_key, labeller, t
+from ui.plain import plain
 
 FILTERS = ("all", "unreviewed", "approved", "rejected", "favourites")
 PRODUCTS_PER_PAGE = 8
@@ -110,7 +113,7 @@ def focus_review(
             "review.focus_heading",
             number=position + 1,
             total=len(items),
-            sku=job.sku or job.job_id[:8],
+            sku=plain(job.sku or job.job_id[:8]),
             provider=provider_label(job.provider, providers),
             variant=output.index,
         )
@@ -132,7 +135,9 @@ def focus_review(
         _decide(studio, item, ReviewState.REJECTED, key, position, len(items), show)
     if row[3].button(t("review.favourite"), key=f"{prefix}.fav", icon=":material/star:", shortcut="F",
                      width="stretch"):  # fmt: skip
-        studio.batches.review(job.job_id, output.index, favourite=not output.favourite)
+        studio.batches.review(
+            job.job_id, output.index, favourite=not output.favourite, by=current_person().key
+        )
         st.rerun()
     if row[4].button(t("review.next"), key=f"{prefix}.next", icon=":material/chevron_right:", shortcut="Right",
                      disabled=position >= len(items) - 1, width="stretch"):  # fmt: skip
@@ -143,14 +148,14 @@ def focus_review(
         t("review.note"), value=output.note, key=note_key, placeholder=t("review.note_placeholder")
     )
     if note != output.note:
-        studio.batches.review(job.job_id, output.index, note=note)
+        studio.batches.review(job.job_id, output.index, note=note, by=current_person().key)
     st.caption(t("review.keys"))
 
 
 def _decide(
     studio: Studio, item: Variant, decision: ReviewState, key: str, position: int, count: int, show: str
 ) -> None:
-    studio.batches.review(item.job.job_id, item.output.index, decision=decision)
+    studio.batches.review(item.job.job_id, item.output.index, decision=decision, by=current_person().key)
     # On to the next image: reviewing a catalogue is a run of single key presses. When the filter
     # drops the decided image (e.g. "not reviewed"), the next one slides into this place.
     stays = show in ("all", "favourites") or show == decision
@@ -162,6 +167,8 @@ def _state_text(output: JobOutput) -> str:
     parts = [t(f"review.state.{output.review}") if output.review else t("review.state.none")]
     if output.favourite:
         parts.append(t("review.state.favourite"))
+    if output.decided_by is not None and (output.review or output.favourite):
+        parts.append(t("people.decided_by", who=person_label(output.decided_by)))
     return " · ".join(parts)
 
 
@@ -196,7 +203,7 @@ def product_grid(
             (job, output) for job in group for output in job.outputs if (job.job_id, output.index) in visible
         ]
         with st.container(border=True):
-            st.markdown(f"**{sku}**")
+            st.markdown(f"**{plain(sku)}**")
             # The original, then every variant at the same width: providers side by side.
             columns = st.columns(1 + max(GRID_COLUMNS - 1, len(pairs)))
             first = group[0]
@@ -231,15 +238,21 @@ def _variant(studio: Studio, job: JobView, output: JobOutput, prefix: str) -> No
     if row[0].button(
         "", key=f"{base}.ok", icon=":material/check:", help=t("review.approve"), width="stretch"
     ):
-        studio.batches.review(job.job_id, output.index, decision=ReviewState.APPROVED)
+        studio.batches.review(
+            job.job_id, output.index, decision=ReviewState.APPROVED, by=current_person().key
+        )
         st.rerun()
     if row[1].button("", key=f"{base}.no", icon=":material/close:", help=t("review.reject"), width="stretch"):
-        studio.batches.review(job.job_id, output.index, decision=ReviewState.REJECTED)
+        studio.batches.review(
+            job.job_id, output.index, decision=ReviewState.REJECTED, by=current_person().key
+        )
         st.rerun()
     if row[2].button(
         "", key=f"{base}.fav", icon=":material/star:", help=t("review.favourite"), width="stretch"
     ):
-        studio.batches.review(job.job_id, output.index, favourite=not output.favourite)
+        studio.batches.review(
+            job.job_id, output.index, favourite=not output.favourite, by=current_person().key
+        )
         st.rerun()
 
 
@@ -274,13 +287,14 @@ def export_panel(studio: Studio, batch_id: str, prefix: str) -> None:
     everything = st.toggle(t("export.everything"), key=f"{prefix}.everything")
     state = f"{prefix}.zip"
     if st.button(
-        t("export.build"), key=f"{prefix}.build", icon=":material/folder_zip:", disabled=preset is None
-    ):
+        t("export.build"), key=f"{prefix}.build", icon=":material/folder_zip:",
+        disabled=preset is None or not allowed("export"),
+    ) and allowed("export"):  # fmt: skip
         buffer = io.BytesIO()
         bar = st.progress(0.0, text=t("export.working"))
         try:
             report = studio.batches.export(
-                batch_id, preset, template, buffer, approved_only=not everything,  # type: ignore[arg-type]
+                batch_id, preset, template, buffer, approved_only=not everything, by=current_person().key,  # type: ignore[arg-type]
                 progress=lambda done, total: bar.progress(done / max(1, total), text=t("export.progress", done=done, total=total)),
             )  # fmt: skip
         except (BatchError, ValueError) as exc:
@@ -290,13 +304,13 @@ def export_panel(studio: Studio, batch_id: str, prefix: str) -> None:
             st.session_state[state] = (
                 buffer.getvalue(),
                 len(report.files),
-                [f"{f.item.sku}: {f.message}" for f in report.failures],
+                [f"{plain(f.item.sku)}: {plain(f.message)}" for f in report.failures],
             )
         bar.empty()
     built = st.session_state.get(state)
     if isinstance(built, tuple):
         data, files, failures = built
-        st.success(t("export.ready", files=files), icon=":material/check_circle:")
+        st.success(t("export.ready", count=files), icon=":material/check_circle:")
         for failure in failures:
             st.warning(failure, icon=":material/warning:")
         st.download_button(

@@ -12,6 +12,7 @@ import streamlit as st
 
 from providers.base import SceneInfo
 from ui.i18n import choice_key, labeller, t, t_or
+from ui.plain import plain
 
 SELECTED_SCENE = "scene.selected"
 _CATEGORY_WIDGET = "scene.category"
@@ -41,7 +42,7 @@ def scene_catalogue(scenes: Sequence[SceneInfo], *, show_categories: bool = True
         category = st.segmented_control(
             t("scene.category.label"),
             options=categories,
-            format_func=labeller(categories, category_label),
+            format_func=labeller(categories, lambda category: plain(category_label(category))),
             key=choice_key(_CATEGORY_WIDGET, categories, ""),
             persist_state="session",
         )
@@ -65,9 +66,9 @@ def _card(scene: SceneInfo, *, selected: bool) -> None:
             st.image(scene.thumbnail, width="stretch")
         elif scene.thumbnail_url:
             st.image(scene.thumbnail_url, width="stretch")
-        st.markdown(t("scene.card_title", name=scene_name(scene)))
+        st.markdown(t("scene.card_title", name=plain(scene_name(scene))))
         if scene.category:
-            st.caption(category_label(scene.category))
+            st.caption(plain(category_label(scene.category)))
         st.button(
             t("scene.selected") if selected else t("scene.select"),
             key=f"scene.pick.{scene.scene_id}",

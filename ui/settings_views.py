@@ -14,8 +14,10 @@ import streamlit as st
 
 from providers.base import Price
 from studio.service import ConnectionReport, ProviderInfo, Studio
+from ui.auth import current_person
 from ui.formatting import provider_label, workflow_label
 from ui.i18n import job_error_text, t, t_or
+from ui.plain import plain
 
 _TEST_RESULT = "settings.test.{key}"  # session_state: the last "test connection" report per provider
 
@@ -89,6 +91,10 @@ def providers_column_config() -> dict[str, Any]:
     }
 
 
+# A plausible per-image amount to show in "set a price" hints, by currency.
+_EXAMPLE_PRICE = {"USD": "0.12", "CNY": "0.50"}
+
+
 def price_text(info: ProviderInfo, operation: str, price: Price) -> str:
     """One line per operation: the price in force and where it comes from, or how to set one."""
     what = workflow_label(operation)
@@ -96,8 +102,8 @@ def price_text(info: ProviderInfo, operation: str, price: Price) -> str:
         return t("settings.price_free", workflow=what)
     if price.per_image is None:
         setting = f"{info.key}_price_{operation}".upper()
-        # The example in the currency the vendor bills in: Aidge in USD, the Chinese clouds in CNY.
-        example = "0.12 USD" if info.key == "aidge" else "0.50 CNY"
+        # The example in the currency the vendor bills in, at a plausible per-image amount.
+        example = f"{_EXAMPLE_PRICE.get(info.billing_currency, '0.50')} {info.billing_currency}"
         return t("settings.price_unknown", workflow=what, setting=setting, example=example)
     amount = t("cost.amount", amount=price.per_image.as_str(), currency=price.per_image.currency)
     source = price.source + (f", {price.as_of}" if price.as_of else "")
@@ -135,7 +141,7 @@ def provider_card(studio: Studio, info: ProviderInfo, providers: Sequence[Provid
                 help=None if info.configured else t("settings.test_needs_keys"),
             ):
                 with st.spinner(t("settings.testing", provider=info.label)):
-                    st.session_state[state_key] = studio.test_connection(info.key)
+                    st.session_state[state_key] = studio.test_connection(info.key, by=current_person().key)
             report = st.session_state.get(state_key)
             if isinstance(report, ConnectionReport):
                 _show_report(report)
@@ -145,7 +151,7 @@ def _show_report(report: ConnectionReport) -> None:
     reference = t("settings.test_request_id", request_id=report.request_id) if report.request_id else ""
     if report.ok:
         st.success(
-            t("settings.test_ok", message=report.message, ms=report.elapsed_ms),
+            t("settings.test_ok", message=plain(report.message), ms=report.elapsed_ms),
             icon=":material/check_circle:",
         )
     else:
@@ -153,7 +159,7 @@ def _show_report(report: ConnectionReport) -> None:
             # The report keeps no code: the vendor's English sentence alone finds its translation.
             t(
                 "settings.test_failed",
-                message=job_error_text(report.provider, "", report.message),
+                message=plain(job_error_text(report.provider, "", report.message)),
                 ms=report.elapsed_ms,
             )
             + reference,
@@ -182,7 +188,7 @@ def hosting_card(studio: Studio, providers: Sequence[ProviderInfo]) -> None:
             disabled=not configured,
         ):
             with st.spinner(t("settings.hosting_testing")):
-                st.session_state[_HOSTING_RESULT] = studio.test_hosting()
+                st.session_state[_HOSTING_RESULT] = studio.test_hosting(by=current_person().key)
         report = st.session_state.get(_HOSTING_RESULT)
         if isinstance(report, ConnectionReport):
             _show_report(report)

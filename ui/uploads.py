@@ -20,6 +20,7 @@ import streamlit as st
 from studio.service import CutoutPreview, PreparedImage, Studio, StudioInputError
 from ui.formatting import cutout_text
 from ui.i18n import error_text, t, t_or, tkey
+from ui.plain import plain
 
 IMAGE_TYPES = ("jpg", "jpeg", "png", "webp", "bmp")
 
@@ -92,7 +93,7 @@ def file_input(
     if upload is not None and st.session_state.get(widget_key) is None:
         # The uploader forgets its file on another page; the photo is still in use, so say which.
         left, right = st.columns([4, 1], vertical_alignment="center")
-        left.caption(t("upload.kept", name=upload.name))
+        left.caption(t("upload.kept", name=plain(upload.name)))
         if right.button(t("upload.remove"), key=f"{state_key}.remove"):
             st.session_state.pop(state_key, None)
             st.rerun()
@@ -123,7 +124,7 @@ def image_facts(image: PreparedImage) -> None:
     """Size, format and what was normalised (EXIF rotation, CMYK ...), in the user's language."""
     facts = t(
         "photo.facts",
-        name=image.original_name,
+        name=plain(image.original_name),
         width=image.width,
         height=image.height,
         format=image.original_format,

@@ -17,6 +17,7 @@ from providers.base import SceneInfo
 from providers.errors import ProviderError
 from studio.service import ProviderInfo, Studio, StudioInputError
 from ui.i18n import choice_key, error_text, labeller, t, t_or
+from ui.plain import plain
 from ui.scenes import scene_catalogue
 
 RECOMMEND_STATE = "scene.vendor.recommend_for"  # the product title the list was recommended for
@@ -63,12 +64,13 @@ def vendor_scene_browser(studio: Studio, info: ProviderInfo, title: str) -> Scen
             )
     if recommended_for:
         query["productTitle"] = str(recommended_for)
-        st.caption(t("scene.recommended_for", title=recommended_for))
+        st.caption(t("scene.recommended_for", title=plain(recommended_for)))
     try:
         scenes = studio.list_scenes(info.key, query)
     except ProviderError as exc:
         st.error(
-            t("scene.catalogue_failed", provider=info.label, reason=exc.user_message), icon=":material/error:"
+            t("scene.catalogue_failed", provider=info.label, reason=plain(exc.user_message)),
+            icon=":material/error:",
         )
         if st.button(t("scene.catalogue_retry"), key="scene.vendor.retry", icon=":material/refresh:"):
             studio.forget_scenes()
@@ -80,7 +82,7 @@ def vendor_scene_browser(studio: Studio, info: ProviderInfo, title: str) -> Scen
     shown = [_translated(scene, info) for scene in _matching(scenes, search)]
     st.caption(t("scene.count", shown=len(shown), total=len(scenes)))
     if scenes and not shown:
-        st.info(t("scene.no_match", search=search), icon=":material/search_off:")
+        st.info(t("scene.no_match", search=plain(search)), icon=":material/search_off:")
         return None
     return scene_catalogue(shown, show_categories=False)
 

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui.auth import require
 from ui.backdrop_editor import backdrop_editor
 from ui.backdrop_views import SELECTED, add_form, flash, gallery
 from ui.i18n import t, tkey
 from ui.layout import page_header
 from ui.services import get_studio
 
+require("create")  # spends money: members and admins (app.py hides the page from others)
 studio = get_studio()
 page_header(tkey("page.backdrops.title"), tkey("page.backdrops.intro"))
 flash()

@@ -8,6 +8,7 @@ import streamlit as st
 from providers.base import Money, Operation
 from studio.batches import BatchError
 from studio.manifest import BatchDefaults, ManifestError
+from ui.auth import current_person, require
 from ui.batch_inputs import SOURCES, plan_from_uploads
 from ui.batch_views import batch_label, plan_summary, progress_panel
 from ui.errors import error_text
@@ -21,6 +22,7 @@ PLAN_STATE = "batch.plan"
 SELECTED = "batch.selected"
 WORKFLOWS = [Operation.PROMPT_BACKGROUND, Operation.SCENE_BACKGROUND]
 
+require("create")  # spends money: members and admins (app.py hides the page from others)
 studio = get_studio()
 page_header(tkey("page.batch.title"), tkey("page.batch.intro"))
 providers = studio.providers()
@@ -82,6 +84,7 @@ with new_tab:
             currency = currency_column.selectbox(t("batch.currency"), ["CNY", "USD"], key="batch.currency")
             budget = Money.parse(f"{amount:.2f}", str(currency))
         name = st.text_input(t("batch.name"), key="batch.name", placeholder=t("batch.name_placeholder"))
+        share = st.toggle(t("people.share"), key="batch.share", help=t("people.share_help"))
 
     defaults = BatchDefaults(
         workflow=Operation(workflow),
@@ -116,7 +119,9 @@ with new_tab:
             disabled=not plan.ok,
         ):
             try:
-                batch_id = studio.batches.start(plan.items, name=name, budget=budget)
+                batch_id = studio.batches.start(
+                    plan.items, name=name, budget=budget, by=current_person().key, shared=share
+                )
             except BatchError as exc:
                 st.error(error_text(exc), icon=":material/error:")
             else:
@@ -125,7 +130,7 @@ with new_tab:
                 st.success(t("batch.started"), icon=":material/check_circle:")
 
 with runs_tab:
-    recent = studio.batches.recent(50)
+    recent = studio.batches.recent(50, viewer=current_person())
     if not recent:
         st.info(t("batch.none_yet"), icon=":material/inventory_2:")
     else:

@@ -12,6 +12,7 @@ import streamlit as st
 
 from providers.base import EdgeGuide, Operation
 from studio.service import JobRequest, StudioInputError
+from ui.auth import current_person, require
 from ui.backdrop_views import backdrop_choice, place_hint
 from ui.compare_views import compare_section
 from ui.controls import (
@@ -28,6 +29,7 @@ from ui.i18n import current_language, error_text, t, tkey
 from ui.job_views import job_panel
 from ui.layout import generate_button, page_header, provider_picker, step_heading
 from ui.mask_step import mask_step
+from ui.plain import plain
 from ui.provider_options import price_caption, provider_option_widgets
 from ui.services import get_studio
 from ui.uploads import file_input, prepared_image, product_photo_step
@@ -36,6 +38,7 @@ PREFIX = "prompt"
 JOB_STATE = "prompt.job_id"
 WORKFLOW = Operation.PROMPT_BACKGROUND
 
+require("create")  # spends money: members and admins (app.py hides the page from others)
 studio = get_studio()
 page_header(tkey("page.prompt.title"), tkey("page.prompt.intro"))
 providers = studio.providers()
@@ -97,8 +100,14 @@ with right:
             )
     if local and prompt.strip():
         reading = studio.read_prompt(prompt, current_language())
-        st.caption(t("prompt.reading", used=word_list(reading.used), ignored=word_list(reading.unknown)))
-        st.caption(t("prompt.summary", summary=reading.summary))
+        st.caption(
+            t(
+                "prompt.reading",
+                used=plain(word_list(reading.used)),
+                ignored=plain(word_list(reading.unknown)),
+            )
+        )
+        st.caption(t("prompt.summary", summary=plain(reading.summary)))
     # The user's own backdrops (My backdrops): which one this prompt puts the product on.
     backdrop, backdrop_in_use = backdrop_choice(studio, PREFIX, prompt) if local else ({}, False)
     if local and prompt.strip():
@@ -188,7 +197,7 @@ with right:
         )
     if generate_button(PREFIX, reason) and request is not None:
         try:
-            st.session_state[JOB_STATE] = studio.submit_job(request)
+            st.session_state[JOB_STATE] = studio.submit_job(request, by=current_person().key)
         except StudioInputError as exc:
             st.error(error_text(exc), icon=":material/error:")
 

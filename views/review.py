@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui.auth import allowed, current_person
 from ui.batch_views import batch_label
 from ui.formatting import provider_label
 from ui.i18n import choice_key, labeller, t, tkey
@@ -17,10 +18,11 @@ PREFIX = "review"
 studio = get_studio()
 page_header(tkey("page.review.title"), tkey("page.review.intro"))
 providers = studio.providers()
-recent = studio.batches.recent(50)
+recent = studio.batches.recent(50, viewer=current_person())
 if not recent:
     st.info(t("review.no_batches"), icon=":material/inventory_2:")
-    st.page_link("views/batches.py", label=t("review.to_batches"), icon=":material/dynamic_feed:")
+    if allowed("create"):  # the Batches page is in the navigation only for roles that create
+        st.page_link("views/batches.py", label=t("review.to_batches"), icon=":material/dynamic_feed:")
     st.stop()
 
 ids = [batch.batch_id for batch in recent]
@@ -56,5 +58,6 @@ st.subheader(t("review.focus"))
 focus_review(studio, shown, providers, f"{PREFIX}.{batch_id}.{show}", str(show))
 st.subheader(t("review.grid"))
 product_grid(studio, jobs, shown, providers, f"{PREFIX}.{batch_id}")
-st.subheader(t("review.export"))
-export_panel(studio, batch_id, f"{PREFIX}.export")
+if allowed("export"):  # viewers review and download; exports are for members and admins
+    st.subheader(t("review.export"))
+    export_panel(studio, batch_id, f"{PREFIX}.export")

@@ -11,12 +11,14 @@ import streamlit as st
 
 from providers.base import Operation
 from studio.service import JobRequest, StudioInputError
+from ui.auth import current_person, require
 from ui.controls import SCENE_SIZES, clamp_choice, shadow_picker, size_picker
 from ui.i18n import current_language, error_text, t, tkey
 from ui.image_fit import fitted_image
 from ui.job_views import job_panel
 from ui.layout import generate_button, page_header, provider_picker, step_heading
 from ui.mask_step import mask_step
+from ui.plain import plain
 from ui.scenes import scene_catalogue, scene_name
 from ui.services import get_studio
 from ui.uploads import product_photo_step
@@ -26,6 +28,7 @@ PREFIX = "scene"
 JOB_STATE = "scene.job_id"
 WORKFLOW = Operation.SCENE_BACKGROUND
 
+require("create")  # spends money: members and admins (app.py hides the page from others)
 studio = get_studio()
 page_header(tkey("page.scene.title"), tkey("page.scene.intro"))
 
@@ -120,7 +123,7 @@ with third:
         st.caption(t("scene.vendor_renders", provider=info.label))
 
 if scene is not None:
-    st.caption(t("scene.chosen", name=scene_name(scene)))
+    st.caption(t("scene.chosen", name=plain(scene_name(scene))))
 reason = None
 if provider is None:
     reason = tkey("reason.no_provider")
@@ -146,7 +149,7 @@ if generate_button(PREFIX, reason) and to_send is not None and provider is not N
         cutout_quality=mask.cutout_quality if mask else None,
     )
     try:
-        st.session_state[JOB_STATE] = studio.submit_job(request)
+        st.session_state[JOB_STATE] = studio.submit_job(request, by=current_person().key)
     except StudioInputError as exc:
         st.error(error_text(exc), icon=":material/error:")
 

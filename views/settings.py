@@ -10,7 +10,8 @@ from __future__ import annotations
 import streamlit as st
 
 from studio.i18n import LANGUAGES
-from ui.i18n import LANGUAGE_PREFERENCE, current_language, t, tkey
+from ui.auth import current_person, require
+from ui.i18n import current_language, stored_language, t, tkey
 from ui.layout import page_header
 from ui.services import get_studio
 from ui.settings_views import (
@@ -22,6 +23,7 @@ from ui.settings_views import (
     status_mark,
 )
 
+require("change_settings")  # admins only (app.py hides the page from others)
 studio = get_studio()
 page_header(tkey("page.settings.title"), tkey("page.settings.intro"))
 
@@ -45,7 +47,7 @@ st.caption(t("settings.hosting_intro"))
 hosting_card(studio, providers)
 
 st.subheader(t("settings.language_title"))
-stored = studio.get_preference(LANGUAGE_PREFERENCE)
+stored = stored_language(studio, current_person())
 st.markdown(
     t(
         "settings.language_current",

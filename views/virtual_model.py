@@ -11,6 +11,7 @@ import streamlit as st
 
 from providers.base import Operation
 from studio.service import JobRequest, StudioInputError
+from ui.auth import allowed, current_person, require
 from ui.formatting import provider_label
 from ui.i18n import error_text, t, tkey
 from ui.image_fit import fitted_image
@@ -24,6 +25,7 @@ PREFIX = "model"
 JOB_STATE = "model.job_id"
 WORKFLOW = Operation.MODEL_SWAP
 
+require("create")  # spends money: members and admins (app.py hides the page from others)
 studio = get_studio()
 page_header(tkey("page.model.title"), tkey("page.model.intro"))
 
@@ -44,7 +46,8 @@ if not ready:
     if to_set:
         st.code("\n".join(to_set), language="bash")
     st.caption(t("model.secrets_file"))
-    st.page_link("views/settings.py", label=t("model.to_settings"), icon=":material/settings:")
+    if allowed("change_settings"):  # Settings is in the navigation for admins only
+        st.page_link("views/settings.py", label=t("model.to_settings"), icon=":material/settings:")
     st.stop()
 
 if len(ready) == 1:
@@ -85,7 +88,7 @@ elif to_send is None:
 if generate_button(PREFIX, reason) and to_send is not None:
     request = JobRequest(workflow=WORKFLOW, provider=provider, image=to_send, count=int(count), params=params)
     try:
-        st.session_state[JOB_STATE] = studio.submit_job(request)
+        st.session_state[JOB_STATE] = studio.submit_job(request, by=current_person().key)
     except StudioInputError as exc:
         st.error(error_text(exc), icon=":material/error:")
 

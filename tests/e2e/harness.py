@@ -70,9 +70,14 @@ class RunningApp:
 
 @contextlib.contextmanager
 def running_app(
-    tmp_path_factory: pytest.TempPathFactory, name: str, env: Mapping[str, str] | None = None
+    tmp_path_factory: pytest.TempPathFactory,
+    name: str,
+    env: Mapping[str, str] | None = None,
+    secrets: str | None = None,
 ) -> Iterator[RunningApp]:
-    """Start `streamlit run app.py` on a free loopback port with its own data folder and `env`."""
+    """Start `streamlit run app.py` on a free loopback port with its own data folder and `env`;
+    `secrets` is the text of its own secrets.toml (`{port}` in it becomes the app's port), read
+    by Streamlit (`--secrets.files`, for st.login) and the studio (STUDIO_SECRETS_FILE)."""
     require_chromium()
     data_dir = tmp_path_factory.mktemp(f"{name}-data")
     log = tmp_path_factory.mktemp(f"{name}-logs") / "streamlit.log"
@@ -82,10 +87,16 @@ def running_app(
     # cores made the other browser tests slow and their clicks race the page's long reruns.
     defaults = {"STUDIO_DATA_DIR": str(data_dir), "STUDIO_LANG": "en", "STUDIO_CUTOUT_MODEL": "fast"}
     full_env = {**inherited, **defaults, **(env or {})}
+    secrets_args: list[str] = []
+    if secrets is not None:
+        secrets_file = tmp_path_factory.mktemp(f"{name}-secrets") / "secrets.toml"
+        secrets_file.write_text(secrets.replace("{port}", str(port)), encoding="utf-8")
+        full_env["STUDIO_SECRETS_FILE"] = str(secrets_file)
+        secrets_args = ["--secrets.files", str(secrets_file)]
     command = [
         sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
         "--server.port", str(port), "--server.address", "127.0.0.1",
-        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", *secrets_args,
     ]  # fmt: skip
     with log.open("wb") as sink:
         process = subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=sink, stderr=subprocess.STDOUT)

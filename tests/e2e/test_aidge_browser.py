@@ -121,7 +121,7 @@ def test_aidge_scene_background_from_catalogue_to_history(
 
     page.get_by_role("link", name="History").click()
     expect(page.get_by_role("heading", name="History")).to_be_visible()
-    expect(page.get_by_text("Page 1 of 1 · 1 job(s)")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("Page 1 of 1 · 1 job")).to_be_visible(timeout=30_000)
     jobs_table = page.locator('[data-testid="stDataFrame"]').first
     expect(jobs_table.get_by_test_id("glide-cell-3-0")).to_have_text("Scene background")
     expect(jobs_table.get_by_test_id("glide-cell-4-0")).to_have_text("Aidge (Alibaba International AI)")

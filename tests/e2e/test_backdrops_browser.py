@@ -62,14 +62,14 @@ def test_add_a_backdrop_then_a_prompt_naming_its_tag_uses_it(
     slab = tmp_path / "marble-counter.jpg"
     slab.write_bytes(backdrop_photo((960, 720)))
     page.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files(str(slab))
-    expect(page.get_by_text("1 photo(s) ready to add: marble-counter.jpg")).to_be_visible()
+    expect(page.get_by_text("1 photo ready to add: marble-counter.jpg")).to_be_visible()
     page.get_by_role("textbox", name="Name", exact=True).fill("White marble counter")
     tags = page.get_by_role("textbox", name="Tags (comma-separated, English or 中文)")
     tags.fill("marble, 大理石")
     tags.press("Enter")
     wait_idle(page)
     page.get_by_role("button", name="Add to my backdrops").click()
-    expect(page.get_by_text("Added 1 backdrop(s).")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("Added 1 backdrop.")).to_be_visible(timeout=30_000)
     expect(page.get_by_role("heading", name="Edit: White marble counter")).to_be_visible()
     wait_idle(page)
 

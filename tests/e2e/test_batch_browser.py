@@ -47,7 +47,7 @@ def test_run_a_batch_approve_with_the_keyboard_and_download_the_zip(
     page.get_by_label("Description (for rows without one)").press("Enter")
     wait_idle(page)
     page.get_by_role("button", name="Check every row").click()
-    expect(page.get_by_text("item(s) ready")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("items ready")).to_be_visible(timeout=60_000)
     wait_idle(page)
     page.screenshot(path=str(SHOTS / "batch_01_checked.png"), full_page=True)
     page.get_by_role("button", name="Start the batch (2 items)").click()
@@ -73,7 +73,7 @@ def test_run_a_batch_approve_with_the_keyboard_and_download_the_zip(
 
     page.get_by_role("button", name="Build the ZIP").scroll_into_view_if_needed()
     page.get_by_role("button", name="Build the ZIP").click()
-    expect(page.get_by_text("image(s) ready, with export.csv")).to_be_visible(timeout=120_000)
+    expect(page.get_by_text("images ready, with export.csv")).to_be_visible(timeout=120_000)
     with page.expect_download() as download_info:
         page.get_by_role("button", name="Download the ZIP").click()
     archive_path = tmp_path / "export.zip"

@@ -72,7 +72,7 @@ def test_upload_generate_then_find_the_job_in_history(app_url: str, page: Page, 
 
     page.get_by_role("link", name="History").click()
     expect(page.get_by_role("heading", name="History")).to_be_visible()
-    expect(page.get_by_text("Page 1 of 1 · 1 job(s)")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("Page 1 of 1 · 1 job")).to_be_visible(timeout=30_000)
     jobs_table = page.locator('[data-testid="stDataFrame"]').first
     expect(jobs_table.get_by_test_id("glide-cell-3-0")).to_have_text("Prompt background")
     expect(jobs_table.get_by_test_id("glide-cell-5-0")).to_have_text("Succeeded")

@@ -114,7 +114,9 @@ def _choose(page: Page, picker: Locator, key: str, count: int) -> None:
     # While the list is open the rest of the page is hidden from the accessibility tree.
     page.keyboard.press("Escape")
     expect(page.get_by_role("listbox")).to_have_count(0)
-    expect(page.get_by_role("button", name=f"Compare on {count} providers")).to_be_visible(timeout=15_000)
+    expect(
+        page.get_by_role("button", name=f"Compare on {count} provider{'' if count == 1 else 's'}")
+    ).to_be_visible(timeout=15_000)
     wait_idle(page)
 
 

@@ -108,9 +108,7 @@ def test_generate_with_the_local_engine_prints_one_json_object_and_exits_0(workd
     assert len(reading["variants"]) == 2 and "marble table" in reading["reading"]
 
     table = run_cli(workdir, "jobs", "list")
-    assert (
-        result["job_id"] in table.stdout and "succeeded" in table.stdout and "1 of 1 job(s)" in table.stdout
-    )
+    assert result["job_id"] in table.stdout and "succeeded" in table.stdout and "1 of 1 job" in table.stdout
 
 
 def test_a_failed_job_prints_its_error_and_exits_1(workdir: Path) -> None:

@@ -74,3 +74,36 @@ def test_batches_do_not_import_the_facade() -> None:
         if isinstance(node, ast.ImportFrom) and node.module
     }
     assert "studio.service" not in modules
+
+
+def _studio_error_classes() -> set[type[StudioError]]:
+    import importlib
+    import pkgutil
+
+    import studio
+
+    for module in pkgutil.iter_modules(studio.__path__):
+        if module.name != "__main__":
+            importlib.import_module(f"studio.{module.name}")
+    found: set[type[StudioError]] = set()
+    todo: list[type[StudioError]] = [StudioError]
+    while todo:
+        cls = todo.pop()
+        found.add(cls)
+        todo.extend(cls.__subclasses__())
+    return found
+
+
+def test_every_default_code_has_a_text_in_every_language() -> None:
+    """An error raised with only a message still reads in the user's language: its class's code has
+    an `error.<code>` text (quoting the English sentence as {detail} where nothing better fits)."""
+    from studio.i18n import LANGUAGES, translate_strict
+
+    codes = {cls.default_code for cls in _studio_error_classes()}
+    assert {"store_error", "studio_error", "bad_setting"} <= codes
+    for language in LANGUAGES:
+        missing = sorted(
+            code for code in codes if translate_strict(language, f"error.{code}", detail="x") is None
+        )
+        assert missing == [], language
+    assert translate_strict("zh", "error.store_error", detail="disk full") == "数据存储出错：disk full"

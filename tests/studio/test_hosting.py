@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import requests
+import requests  # type: ignore[import-untyped, unused-ignore]
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber

@@ -26,6 +26,7 @@ from studio.manifest import (
     BatchPlan,
     DownloadError,
     ManifestError,
+    download_local_url,
     download_url,
     plan_from_files,
     plan_from_manifest,
@@ -326,7 +327,8 @@ def test_images_and_masks_from_links(studio: Studio, folder: Path, server: Stati
             {"sku": "again", "image": image_url + "?x-oss-signature=abc"},
         ],
     )
-    plan = plan_from_manifest(studio, path, DEFAULTS)
+    # The test server is on loopback: a trusted local network, as `batch --allow-local-network`.
+    plan = plan_from_manifest(studio, path, DEFAULTS, download=download_local_url)
     assert plan.ok, plan.problems
     assert [item.sku for item in plan.items] == ["shoe", "again"]
     assert plan.items[0].request.image.original_name == "shoe.jpg"
@@ -341,7 +343,7 @@ def test_a_broken_link_is_a_row_problem_that_hides_the_signature(
     path = write_csv(
         folder / "m.csv", [{"sku": "A", "image": f"{server.base_url}/gone.jpg?Signature=SECRET123"}]
     )
-    plan = plan_from_manifest(studio, path, DEFAULTS)
+    plan = plan_from_manifest(studio, path, DEFAULTS, download=download_local_url)
     assert only_problem(plan) == (1, "A", "image", "download_failed")
     message = plan.problems[0].message
     assert "404" in message and "/gone.jpg" in message and "SECRET123" not in message
@@ -372,15 +374,18 @@ def test_default_download_errors(monkeypatch: pytest.MonkeyPatch, server: Static
     big = server.host("big.jpg", b"x" * 5000)
     small = server.host("small.jpg", b"y" * 10)
     with pytest.raises(DownloadError, match="larger than"):
-        download_url(big)
-    assert download_url(small) == b"y" * 10
+        download_local_url(big)
+    assert download_local_url(small) == b"y" * 10
     with pytest.raises(DownloadError, match="404"):
-        download_url(server.base_url + "/missing.jpg")
+        download_local_url(server.base_url + "/missing.jpg")
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
     with pytest.raises(DownloadError, match="could not be reached"):
-        download_url(f"http://127.0.0.1:{closed_port}/shoe.jpg")
+        download_local_url(f"http://127.0.0.1:{closed_port}/shoe.jpg")
+    # Without the trusted local network the same link is refused before any connection.
+    with pytest.raises(DownloadError, match="inside this network"):
+        download_url(small)
 
 
 def test_other_link_schemes_are_refused(studio: Studio, folder: Path) -> None:

@@ -125,7 +125,10 @@ def test_a_sync_result_link_that_fails_twice_is_fetched_again_never_paid_again(
     assert done.status is JobStatus.SUCCEEDED and done.error is None
     assert len(vendor.submits) == 1 and link.fetched == [RESULT_URL] * 3
     assert done.cost == Money(8, "CNY") and done.remote_id == "req-1"
-    assert [(o.width, o.height, o.source_url) for o in done.outputs] == [(64, 48, RESULT_URL)]
+    # The link is kept without its signature (studio.signed_links).
+    assert [(o.width, o.height, o.source_url) for o in done.outputs] == [
+        (64, 48, "https://results.vendor.example/out.jpg")
+    ]
     assert RESULT_NOTE not in done.notes
 
 

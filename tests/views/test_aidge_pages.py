@@ -34,6 +34,7 @@ from tests.emulators.aidge import (
 )
 from tests.views.conftest import open_app, texts
 from tests.views.photos import product_photo
+from ui.plain import shown as rendered
 from ui.services import get_studio
 
 KEY, SECRET = "studio-page-key", "studio-page-secret-0123456789"
@@ -403,7 +404,8 @@ def test_settings_card_tests_the_connection(aidge_studio: Studio, emulator: Aidg
     button.click().run()
     assert not at.exception
     (success,) = at.success
-    assert success.value.startswith("Connected (") and emulator.base_url in success.value
+    message = rendered(success.value)  # the vendor's words are escaped for markdown (ui.plain)
+    assert message.startswith("Connected (") and emulator.base_url in message
     (call,) = emulator.requests
     assert call.api == API_SCENE_CATALOGUE and call.signature_ok
     assert SECRET not in _everything(at)
@@ -420,9 +422,10 @@ def test_settings_card_with_a_wrong_secret(
     assert not at.exception
     assert not at.success
     (failure,) = at.error
-    assert failure.value.startswith("Connection failed (")
-    assert "AIDGE_ACCESS_KEY_NAME" in failure.value and "AIDGE_ACCESS_KEY_SECRET" in failure.value
-    assert "Settings page" in failure.value
+    message = rendered(failure.value)
+    assert message.startswith("Connection failed (")
+    assert "AIDGE_ACCESS_KEY_NAME" in message and "AIDGE_ACCESS_KEY_SECRET" in message
+    assert "Settings page" in message
     assert not emulator.requests[-1].signature_ok
     shown = _everything(at)
     assert wrong not in shown and SECRET not in shown

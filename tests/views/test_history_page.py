@@ -91,7 +91,7 @@ def test_history_lists_pages_and_totals_the_seeded_jobs(seeded: Seeded) -> None:
     assert str(newest["thumbnail"]).startswith("data:image/jpeg;base64,")
     assert set(table.iloc[1:]["status"]) == {"Failed"}
     assert table.iloc[1]["error"] == translate("en", "error.scene_not_found")
-    assert "Page 1 of 2 · 55 job(s)" in texts(at)
+    assert "Page 1 of 2 · 55 jobs" in texts(at)
 
     totals = at.dataframe[1].value
     assert totals.to_dict("records") == [
@@ -108,7 +108,7 @@ def test_history_lists_pages_and_totals_the_seeded_jobs(seeded: Seeded) -> None:
 
     _pager(at).set_value(2).run()
     assert list(_table(at)["job_id"]) == list(seeded.failed_ids[-5:])
-    assert "Page 2 of 2 · 55 job(s)" in texts(at)
+    assert "Page 2 of 2 · 55 jobs" in texts(at)
 
 
 def test_filtering_by_status_goes_back_to_page_one(seeded: Seeded) -> None:

@@ -29,6 +29,7 @@ from tests.emulators.static_files import StaticFolder
 from tests.emulators.tencent_aiart import TencentAiartEmulator
 from tests.views.conftest import open_app, texts
 from tests.views.photos import product_photo
+from ui.plain import shown as rendered
 from ui.services import get_studio
 
 DS_KEY = "sk-page-dashscope-0123456789"
@@ -455,7 +456,7 @@ def test_compare_shows_a_refusing_provider_while_the_others_run(
 
     at.run()
     assert not at.exception
-    refused = [item.value for item in at.error]
+    refused = [rendered(item.value) for item in at.error]  # escaped for markdown (ui.plain)
     assert len(refused) == 1
     assert refused[0].startswith("Not started: ")
     assert refused[0] == translate(
@@ -469,7 +470,7 @@ def test_compare_shows_a_refusing_provider_while_the_others_run(
         for column in at.columns
         if any(f"**{LABELS['tencent_aiart']}**" == md.value for md in column.markdown)
     ]
-    assert len(tencent_column) == 1 and [e.value for e in tencent_column[0].error] == refused
+    assert len(tencent_column) == 1 and [rendered(e.value) for e in tencent_column[0].error] == refused
     for key in ("local", "dashscope"):
         card = _card(at, jobs[key])
         assert _took(jobs[key]) in _facts(card)

@@ -43,7 +43,7 @@ def test_switching_language_relabels_the_page_and_is_stored(studio: Studio) -> N
     assert not at.exception
     assert at.title[0].value == "历史记录"
     assert at.query_params.get("lang") == "zh"
-    assert studio.get_preference("ui.language") == "zh"
+    assert studio.get_preference("language:local") == "zh"  # the local person's own choice
 
     # A new session without ?lang= starts in the stored language ...
     fresh = open_app(lang=None)
