@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,6 +22,7 @@ from pathlib import Path
 from PIL import Image, UnidentifiedImageError
 
 from studio.errors import StudioError
+from studio.storage import FileMissing, FileStore, FolderStore, key_for
 from studio.storage_faults import StorageFault, fault_kind
 
 THUMBNAIL_SIDE = 256
@@ -58,8 +58,11 @@ class SavedOutput:
 
 
 class Artifacts:
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, files: FileStore | None = None) -> None:
         self.data_dir = Path(data_dir)
+        # Where the files really go (studio.storage): the data folder, or a shared bucket. Keys are
+        # the relative paths the store keeps, so `absolute()` names a file only for a folder store.
+        self.files: FileStore = files if files is not None else FolderStore(self.data_dir)
 
     # ------------------------------------------------------------ paths
     def job_dir(self, job_id: str, created_at: datetime) -> str:
@@ -76,7 +79,7 @@ class Artifacts:
         return Path(path).resolve().relative_to(self.data_dir.resolve()).as_posix()
 
     def is_sealed(self, job_id: str, created_at: datetime) -> bool:
-        return (self.absolute(self.job_dir(job_id, created_at)) / _SEAL).exists()
+        return self.files.exists(f"{self.job_dir(job_id, created_at)}/{_SEAL}")
 
     # ------------------------------------------------------------ writing
     def save_inputs(
@@ -131,10 +134,9 @@ class Artifacts:
 
     def seal(self, job_id: str, created_at: datetime) -> None:
         """Mark the job's files final: later writes into this folder are refused."""
-        folder = self.absolute(self.job_dir(job_id, created_at))
+        folder = self.job_dir(job_id, created_at)
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / _SEAL).touch()
+            self.files.put_bytes(f"{folder}/{_SEAL}", b"")
         except OSError as exc:
             code = fault_kind(exc)
             if code is None:
@@ -143,18 +145,16 @@ class Artifacts:
 
     def remove_unfinished(self, job_id: str, created_at: datetime) -> None:
         """Delete the folder of a job that never got a database row (e.g. the insert failed)."""
-        folder = self.absolute(self.job_dir(job_id, created_at))
-        if folder.exists() and not (folder / _SEAL).exists():
-            shutil.rmtree(folder, ignore_errors=True)
+        if not self.is_sealed(job_id, created_at):
+            self.files.delete_prefix(self.job_dir(job_id, created_at) + "/")
 
     def _write(self, folder: str, name: str, data: bytes) -> str:
-        directory = self.absolute(folder)
-        if (directory / _SEAL).exists():
+        if self.files.exists(f"{folder}/{_SEAL}"):
             raise ArtifactError(
                 f"job folder {folder} belongs to a finished job; its files are never overwritten"
             )
         try:
-            write_atomically(directory, name, data)
+            self.files.put_bytes(f"{folder}/{name}", data)
         except OSError as exc:
             code = fault_kind(exc)
             if code is not None:
@@ -167,16 +167,23 @@ class Artifacts:
 
     # ------------------------------------------------------------ reading
     def read(self, path: str | Path) -> bytes:
-        """Bytes of a job file given its relative or absolute path."""
-        full = Path(path)
-        if not full.is_absolute():
-            full = self.absolute(str(path))
+        """Bytes of a job file given its key (relative path) or its path under the data folder."""
         try:
-            return full.read_bytes()
+            if Path(path).is_absolute() and not _under(Path(path), self.data_dir):
+                return Path(path).read_bytes()  # a file outside the data folder (as before the store)
+            return self.files.get_bytes(key_for(path, self.data_dir))
+        except (FileMissing, ValueError) as exc:
+            raise ArtifactError(
+                f"cannot read {path}: {exc}; was the data directory moved or cleaned?"
+            ) from None
         except OSError as exc:
             raise ArtifactError(
-                f"cannot read {full}: {exc.strerror or exc}; was the data directory moved or cleaned?"
+                f"cannot read {path}: {exc.strerror or exc}; was the data directory moved or cleaned?"
             ) from None
+
+
+def _under(path: Path, folder: Path) -> bool:
+    return path.is_relative_to(folder) or path.resolve().is_relative_to(folder.resolve())
 
 
 def _thumbnail_jpeg(image: Image.Image) -> bytes:

@@ -1,7 +1,12 @@
 """Batches: many products run as one unit, with a budget, pause/resume/cancel, retries and review.
 
 A batch is created in one transaction with all its jobs (every row was checked
-before, see studio.manifest), so it is never half there. The worker runs its
+before, see studio.manifest), so it is never half there. An item planned from a
+manifest, ZIP or upload carries its source files (`BatchItem.source`): they are
+copied into its job folder as they are and the worker prepares them (decode,
+fit, cutout, re-encode) just before the job's turn, a few ahead of the vendor
+(`studio.worker_prepare`), so a start is quick and the vendor's first call comes
+at once. The worker runs its
 jobs like any other, at each vendor's limits; it checks the batch before each
 submit, so a pause, a cancel or a budget stop takes effect before the next call
 and never interrupts a job the vendor already has. Closing the browser changes
@@ -25,7 +30,7 @@ from typing import BinaryIO, Protocol
 from imaging.cutout import Segmenter
 from imaging.marketplace import Preset
 from providers.base import EdgeGuide, Money
-from studio.artifacts import Artifacts
+from studio.artifacts import ArtifactError, Artifacts
 from studio.errors import StudioError
 from studio.export import (
     ExportItem,
@@ -35,9 +40,11 @@ from studio.export import (
     export_to_dir,
     export_zip,
     relative_source,
+    stored_sources,
 )
 from studio.jobs import BatchProgress, BatchStatus, BatchView, JobOutput, JobStatus, JobView, ReviewState
 from studio.people import LOCAL_KEY, Person
+from studio.safe_files import FileRefused
 from studio.store import NewBatch, NewJob, Store
 from studio.values import CheckedJob, JobRequest, PreparedImage
 
@@ -75,6 +82,42 @@ class BatchStudio(Protocol):
     ) -> NewJob: ...
 
     def segmenter(self, quality: str | None = None) -> Segmenter | None: ...
+
+    def persist_source(
+        self,
+        request: JobRequest,
+        checked: CheckedJob,
+        image: tuple[str, bytes],
+        mask: tuple[str, bytes] | None = None,
+        *,
+        fit: bool = False,
+        batch_id: str | None = None,
+        sku: str | None = None,
+        created: datetime | None = None,
+        by: str | None = None,
+    ) -> NewJob: ...
+
+    def prepare_ahead(self, batch_id: str, job_ids: Sequence[str]) -> None: ...
+
+
+class _SourceFile(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    def read(self) -> bytes: ...
+
+
+class ItemFiles(Protocol):
+    """Where a planned item's files are (studio.manifest.ItemSource)."""
+
+    @property
+    def image(self) -> _SourceFile: ...
+
+    @property
+    def mask(self) -> _SourceFile | None: ...
+
+    @property
+    def fit(self) -> bool: ...
 
 
 class PlannedItem(Protocol):
@@ -118,7 +161,8 @@ class Batches:
         by: str = LOCAL_KEY,
         shared: bool = False,
     ) -> str:
-        """Persist every item's inputs and create the batch with all its jobs at once, made by `by`."""
+        """Persist every item's inputs (or copy its source files, to be prepared by the worker) and
+        create the batch with all its jobs at once, made by `by`."""
         if not items:
             raise BatchError(
                 "The batch has no items to run. Add products, or fix the rows with problems.", "batch_empty"
@@ -135,11 +179,7 @@ class Batches:
         try:
             for number, item in enumerate(items):
                 created = base + timedelta(microseconds=number)
-                news.append(
-                    self._studio.persist_checked(
-                        item.request, item.checked, batch_id=batch_id, sku=item.sku, created=created, by=by
-                    )
-                )
+                news.append(self._persist(item, batch_id, created, by))
             self._store.create_batch(
                 NewBatch(
                     batch_id,
@@ -156,11 +196,42 @@ class Batches:
                 self._studio.artifacts.remove_unfinished(new.job_id, new.created_at or self._store.now())
             raise
         self._studio.worker.notify()
+        waiting = [new.job_id for new in news if "prepare" in (new.notes or {})]
+        if waiting:
+            self._studio.prepare_ahead(batch_id, waiting)
         details = {"name": name.strip(), "items": len(news), "source": source, "shared": shared}
         if budget is not None:
             details["budget"] = f"{budget.as_str()} {budget.currency}"
         self._store.record_activity(by, "batch_start", batch_id, details)
         return batch_id
+
+    def _persist(self, item: PlannedItem, batch_id: str, created: datetime, by: str) -> NewJob:
+        files: ItemFiles | None = getattr(item, "source", None)
+        if files is None:
+            return self._studio.persist_checked(
+                item.request, item.checked, batch_id=batch_id, sku=item.sku, created=created, by=by
+            )
+        try:
+            image = (files.image.name, files.image.read())
+            mask = (files.mask.name, files.mask.read()) if files.mask is not None else None
+        except FileRefused as exc:
+            raise BatchError(
+                f"The file of item {item.sku or '?'} is gone or changed since the check ({exc.reason}); "
+                "check the batch again.",
+                "batch_source_gone",
+                {"sku": item.sku},
+            ) from None
+        return self._studio.persist_source(
+            item.request,
+            item.checked,
+            image,
+            mask,
+            fit=files.fit,
+            batch_id=batch_id,
+            sku=item.sku,
+            created=created,
+            by=by,
+        )
 
     def pause(self, batch_id: str, *, by: str = LOCAL_KEY) -> None:
         batch = self._require(batch_id, {BatchStatus.RUNNING}, "pause")
@@ -207,9 +278,7 @@ class Batches:
         retried = [job for job in failed if job.notes.get("retried_by")]
         news: list[NewJob] = []
         for job in [job for job in failed if job not in retried]:
-            request, checked = self._again(job)
-            new = self._studio.persist_checked(request, checked, batch_id=batch_id, sku=job.sku, by=by)
-            news.append(new)
+            news.append(self._again_new(job, batch_id, by))
         if not news:
             return 0
         self._store.add_batch_jobs(batch_id, news)
@@ -218,15 +287,70 @@ class Batches:
         if batch.status is BatchStatus.PAUSED:
             self._store.set_batch_status(batch_id, BatchStatus.PAUSED, batch.pause_reason)
         self._studio.worker.notify()
+        waiting = [new.job_id for new in news if "prepare" in (new.notes or {})]
+        if waiting:
+            self._studio.prepare_ahead(batch_id, waiting)
         self._record(by, "batch_retry", batch, jobs=len(news))
         return len(news)
 
     def _record(self, by: str, action: str, batch: BatchView, **details: object) -> None:
         self._store.record_activity(by, action, batch.batch_id, {"name": batch.name, **details})
 
+    def _again_new(self, job: JobView, batch_id: str, by: str) -> NewJob:
+        spec = job.notes.get("prepare")
+        if not isinstance(spec, dict):
+            request, checked = self._again(job)
+            return self._studio.persist_checked(request, checked, batch_id=batch_id, sku=job.sku, by=by)
+        # Its photo was never prepared (it failed there): the same source files, prepared again.
+        artifacts = self._studio.artifacts
+        try:
+            image = (str(spec.get("name") or "input"), artifacts.read(spec["image"]))
+            mask = ("mask.png", artifacts.read(spec["mask"])) if spec.get("mask") else None
+        except ArtifactError:
+            raise BatchError(
+                f"The input of job {job.job_id[:8]} is gone, so it cannot be retried.",
+                "batch_input_gone",
+                {"job": job.job_id[:8]},
+            ) from None
+        checked = CheckedJob(
+            provider=job.provider,
+            workflow=job.workflow,
+            params=dict(job.params),
+            count=job.count,
+            size=job.size,
+            title=job.product_title,
+            mask_png=None,
+            reference_png=None,
+            estimate=job.cost_estimate,
+        )
+        request = JobRequest(
+            workflow=job.workflow,
+            provider=job.provider,
+            image=PreparedImage(b"", 0, 0, False, "", image[0]),
+            prompt=job.prompt,
+            negative_prompt=job.negative_prompt,
+            scene_id=job.scene_id,
+            count=job.count,
+            size=job.size,
+            params=dict(job.params),
+            seed=job.seed,
+            product_title=job.product_title,
+            source="batch",
+            cutout_quality=spec.get("cutout_quality"),
+        )
+        return self._studio.persist_source(
+            request, checked, image, mask, fit=bool(spec.get("fit")), batch_id=batch_id, sku=job.sku, by=by
+        )
+
     def _again(self, job: JobView) -> tuple[JobRequest, CheckedJob]:
         def read(path: str | None) -> bytes | None:
-            return Path(path).read_bytes() if path and Path(path).is_file() else None
+            # Through the file store: with S3 storage the job's files are not on this machine's disk.
+            if not path:
+                return None
+            try:
+                return self._studio.artifacts.read(path)
+            except ArtifactError:
+                return None
 
         image_bytes = read(job.input_path)
         if image_bytes is None:
@@ -376,12 +500,18 @@ class Batches:
             )
         NameTemplate(template)  # a bad template is refused before any image is rendered
         segmenter = self._studio.segmenter()
+        # Sources through the job file store: a shared bucket as well as the data folder.
+        read = stored_sources(self._studio.artifacts.files, self._store.files_root)
         if to_folder:
             if not isinstance(out, Path):
                 raise BatchError("A folder export needs a folder path.", "batch_export_needs_folder")
-            report = export_to_dir(items, preset, template, out, segmenter=segmenter, progress=progress)
+            report = export_to_dir(
+                items, preset, template, out, segmenter=segmenter, progress=progress, read_source=read
+            )
         else:
-            report = export_zip(items, preset, template, out, segmenter=segmenter, progress=progress)
+            report = export_zip(
+                items, preset, template, out, segmenter=segmenter, progress=progress, read_source=read
+            )
         self._record(
             by,
             "export",

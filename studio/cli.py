@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from providers.base import EdgeGuide, GuideLayer, Money, Operation
-from studio import cli_backdrops, cli_batch
+from studio import cli_backdrops, cli_batch, cli_worker
 from studio.backdrop_match import BackdropError
 from studio.errors import StudioError
 from studio.jobs import JobFilter, JobRow, JobStatus, JobView
@@ -52,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     commands = parser.add_subparsers(
-        dest="command", metavar="{generate,jobs,batch,export,backdrops,serve-address}"
+        dest="command", metavar="{generate,jobs,batch,export,backdrops,worker,serve-address}"
     )
     commands.required = True
 
@@ -137,6 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     show.set_defaults(handler=_jobs_show)
     cli_batch.add_commands(commands)
     cli_backdrops.add_commands(commands)
+    cli_worker.add_commands(commands)
     serve = commands.add_parser(
         "serve-address",
         help="print where the app may listen: 127.0.0.1, or 0.0.0.0 with sign-in or open_to_network",

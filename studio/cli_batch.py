@@ -41,7 +41,8 @@ from studio.service import Studio
 from studio.settings import load_settings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-_TICK_S = 0.5
+# How often the progress line is looked at: the run's end is noticed within this.
+_TICK_S = 0.2
 
 
 class BatchUsageError(StudioError):
@@ -151,12 +152,14 @@ def _start(studio: Studio, args: argparse.Namespace, budget: Money | None) -> st
     except ManifestError as exc:
         raise BatchUsageError(str(exc)) from None
     _say(
-        f"{len(plan.items)} item(s) ready, {len(plan.problems)} problem(s); estimate: {_estimate_text(plan)}"
+        f"{len(plan.items)} item(s) ready, {plan.problem_count} problem(s); estimate: {_estimate_text(plan)}"
     )
     for problem in plan.problems:
         where = f"row {problem.row}" if problem.row else "file"
         sku = f" ({problem.sku})" if problem.sku else ""
         _say(f"  {where}{sku}, {problem.column}: {problem.message}")
+    if plan.problem_count > len(plan.problems):
+        _say(f"  ... and {plan.problem_count - len(plan.problems)} more problem(s) like these")
     if plan.problems:
         if args.check:  # exit 2, like a batch that refuses to start, so scripts can tell
             raise BatchUsageError("the manifest has problems: fix the rows above and check it again")

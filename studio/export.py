@@ -37,6 +37,10 @@ from imaging.images import ImageInputError
 from imaging.marketplace import EXTENSIONS, ExportError, Preset, Rendered, render_detailed
 from providers.base import Money
 from studio.safe_files import FileRefused, neutralise_cell, read_regular_file
+from studio.storage import FileStore, StorageError, key_for
+
+# Reads an item's source image (bounded); raises FileRefused. Default: the file on this disk.
+SourceReader = Callable[[Path], bytes]
 
 TEMPLATE_FIELDS: tuple[str, ...] = ("sku", "provider", "n", "job", "workflow", "date", "preset")
 DEFAULT_TEMPLATE = "{sku}_{provider}_{n}"
@@ -313,6 +317,30 @@ class _UniqueNames:
 
 
 # -------------------------------------------------------------------------- export
+def stored_sources(files: FileStore, data_dir: Path) -> SourceReader:
+    """Sources read through the job file store (a shared bucket too), bounded as from disk."""
+
+    def read(source: Path) -> bytes:
+        try:
+            key = key_for(source, data_dir)
+            local = files.local_path(key)
+            if local is not None:
+                return read_regular_file(local, MAX_SOURCE_BYTES)
+            with files.open_stream(key) as stream:
+                data = stream.read(MAX_SOURCE_BYTES + 1)
+        except (StorageError, ValueError) as exc:
+            raise FileRefused(source.name, "file_unreadable", str(exc)) from None
+        if len(data) > MAX_SOURCE_BYTES:
+            raise FileRefused(source.name, "file_too_large", f"it is larger than {MAX_SOURCE_BYTES} bytes")
+        return data
+
+    return read
+
+
+def _read_local(source: Path) -> bytes:
+    return read_regular_file(source, MAX_SOURCE_BYTES)
+
+
 def export_zip(
     items: Iterable[ExportItem],
     preset: Preset,
@@ -321,6 +349,7 @@ def export_zip(
     *,
     segmenter: Segmenter | None = None,
     progress: Progress | None = None,
+    read_source: SourceReader = _read_local,
 ) -> ExportReport:
     """Write a ZIP of the rendered images plus `export.csv` to `out` (a path, or a writable stream).
 
@@ -337,13 +366,13 @@ def export_zip(
         handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
         try:
             with os.fdopen(handle, "wb") as stream:
-                report = _write_zip(items, preset, names, stream, segmenter, progress)
+                report = _write_zip(items, preset, names, stream, segmenter, progress, read_source)
             os.replace(temp, target)
         except BaseException:
             Path(temp).unlink(missing_ok=True)
             raise
         return report
-    return _write_zip(items, preset, names, out, segmenter, progress)
+    return _write_zip(items, preset, names, out, segmenter, progress, read_source)
 
 
 def export_to_dir(
@@ -354,6 +383,7 @@ def export_to_dir(
     *,
     segmenter: Segmenter | None = None,
     progress: Progress | None = None,
+    read_source: SourceReader = _read_local,
 ) -> ExportReport:
     """The same export into a folder (created if missing). Files already there are never
     overwritten: a name in use gets `-2`, `-3` (the CSV too; `ExportReport.csv_name` says which)."""
@@ -366,7 +396,7 @@ def export_to_dir(
     def write(name: str, data: bytes, _: datetime | None) -> None:
         _write_file(folder / name, data)
 
-    return _export(items, preset, names, unique, write, segmenter, progress, csv_name)
+    return _export(items, preset, names, unique, write, segmenter, progress, csv_name, read_source)
 
 
 def _write_zip(
@@ -376,6 +406,7 @@ def _write_zip(
     stream: BinaryIO,
     segmenter: Segmenter | None,
     progress: Progress | None,
+    read_source: SourceReader,
 ) -> ExportReport:
     with zipfile.ZipFile(stream, "w", compression=zipfile.ZIP_STORED) as archive:
 
@@ -386,7 +417,9 @@ def _write_zip(
             info.external_attr = 0o644 << 16
             archive.writestr(info, data)
 
-        return _export(items, preset, names, _UniqueNames([CSV_NAME]), write, segmenter, progress, CSV_NAME)
+        return _export(
+            items, preset, names, _UniqueNames([CSV_NAME]), write, segmenter, progress, CSV_NAME, read_source
+        )
 
 
 def _export(
@@ -398,13 +431,14 @@ def _export(
     segmenter: Segmenter | None,
     progress: Progress | None,
     csv_name: str,
+    read_source: SourceReader,
 ) -> ExportReport:
     todo: Sequence[ExportItem] = list(items)
     files: list[ExportedFile] = []
     failures: list[ExportFailure] = []
     rows: list[list[object]] = []
     for done, item in enumerate(todo, 1):
-        outcome = _render(item, preset, segmenter)
+        outcome = _render(item, preset, segmenter, read_source)
         if isinstance(outcome, ExportFailure):
             failures.append(outcome)
             rows.append(_row(item, preset, None, None, outcome.message))
@@ -428,10 +462,12 @@ def _export(
     return ExportReport(preset=preset.key, files=tuple(files), failures=tuple(failures), csv_name=csv_name)
 
 
-def _render(item: ExportItem, preset: Preset, segmenter: Segmenter | None) -> Rendered | ExportFailure:
+def _render(
+    item: ExportItem, preset: Preset, segmenter: Segmenter | None, read_source: SourceReader
+) -> Rendered | ExportFailure:
     source = Path(item.source)
     try:
-        data = read_regular_file(source, MAX_SOURCE_BYTES)
+        data = read_source(source)
     except FileRefused as exc:
         return ExportFailure(item, "unreadable", f"cannot read {source.name}: {exc.reason}")
     try:

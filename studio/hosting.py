@@ -147,6 +147,28 @@ def s3_config(settings: HostingSettings) -> Any:
     )
 
 
+def new_s3_client(
+    settings: HostingSettings, *, access_key_id: str | None = None, secret_access_key: str | None = None
+) -> Any:
+    """The one place our S3 clients are made (input hosting, shared job files). Keys left out come
+    from boto3's own chain (AWS_* variables, ~/.aws files, instance roles)."""
+    import boto3
+
+    keys = (
+        {"aws_access_key_id": access_key_id, "aws_secret_access_key": secret_access_key}
+        if access_key_id and secret_access_key
+        else {}
+    )
+    # A session of our own: boto3's default session is not safe to share between threads.
+    return boto3.session.Session().client(
+        "s3",
+        endpoint_url=settings.s3_endpoint_url,
+        region_name=settings.s3_region,
+        config=s3_config(settings),
+        **keys,
+    )
+
+
 class S3Host:
     """Inputs in an S3-compatible bucket, shared through presigned GET URLs that expire."""
 
@@ -159,15 +181,7 @@ class S3Host:
         self.bucket = settings.s3_bucket
         self._clock = clock
         if client is None:
-            import boto3
-
-            # A session of our own: boto3's default session is not safe to share between threads.
-            client = boto3.session.Session().client(
-                "s3",
-                endpoint_url=settings.s3_endpoint_url,
-                region_name=settings.s3_region,
-                config=s3_config(settings),
-            )
+            client = new_s3_client(settings)
         self.client = client
         where = urlsplit(settings.s3_endpoint_url).hostname if settings.s3_endpoint_url else "AWS"
         self.label = f"S3 bucket {self.bucket} ({where})"

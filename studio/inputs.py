@@ -4,17 +4,28 @@ how a photo fits a provider's limits (with the fix: downscale, lossless PNG, JPE
 from __future__ import annotations
 
 import hashlib
+import io
 import threading
 
 import numpy as np
+from PIL import Image
 
 from imaging.cutout import Cutout, Segmenter, cut_out
 from imaging.edges import edge_element
-from imaging.images import ImageInputError, LoadedImage, encode_png, load_image, thumbnail
+from imaging.images import (
+    DEFAULT_MAX_SIDE,
+    DEFAULT_MIN_SIDE,
+    ImageInputError,
+    LoadedImage,
+    encode_png,
+    image_size,
+    load_image,
+    thumbnail,
+)
 from imaging.masks import load_mask, overlay
 from imaging.segmenters import FixedMap, cutout_record, model_for
-from providers.base import Operation
-from providers.payload import Fix, check_payload
+from providers.base import Limits, Operation
+from providers.payload import Fix, check_payload, scaled_size
 from studio.catalogue import Catalogue
 from studio.cutout_models import CutoutModels
 from studio.errors import StudioInputError
@@ -78,6 +89,38 @@ class Inputs:
             original_name=name,
             notes=tuple(loaded.notes),
             preview_png=png if small is pixels else encode_png(small),
+        )
+
+    def describe_image(self, head: bytes, name: str) -> PreparedImage:
+        """A photo checked from its header only (format, displayed size, pixels, transparency), not
+        decoded: a batch plan's stand-in (`png` is b"", see `is_described`). The worker prepares the
+        real file just before the job's turn (`studio.worker_prepare`). Raises StudioInputError."""
+        try:
+            width, height = image_size(head)
+            with Image.open(io.BytesIO(head)) as img:
+                mode, source_format = img.mode, img.format or "unknown"
+                transparent = "transparency" in img.info
+        except ImageInputError as exc:
+            raise StudioInputError(exc.code, str(exc), dict(exc.params)) from None
+        except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError):
+            raise StudioInputError("corrupt", "The file is not a readable image.", {}) from None
+        for code, broken, params in (
+            ("too_many_pixels", width * height > self._max_pixels, {"max_pixels": self._max_pixels}),
+            ("too_small", min(width, height) < DEFAULT_MIN_SIDE, {"min_side": DEFAULT_MIN_SIDE}),
+            ("too_large", max(width, height) > DEFAULT_MAX_SIDE, {"max_side": DEFAULT_MAX_SIDE}),
+        ):
+            if broken:
+                refused = ImageInputError(
+                    code, {"width": width, "height": height, "pixels": width * height, **params}
+                )
+                raise StudioInputError(refused.code, str(refused), dict(refused.params))
+        return PreparedImage(
+            png=b"",
+            width=width,
+            height=height,
+            has_alpha=transparent or mode in ("RGBA", "LA", "PA", "RGBa", "La"),
+            original_format=source_format,
+            original_name=name,
         )
 
     def _remember_decoded(self, png: bytes, loaded: LoadedImage) -> None:
@@ -176,6 +219,8 @@ class Inputs:
         (downscale, lossless PNG, high-quality JPEG). Too small or too narrow cannot be fixed."""
         limits = self._catalogue.limits_for(provider, workflow)
         label = type(self._catalogue.adapter(provider)).label
+        if is_described(image):
+            return _described_fit(image, limits, label)
         check = check_payload(limits, image.png, mask_png, vendor=label)
         fixed = check.fixed
         return ImageFit(
@@ -200,6 +245,68 @@ class Inputs:
         if fit.fixed_image is None:
             return image, mask_png
         return fit.fixed_image, fit.fixed_mask
+
+
+def is_described(image: PreparedImage) -> bool:
+    """True for a photo known from its header only (`Inputs.describe_image`), not yet prepared."""
+    return not image.png
+
+
+def fit_described(image: PreparedImage, provider_max_side: int, min_side: int) -> PreparedImage:
+    """A described photo as the worker's fit will make it: downscaled to the provider's largest side
+    (when that leaves it large enough; else as it is, for the check to report)."""
+    if max(image.width, image.height) <= provider_max_side:
+        return image
+    width, height = scaled_size(image.width, image.height, provider_max_side)
+    if min(width, height) < min_side:
+        return image
+    return PreparedImage(
+        png=b"",
+        width=width,
+        height=height,
+        has_alpha=image.has_alpha,
+        original_format=image.original_format,
+        original_name=image.original_name,
+    )
+
+
+def _described_fit(image: PreparedImage, limits: Limits, label: str) -> ImageFit:
+    """The limits a header can tell (sides and shape). Bytes are measured on the prepared file by the
+    worker, which fails the item with the reason when they do not fit."""
+    width, height = image.width, image.height
+    problems: list[StudioInputError] = []
+    sides = {"width": width, "height": height, "provider": label}
+    sides |= {"min_side": limits.min_side, "max_side": limits.max_side}
+    if min(width, height) < limits.min_side:
+        problems.append(
+            StudioInputError(
+                "provider_too_small",
+                f"The image is {width}x{height} px; {label} needs {limits.min_side}-{limits.max_side} px "
+                "per side. Use a larger photo of the product.",
+                sides,
+            )
+        )
+    if limits.aspect_range is not None:
+        (low_w, low_h), (high_w, high_h) = limits.aspect_range
+        if not (width * low_h >= height * low_w and width * high_h <= height * high_w):
+            problems.append(
+                StudioInputError(
+                    "provider_bad_aspect",
+                    f"The image is {width}x{height} px, too narrow for {label}, which takes width:height "
+                    f"from {low_w}:{low_h} to {high_w}:{high_h}. Crop it closer to square and try again.",
+                    {**sides, "low": f"{low_w}:{low_h}", "high": f"{high_w}:{high_h}"},
+                )
+            )
+    if max(width, height) > limits.max_side:
+        problems.append(
+            StudioInputError(
+                "provider_too_large",
+                f"The image is {width}x{height} px; {label} needs {limits.min_side}-{limits.max_side} px "
+                "per side. Let Backdrop Studio downscale it (--fit), or resize it yourself.",
+                sides,
+            )
+        )
+    return ImageFit(tuple(problems), False, label, max_bytes=limits.max_bytes)
 
 
 def _fixed_image(image: PreparedImage, fixed: Fix) -> PreparedImage:

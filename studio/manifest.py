@@ -1,12 +1,16 @@
 """Batch plans: many product photos turned into checked job requests before anything is spent.
 
-A batch starts from a CSV/XLSX manifest (one row per item), a ZIP of images
-(optionally with one manifest inside), or a handful of uploaded images. Every
-row is read, its files are loaded or downloaded, and it runs through
+A batch starts from a CSV/XLSX manifest (one row per item, up to MAX_ROWS), a
+ZIP of images (optionally with one manifest inside), or a handful of uploaded
+images. Every row is read, its files are found (links downloaded to a spool
+folder the plan keeps) and their headers read, and it runs through
 `Studio.check_job`, the same checks `submit_job` makes, without writing
-anything. The result is a `BatchPlan`: the rows ready to submit, a table of
-`RowProblem`s (every problem of every row, not just the first), and the cost
-estimate per currency and per provider. Nothing here creates a job.
+anything and without decoding a photo: the worker prepares each item (decode,
+fit, cutout, re-encode) just before its turn (`studio.worker_prepare`). The
+result is a `BatchPlan`: the rows ready to submit (small records pointing at
+their files), a table of `RowProblem`s (every problem of every row, not just the
+first, up to MAX_PROBLEMS_KEPT kept and all counted), and the cost estimate per
+currency and per provider. Nothing here creates a job.
 
 Manifest header (names case-insensitive, trimmed; spaces and hyphens read as
 underscores): `sku,image,mask,workflow,provider,scene,prompt,negative_prompt,
@@ -44,7 +48,7 @@ import base64
 import re
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
 import requests  # type: ignore[import-untyped, unused-ignore]
@@ -79,17 +83,19 @@ from studio.manifest_base import (
     _Source,
 )
 from studio.manifest_base import MAX_FILE_BYTES as MAX_FILE_BYTES  # re-exported
+from studio.manifest_base import MAX_PROBLEMS_KEPT as MAX_PROBLEMS_KEPT  # re-exported
 from studio.manifest_base import BatchItem as BatchItem  # re-exported
+from studio.manifest_base import ItemSource as ItemSource  # re-exported
 from studio.manifest_base import RowProblem as RowProblem  # re-exported
 from studio.manifest_files import _Files
 from studio.manifest_planner import _Planner
 from studio.manifest_tables import _read_table
 from studio.manifest_zip import unpack_zip
-from studio.safe_files import read_regular_file
+from studio.safe_files import FileRefused
 from studio.service import Studio
 
-# Every planned row holds its prepared photo in memory until it is submitted; past this, split the batch.
-MAX_ROWS = 1000
+# A plan holds a small record per row (the photos stay on disk until the worker prepares them).
+MAX_ROWS = 100_000
 MAX_ZIP_BYTES = 500 * 1024 * 1024
 DOWNLOAD_TIMEOUT_S: tuple[float, float] = (10.0, 60.0)
 # A link's whole download (every hop, headers and body) stops after this.
@@ -192,8 +198,14 @@ def plan_from_manifest(
     path = Path(path)
     table = _read_table(path, max_rows=MAX_ROWS)
     planner = _Planner(studio, defaults)
-    _plan_table(planner, table, _Files((path.parent,), confine_to, download, "next to the manifest"))
-    return planner.plan()
+    spool = tempfile.TemporaryDirectory(prefix="studio-links-")
+    try:
+        files = _Files((path.parent,), confine_to, download, "next to the manifest", Path(spool.name))
+        _plan_table(planner, table, files)
+    except BaseException:
+        spool.cleanup()
+        raise
+    return replace(planner.plan(), spool=spool)
 
 
 def plan_from_zip(
@@ -209,19 +221,26 @@ def plan_from_zip(
     MAX_FILE_BYTES is reported, more than MAX_ZIP_BYTES unpacked (counted as they
     arrive, whatever the headers say) raises ManifestError, as does a file that is not a ZIP.
     """
-    with tempfile.TemporaryDirectory(prefix="studio-batch-") as folder:
-        root = Path(folder)
+    # The unpacked files stay (with the plan) until the batch starts: its items name them.
+    folder = tempfile.TemporaryDirectory(prefix="studio-batch-")
+    try:
+        root = Path(folder.name)
         unpacked = unpack_zip(data, root, max_total_bytes=MAX_ZIP_BYTES, max_entry_bytes=MAX_FILE_BYTES)
         planner = _Planner(studio, defaults, unpacked.problems)
         if unpacked.manifest is None:
             _plan_files(planner, [(file.position, file.name, file.path) for file in unpacked.files])
-            return planner.plan()
+            return replace(planner.plan(), spool=folder)
         manifest_path = root.joinpath(*PurePosixPath(unpacked.manifest).parts)
         table = _read_table(manifest_path, max_rows=MAX_ROWS)
         # Paths are relative to the ZIP root; a manifest in a zipped folder may also mean its own folder.
         bases = tuple(dict.fromkeys((root, manifest_path.parent)))
-        _plan_table(planner, table, _Files(bases, root, download, "in the ZIP"))
-        return planner.plan()
+        links = root / ".links"
+        links.mkdir()
+        _plan_table(planner, table, _Files(bases, root, download, "in the ZIP", links))
+        return replace(planner.plan(), spool=folder)
+    except BaseException:
+        folder.cleanup()
+        raise
 
 
 def plan_from_files(studio: Studio, files: Sequence[tuple[str, bytes]], defaults: BatchDefaults) -> BatchPlan:
@@ -278,9 +297,23 @@ def _plan_table(planner: _Planner, table: list[list[str]], files: _Files) -> Non
         if values.get("mask"):
             mask = files.load(values["mask"], "mask", issues)
         for name in sorted(FILE_PARAMS & {key for key, text in params.items() if text}):
-            loaded = files.load(params[name], PARAM_PREFIX + name, issues)
-            params[name] = base64.b64encode(loaded.data).decode("ascii") if loaded is not None else ""
+            loaded = _read_option_file(files, params[name], PARAM_PREFIX + name, issues)
+            params[name] = base64.b64encode(loaded).decode("ascii") if loaded is not None else ""
         planner.add(row_number, values, params, image, mask, issues, _reference_name(values.get("image", "")))
+
+
+def _read_option_file(files: _Files, reference: str, column: str, issues: list[_Issue]) -> bytes | None:
+    """An option's image file (a logo), read whole: the option carries its bytes."""
+    found = files.load(reference, column, issues)
+    if found is None:
+        return None
+    try:
+        return found.read()
+    except FileRefused as exc:
+        issues.append(
+            _Issue(column, exc.code, f"'{reference}' cannot be read ({exc.reason}).", {"value": reference})
+        )
+        return None
 
 
 def _read_header(planner: _Planner, header: list[str]) -> tuple[dict[int, str | None], bool]:
@@ -351,7 +384,7 @@ class _LazySource:
     def load(self) -> _Source:
         if isinstance(self.data, bytes):
             return _Source(self.name, self.data)
-        return _Source(self.name, read_regular_file(self.data, MAX_FILE_BYTES))
+        return _Source(self.name, path=self.data)
 
 
 def _plan_files(planner: _Planner, files: Sequence[tuple[int, str, bytes | Path]]) -> None:

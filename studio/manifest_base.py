@@ -18,6 +18,7 @@ from typing import Any
 from providers import REGISTRY
 from providers.base import Money, Operation
 from studio.errors import StudioError
+from studio.safe_files import read_regular_file
 from studio.service import CheckedJob, JobRequest, StudioInputError
 
 MANIFEST_COLUMNS = (
@@ -45,10 +46,14 @@ FILE_PARAMS = frozenset(
     if spec.kind == "image"
 )
 MANIFEST_SUFFIXES = (".csv", ".xlsx", ".xlsm")
-# Every planned row holds its prepared photo in memory until it is submitted; past this, split the batch.
 MAX_DOWNLOAD_BYTES = 40 * 1024 * 1024
 # A local file larger than a download would be is not a product photo worth decoding.
 MAX_FILE_BYTES = MAX_DOWNLOAD_BYTES
+# What a plan reads of each photo to check it: its header (format, size), never the pixels. A header
+# longer than this (a JPEG with a large EXIF block) is read whole.
+HEAD_BYTES = 256 * 1024
+# Problems a plan keeps to show (the first ones by row); `BatchPlan.problem_total` counts them all.
+MAX_PROBLEMS_KEPT = 10_000
 
 _SIZE = re.compile(r"^\s*(\d{1,6})\s*[xX×*＊]\s*(\d{1,6})\s*$")
 _URL = re.compile(r"^https?://", re.IGNORECASE)
@@ -82,13 +87,47 @@ Download = Callable[[str], bytes]
 
 
 @dataclass(frozen=True)
+class _Source:
+    """A photo, mask or option file of a row: the bytes it came with, or the file to read them from
+    (a file next to the manifest, an unpacked ZIP entry, a downloaded link spooled to disk)."""
+
+    name: str
+    data: bytes = b""
+    path: Path | None = None
+
+    def read(self) -> bytes:
+        return self.data if self.path is None else read_regular_file(self.path, MAX_FILE_BYTES)
+
+    def head(self) -> bytes:
+        """The first HEAD_BYTES (the whole file when it is that short)."""
+        if self.path is None:
+            return self.data[:HEAD_BYTES]
+        with open(self.path, "rb") as handle:
+            return handle.read(HEAD_BYTES)
+
+
+@dataclass(frozen=True)
+class ItemSource:
+    """Where a planned item's files are: the worker prepares them (decode, fit, cutout, re-encode)
+    just before the job's turn, so a plan holds references, never pixels."""
+
+    image: _Source
+    mask: _Source | None = None
+    fit: bool = False
+
+
+@dataclass(frozen=True)
 class BatchItem:
-    """One row ready to submit: `request` passed `Studio.check_job`, whose result is `checked`."""
+    """One row ready to submit: `request` passed `Studio.check_job`, whose result is `checked`.
+
+    With `source`, `request.image` is the photo as its header describes it (`Inputs.describe_image`)
+    and the files are prepared by the worker; without, `request` holds the prepared files."""
 
     row: int
     sku: str
     request: JobRequest
     checked: CheckedJob
+    source: ItemSource | None = None
 
 
 @dataclass(frozen=True)
@@ -116,10 +155,18 @@ class BatchPlan:
     unpriced: dict[str, int]
     # provider -> images the items ask for (priced, free or unpriced).
     images_by_provider: dict[str, int] = field(default_factory=dict)
+    # Every problem found; `problems` keeps the first MAX_PROBLEMS_KEPT (None: all are kept).
+    problem_total: int | None = None
+    # Keeps the folder of unpacked or downloaded files the items name alive as long as the plan.
+    spool: Any = field(default=None, compare=False, repr=False)
 
     @property
     def ok(self) -> bool:
         return not self.problems and bool(self.items)
+
+    @property
+    def problem_count(self) -> int:
+        return len(self.problems) if self.problem_total is None else self.problem_total
 
 
 @dataclass(frozen=True)
@@ -153,14 +200,6 @@ class _Issue:
     @classmethod
     def of(cls, column: str, exc: StudioInputError) -> _Issue:
         return cls(column, exc.code, str(exc), dict(exc.params))
-
-
-@dataclass(frozen=True)
-class _Source:
-    """A loaded image or mask: its bytes and the file name it came with."""
-
-    name: str
-    data: bytes
 
 
 # ---------------------------------------------------------------------------- helpers

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +21,9 @@ from studio.manifest_base import (
     _shown,
     _Source,
 )
-from studio.safe_files import FileRefused, read_regular_file
+from studio.safe_files import FileRefused
+from studio.safe_files import _check_kind as check_kind  # noqa: PLC2701 (the same rules as reading)
+from studio.safe_files import _refused as refused  # noqa: PLC2701
 
 
 # ---------------------------------------------------------------------------- manifests
@@ -32,7 +35,9 @@ class _Files:
     confine_to: Path | None
     download: Download
     where: str  # "next to the manifest" | "in the ZIP", for messages
-    cache: dict[str, bytes | DownloadError] = field(default_factory=dict)
+    # Downloaded links are written here (the plan keeps the folder), not held in memory.
+    spool: Path | None = None
+    cache: dict[str, bytes | Path | DownloadError] = field(default_factory=dict)
 
     def load(self, reference: str, column: str, issues: list[_Issue]) -> _Source | None:
         if _URL.match(reference):
@@ -72,7 +77,9 @@ class _Files:
             return None
         try:
             # Regular files only (a device such as /dev/zero or a FIFO is refused unopened), bounded.
-            return _Source(path.name, read_regular_file(path, MAX_FILE_BYTES))
+            # Not read here: the plan reads its header, the worker the whole file at its turn.
+            found = _regular_file(path)
+            return _Source(path.name, path=found)
         except FileRefused as exc:
             params = {"value": reference, **{k: v for k, v in exc.params.items() if k == "max_mb"}}
             issues.append(_Issue(column, exc.code, _refusal(reference, exc), params))
@@ -96,7 +103,8 @@ class _Files:
                 # Refused as written before any download function sees it (an injected one too);
                 # the guarded fetch then checks the address of every hop.
                 check_link_text(url)
-                self.cache[url] = self.download(url)
+                data = self.download(url)
+                self.cache[url] = self._spooled(data) if self.spool is not None else data
             except LinkRefused as exc:
                 self.cache[url] = DownloadError(f"the link is refused: {exc}")
             except (DownloadError, requests.RequestException, OSError, ValueError) as exc:
@@ -117,7 +125,26 @@ class _Files:
                 )
             )
             return None
+        if isinstance(result, Path):
+            return _Source(_reference_name(url), path=result)
         return _Source(_reference_name(url), result)
+
+    def _spooled(self, data: bytes) -> Path:
+        assert self.spool is not None
+        path = self.spool / f"link-{len(self.cache):06d}"
+        path.write_bytes(data)
+        return path
+
+
+def _regular_file(path: Path) -> Path:
+    """`path` when it is a regular file of at most MAX_FILE_BYTES (symbolic links followed); raises
+    FileRefused like `read_regular_file`, without reading it."""
+    shown = os.fspath(path)
+    try:
+        check_kind(shown, os.stat(path), MAX_FILE_BYTES)
+    except OSError as exc:
+        raise refused(shown, exc) from None
+    return path
 
 
 def _refusal(reference: str, exc: FileRefused) -> str:

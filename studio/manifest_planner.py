@@ -1,31 +1,40 @@
 """Planning: one manifest row (or uploaded file) checked into a batch item or a list of problems.
 
-`_Planner` reads each row's workflow, size and count, loads its files, runs it
-through `Studio.check_job` (nothing is written) and at the end sums the
-estimates per currency and provider into a `BatchPlan`.
+`_Planner` reads each row's workflow, size and count, reads its photo's header
+(format and size: never the pixels), runs it through `Studio.check_job` (nothing
+is written) and at the end sums the estimates per currency and provider into a
+`BatchPlan`. An item keeps references to its files (`ItemSource`); the worker
+prepares them just before the job's turn (`studio.worker_prepare`), so a plan of
+100,000 rows holds small records, not images. Problems past MAX_PROBLEMS_KEPT are
+counted, not kept.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
 from pathlib import PurePosixPath
 from typing import Any
 
+from imaging.images import ImageInputError, image_size
 from providers.base import Money, Operation
 from studio import pricing
+from studio.inputs import fit_described
 from studio.manifest_base import (
     _SIZE,
     _WORKFLOWS,
+    HEAD_BYTES,
+    MAX_PROBLEMS_KEPT,
     PARAM_PREFIX,
     BatchDefaults,
     BatchItem,
     BatchPlan,
+    ItemSource,
     RowProblem,
     _Issue,
     _Source,
 )
+from studio.safe_files import FileRefused
 from studio.service import CheckedJob, JobRequest, PreparedImage, Studio, StudioInputError
 
 # Where a StudioInputError points in the row, by code (bad_param and prompt_too_long are worked out).
@@ -65,11 +74,19 @@ class _Planner:
         self.studio = studio
         self.defaults = defaults
         self.items: list[BatchItem] = []
-        self.problems: list[RowProblem] = list(problems)
+        self.problems: list[RowProblem] = []
+        self.problem_total = 0
         self._skus: dict[str, int] = {}
+        for found in problems:
+            self._keep(found)
 
     def problem(self, row: int, sku: str, issue: _Issue) -> None:
-        self.problems.append(RowProblem(row, sku, issue.column, issue.code, issue.message, issue.params))
+        self._keep(RowProblem(row, sku, issue.column, issue.code, issue.message, issue.params))
+
+    def _keep(self, problem: RowProblem) -> None:
+        self.problem_total += 1
+        if len(self.problems) < MAX_PROBLEMS_KEPT:
+            self.problems.append(problem)
 
     def add(
         self,
@@ -106,24 +123,22 @@ class _Planner:
         if cells.get("backdrop", "").strip():
             raw_params["backdrop_id"] = cells["backdrop"].strip()
 
-        prepared: PreparedImage | None = None
+        described: PreparedImage | None = None
         if image is not None:
             try:
-                prepared = self.studio.prepare_image(image.data, image.name)
+                described = self._describe(image)
             except StudioInputError as exc:
                 issues.append(_Issue.of("image", exc))
-        mask_png = mask.data if mask is not None else None
 
         request: JobRequest | None = None
         checked: CheckedJob | None = None
-        if prepared is not None and workflow is not None and provider:
+        if described is not None and workflow is not None and provider:
             if defaults.fit:
-                prepared, mask_png = self._fit(prepared, mask_png, provider, workflow)
+                described = self._fit(described, provider, workflow)
             request = JobRequest(
                 workflow=workflow,
                 provider=provider,
-                image=prepared,
-                mask_png=mask_png,
+                image=described,
                 prompt=cells.get("prompt", "") or defaults.prompt,
                 negative_prompt=cells.get("negative_prompt", "") or defaults.negative_prompt,
                 scene_id=cells.get("scene", "") or defaults.scene or None,
@@ -134,6 +149,8 @@ class _Planner:
             )
             try:
                 checked = self.studio.check_job(request)
+                if mask is not None and described is not None:
+                    self._check_mask(mask, image, provider, workflow)
             except StudioInputError as exc:
                 issues.append(_Issue.of(_column_for(exc, request), exc))
 
@@ -152,9 +169,49 @@ class _Planner:
         if issues:
             for issue in issues:
                 self.problem(row, sku, issue)
-        elif request is not None and checked is not None:
-            # The mask as checked: single-channel at the photo's size, what submit_job stores.
-            self.items.append(BatchItem(row, sku, replace(request, mask_png=checked.mask_png), checked))
+        elif request is not None and checked is not None and image is not None:
+            source = ItemSource(image, mask, defaults.fit)
+            self.items.append(BatchItem(row, sku, request, checked, source))
+
+    def _describe(self, source: _Source) -> PreparedImage:
+        """The photo as its header tells it; a header longer than HEAD_BYTES is read whole."""
+        try:
+            head = source.head()
+        except (FileRefused, OSError) as exc:
+            raise StudioInputError("file_unreadable", f"The file cannot be read ({exc}).", {}) from None
+        try:
+            return self.studio.inputs.describe_image(head, source.name)
+        except StudioInputError as exc:
+            if exc.code not in ("corrupt", "empty") or len(head) < HEAD_BYTES:
+                raise
+        try:
+            return self.studio.inputs.describe_image(source.read(), source.name)
+        except FileRefused as exc:
+            raise StudioInputError(exc.code, f"The file cannot be read ({exc.reason}).", {}) from None
+
+    def _check_mask(self, mask: _Source, image: _Source | None, provider: str, workflow: Operation) -> None:
+        """What a mask's header tells: that the provider takes one, that it is an image, and of the
+        photo's size (empty or full masks are found when the worker prepares the item)."""
+        limits = self.studio.catalogue.limits_for(provider, workflow)
+        if limits.mask_mode is None:
+            label = type(self.studio.adapters[provider]).label
+            raise StudioInputError(
+                "mask_not_taken",
+                f"{label} finds the product itself and takes no mask; leave the mask out "
+                "(in the CLI: drop --mask).",
+                {"provider": label},
+            )
+        try:
+            size = image_size(mask.head())
+            photo = image_size(image.head()) if image is not None else size
+        except (ImageInputError, FileRefused, OSError):
+            raise StudioInputError("mask_corrupt", "The mask is not a readable image.", {}) from None
+        if size != photo:
+            exc = ImageInputError(
+                "mask_size_mismatch",
+                {"mask_w": size[0], "mask_h": size[1], "image_w": photo[0], "image_h": photo[1]},
+            )
+            raise StudioInputError(exc.code, str(exc), dict(exc.params))
 
     def _workflow(self, text: str, issues: list[_Issue]) -> Operation | None:
         if not text:
@@ -216,15 +273,14 @@ class _Planner:
             return None
         return int(number)
 
-    def _fit(
-        self, image: PreparedImage, mask_png: bytes | None, provider: str, workflow: Operation
-    ) -> tuple[PreparedImage, bytes | None]:
-        # The same fit the page and the CLI make (photo and mask together); whatever cannot be
-        # fitted, an unreadable mask included, is left as it is for check_job to report with the rest.
+    def _fit(self, image: PreparedImage, provider: str, workflow: Operation) -> PreparedImage:
+        # The photo as the worker's fit will make it (its sides; bytes are fitted on the real file);
+        # whatever cannot be fitted is left as it is for check_job to report with the rest.
         try:
-            return self.studio.fit_inputs(image, mask_png, provider, workflow)
+            limits = self.studio.catalogue.limits_for(provider, workflow)
         except StudioInputError:
-            return image, mask_png
+            return image
+        return fit_described(image, limits.max_side, limits.min_side)
 
     def plan(self) -> BatchPlan:
         estimate = pricing.totals_by_currency(item.checked.estimate for item in self.items)
@@ -244,6 +300,7 @@ class _Planner:
         return BatchPlan(
             items=tuple(self.items),
             problems=tuple(sorted(self.problems, key=lambda problem: problem.row)),
+            problem_total=self.problem_total,
             estimate=estimate,
             estimate_by_provider={
                 provider: pricing.totals_by_currency(amounts) for provider, amounts in by_provider.items()

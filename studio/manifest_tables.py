@@ -31,21 +31,21 @@ from studio.safe_files import (
     read_regular_file,
 )
 
-# A 1000-row manifest is well under 1 MB as CSV; 10 MB leaves room for long prompts.
-MAX_CSV_BYTES = 10 * 1024 * 1024
+# A 100,000-row manifest is 10-20 MB as CSV; 48 MB leaves room for long prompts.
+MAX_CSV_BYTES = 48 * 1024 * 1024
 # Workbooks may carry pasted product pictures (never read); as large as one photo may be.
 MAX_XLSX_BYTES = 40 * 1024 * 1024
 # Rows read from the top, blank ones included: data below this row is refused, not skipped.
-MAX_SHEET_ROWS = 20_000
+MAX_SHEET_ROWS = 120_000
 # The manifest has 11 columns plus param.<option> ones.
 MAX_COLUMNS = 64
 # Text kept from all cells together (a shared string may be repeated in every cell).
-MAX_TABLE_CHARS = 10_000_000
+MAX_TABLE_CHARS = 40_000_000
 # Workbook parts: openpyxl reads shared strings, styles and the workbook whole, sheets as a stream.
 MAX_XLSX_ENTRIES = 10_000
 MAX_XLSX_DIRECTORY_BYTES = 4 * 1024 * 1024
-MAX_XLSX_PART_BYTES = 16 * 1024 * 1024
-MAX_XLSX_SHEET_BYTES = 64 * 1024 * 1024
+MAX_XLSX_PART_BYTES = 24 * 1024 * 1024
+MAX_XLSX_SHEET_BYTES = 160 * 1024 * 1024
 MAX_XLSX_UNPACKED_BYTES = 256 * 1024 * 1024
 # Excel's own column limit; openpyxl holds one row's cells at a time.
 MAX_ROW_CELLS = 16_384

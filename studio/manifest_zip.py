@@ -26,7 +26,7 @@ from studio.safe_files import (
     megabytes,
 )
 
-# A batch is at most 1000 rows, each an image and a mask, plus what macOS adds beside them.
+# A ZIP batch: up to this many images and masks (larger catalogues go as a manifest beside its files).
 MAX_ZIP_ENTRIES = 10_000
 MAX_ZIP_DIRECTORY_BYTES = 4 * 1024 * 1024
 

@@ -21,6 +21,10 @@ History:
       batches.created_by and batches.shared, job_outputs.decided_by, and the
       activity table (the audit list: exports, batch actions, connection tests).
       Rows from before v6 keep NULL: made before sign-in, only admins see them.
+  v7  vendor_pacing (issue 16): one row per provider, the vendor's submit-rate bucket
+      (tokens, updated_at) shared by every worker process and machine; claims of new
+      work lock this row (FOR UPDATE on PostgreSQL) so the in-flight count and the
+      token are checked and taken atomically across processes.
 """
 
 from __future__ import annotations
@@ -141,6 +145,8 @@ def build_metadata(version: int) -> MetaData:
         job_columns += _v6_job_columns()
         output_columns += _v6_output_columns()
         _activity_table(metadata)
+    if version >= 7:
+        _vendor_pacing_table(metadata)
     jobs = Table("jobs", metadata, *job_columns)
     # Every History ordering is (created_at DESC, id DESC); id in the index makes it a pure index walk.
     Index("ix_jobs_created", jobs.c.created_at, jobs.c.id)
@@ -248,6 +254,18 @@ def _activity_table(metadata: MetaData) -> Table:
     Index("ix_activity_at", table.c.at, table.c.id)
     Index("ix_activity_who", table.c.who, table.c.at)
     return table
+
+
+def _vendor_pacing_table(metadata: MetaData) -> Table:
+    return Table(
+        "vendor_pacing",
+        metadata,
+        Column("provider", String(64), primary_key=True),
+        # Submit tokens left (a token bucket of capacity max(1, submit_qps)); may go below 0 (a debt).
+        Column("tokens", Float(), nullable=False),
+        # When `tokens` was last refilled, on the claiming workers' clock (never moves back).
+        Column("updated_at", UTCDateTime(), nullable=False),
+    )
 
 
 def _batches_table(metadata: MetaData, version: int) -> Table:
@@ -364,6 +382,10 @@ def _v6(conn: Connection) -> None:
     build_metadata(6).tables["activity"].create(conn)
 
 
+def _v7(conn: Connection) -> None:
+    build_metadata(7).tables["vendor_pacing"].create(conn)
+
+
 STEPS: tuple[Step, ...] = (
     Step(1, "base tables and History indexes", _v1),
     Step(2, "batch_id, poll_failures, job_outputs.source_url", _v2),
@@ -371,8 +393,11 @@ STEPS: tuple[Step, ...] = (
     Step(4, "batches, jobs.sku, output review fields", _v4),
     Step(5, "backdrops (the user's own backdrop photos)", _v5),
     Step(6, "who did what: created_by, shared batches, decided_by, the activity list", _v6),
+    Step(7, "vendor_pacing: submit rate and in-flight lock per provider, shared by all workers", _v7),
 )
 LATEST = STEPS[-1].version
+# The advisory lock key migrations take on PostgreSQL (any constant bigint; "BdStudio" in ASCII).
+_MIGRATE_LOCK = 0x4264_5374_7564_696F
 _SCHEMA_VERSION = build_metadata(1).tables["schema_version"]
 
 
@@ -388,7 +413,9 @@ def migrate(engine: Engine, target: int = LATEST) -> int:
     """Upgrade the database to `target` step by step; each step commits on its own.
 
     Safe to call on every start and from several processes: the version is
-    re-read inside each write transaction (SQLite takes the write lock first).
+    re-read inside each write transaction, after SQLite's write lock (BEGIN
+    IMMEDIATE) or PostgreSQL's transaction advisory lock is taken, so two
+    processes starting at once on an empty database apply each step once.
     """
     if target > LATEST or target < 1:
         raise ValueError(f"target schema version must be 1..{LATEST}, got {target}")
@@ -398,6 +425,9 @@ def migrate(engine: Engine, target: int = LATEST) -> int:
         with engine.connect() as conn:
             conn.execution_options(studio_write=True)
             with conn.begin():
+                if conn.dialect.name == "postgresql":
+                    # Held until this step commits; the other process then sees the new version.
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATE_LOCK})
                 current = schema_version(conn)
                 if current > LATEST:
                     raise SchemaError(
@@ -421,3 +451,4 @@ preferences_table = TABLES.tables["preferences"]
 batches_table = TABLES.tables["batches"]
 backdrops_table = TABLES.tables["backdrops"]
 activity_table = TABLES.tables["activity"]
+vendor_pacing_table = TABLES.tables["vendor_pacing"]

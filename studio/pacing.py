@@ -1,6 +1,8 @@
 """How often and how fast the worker talks to a vendor: the status-call cadence, the backoff
 between retries, and the submit rate per provider. Pure arithmetic on an injected clock and
-random source, so the worker's tests can pin time."""
+random source, so the worker's tests can pin time. The submit-rate bucket itself lives in the
+database (`vendor_pacing`, `studio.store_claims`), shared by every worker process and machine;
+`refill` is its arithmetic."""
 
 from __future__ import annotations
 
@@ -27,26 +29,16 @@ def retry_delay(attempt: int, retry_after_s: float | None, rng: random.Random) -
     return max(retry_after_s or 0.0, backoff * rng.uniform(0.5, 1.0))
 
 
-class TokenBucket:
-    """Submit-rate limit per provider on the injected clock: `rate` tokens per second, burst of max(1, rate)."""
+def bucket_capacity(rate: float) -> float:
+    """The burst a submit rate allows: max(1, rate) tokens."""
+    if rate <= 0:
+        raise ValueError(f"submit rate must be positive, got {rate}")
+    return max(1.0, rate)
 
-    def __init__(self, rate: float) -> None:
-        if rate <= 0:
-            raise ValueError(f"submit rate must be positive, got {rate}")
-        self.rate = rate
-        self.capacity = max(1.0, rate)
-        self.tokens = self.capacity
-        self._updated: float | None = None
 
-    def _refill(self, now: float) -> None:
-        if self._updated is not None and now > self._updated:
-            self.tokens = min(self.capacity, self.tokens + (now - self._updated) * self.rate)
-        self._updated = now if self._updated is None else max(self._updated, now)
-
-    def available(self, now: float) -> bool:
-        self._refill(now)
-        return self.tokens >= 1.0
-
-    def take(self, now: float) -> None:
-        self._refill(now)
-        self.tokens -= 1.0
+def refill(tokens: float, updated_s: float, now_s: float, rate: float) -> tuple[float, float]:
+    """A token bucket's (tokens, updated) at `now_s`: `rate` tokens per second up to its capacity.
+    The time never moves back, so a worker whose clock is behind cannot mint tokens."""
+    if now_s <= updated_s:
+        return tokens, updated_s
+    return min(bucket_capacity(rate), tokens + (now_s - updated_s) * rate), now_s

@@ -62,6 +62,7 @@ from studio.values import (
     ProviderInfo,
 )
 from studio.worker import Worker
+from studio.worker_prepare import Preparer
 
 __all__ = [
     "AutoMask",
@@ -97,7 +98,7 @@ class Studio:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.store = Store(self.settings.database_url, files_root=self.settings.data_dir, clock=clock)
         self.store.migrate()
-        self.artifacts = Artifacts(self.settings.data_dir)
+        self.artifacts = Artifacts(self.settings.data_dir, wiring.file_store(self.settings))
         self.cutout_models = CutoutModels(self.settings)
         self._resources = wiring.engine_resources(self.settings, self.cutout_models)
         self._clock = clock
@@ -118,6 +119,7 @@ class Studio:
             clock=clock,
             threads=threads,
             poll_tick_s=self.settings.poll_tick_s,
+            lease_s=self.settings.lease_s,
             prices=self.price_overrides,
             links=InputLinks(self.input_host),
             downloader=ResultFetcher(FetchPolicy(allow_private=self.settings.allow_private_links)),
@@ -149,6 +151,10 @@ class Studio:
             backdrops=self.backdrops,
         )
         self.batches = Batches(self)
+        # Batch items are prepared (decode, fit, cutout) by the worker at their turn, a few ahead.
+        self.worker.preparer = Preparer(
+            self.store, self.artifacts, self.inputs, self.catalogue, background=threads > 0
+        )
 
     # ------------------------------------------------------------ wiring
     def provider_context(self, cls: type[ProviderAdapter]) -> ProviderContext:
@@ -298,6 +304,29 @@ class Studio:
         return self.submitter.persist_checked(
             request, checked, batch_id=batch_id, sku=sku, created=created, by=by
         )
+
+    def persist_source(
+        self,
+        request: JobRequest,
+        checked: CheckedJob,
+        image: tuple[str, bytes],
+        mask: tuple[str, bytes] | None = None,
+        *,
+        fit: bool = False,
+        batch_id: str | None = None,
+        sku: str | None = None,
+        created: datetime | None = None,
+        by: str | None = None,
+    ) -> NewJob:
+        """A batch item's source files copied to its folder, to be prepared by the worker at its turn."""
+        return self.submitter.persist_source(
+            request, checked, image, mask, fit=fit, batch_id=batch_id, sku=sku, created=created, by=by
+        )
+
+    def prepare_ahead(self, batch_id: str, job_ids: Sequence[str]) -> None:
+        """Let the worker prepare these batch items a few ahead of their turn."""
+        if self.worker.preparer is not None:
+            self.worker.preparer.enqueue(batch_id, job_ids)
 
     def submit_comparison(
         self,

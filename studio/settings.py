@@ -23,6 +23,7 @@ from typing import Any
 from studio.access_settings import AccessSettings, read_access_settings
 from studio.hosting_settings import HostingSettings, read_hosting_settings
 from studio.settings_base import MASK, SettingsError, mask_url_password
+from studio.storage_settings import StorageSettings, read_storage_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SECRETS_PATH = Path(".streamlit/secrets.toml")
@@ -79,6 +80,9 @@ class Settings:
     max_pixels: int = 40_000_000
     worker_threads: int = 2
     poll_tick_s: float = 0.25
+    # How long a worker's claim on a job lasts without renewal (STUDIO_LEASE_S); after a crash any
+    # worker, on any machine, takes the job over once it passed.
+    lease_s: float = 60.0
     default_language: str = "en"
     # provider key -> credential name -> value
     credentials: Mapping[str, Mapping[str, Secret]] = field(default_factory=dict)
@@ -93,6 +97,10 @@ class Settings:
     allow_private_links: bool = False
     # Sign-in ([auth]), roles ([access]) and whether the server may listen beyond this computer.
     access: AccessSettings = field(default_factory=AccessSettings)
+    # Job files in an S3-compatible bucket (STUDIO_STORAGE=s3://...); None: in the data folder.
+    storage: StorageSettings | None = None
+    # False (STUDIO_APP_WORKER=false): the app runs no worker; `python -m studio worker` does the jobs.
+    app_worker: bool = True
     # setting name -> "env" | "secrets" | "default": the settings page shows where a value came from.
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 
@@ -190,6 +198,7 @@ def load_settings(
     tick = _as_float(
         pick("poll_tick_s", "STUDIO_POLL_TICK_S", "poll_tick_s", lambda: 0.25), "STUDIO_POLL_TICK_S"
     )
+    lease_s = _as_lease(pick("lease_s", "STUDIO_LEASE_S", "lease_s", lambda: 60.0))
     allow_private = _as_bool(
         pick("allow_private_links", "STUDIO_ALLOW_PRIVATE_LINKS", "allow_private_links", lambda: "false"),
         "STUDIO_ALLOW_PRIVATE_LINKS",
@@ -199,6 +208,13 @@ def load_settings(
         "STUDIO_OPEN_TO_NETWORK",
     )
     access = read_access_settings(env, secrets, open_to_network)
+    app_worker = _as_bool(
+        pick("app_worker", "STUDIO_APP_WORKER", "app_worker", lambda: "true"), "STUDIO_APP_WORKER"
+    )
+    storage_section = secrets.get("storage", {})
+    if not isinstance(storage_section, dict):
+        raise SettingsError(f"[storage] in {secrets_path} must be a table of settings")
+    storage = read_storage_settings(env, storage_section)
     language = str(pick("default_language", "STUDIO_LANG", "lang", lambda: "en")).lower()
     if language not in LANGUAGES:
         raise SettingsError(f"STUDIO_LANG is '{language}'; use one of: {', '.join(LANGUAGES)}")
@@ -226,6 +242,7 @@ def load_settings(
         max_pixels=max_pixels,
         worker_threads=threads,
         poll_tick_s=tick,
+        lease_s=lease_s,
         default_language=language,
         credentials=credentials,
         provider_options=options,
@@ -233,6 +250,8 @@ def load_settings(
         hosting=hosting,
         allow_private_links=allow_private,
         access=access,
+        storage=storage,
+        app_worker=app_worker,
         sources=sources,
     )
 
@@ -355,6 +374,19 @@ def _as_float(value: Any, name: str) -> float:
         raise SettingsError(f"{name} is '{value}', not a number of seconds; set it to e.g. 0.25") from None
     if not 0.01 <= number <= 60:
         raise SettingsError(f"{name} is {number}; use a value between 0.01 and 60 seconds")
+    return number
+
+
+def _as_lease(value: Any) -> float:
+    """STUDIO_LEASE_S: 5 s to a day. Longer waits longer after a crash; shorter renews more often."""
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        raise SettingsError(
+            f"STUDIO_LEASE_S is '{value}', not a number of seconds; set it to e.g. 60"
+        ) from None
+    if not 5 <= number <= 86_400:
+        raise SettingsError(f"STUDIO_LEASE_S is {number}; use a value between 5 and 86400 seconds")
     return number
 
 

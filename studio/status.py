@@ -42,7 +42,10 @@ def engine_status(
         "cjk_font_found": bool(font and font.is_file()),
         "data_dir": str(settings.data_dir),
         "database": settings.safe_database_url,
+        # Where job files are: the data folder, or a shared bucket (never its keys).
+        "file_storage": settings.storage.describe() if settings.storage else None,
         "worker_alive": worker.is_alive,
+        "app_worker": settings.app_worker,
         "worker_threads": worker.threads,
         "jobs_by_status": store.status_counts(),
         "language": settings.default_language,

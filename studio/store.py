@@ -12,7 +12,11 @@ class callers use; it is composed of sections over one Engine:
 
 SQLite (the default) runs in WAL mode with a busy timeout; write transactions
 start with BEGIN IMMEDIATE so a writer waits for the lock instead of failing
-half way. Only portable SQL is used, so `DATABASE_URL=postgresql://...` works.
+half way. PostgreSQL (`DATABASE_URL=postgresql://...`, psycopg 3) is the store a
+team shares between processes and machines: claims lock rows (FOR UPDATE SKIP
+LOCKED, and the vendor's `vendor_pacing` row FOR UPDATE), migrations take an
+advisory lock. Only portable SQL is used; the store, worker and batch tests run
+on both databases.
 """
 
 from __future__ import annotations

@@ -1,9 +1,13 @@
 """Job state in the store: create and read jobs, compare-and-set transitions, leases and claims.
 
 Status changes are compare-and-set updates (`transition`) that follow
-`studio.jobs.ALLOWED_TRANSITIONS`, and workers take work with `claim_next`, a
-guarded single-row UPDATE, so two threads or processes can never both run the
-same job.
+`studio.jobs.ALLOWED_TRANSITIONS`, and workers take work with `claim_next`:
+one write transaction that picks a row (FOR UPDATE SKIP LOCKED on PostgreSQL;
+SQLite's BEGIN IMMEDIATE holds the whole file) and moves it with a guarded
+single-row UPDATE, so two threads, processes or machines never both run the
+same job. Vendor limits are kept there too: the provider's `vendor_pacing` row
+is locked while its in-flight count and its submit token are checked and taken.
+Leases expire: a held job whose lease time passed is claimable by any worker.
 """
 
 from __future__ import annotations
@@ -13,11 +17,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
+from studio import pacing
 from studio.jobs import TERMINAL_STATUSES, JobStatus, JobView, can_transition
 from studio.migrations import jobs_table as jobs
 from studio.migrations import outputs_table
+from studio.migrations import vendor_pacing_table as vendor_pacing
 from studio.store_core import (
     _HELD,
     _PENDING,
@@ -30,6 +38,9 @@ from studio.store_core import (
     StoreCore,
     _output_row,
 )
+
+# Jobs that hold a vendor slot: being submitted, or running at the vendor.
+_BUSY = [str(JobStatus.SUBMITTING), str(JobStatus.RUNNING)]
 
 
 class JobStateStore(StoreCore):
@@ -213,93 +224,146 @@ class JobStateStore(StoreCore):
         lease_s: float,
         providers_with_free_slots: Mapping[str, int],
         recover_providers: Collection[str] | None = None,
+        submit_rates: Mapping[str, float] | None = None,
     ) -> ClaimedJob | None:
         """Atomically take the oldest job that is due, or None.
 
         Due means: QUEUED with next_attempt_at <= now, for a provider in
-        `providers_with_free_slots` (provider -> max in flight; the UPDATE
-        re-counts in-flight jobs so the limit holds across processes); or
-        SUBMITTING/RUNNING whose lease expired or was released, with
-        next_attempt_at <= now (a due poll, or recovery after a crash), for a
-        provider in `recover_providers` (None: any).
+        `providers_with_free_slots` (provider -> max in flight) that has a free
+        slot; or SUBMITTING/RUNNING/DOWNLOADING whose lease expired (its owner
+        died, on any machine) or was released, with next_attempt_at <= now (a
+        due poll, or recovery after a crash), for a provider in
+        `recover_providers` (None: any). A provider in `submit_rates`
+        (provider -> submits per second) must also have a submit token, which
+        a QUEUED claim takes.
+
+        One write transaction: the job row is picked with FOR UPDATE SKIP
+        LOCKED on PostgreSQL (workers skip each other's rows, never wait on
+        them) and, for new work, the provider's `vendor_pacing` row is locked
+        FOR UPDATE while the in-flight count and the token are checked and
+        taken; SQLite's BEGIN IMMEDIATE serialises the same steps.
         """
         expires = now + timedelta(seconds=lease_s)
+        free = dict(providers_with_free_slots)
+        rates = dict(submit_rates or {})
         lease_free = or_(jobs.c.lease_expires_at.is_(None), jobs.c.lease_expires_at <= now)
         due = or_(jobs.c.next_attempt_at.is_(None), jobs.c.next_attempt_at <= now)
-        conditions: list[ColumnElement[bool]] = []
-        if providers_with_free_slots:
-            conditions.append(
-                and_(
-                    jobs.c.status == str(JobStatus.QUEUED),
-                    jobs.c.provider.in_(list(providers_with_free_slots)),
-                )
-            )
-        held = jobs.c.status.in_(_HELD)
+        held = and_(jobs.c.status.in_(_HELD), lease_free)
+        recover: ColumnElement[bool] | None = None
         if recover_providers is None:
-            conditions.append(and_(held, lease_free))
+            recover = held
         elif recover_providers:
-            conditions.append(and_(held, lease_free, jobs.c.provider.in_(list(recover_providers))))
-        if not conditions:
+            recover = and_(held, jobs.c.provider.in_(list(recover_providers)))
+        wanted = _claimable(recover, free)
+        if wanted is None:
             return None
-        candidates_query = (
-            select(jobs.c.id, jobs.c.status, jobs.c.provider)
-            .where(due, or_(*conditions))
-            .order_by(jobs.c.next_attempt_at, jobs.c.created_at, jobs.c.id)
-            .limit(32)
-        )
-        with self._read() as conn:
-            candidates = [
-                (str(r["id"]), str(r["status"]), str(r["provider"]))
-                for r in conn.execute(candidates_query).mappings()
-            ]
-        full: set[str] = set()
-        for job_id, status, provider in candidates:
-            if status == JobStatus.QUEUED and provider in full:
-                continue
-            with self._write() as conn:
-                if status == JobStatus.QUEUED:
-                    claimed = self._claim_queued(
-                        conn, job_id, provider, owner, now, expires, providers_with_free_slots
+        with self._read() as conn:  # the common idle case: no write lock, no row locks
+            if conn.execute(select(jobs.c.id).where(due, wanted).limit(1)).first() is None:
+                return None
+        with self._write() as conn:
+            # Each pass claims a job or drops a provider that is full (or out of tokens).
+            for _ in range(len(free) + 2):
+                wanted = _claimable(recover, free)
+                if wanted is None:
+                    return None
+                picked = (
+                    conn.execute(
+                        select(jobs.c.id, jobs.c.status, jobs.c.provider)
+                        .where(due, wanted)
+                        .order_by(jobs.c.next_attempt_at.nulls_first(), jobs.c.created_at, jobs.c.id)
+                        .limit(1)
+                        .with_for_update(skip_locked=True)
                     )
-                    if not claimed:
-                        full.add(provider)
+                    .mappings()
+                    .first()
+                )
+                if picked is None:
+                    return None
+                job_id, status, provider = str(picked["id"]), str(picked["status"]), str(picked["provider"])
+                if status == JobStatus.QUEUED:
+                    if not self._take_vendor_slot(conn, provider, free[provider], rates.get(provider), now):
+                        free.pop(provider)
+                        continue
+                    claimed = self._claim_queued(conn, job_id, owner, now, expires)
                 else:
                     claimed = self._claim_held(conn, job_id, status, owner, now, expires)
-                if not claimed:
-                    continue
+                if not claimed:  # cannot happen under the row lock; be safe anyway
+                    return None
                 row = conn.execute(select(jobs).where(jobs.c.id == job_id)).mappings().one()
-            kind = {
-                JobStatus.QUEUED: ClaimKind.SUBMIT,
-                JobStatus.SUBMITTING: ClaimKind.RECOVER_SUBMIT,
-                JobStatus.RUNNING: ClaimKind.POLL,
-                JobStatus.DOWNLOADING: ClaimKind.DOWNLOAD,
-            }[JobStatus(status)]
-            return ClaimedJob(self._view(row, ()), kind, expires, int(row["poll_failures"] or 0))
+                kind = {
+                    JobStatus.QUEUED: ClaimKind.SUBMIT,
+                    JobStatus.SUBMITTING: ClaimKind.RECOVER_SUBMIT,
+                    JobStatus.RUNNING: ClaimKind.POLL,
+                    JobStatus.DOWNLOADING: ClaimKind.DOWNLOAD,
+                }[JobStatus(status)]
+                return ClaimedJob(self._view(row, ()), kind, expires, int(row["poll_failures"] or 0))
         return None
 
-    def _claim_queued(
-        self,
-        conn: Connection,
-        job_id: str,
-        provider: str,
-        owner: str,
-        now: datetime,
-        expires: datetime,
-        limits: Mapping[str, int],
+    def spend_submit_token(self, provider: str, rate: float, now: datetime) -> None:
+        """Take a submit token outside a claim (a synchronous submit re-run after a crash): it may
+        leave the shared bucket in debt, which delays the next submits of that provider."""
+        with self._write() as conn:
+            tokens, updated = self._pacing_row(conn, provider, rate, now)
+            self._set_tokens(conn, provider, tokens - 1.0, updated)
+
+    def _take_vendor_slot(
+        self, conn: Connection, provider: str, limit: int, rate: float | None, now: datetime
     ) -> bool:
-        inflight = jobs.alias("inflight")
-        busy = (
+        """Under the provider's row lock: a free in-flight slot, and (with `rate`) a submit token."""
+        tokens, updated = self._pacing_row(conn, provider, rate, now)
+        busy = conn.execute(
             select(func.count())
-            .select_from(inflight)
-            .where(
-                inflight.c.provider == provider,
-                inflight.c.status.in_([str(JobStatus.SUBMITTING), str(JobStatus.RUNNING)]),
-            )
-            .scalar_subquery()
+            .select_from(jobs)
+            .where(jobs.c.provider == provider, jobs.c.status.in_(_BUSY))
+        ).scalar_one()
+        if int(busy) >= limit:
+            return False
+        if rate is None:
+            return True
+        if tokens < 1.0:
+            return False
+        self._set_tokens(conn, provider, tokens - 1.0, updated)
+        return True
+
+    def _pacing_row(
+        self, conn: Connection, provider: str, rate: float | None, now: datetime
+    ) -> tuple[float, datetime]:
+        """The provider's shared bucket, locked for this transaction and refilled to `now`."""
+        locked = (
+            select(vendor_pacing.c.tokens, vendor_pacing.c.updated_at)
+            .where(vendor_pacing.c.provider == provider)
+            .with_for_update()
         )
+        row = conn.execute(locked).first()
+        if row is None:  # the provider's first claim: a full bucket (another worker may race us to it)
+            full = pacing.bucket_capacity(rate) if rate else 1.0
+            values = {"provider": provider, "tokens": full, "updated_at": now}
+            dialect = conn.dialect.name
+            if dialect in ("postgresql", "sqlite"):
+                ins = postgresql_insert if dialect == "postgresql" else sqlite_insert
+                conn.execute(ins(vendor_pacing).values(values).on_conflict_do_nothing())
+            else:
+                conn.execute(insert(vendor_pacing).values(values))
+            row = conn.execute(locked).one()
+        tokens, updated = float(row.tokens), row.updated_at
+        if rate:
+            tokens, updated_s = pacing.refill(tokens, updated.timestamp(), now.timestamp(), rate)
+            updated = datetime.fromtimestamp(updated_s, UTC)
+        return tokens, updated
+
+    def _set_tokens(self, conn: Connection, provider: str, tokens: float, updated: datetime) -> None:
+        conn.execute(
+            update(vendor_pacing)
+            .where(vendor_pacing.c.provider == provider)
+            .values(tokens=tokens, updated_at=updated)
+        )
+
+    def _claim_queued(
+        self, conn: Connection, job_id: str, owner: str, now: datetime, expires: datetime
+    ) -> bool:
         result = conn.execute(
             update(jobs)
-            .where(jobs.c.id == job_id, jobs.c.status == str(JobStatus.QUEUED), busy < limits[provider])
+            .where(jobs.c.id == job_id, jobs.c.status == str(JobStatus.QUEUED))
             .values(
                 status=str(JobStatus.SUBMITTING),
                 lease_owner=owner,
@@ -324,3 +388,11 @@ class JobStateStore(StoreCore):
             .values(lease_owner=owner, lease_expires_at=expires, updated_at=now)
         )
         return result.rowcount == 1
+
+
+def _claimable(recover: ColumnElement[bool] | None, free: Mapping[str, int]) -> ColumnElement[bool] | None:
+    """Jobs a claim may take: held ones free to recover, or queued ones of a provider with room."""
+    conditions = [] if recover is None else [recover]
+    if free:
+        conditions.append(and_(jobs.c.status == str(JobStatus.QUEUED), jobs.c.provider.in_(list(free))))
+    return or_(*conditions) if conditions else None

@@ -125,8 +125,21 @@ class ClaimedJob:
     poll_failures: int = 0
 
 
+def database_url(url: str) -> str:
+    """`postgresql://` and `postgres://` without a driver mean psycopg 3 (the driver in
+    requirements.txt); SQLAlchemy alone would pick psycopg2, which is not installed."""
+    for bare in ("postgresql://", "postgres://"):
+        if url.startswith(bare):
+            return "postgresql+psycopg://" + url[len(bare) :]
+    return url
+
+
 def create_store_engine(url: str) -> Engine:
-    """One Engine per process; SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE for writes."""
+    """One Engine per process; SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE for writes.
+
+    PostgreSQL (a database shared by several processes and machines) needs nothing of the kind:
+    claims lock rows (`studio.store_claims`) and migrations take an advisory lock."""
+    url = database_url(url)
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True)
     memory = url in ("sqlite://", "sqlite:///:memory:")

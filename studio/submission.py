@@ -1,8 +1,10 @@
 """Job submission: a checked request's inputs written to its folder, its QUEUED row created, the
-worker woken; comparisons over several providers; waiting for a job to finish."""
+worker woken; comparisons over several providers; waiting for a job to finish. Batch items keep
+their source files instead (`persist_source`), prepared by the worker at their turn."""
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -133,6 +135,67 @@ class JobSubmitter:
             created_by=by or LOCAL_KEY,
         )
 
+    def persist_source(
+        self,
+        request: JobRequest,
+        checked: CheckedJob,
+        image: tuple[str, bytes],
+        mask: tuple[str, bytes] | None = None,
+        *,
+        fit: bool = False,
+        batch_id: str | None = None,
+        sku: str | None = None,
+        created: datetime | None = None,
+        by: str | None = None,
+    ) -> NewJob:
+        """A checked batch item whose photo (and mask) are still as the user gave them, (name, bytes):
+        copied into the job's folder and noted "to prepare" (`studio.worker_prepare`); the worker
+        decodes, fits, cuts out and re-encodes them just before the job's turn."""
+        cls = type(self._catalogue.adapter(checked.provider))
+        job_id = uuid.uuid4().hex
+        created = created or self._store.now()
+        notes: dict[str, Any] = {}
+        try:
+            if checked.backdrop is not None:
+                notes["backdrop_plate"] = self._save_plate(job_id, created, checked.backdrop)
+            source = self._artifacts.save_file(job_id, created, "source" + _suffix(image[0]), image[1])
+            mask_source = (
+                self._artifacts.save_file(job_id, created, "source_mask" + _suffix(mask[0]), mask[1])
+                if mask is not None
+                else None
+            )
+        except Exception:
+            self._artifacts.remove_unfinished(job_id, created)
+            raise
+        notes["prepare"] = {
+            "image": source,
+            "mask": mask_source,
+            "name": image[0],
+            "fit": fit,
+            "cutout_quality": request.cutout_quality,
+        }
+        return NewJob(
+            job_id=job_id,
+            workflow=checked.workflow,
+            provider=cls.key,
+            input_path=source,
+            params=checked.params,
+            prompt=request.prompt,
+            negative_prompt=request.negative_prompt,
+            scene_id=request.scene_id,
+            product_title=checked.title,
+            count=checked.count,
+            size=checked.size,
+            seed=request.seed,
+            estimate=checked.estimate,
+            source=request.source,
+            batch_id=batch_id or request.batch_id,
+            created_at=created,
+            notes=notes,
+            sku=sku,
+            created_by=by or LOCAL_KEY,
+        )
+
     def _save_plate(self, job_id: str, created: datetime, chosen: BackdropMatch) -> dict[str, Any]:
         """A copy of the backdrop's photo with the job's inputs, and the record the worker reads
         (`studio.worker._plate`): deleting the library entry later cannot break this job."""
@@ -209,3 +272,9 @@ class JobSubmitter:
             if self._store.write_fault is not None:
                 raise self._store.write_fault  # the job waits in the queue until there is room
             time.sleep(WAIT_POLL_S)
+
+
+def _suffix(name: str) -> str:
+    """A source file's suffix as a plain file name part (".jpg"), or "" when it has none usable."""
+    match = re.search(r"\.([A-Za-z0-9]{1,5})$", name)
+    return "." + match.group(1).lower() if match else ""

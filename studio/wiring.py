@@ -15,6 +15,8 @@ from providers.local import LocalEngine
 from studio import pricing
 from studio.cutout_models import CutoutModels
 from studio.settings import Settings, SettingsError, price_setting_name
+from studio.storage import FileStore
+from studio.storage_s3 import build_file_store
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +67,15 @@ def engine_resources(settings: Settings, models: CutoutModels) -> LazyResources:
         }
     )
     return resources
+
+
+def file_store(settings: Settings) -> FileStore:
+    """Where job files go: the bucket of STUDIO_STORAGE (shared by app replicas and workers on other
+    machines), else the data folder."""
+    store = build_file_store(settings.storage, settings.data_dir)
+    if settings.storage is not None:
+        logger.info("job files are kept in the %s", store.label)
+    return store
 
 
 def load_font(settings: Settings) -> bytes | None:

@@ -37,6 +37,7 @@ from __future__ import annotations
 import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 from imaging.masks import vendor_mask_png
@@ -63,12 +64,16 @@ from studio.worker_base import (
     logger,
 )
 from studio.worker_failures import WorkerFailures
+from studio.worker_prepare import Preparer, needs_preparing
 
 __all__ = ["DEFAULT_RESULT_TTL_S", "MAX_ATTEMPTS", "MAX_POLL_FAILURES", "Worker", "is_synchronous"]
 
 
 class Worker(WorkerFailures):
     """Claims due jobs and runs them: submit, poll, results; failures and results live in the base classes."""
+
+    # Prepares batch items' inputs just before their turn (`studio.worker_prepare`); set by the Studio.
+    preparer: Preparer | None = None
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -92,10 +97,14 @@ class Worker(WorkerFailures):
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=False)
             self._pool = None
+        if self.preparer is not None:
+            self.preparer.stop(timeout_s)
 
     def _release_dead_leases(self) -> None:
         """Leases held by a process of this machine that no longer runs (killed, crashed) are
-        released at once, so a restart resumes those jobs now instead of after the lease time."""
+        released at once, so a restart resumes those jobs now instead of after the lease time.
+        A lease of another machine's worker is not judged here: once its expiry passed, any
+        worker's `claim_next` takes the job over (the lease length is `STUDIO_LEASE_S`)."""
         host = socket.gethostname()
         for job_id, owner in self.store.held_leases():
             owner_host, _, rest = owner.partition(":")
@@ -174,23 +183,24 @@ class Worker(WorkerFailures):
         vendor already has (poll, download) or one a dead worker left (recovery)."""
         now_s = self._clock()
         if new_work:
-            limits = {
-                key: _in_flight_limit(adapter)
-                for key, adapter in self.adapters.items()
-                if self._buckets[key].available(now_s)
-            }
+            # In-flight slots and the submit rate are the vendor's, shared by every worker process
+            # and machine: the store checks and takes both in the claim's transaction.
+            limits = {key: _in_flight_limit(adapter) for key, adapter in self.adapters.items()}
+            rates = {key: adapter.submit_qps for key, adapter in self.adapters.items()}
             if not limits:
                 return None
-            claim = self.store.claim_next(self.owner, _at(now_s), self.lease_s, limits, recover_providers=[])
-        else:
-            claim = self.store.claim_next(
-                self.owner, _at(now_s), self.lease_s, {}, recover_providers=list(self.adapters)
+            return self.store.claim_next(
+                self.owner, _at(now_s), self.lease_s, limits, recover_providers=[], submit_rates=rates
             )
+        claim = self.store.claim_next(
+            self.owner, _at(now_s), self.lease_s, {}, recover_providers=list(self.adapters)
+        )
         if claim is not None and (
-            claim.kind is ClaimKind.SUBMIT
-            or (claim.kind is ClaimKind.RECOVER_SUBMIT and is_synchronous(self.adapters[claim.job.provider]))
+            claim.kind is ClaimKind.RECOVER_SUBMIT and is_synchronous(self.adapters[claim.job.provider])
         ):
-            self._buckets[claim.job.provider].take(now_s)
+            # A free synchronous submit run again after a crash spends a submit too.
+            adapter = self.adapters[claim.job.provider]
+            self.store.spend_submit_token(claim.job.provider, adapter.submit_qps, _at(now_s))
         return claim
 
     def _claim_companions(
@@ -274,7 +284,7 @@ class Worker(WorkerFailures):
             try:
                 if claim.job.batch_id and self._held_by_batch(run):
                     continue
-                requests.append(self._linked(run, self._request(run.job)))
+                requests.append(self._linked(run, self._request(self._ready(run))))
                 runs.append(run)
             except Exception as exc:
                 self._handle(run, exc)
@@ -341,6 +351,13 @@ class Worker(WorkerFailures):
             ):
                 run.status = JobStatus.RUNNING
                 self._poll(run)
+        elif needs_preparing(job):
+            # It stopped while its inputs were being prepared (studio.worker_prepare): the vendor was
+            # never called (the note goes just before the call), so running it again is safe.
+            logger.info("re-running job %s after an interrupted preparation", job.job_id)
+            run.attempts += 1
+            self.store.update_leased(job.job_id, self.owner, JobStatus.SUBMITTING, attempts=run.attempts)
+            self._submit(run)
         elif is_synchronous(run.adapter) and _costs_nothing(run.adapter, job.workflow):
             # A free synchronous call (the local engine) that died with us: running it again is safe.
             logger.info("re-running job %s after an interrupted synchronous submit", job.job_id)
@@ -364,7 +381,7 @@ class Worker(WorkerFailures):
         job = run.job
         if job.batch_id and self._held_by_batch(run):
             return
-        request = self._linked(run, self._request(job))
+        request = self._linked(run, self._request(self._ready(run)))
         try:
             submitted = run.adapter.submit(request)
         except BaseException:
@@ -495,6 +512,13 @@ class Worker(WorkerFailures):
             lease_owner=None,
             lease_expires_at=None,
         )
+
+    def _ready(self, run: _Run) -> JobView:
+        """The job with its inputs prepared: a batch item's photo is decoded, fitted and cut out
+        just before its turn, if the prepare-ahead thread has not done it already."""
+        if self.preparer is not None and needs_preparing(run.job):
+            run.claim = replace(run.claim, job=self.preparer.ready(run.job, self.owner, run.status))
+        return run.job
 
     def _request(self, job: JobView) -> GenerationRequest:
         try:

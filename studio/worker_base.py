@@ -28,7 +28,6 @@ from studio.artifacts import Artifacts
 from studio.errors import StudioError
 from studio.input_links import InputLinks, hosted_handles
 from studio.jobs import JobStatus, JobView
-from studio.pacing import TokenBucket
 from studio.storage_faults import StorageFault
 from studio.store import ClaimedJob, Store
 
@@ -110,7 +109,6 @@ class WorkerBase:
         self._rng = rng or random.Random()
         self._prices = dict(prices or {})
         self.links = links or InputLinks(None)
-        self._buckets = {key: TokenBucket(adapter.submit_qps) for key, adapter in self.adapters.items()}
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._run_lock = threading.Lock()

@@ -3,13 +3,15 @@
 A manifest uploaded through the page is written with the images uploaded beside
 it into a private temporary folder, and its rows may only name files in that
 folder or links to the public internet: a row cannot make the server read its
-own files or fetch from its own network.
+own files or fetch from its own network. The folder lives as long as the plan
+(its items name the files there; the worker prepares them after the start).
 """
 
 from __future__ import annotations
 
 import tempfile
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -45,11 +47,16 @@ def plan_from_uploads(
             "Upload exactly one manifest (.csv or .xlsx) together with the images it names; "
             f"this upload has {len(manifests)}."
         )
-    with tempfile.TemporaryDirectory(prefix="studio-manifest-") as folder:
-        root = Path(folder)
+    folder = tempfile.TemporaryDirectory(prefix="studio-manifest-")
+    try:
+        root = Path(folder.name)
         for name, data in named:
             # Only the file's own name: an upload named "../x" lands inside the folder all the same.
             (root / Path(name).name).write_bytes(data)
-        return plan_from_manifest(
+        plan = plan_from_manifest(
             studio, root / Path(manifests[0][0]).name, defaults, confine_to=root, download=download_public_url
         )
+    except BaseException:
+        folder.cleanup()
+        raise
+    return replace(plan, spool=(plan.spool, folder))

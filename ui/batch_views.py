@@ -21,6 +21,8 @@ from ui.plain import plain
 
 # While a batch runs its panel refreshes itself at this pace (a fragment, not the whole page).
 REFRESH_SECONDS = 2.0
+# Problems shown at once; a plan of 100,000 rows pages through its table.
+PROBLEMS_PER_PAGE = 200
 
 
 def plan_summary(plan: BatchPlan, providers: Sequence[ProviderInfo]) -> None:
@@ -29,23 +31,12 @@ def plan_summary(plan: BatchPlan, providers: Sequence[ProviderInfo]) -> None:
     counts = (
         t("batch.plan_items", count=len(plan.items)),
         t("batch.plan_images", count=images),
-        t("batch.plan_problems", count=len(plan.problems)),
+        t("batch.plan_problems", count=plan.problem_count),
     )
     st.markdown(" · ".join(counts))
     if plan.problems:
         st.error(t("batch.plan_has_problems"), icon=":material/error:")
-        frame = pd.DataFrame(
-            [
-                {
-                    t("batch.col.row"): problem.row or "-",
-                    t("batch.col.sku"): problem.sku,
-                    t("batch.col.column"): problem.column,
-                    t("batch.col.problem"): coded_text(problem.code, problem.message, dict(problem.params)),
-                }
-                for problem in plan.problems
-            ]
-        )
-        st.dataframe(frame, hide_index=True, width="stretch")
+        _problem_table(plan)
     rows = []
     for provider, count in sorted(plan.images_by_provider.items()):
         costs = plan.estimate_by_provider.get(provider, {})
@@ -67,6 +58,35 @@ def plan_summary(plan: BatchPlan, providers: Sequence[ProviderInfo]) -> None:
             t("batch.unpriced", provider=provider_label(provider, providers), count=count),
             icon=":material/help:",
         )
+
+
+def _problem_table(plan: BatchPlan) -> None:
+    """The plan's problems, a page at a time (the plan keeps the first MAX_PROBLEMS_KEPT)."""
+    problems = plan.problems
+    pages = max(1, -(-len(problems) // PROBLEMS_PER_PAGE))
+    page = 1
+    if pages > 1:
+        page = int(
+            st.number_input(t("scale.page", pages=pages), min_value=1, max_value=pages, value=1, step=1)
+        )
+    first = (page - 1) * PROBLEMS_PER_PAGE
+    shown = problems[first : first + PROBLEMS_PER_PAGE]
+    frame = pd.DataFrame(
+        [
+            {
+                t("batch.col.row"): problem.row or "-",
+                t("batch.col.sku"): problem.sku,
+                t("batch.col.column"): problem.column,
+                t("batch.col.problem"): coded_text(problem.code, problem.message, dict(problem.params)),
+            }
+            for problem in shown
+        ]
+    )
+    st.dataframe(frame, hide_index=True, width="stretch")
+    if pages > 1:
+        st.caption(t("scale.problems_shown", first=first + 1, last=first + len(shown), total=len(problems)))
+    if plan.problem_count > len(problems):
+        st.caption(t("scale.problems_more", kept=len(problems), total=plan.problem_count))
 
 
 def batch_label(batch: BatchView, *, markdown: bool = False) -> str:

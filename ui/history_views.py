@@ -24,6 +24,7 @@ from studio.people import LOCAL_KEY, Person
 from studio.service import ProviderInfo
 from ui.formatting import cost_text, local_time, provider_label, status_label, workflow_label
 from ui.i18n import job_error_text, t
+from ui.stored_files import file_bytes
 
 # History's person filter: everyone (an admin) or everything the person sees, or "me".
 EVERYONE = "*"
@@ -33,13 +34,11 @@ _THUMB_MIME = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png",
 
 
 def thumbnail_url(path: str | None) -> str | None:
-    if not path:
+    data = file_bytes(path)
+    if path is None or data is None:
         return None
-    file = Path(path)
-    if not file.is_file():
-        return None
-    mime = _THUMB_MIME.get(file.suffix.lower(), "image/jpeg")
-    return f"data:{mime};base64,{base64.b64encode(file.read_bytes()).decode('ascii')}"
+    mime = _THUMB_MIME.get(Path(path).suffix.lower(), "image/jpeg")
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
 
 def pager_key(filters: JobFilter) -> str:

@@ -37,6 +37,7 @@ from ui.formatting import (
 )
 from ui.i18n import current_language, job_error_text, t, t_or, tkey
 from ui.plain import plain
+from ui.stored_files import file_bytes, image_source, is_stored
 
 REFRESH_SECONDS = 1.0
 
@@ -184,15 +185,17 @@ def gallery(job: JobView, *, key_prefix: str, per_row: int = 4) -> None:
 def _variant(job: JobView, output: JobOutput, *, compare: bool, key_prefix: str) -> None:
     with st.container(border=True):
         caption = t("gallery.variant", number=output.index, width=output.width, height=output.height)
-        if not Path(output.path).is_file():
+        shown = image_source(output.path)
+        if shown is None:
             st.warning(t("gallery.missing_file"), icon=":material/broken_image:")
             return
-        if compare and job.input_path and Path(job.input_path).is_file():
+        before_image = image_source(job.input_path) if compare else None
+        if before_image is not None:
             before, after = st.columns(2)
-            before.image(job.input_path, caption=t("gallery.before"), width="stretch")
-            after.image(output.path, caption=t("gallery.after"), width="stretch")
+            before.image(before_image, caption=t("gallery.before"), width="stretch")
+            after.image(shown, caption=t("gallery.after"), width="stretch")
         else:
-            st.image(output.path, caption=caption, width="stretch")
+            st.image(shown, caption=caption, width="stretch")
         st.download_button(
             t("gallery.download"),
             data=_file_reader(output.path),
@@ -206,7 +209,7 @@ def _variant(job: JobView, output: JobOutput, *, compare: bool, key_prefix: str)
 
 
 def _file_reader(path: str) -> Callable[[], bytes]:
-    return lambda: Path(path).read_bytes()
+    return lambda: file_bytes(path) or b""
 
 
 def _zip_builder(job: JobView) -> Callable[[], bytes]:
@@ -219,9 +222,10 @@ def outputs_zip(job: JobView) -> bytes:
     # PNGs are already compressed; storing them keeps the click instant.
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
         for output in job.outputs:
-            path = Path(output.path)
-            if path.is_file():
-                archive.write(path, arcname=f"backdrop-{job.job_id[:8]}-{output.index:02d}{path.suffix}")
+            data = file_bytes(output.path)
+            if data is not None:
+                suffix = Path(output.path).suffix
+                archive.writestr(f"backdrop-{job.job_id[:8]}-{output.index:02d}{suffix}", data)
     return buffer.getvalue()
 
 
@@ -238,13 +242,13 @@ def job_details(studio: Studio, job: JobView, *, key_prefix: str) -> None:
         (job.used_mask_path, tkey("detail.mask_used")),
         (job.reference_path, tkey("detail.reference")),
     ]
-    shown = [(path, key) for path, key in inputs if path and Path(path).is_file()]
+    shown = [(path, key) for path, key in inputs if path and is_stored(path)]
     st.subheader(t("detail.inputs"))
     if not job.mask_path:
         st.caption(t("detail.no_mask_given"))
     if shown:
         for column, (path, key) in zip(st.columns(4), shown, strict=False):
-            column.image(str(path), caption=t(key), width="stretch")
+            column.image(image_source(path) or str(path), caption=t(key), width="stretch")
     left, right = st.columns(2)
     with left:
         st.subheader(t("detail.parameters"))

@@ -81,3 +81,5 @@ def render_sidebar(studio: Studio) -> None:
         counts = status.get("jobs_by_status") or {}
         pending = sum(int(counts.get(str(state), 0)) for state in PENDING_STATUSES)
         st.caption(t("sidebar.pending", count=pending) if pending else t("sidebar.no_pending"))
+        if not studio.settings.app_worker:
+            st.caption(t("team.separate_workers"), help=t("team.separate_workers_help"))

@@ -7,7 +7,6 @@ import io
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -23,6 +22,7 @@ from ui.formatting import cost_text, duration_text, provider_label
 from ui.history_views import person_label
 from ui.i18n import choice_key, labeller, t
 from ui.plain import plain
+from ui.stored_files import image_source
 
 FILTERS = ("all", "unreviewed", "approved", "rejected", "favourites")
 PRODUCTS_PER_PAGE = 8
@@ -119,9 +119,10 @@ def focus_review(
         )
     )
     before, after = st.columns(2)
-    if job.input_path and Path(job.input_path).is_file():
-        before.image(job.input_path, caption=t("gallery.before"), width="stretch")
-    after.image(output.path, caption=_state_text(output), width="stretch")
+    before_image = image_source(job.input_path)
+    if before_image is not None:
+        before.image(before_image, caption=t("gallery.before"), width="stretch")
+    after.image(image_source(output.path) or output.path, caption=_state_text(output), width="stretch")
     row = st.columns(5)
     if row[0].button(t("review.previous"), key=f"{prefix}.prev", icon=":material/chevron_left:",
                      shortcut="Left", disabled=position == 0, width="stretch"):  # fmt: skip
@@ -207,8 +208,9 @@ def product_grid(
             # The original, then every variant at the same width: providers side by side.
             columns = st.columns(1 + max(GRID_COLUMNS - 1, len(pairs)))
             first = group[0]
-            if first.input_path and Path(first.input_path).is_file():
-                columns[0].image(first.input_path, caption=t("gallery.before"), width="stretch")
+            first_image = image_source(first.input_path)
+            if first_image is not None:
+                columns[0].image(first_image, caption=t("gallery.before"), width="stretch")
             for column, (job, output) in zip(columns[1:], pairs, strict=False):
                 with column:
                     free = job.provider == "local"
@@ -232,7 +234,8 @@ def product_grid(
 
 
 def _variant(studio: Studio, job: JobView, output: JobOutput, prefix: str) -> None:
-    st.image(output.thumbnail_path or output.path, caption=_state_text(output), width="stretch")
+    path = output.thumbnail_path or output.path
+    st.image(image_source(path) or path, caption=_state_text(output), width="stretch")
     row = st.columns(3)
     base = f"{prefix}.grid.{job.job_id}.{output.index}"
     if row[0].button(

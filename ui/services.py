@@ -1,4 +1,5 @@
-"""The one Studio per process: created on first use, its worker started once, closed on release.
+"""The one Studio per process: created on first use, its worker started once (unless the
+settings say jobs run on separate workers), closed on release.
 
 Pages call `get_studio()` and nothing else to reach the application. Caching the
 resource (not any action) is what lets every session share one worker, so a job
@@ -31,7 +32,11 @@ def _release(studio: Studio) -> None:
 @st.cache_resource(show_spinner=False, on_release=_release)
 def _shared_studio() -> Studio:
     studio = open_studio()
-    studio.start_worker()
+    if studio.settings.app_worker:
+        studio.start_worker()
+    else:
+        # STUDIO_APP_WORKER=false: `python -m studio worker` processes (here or on other machines) run jobs.
+        logger.info("the app runs no worker; jobs run on separate workers (python -m studio worker)")
     return studio
 
 

@@ -41,9 +41,13 @@ def engine_rows(status: Mapping[str, Any]) -> list[tuple[bool, str, str]]:
         t("settings.worker"),
         t("settings.worker_alive") if alive else t("settings.worker_stopped"),
     )
+    if not alive and status.get("app_worker") is False:
+        worker = (True, t("settings.worker"), t("team.separate_workers"))
     rows = [*models, font]
     if status.get("data_dir"):
         rows.append((True, t("settings.data_dir"), t("settings.code", value=str(status["data_dir"]))))
+    if status.get("file_storage"):
+        rows.append((True, t("team.file_storage"), t("settings.code", value=str(status["file_storage"]))))
     if status.get("database"):
         rows.append((True, t("settings.database"), t("settings.code", value=str(status["database"]))))
     rows.append(worker)

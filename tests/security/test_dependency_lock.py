@@ -85,13 +85,13 @@ def test_the_dev_lock_holds_the_runtime_lock_at_the_same_versions() -> None:
 
 def test_install_sh_installs_only_from_a_lock_with_hashes() -> None:
     script = (ROOT / "scripts" / "install.sh").read_text(encoding="utf-8")
-    installs = [
-        line for line in script.splitlines() if "pip install" in line and not line.lstrip().startswith("#")
-    ]
+    code = [line for line in script.splitlines() if not line.lstrip().startswith("#")]
+    installs = [line for line in code if "pip install" in line]
     assert installs, script
     for line in installs:
-        assert "--require-hashes" in line and ".lock" in line, line
-    # start.sh and test.sh name the requirements people edit; install.sh maps them to their locks.
-    assert '.lock"' in script or ".lock" in script
+        assert "--require-hashes" in line and '-r "$lock"' in line, line
+    # start.sh and test.sh name the requirements people edit; install.sh maps each to its lock.
+    assert 'lock="${requirements%.txt}.lock"' in code
     for caller, requirements in (("start.sh", "requirements.txt"), ("test.sh", "requirements-dev.txt")):
         assert f"scripts/install.sh {requirements}" in (ROOT / "scripts" / caller).read_text(encoding="utf-8")
+        assert (ROOT / requirements.replace(".txt", ".lock")).is_file()

@@ -232,7 +232,10 @@ def test_an_xlsx_row_far_below_the_table_is_refused_not_padded(tmp_path: Path) -
     assert raised.value.code == "manifest_too_long"
 
 
-def test_an_xlsx_stops_one_row_past_the_cap(tmp_path: Path, studio: Studio) -> None:
+def test_an_xlsx_stops_one_row_past_the_cap(
+    tmp_path: Path, studio: Studio, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(manifest, "MAX_ROWS", 1000)  # the cap is 100,000 rows; a smaller one to test it
     rows = inline_row(1, "sku", "image") + "".join(inline_row(n, f"S{n}", "a.jpg") for n in range(2, 3000))
     path = tmp_path / "long.xlsx"
     path.write_bytes(workbook(sheet_xml(rows)))
@@ -322,7 +325,10 @@ def test_a_csv_just_over_the_byte_cap_is_refused_before_decoding(tmp_path: Path)
     assert peak < 2 * MB, peak  # refused from its size: not even read
 
 
-def test_a_long_csv_under_the_cap_stops_one_row_past_the_row_cap(tmp_path: Path, studio: Studio) -> None:
+def test_a_long_csv_under_the_cap_stops_one_row_past_the_row_cap(
+    tmp_path: Path, studio: Studio, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(manifest, "MAX_ROWS", 1000)  # the cap is 100,000 rows; a smaller one to test it
     path = tmp_path / "long.csv"
     line = b"SKU,photos/shoe.jpg\n"
     path.write_bytes(b"sku,image\n" + line * ((manifest_tables.MAX_CSV_BYTES - 100) // len(line)))

@@ -1,4 +1,11 @@
-"""Fixtures for the studio tests: a store on a temporary SQLite file, artifacts, a fake clock."""
+"""Fixtures for the studio tests: a store, artifacts, a fake clock.
+
+The store is on a temporary SQLite file; in the store, worker and batch tests
+(`BOTH_DATABASES`) it is also on PostgreSQL: `store_url` is parametrised
+["sqlite", "postgresql"] there, each PostgreSQL case on a fresh database of one
+server started for the session (`tests.pg`), skipped only when no PostgreSQL
+server binaries are installed.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +25,7 @@ from studio.store import NewJob, Store
 from tests.emulators.dashscope import DashScopeEmulator
 from tests.emulators.static_files import StaticFolder
 from tests.emulators.tencent_aiart import TencentAiartEmulator
+from tests.pg import PostgresServer, why_not_available
 from tests.studio.fakes import FakeClock, png_bytes
 from tests.studio.vendors import DASHSCOPE_KEY, SECRET_ID, SECRET_KEY
 
@@ -54,9 +62,52 @@ def data_dir(tmp_path: Path) -> Path:
     return path
 
 
+# Test modules whose `store_url` (and so `store`) runs on SQLite and on PostgreSQL.
+BOTH_DATABASES = frozenset(
+    {
+        "test_store",
+        "test_worker",
+        "test_worker_money",
+        "test_batches",
+        "test_batch_crash",
+        "test_people_store",
+        "test_leases",
+        "test_shared_limits",
+        "test_postgres_store",
+    }
+)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "store_url" in metafunc.fixturenames and metafunc.module.__name__.rpartition(".")[2] in BOTH_DATABASES:
+        metafunc.parametrize("store_url", ["sqlite", "postgresql"], indirect=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    reason = why_not_available()
+    if reason is not None:
+        pytest.skip(reason)
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture()
-def store(data_dir: Path, clock: FakeClock) -> Iterator[Store]:
-    store = Store(f"sqlite:///{data_dir / 'studio.db'}", files_root=data_dir, clock=clock, day_tz=UTC)
+def store_url(request: pytest.FixtureRequest, data_dir: Path) -> Iterator[str]:
+    """The database URL a test's stores share: a SQLite file, or a fresh PostgreSQL database."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        yield f"sqlite:///{data_dir / 'studio.db'}"
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    name = server.new_database()
+    yield server.url(name)
+    server.drop_database(name)
+
+
+@pytest.fixture()
+def store(store_url: str, data_dir: Path, clock: FakeClock) -> Iterator[Store]:
+    store = Store(store_url, files_root=data_dir, clock=clock, day_tz=UTC)
     store.migrate()
     yield store
     store.close()

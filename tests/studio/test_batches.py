@@ -41,8 +41,8 @@ def items(studio: Studio, count: int, provider: str = "fake_sync", images: int =
 
 
 @pytest.fixture()
-def studio(tmp_path: Path) -> Iterator[Studio]:
-    studio = make_studio(tmp_path)
+def studio(tmp_path: Path, store_url: str) -> Iterator[Studio]:
+    studio = make_studio(tmp_path, {"DATABASE_URL": store_url})
     yield studio
     studio.close()
 

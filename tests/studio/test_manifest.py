@@ -23,6 +23,7 @@ from studio import manifest
 from studio.jobs import JobFilter, JobStatus
 from studio.manifest import (
     BatchDefaults,
+    BatchItem,
     BatchPlan,
     DownloadError,
     ManifestError,
@@ -150,6 +151,12 @@ def only_problem(plan: BatchPlan) -> tuple[int, str, str, str]:
     return problem.row, problem.sku, problem.column, problem.code
 
 
+def mask_of(item: BatchItem) -> Any:
+    """The mask file a planned item names (the worker prepares it at the job's turn)."""
+    assert item.source is not None
+    return item.source.mask
+
+
 def nothing_stored(studio: Studio) -> bool:
     return studio.list_jobs(JobFilter()).total == 0 and not (studio.settings.data_dir / "jobs").exists()
 
@@ -189,12 +196,13 @@ def test_relative_paths_and_defaults_fill_empty_cells(studio: Studio, folder: Pa
     assert shoe.request.provider == "local" and shoe.request.prompt == "white marble"
     assert shoe.request.negative_prompt == "people"
     assert (shoe.request.size, shoe.request.count, shoe.checked.count) == ((1000, 800), 3, 3)
-    assert shoe.request.mask_png is not None and Image.open(io.BytesIO(shoe.request.mask_png)).mode == "L"
+    shoe_mask = mask_of(shoe)
+    assert shoe_mask is not None and shoe_mask.name == "shoe.png"
     assert shoe.request.image.original_name == "shoe.jpg" and shoe.request.image.width == 320
     assert bag.request.provider == "fake_sync" and bag.request.workflow is Operation.PROMPT_BACKGROUND
     assert (bag.request.prompt, bag.request.negative_prompt) == ("a sunny beach", "text")
     assert (bag.request.size, bag.checked.count) == ((640, 480), 2)
-    assert bag.request.mask_png is None
+    assert mask_of(bag) is None
     assert {item.request.source for item in plan.items} == {"batch"}
     assert nothing_stored(studio)
 
@@ -202,11 +210,12 @@ def test_relative_paths_and_defaults_fill_empty_cells(studio: Studio, folder: Pa
 def test_a_planned_item_submits_and_runs_as_is(studio: Studio, folder: Path) -> None:
     path = write_csv(folder / "m.csv", [{"sku": "S1", "image": "images/shoe.jpg", "mask": "masks/shoe.png"}])
     (item,) = plan_from_manifest(studio, path, DEFAULTS).items
-    job_id = studio.submit_job(item.request)
+    batch_id = studio.batches.start([item])
     studio.run_pending()
-    view = studio.get_job(job_id)
-    assert view is not None and view.status is JobStatus.SUCCEEDED and view.source == "batch"
-    assert view.mask_path is not None
+    (view,) = studio.batches.jobs(batch_id)
+    assert view.status is JobStatus.SUCCEEDED and view.source == "batch"
+    # The worker prepared the photo and the mask at the job's turn: the mask as checked, single-channel.
+    assert view.mask_path is not None and Image.open(view.mask_path).mode == "L"
 
 
 def test_params_are_passed_through_and_checked(studio: Studio, folder: Path) -> None:
@@ -332,7 +341,7 @@ def test_images_and_masks_from_links(studio: Studio, folder: Path, server: Stati
     assert plan.ok, plan.problems
     assert [item.sku for item in plan.items] == ["shoe", "again"]
     assert plan.items[0].request.image.original_name == "shoe.jpg"
-    assert plan.items[0].request.mask_png is not None
+    assert mask_of(plan.items[0]) is not None
     # The same link in two rows is fetched once.
     assert server.gets.count("/cdn/shoe.jpg") == 1
 
@@ -570,8 +579,13 @@ def test_fit_downscales_photos_larger_than_the_provider_takes(studio: Studio, fo
     assert fitted.ok, fitted.problems
     image = fitted.items[0].request.image
     assert (image.width, image.height) == (4000, 273)
-    assert fitted.items[0].request.mask_png is not None
-    assert Image.open(io.BytesIO(fitted.items[0].request.mask_png)).size == (4000, 273)
+    assert mask_of(fitted.items[0]) is not None
+    # The worker fits the photo and its mask together at the job's turn.
+    batch_id = studio.batches.start(fitted.items)
+    studio.run_pending()
+    (view,) = studio.batches.jobs(batch_id)
+    assert view.mask_path is not None and Image.open(view.mask_path).size == (4000, 273)
+    assert view.input_path is not None and Image.open(view.input_path).size == (4000, 273)
 
 
 # ------------------------------------------------------------------ estimates
@@ -649,8 +663,8 @@ def test_zip_of_images_pairs_masks_and_skips_junk(studio: Studio) -> None:
     assert plan.ok, plan.problems
     by_sku = {item.sku: item for item in plan.items}
     assert list(by_sku) == ["shoe", "bag", "face_mask"]
-    assert by_sku["shoe"].request.mask_png is not None and by_sku["bag"].request.mask_png is not None
-    assert by_sku["face_mask"].request.mask_png is None
+    assert mask_of(by_sku["shoe"]) is not None and mask_of(by_sku["bag"]) is not None
+    assert mask_of(by_sku["face_mask"]) is None
     assert [item.row for item in plan.items] == [1, 3, 5]  # the file's position in the archive
 
 
@@ -679,7 +693,7 @@ def test_zip_with_a_manifest(studio: Studio) -> None:
     assert plan.ok, plan.problems
     first, second = plan.items
     assert (first.sku, first.request.prompt, first.checked.params) == ("货号1", "大理石", {"strength": 0.2})
-    assert first.request.mask_png is not None and (second.row, second.sku) == (2, "B")
+    assert mask_of(first) is not None and (second.row, second.sku) == (2, "B")
 
 
 def test_zip_with_an_xlsx_manifest_in_a_zipped_folder(studio: Studio) -> None:
@@ -763,7 +777,7 @@ def test_uploaded_files(studio: Studio) -> None:
         DEFAULTS,
     )
     assert [(item.row, item.sku) for item in plan.items] == [(1, "shoe"), (4, "bag")]
-    assert plan.items[0].request.mask_png is not None and plan.items[1].request.mask_png is None
+    assert mask_of(plan.items[0]) is not None and mask_of(plan.items[1]) is None
     assert [(p.row, p.sku, p.column, p.code) for p in plan.problems] == [(3, "notes", "image", "corrupt")]
     assert plan.estimate == {"CNY": Money(16, "CNY")}
     assert nothing_stored(studio)
