@@ -190,29 +190,29 @@ _QUOTA_MESSAGE = (
     "Your Aidge quota for this API is used up. Buy more in the Aidge console, or set AIDGE_TRIAL=true "
     "to use the free trial quota."
 )
-_TASK_UNKNOWN = "Aidge no longer knows this task (it may have expired). Submit the job again."
+TASK_UNKNOWN = "Aidge no longer knows this task (it may have expired). Submit the job again."
 _GATEWAY_UNKNOWN = (
     "Aidge's gateway refused the request with code {code}. Try again later; if it keeps happening, check "
     "the Aidge settings and console."
 )
-_UNDOCUMENTED = "Aidge answered with an undocumented code {code} ({detail}). Try again later."
+UNDOCUMENTED = "Aidge answered with an undocumented code {code} ({detail}). Try again later."
 _HTTP_STATUS = "Aidge answered HTTP {status}; the job is tried again."
-_UNEXPECTED = "Aidge's answer did not have the documented shape ({why}). Try again later."
+UNEXPECTED = "Aidge's answer did not have the documented shape ({why}). Try again later."
 _NO_STATUS = "Aidge's task status answer had no data. It is asked again."
-_TASK_FAILED = "Aidge could not make these images ({detail}). Try another photo or scene."
+TASK_FAILED = "Aidge could not make these images ({detail}). Try another photo or scene."
 
 # Every user message this adapter raises or records, for studio's translations (studio/vendor_texts.py).
 ERROR_TEXTS: Mapping[str, str] = {
     **{str(code): text for code, (_, text) in _RES_CODES.items()},
-    "700#task_unknown": _TASK_UNKNOWN,
+    "700#task_unknown": TASK_UNKNOWN,
     **{code: text for code, (_, text) in _GATEWAY_CODES.items()},
     "_quota": _QUOTA_MESSAGE,
     "_gateway_unknown": _GATEWAY_UNKNOWN,
-    "_undocumented": _UNDOCUMENTED,
+    "_undocumented": UNDOCUMENTED,
     "_http_status": _HTTP_STATUS,
-    "_unexpected": _UNEXPECTED,
+    "_unexpected": UNEXPECTED,
     "_no_status": _NO_STATUS,
-    "_task_failed": _TASK_FAILED,
+    "_task_failed": TASK_FAILED,
 }
 
 
@@ -226,7 +226,7 @@ class Aidge(VendorAdapter):
     key = "aidge"
     label = "Aidge"
     vendor_name = "Aidge"
-    unexpected_text = _UNEXPECTED
+    unexpected_text = UNEXPECTED
     operations = frozenset({Operation.SCENE_BACKGROUND, Operation.MODEL_SWAP})
     limits: ClassVar[Mapping[Operation, Limits]] = {
         Operation.SCENE_BACKGROUND: Limits(
@@ -346,7 +346,7 @@ class Aidge(VendorAdapter):
             data = self._call(api, query={"taskId": task_id}, idempotent=True)
         except InputRejectedError as exc:
             if exc.code == "700":
-                raise TaskNotFoundError(self.key, "700", _TASK_UNKNOWN, request_id=exc.request_id) from None
+                raise TaskNotFoundError(self.key, "700", TASK_UNKNOWN, request_id=exc.request_id) from None
             raise
         return _task_update(data, task_id, self._scrub)
 
@@ -543,7 +543,7 @@ class Aidge(VendorAdapter):
             return UnexpectedResponseError(
                 self.key,
                 str(code),
-                _UNDOCUMENTED.format(code=code, detail=message or "no message"),
+                UNDOCUMENTED.format(code=code, detail=message or "no message"),
                 request_id=request_id,
             )
         cls, text = known
@@ -597,9 +597,7 @@ def _task_update(data: Any, task_id: str, scrub: Callable[[str], str]) -> TaskUp
     if state is TaskState.FAILED:
         return TaskUpdate(
             state=TaskState.FAILED,
-            failure=TaskFailure(
-                "aidge_task_failed", _TASK_FAILED.format(detail=message or "no reason given")
-            ),
+            failure=TaskFailure("aidge_task_failed", TASK_FAILED.format(detail=message or "no reason given")),
             notes={"aidge_task_id": task_id},
         )
     if state is not TaskState.SUCCEEDED:

@@ -19,9 +19,9 @@ Inputs travel only as URLs: studio's input hosting fills `request.image_url` /
 Errors come from two places. The seller's service answers `{code, message,
 success, requestId}` with the HTTP status of its table (23500000-23500014; the
 success sample has a numeric 0, the table 8-digit strings, so codes are compared
-loosely); `_CODES` maps every one to the error tree. The marketplace gateway
+loosely); `CODES` maps every one to the error tree. The marketplace gateway
 answers before the service is reached, with an `X-Ca-Error-Message` header and
-an empty or non-JSON body; `_GATEWAY` maps its documented messages. Both come
+an empty or non-JSON body; `GATEWAY` maps its documented messages. Both come
 with any status, 5xx included: every answer's body and headers are read here
 (`http.send(vendor_bodies=True)`), so 23500000/23500011 on HTTP 500 keep their
 codes, and on a query 23500011 is the task's end, not an outage. A sub-task
@@ -68,16 +68,16 @@ from providers.aliyun_market_api import (
     SUBMIT_PATH,
 )
 from providers.aliyun_market_errors import (
-    _CODES,
-    _CONSOLE,
-    _GATEWAY,
-    _HOSTING_HINT,
-    _OPTIONS_HINT,
-    _TASK_FAILED,
-    _TASK_TRANSIENT,
-    _TEXTS,
-    _VENDOR_TEXTS,
+    CODES,
+    CONSOLE,
     ERROR_TEXTS,
+    GATEWAY,
+    HOSTING_HINT,
+    OPTIONS_HINT,
+    TASK_FAILED,
+    TASK_TRANSIENT,
+    TEXTS,
+    VENDOR_TEXTS,
 )
 from providers.base import (
     ConnectionCheck,
@@ -149,7 +149,7 @@ class AliyunMarket(VendorAdapter):
     key = "aliyun_market"
     label = "Alibaba Cloud Marketplace (DAMO bg-rep)"
     vendor_name = "Alibaba Cloud Marketplace"
-    unexpected_text = _TEXTS["_unexpected"]
+    unexpected_text = TEXTS["_unexpected"]
     operations = frozenset({Operation.PROMPT_BACKGROUND})
     limits: ClassVar[Mapping[Operation, Limits]] = {
         Operation.PROMPT_BACKGROUND: Limits(
@@ -270,7 +270,7 @@ class AliyunMarket(VendorAdapter):
                 self.key,
                 "no_result_key",
                 "The Marketplace background service accepted the job but its answer had no result_key, so "
-                "its images cannot be fetched. Check " + _CONSOLE + " before retrying, so you are not "
+                "its images cannot be fetched. Check " + CONSOLE + " before retrying, so you are not "
                 "charged twice.",
                 request_id=_text(document.get("requestId")) or None,
             )
@@ -340,7 +340,7 @@ class AliyunMarket(VendorAdapter):
                     self.key,
                     "needs_hosting",
                     f"The Marketplace background service downloads the {role} over http(s), and the hosted "
-                    "link is not one. " + _HOSTING_HINT + ".",
+                    "link is not one. " + HOSTING_HINT + ".",
                 )
         prompt = request.prompt.strip()
         negative = request.negative_prompt.strip()
@@ -414,7 +414,7 @@ class AliyunMarket(VendorAdapter):
             return self.check_params(Operation.PROMPT_BACKGROUND, given)
         except ValueError as exc:
             raise InputRejectedError(
-                self.key, "bad_option", f"{exc}. Fix the option ({_OPTIONS_HINT}) and try again."
+                self.key, "bad_option", f"{exc}. Fix the option ({OPTIONS_HINT}) and try again."
             ) from None
 
     # ------------------------------------------------------------ transport
@@ -425,14 +425,14 @@ class AliyunMarket(VendorAdapter):
                 self.key,
                 "not_configured",
                 "Alibaba Cloud Marketplace is not configured: set ALIYUN_MARKET_APPCODE to the AppCode shown "
-                f"for product {PRODUCT_ID} in {_CONSOLE}.",
+                f"for product {PRODUCT_ID} in {CONSOLE}.",
             )
         if not appcode.isascii() or any(ch.isspace() or not ch.isprintable() for ch in appcode):
             raise ConfigurationError(
                 self.key,
                 "bad_appcode",
                 "ALIYUN_MARKET_APPCODE contains spaces or characters an AppCode never has. Copy it again from "
-                + _CONSOLE
+                + CONSOLE
                 + ".",
             )
         return appcode
@@ -445,7 +445,7 @@ class AliyunMarket(VendorAdapter):
                 self.key,
                 "no_base_url",
                 "Alibaba Cloud Marketplace needs the API domain of your purchase, which is not public: set "
-                f"ALIYUN_BGREP_BASE_URL to the domain shown for product {PRODUCT_ID} in {_CONSOLE}, e.g. "
+                f"ALIYUN_BGREP_BASE_URL to the domain shown for product {PRODUCT_ID} in {CONSOLE}, e.g. "
                 f"{EXAMPLE_BASE_URL}.",
             )
         if "://" not in raw:
@@ -555,7 +555,7 @@ class AliyunMarket(VendorAdapter):
         retry_after: float | None,
     ) -> ProviderError:
         detail = self._detail(message) or "no reason given"
-        known = _CODES.get(code)
+        known = CODES.get(code)
         if known is None:
             return self._status_error(status, detail, request_id, idempotent, retry_after, code=code)
         cls, template = known
@@ -578,7 +578,7 @@ class AliyunMarket(VendorAdapter):
         code = gateway_code or f"gateway_{status}"
         if "nonce" in lowered:
             return self._nonce_error(code, detail, request_id, idempotent=idempotent)
-        for _, needles, cls, template in _GATEWAY:
+        for _, needles, cls, template in GATEWAY:
             if any(needle in lowered for needle in needles):
                 return cls(
                     self.key,
@@ -596,16 +596,16 @@ class AliyunMarket(VendorAdapter):
         if "required" in lowered or "missing" in lowered:
             # Every call carries one, so something between here and Alibaba Cloud removed it.
             return ConfigurationError(
-                self.key, code, _TEXTS["_nonce_missing"].format(detail=detail), request_id=request_id
+                self.key, code, TEXTS["_nonce_missing"].format(detail=detail), request_id=request_id
             )
         if idempotent:
             # Each call sends a new nonce, so the gateway saw this very request twice (a network device
             # repeated it). Asking for a status again with a fresh nonce is harmless.
             return ProviderUnavailableError(
-                self.key, code, _TEXTS["_nonce_repeated_query"].format(detail=detail), request_id=request_id
+                self.key, code, TEXTS["_nonce_repeated_query"].format(detail=detail), request_id=request_id
             )
         return UnexpectedResponseError(
-            self.key, code, _TEXTS["_nonce_repeated_submit"].format(detail=detail), request_id=request_id
+            self.key, code, TEXTS["_nonce_repeated_submit"].format(detail=detail), request_id=request_id
         )
 
     def _status_error(
@@ -627,14 +627,14 @@ class AliyunMarket(VendorAdapter):
                 return ProviderUnavailableError(
                     self.key,
                     code,
-                    _TEXTS["_submit_timed_out"].format(**facts),
+                    TEXTS["_submit_timed_out"].format(**facts),
                     request_id=request_id,
                     retryable=False,
                 )
             return ProviderUnavailableError(
                 self.key,
                 code,
-                _TEXTS["_http_5xx"].format(**facts),
+                TEXTS["_http_5xx"].format(**facts),
                 request_id=request_id,
                 retry_after_s=retry_after,
             )
@@ -642,24 +642,24 @@ class AliyunMarket(VendorAdapter):
             return RateLimitedError(
                 self.key,
                 code,
-                _TEXTS["_http_429"].format(**facts),
+                TEXTS["_http_429"].format(**facts),
                 request_id=request_id,
                 retry_after_s=retry_after,
             )
         if status in (401, 403):
             return AuthenticationError(
-                self.key, code, _TEXTS["_http_refused"].format(**facts), request_id=request_id
+                self.key, code, TEXTS["_http_refused"].format(**facts), request_id=request_id
             )
         if status == 404:
             return ConfigurationError(
-                self.key, code, _TEXTS["_http_404"].format(**facts), request_id=request_id
+                self.key, code, TEXTS["_http_404"].format(**facts), request_id=request_id
             )
         if status == 400 and code.startswith("235"):
             return InputRejectedError(
-                self.key, code, _TEXTS["_http_400"].format(**facts), request_id=request_id
+                self.key, code, TEXTS["_http_400"].format(**facts), request_id=request_id
             )
         return UnexpectedResponseError(
-            self.key, code, _TEXTS["_undocumented"].format(**facts), request_id=request_id
+            self.key, code, TEXTS["_undocumented"].format(**facts), request_id=request_id
         )
 
     # ------------------------------------------------------------ task answers
@@ -709,15 +709,15 @@ class AliyunMarket(VendorAdapter):
         lowered = detail.lower()
         known_code = (
             code
-            if code in _CODES
-            else next((value for text, value in _VENDOR_TEXTS.items() if text in lowered), None)
+            if code in CODES
+            else next((value for text, value in VENDOR_TEXTS.items() if text in lowered), None)
         )
         if known_code is None:
-            return _TASK_FAILED.format(detail=detail)
-        cls, template = _CODES[known_code]
+            return TASK_FAILED.format(detail=detail)
+        cls, template = CODES[known_code]
         if cls.retryable_default:
             # A finished task is not retried by the worker, so do not promise that here.
-            return _TASK_TRANSIENT.format(detail=detail)
+            return TASK_TRANSIENT.format(detail=detail)
         return template.format(detail=detail)
 
 

@@ -63,26 +63,25 @@ from providers.errors import (
     TaskNotFoundError,
 )
 
-_CONSOLE = "the Alibaba Cloud Marketplace console (已购买的服务 / Purchased services)"
+CONSOLE = "the Alibaba Cloud Marketplace console (已购买的服务 / Purchased services)"
 _APPCODE_HINT = (
-    "check ALIYUN_MARKET_APPCODE (Settings page): it must be the AppCode shown for this product in "
-    + _CONSOLE
+    "check ALIYUN_MARKET_APPCODE (Settings page): it must be the AppCode shown for this product in " + CONSOLE
 )
 _BASE_HINT = (
     "check ALIYUN_BGREP_BASE_URL (Settings page): it must be the API domain shown for this product in "
-    f"{_CONSOLE}, e.g. {EXAMPLE_BASE_URL}"
+    f"{CONSOLE}, e.g. {EXAMPLE_BASE_URL}"
 )
-_HOSTING_HINT = (
+HOSTING_HINT = (
     "Check input hosting on the Settings page: the link must be public (reachable from Alibaba Cloud) and "
     "still valid while the job runs"
 )
 _RETRY = "the job is tried again automatically"
-_OPTIONS_HINT = (
+OPTIONS_HINT = (
     "guidance_scale 1-20, strength above 0 up to 1, steps 15-50, 1-4 images, prompts up to 500 characters"
 )
 
 # Service code -> (error class, message for a marketing user; `{detail}` is the vendor's message).
-_CODES: Mapping[str, tuple[type[ProviderError], str]] = {
+CODES: Mapping[str, tuple[type[ProviderError], str]] = {
     "23500000": (
         ProviderUnavailableError,
         "The Marketplace background service had an internal error; " + _RETRY + ".",
@@ -99,7 +98,7 @@ _CODES: Mapping[str, tuple[type[ProviderError], str]] = {
     "23500003": (
         QuotaExhaustedError,
         "The credit for the Marketplace background product is used up. Top it up or buy a new package in "
-        + _CONSOLE
+        + CONSOLE
         + f" ({PRODUCT_URL}), then retry the job.",
     ),
     "23500004": (
@@ -114,7 +113,7 @@ _CODES: Mapping[str, tuple[type[ProviderError], str]] = {
     "23500006": (
         InputRejectedError,
         "The Marketplace background service could not download the product image or the mask from its "
-        "link. " + _HOSTING_HINT + ".",
+        "link. " + HOSTING_HINT + ".",
     ),
     "23500007": (
         InputRejectedError,
@@ -144,7 +143,7 @@ _CODES: Mapping[str, tuple[type[ProviderError], str]] = {
     "23500013": (
         InputRejectedError,
         "The Marketplace background service rejected a parameter ({detail}). Check the options ("
-        + _OPTIONS_HINT
+        + OPTIONS_HINT
         + "), then retry.",
     ),
     "23500014": (
@@ -156,7 +155,7 @@ _CODES: Mapping[str, tuple[type[ProviderError], str]] = {
 }
 
 # The seller's English "possible cause" per code, to recognise a failed sub-task that only sends text.
-_VENDOR_TEXTS: Mapping[str, str] = {
+VENDOR_TEXTS: Mapping[str, str] = {
     "internal server error": "23500000",
     "content compliance": "23500005",
     "url provided is invalid": "23500006",
@@ -165,7 +164,7 @@ _VENDOR_TEXTS: Mapping[str, str] = {
 }
 
 # Gateway `X-Ca-Error-Message` fragments (lower case) -> (text key, class, message). First match wins.
-_GATEWAY: tuple[tuple[str, tuple[str, ...], type[ProviderError], str], ...] = (
+GATEWAY: tuple[tuple[str, tuple[str, ...], type[ProviderError], str], ...] = (
     (
         "gateway:invalid_appcode",
         ("invalid appcode",),
@@ -177,7 +176,7 @@ _GATEWAY: tuple[tuple[str, tuple[str, ...], type[ProviderError], str], ...] = (
         ("unauthorized",),
         AuthenticationError,
         "Alibaba Cloud's API gateway says this AppCode may not call the background API ({detail}). Make sure "
-        f"the product {PRODUCT_ID} is activated for your account in {_CONSOLE} and that "
+        f"the product {PRODUCT_ID} is activated for your account in {CONSOLE} and that "
         "ALIYUN_MARKET_APPCODE is that purchase's AppCode.",
     ),
     (
@@ -243,17 +242,17 @@ _GATEWAY: tuple[tuple[str, tuple[str, ...], type[ProviderError], str], ...] = (
     ),
 )
 
-_TASK_FAILED = (
+TASK_FAILED = (
     "Alibaba Cloud could not make these images ({detail}). Try another photo or prompt; if it keeps "
     "failing, try again later."
 )
-_TASK_TRANSIENT = (
+TASK_TRANSIENT = (
     "Alibaba Cloud had a problem while making these images ({detail}). Run the job again; if it keeps "
     "failing, try again later."
 )
 
 # Messages not tied to one code: `{said}` is " (<the vendor's words>)" or nothing.
-_TEXTS: Mapping[str, str] = {
+TEXTS: Mapping[str, str] = {
     "_nonce_missing": (
         "Alibaba Cloud's API gateway did not receive the request's X-Ca-Nonce header ({detail}). A proxy in "
         "between may remove headers: " + _BASE_HINT + "."
@@ -263,12 +262,12 @@ _TEXTS: Mapping[str, str] = {
     ),
     "_nonce_repeated_submit": (
         "Alibaba Cloud's API gateway received this job twice ({detail}), so the first copy may have started "
-        f"it. It was not sent again, so you are not charged twice: check {_CONSOLE}, then retry the job if "
+        f"it. It was not sent again, so you are not charged twice: check {CONSOLE}, then retry the job if "
         "nothing was made."
     ),
     "_submit_timed_out": (
         "Alibaba Cloud's gateway timed out while taking the job, so it is unknown whether a task was "
-        f"created{{said}}. It was not sent again, so you are not charged twice: check {_CONSOLE}, then retry "
+        f"created{{said}}. It was not sent again, so you are not charged twice: check {CONSOLE}, then retry "
         "the job if nothing was made."
     ),
     "_http_5xx": f"The Marketplace background service had a server error (HTTP {{status}}){{said}}; {_RETRY}.",
@@ -277,7 +276,7 @@ _TEXTS: Mapping[str, str] = {
     "_http_404": "Nothing answers at the configured address (HTTP 404){said}: " + _BASE_HINT + ".",
     "_http_400": (
         "The Marketplace background service refused the job with {code}{said}. Check the image, the prompt "
-        f"and the options ({_OPTIONS_HINT}), then retry."
+        f"and the options ({OPTIONS_HINT}), then retry."
     ),
     "_undocumented": (
         "Alibaba Cloud answered with an undocumented error (HTTP {status}){said}. Try again later; if it keeps "
@@ -286,13 +285,13 @@ _TEXTS: Mapping[str, str] = {
     "_unexpected": (
         "The Marketplace background service's answer did not have the documented shape ({why}). Try again later."
     ),
-    "_task_failed": _TASK_FAILED,
-    "_task_transient": _TASK_TRANSIENT,
+    "_task_failed": TASK_FAILED,
+    "_task_transient": TASK_TRANSIENT,
 }
 
 # Every user message this adapter raises or records, for studio's translations (studio/vendor_texts.py).
 ERROR_TEXTS: Mapping[str, str] = {
-    **{code: text for code, (_, text) in _CODES.items()},
-    **{key: text for key, _, _, text in _GATEWAY},
-    **_TEXTS,
+    **{code: text for code, (_, text) in CODES.items()},
+    **{key: text for key, _, _, text in GATEWAY},
+    **TEXTS,
 }

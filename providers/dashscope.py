@@ -23,10 +23,10 @@ URL (`request.image_url`) and that photo has alpha, the URL is used instead.
 
 Errors: request-level failures are non-200 answers `{"code", "message",
 "request_id"}`, 429 and 5xx included (`Throttling.RateQuota`, `InternalError`);
-`_CODES` maps every code the documents name to the error tree. Where one code
-means two things the message tells them apart (`_VARIANTS`): `InvalidParameter`
+`CODES` maps every code the documents name to the error tree. Where one code
+means two things the message tells them apart (`VARIANTS`): `InvalidParameter`
 with "Model not exist." is a wrong model name, not a wrong input.
-OSS upload failures are XML (`<Error><Code>`), mapped by `_OSS_CODES`. A task
+OSS upload failures are XML (`<Error><Code>`), mapped by `OSS_CODES`. A task
 that ends FAILED or CANCELED is a `TaskUpdate` with a failure, not an exception.
 
 Not in scope yet: edge guides (`input.reference_edge` foreground/background
@@ -68,20 +68,20 @@ from providers.base import (
 from providers.common import VendorAdapter
 from providers.common import text as _text
 from providers.dashscope_errors import (
-    _CODES,
-    _NOT_FOUND,
-    _OSS_CODES,
-    _STATUS_CODES,
-    _SUBMIT_TIMED_OUT,
-    _TASK_CANCELED,
-    _TASK_EXPIRED,
-    _TASK_FAILED,
-    _TASK_TRANSIENT,
-    _TASK_UNKNOWN,
-    _UNDOCUMENTED,
-    _UNEXPECTED,
-    _VARIANTS,
+    CODES,
     ERROR_TEXTS,
+    NOT_FOUND,
+    OSS_CODES,
+    STATUS_CODES,
+    SUBMIT_TIMED_OUT,
+    TASK_CANCELED,
+    TASK_EXPIRED,
+    TASK_FAILED,
+    TASK_TRANSIENT,
+    TASK_UNKNOWN,
+    UNDOCUMENTED,
+    UNEXPECTED,
+    VARIANTS,
 )
 from providers.errors import (
     ConfigurationError,
@@ -159,7 +159,7 @@ class DashScope(VendorAdapter):
     key = "dashscope"
     label = "DashScope (Alibaba Cloud Model Studio)"
     vendor_name = "DashScope"
-    unexpected_text = _UNEXPECTED
+    unexpected_text = UNEXPECTED
     operations = frozenset({Operation.PROMPT_BACKGROUND})
     limits: ClassVar[Mapping[Operation, Limits]] = {
         Operation.PROMPT_BACKGROUND: Limits(
@@ -404,7 +404,7 @@ class DashScope(VendorAdapter):
         message = _xml_field(text, "Message")
         request_id = _xml_field(text, "RequestId") or answer.headers.get("x-oss-request-id") or None
         lookup = "PolicyExpired" if code == "AccessDenied" and "expired" in message.lower() else code
-        cls, template = _OSS_CODES.get(lookup, (UnexpectedResponseError, ERROR_TEXTS["_oss_refused"]))
+        cls, template = OSS_CODES.get(lookup, (UnexpectedResponseError, ERROR_TEXTS["_oss_refused"]))
         detail = self._scrub(message) or f"HTTP {answer.status}"
         return cls(self.key, code, template.format(detail=detail), request_id=request_id)
 
@@ -504,7 +504,7 @@ class DashScope(VendorAdapter):
         if http.is_error_status(answer.status):
             raise self._status_error(answer, idempotent)
         if polling and answer.status == 404:
-            raise TaskNotFoundError(self.key, "http_404", _TASK_UNKNOWN)
+            raise TaskNotFoundError(self.key, "http_404", TASK_UNKNOWN)
         document = answer.json(self.key)
         if not isinstance(document, dict):
             self._unexpected("the answer is not a JSON object")
@@ -527,21 +527,21 @@ class DashScope(VendorAdapter):
         if answer.status == 504 and not idempotent:
             # The gateway gave up waiting, not the service: the task may exist. Never submit twice.
             error: ProviderError = ProviderUnavailableError(
-                self.key, code or "http_504", _SUBMIT_TIMED_OUT, request_id=request_id, retryable=False
+                self.key, code or "http_504", SUBMIT_TIMED_OUT, request_id=request_id, retryable=False
             )
         elif code:
             error = self._error(code, _text(document.get("message")), request_id, answer.status)
         else:
-            cls, text = _CODES[_STATUS_CODES.get(answer.status, "InternalError")]
+            cls, text = CODES[STATUS_CODES.get(answer.status, "InternalError")]
             error = cls(self.key, f"http_{answer.status}", text.format(detail=f"HTTP {answer.status}"))
         return http.with_status_facts(error, answer, self.context.clock())
 
     def _error(self, code: str, message: str, request_id: str | None, status: int) -> ProviderError:
         detail = self._scrub(message) or "no reason given"
-        known = _CODES.get(_table_key(code, message)) or _family(code, status)
+        known = CODES.get(_table_key(code, message)) or _family(code, status)
         if known is None:
             return UnexpectedResponseError(
-                self.key, code, _UNDOCUMENTED.format(code=code, detail=detail), request_id=request_id
+                self.key, code, UNDOCUMENTED.format(code=code, detail=detail), request_id=request_id
             )
         cls, text = known
         return cls(self.key, code, text.format(detail=detail), request_id=request_id)
@@ -555,7 +555,7 @@ class DashScope(VendorAdapter):
         notes = {"dashscope_task_id": task_id}
         if status == "UNKNOWN":
             raise TaskNotFoundError(
-                self.key, "UNKNOWN", _TASK_EXPIRED, request_id=_text(document.get("request_id")) or None
+                self.key, "UNKNOWN", TASK_EXPIRED, request_id=_text(document.get("request_id")) or None
             )
         billed = _image_count(document.get("usage"))
         if status in ("FAILED", "CANCELED"):
@@ -587,15 +587,15 @@ class DashScope(VendorAdapter):
 
     def _failure_message(self, code: str, message: str, *, canceled: bool) -> str:
         if canceled and code == "CANCELED":
-            return _TASK_CANCELED
+            return TASK_CANCELED
         detail = self._scrub(message) or code
-        known = _CODES.get(_table_key(code, message)) or _family(code, 0)
+        known = CODES.get(_table_key(code, message)) or _family(code, 0)
         if known is None:
-            return _TASK_FAILED.format(detail=detail)
+            return TASK_FAILED.format(detail=detail)
         cls, template = known
         if cls.retryable_default:
             # A finished task is not retried by the worker, so do not promise that here.
-            return _TASK_TRANSIENT.format(detail=detail)
+            return TASK_TRANSIENT.format(detail=detail)
         return template.format(detail=detail)
 
 
@@ -626,9 +626,9 @@ def _hosted_url(url: str | None) -> str | None:
 
 
 def _table_key(code: str, message: str) -> str:
-    """The `_CODES` key for this code and message: a variant where the message says which."""
+    """The `CODES` key for this code and message: a variant where the message says which."""
     lowered = message.lower()
-    for words, key in _VARIANTS.get(code, ()):
+    for words, key in VARIANTS.get(code, ()):
         if words in lowered:
             return key
     return code
@@ -646,25 +646,25 @@ def _json_object(body: bytes) -> dict[str, Any]:
 def _family(code: str, status: int) -> tuple[type[ProviderError], str] | None:
     """Classify a code DashScope did not document for this model by its family, else by HTTP status."""
     head = code.split(".", 1)[0]
-    if head in _CODES:
-        return _CODES[head]
+    if head in CODES:
+        return CODES[head]
     lowered = code.lower()
     if "throttl" in lowered or "ratelimit" in lowered:
-        return _CODES["Throttling"]
+        return CODES["Throttling"]
     if "datainspection" in lowered:
-        return _CODES["DataInspectionFailed"]
+        return CODES["DataInspectionFailed"]
     if lowered.startswith("invalid") or lowered.startswith("badrequest"):
-        return _CODES["InvalidParameter"]
+        return CODES["InvalidParameter"]
     if status == 429:
-        return _CODES["Throttling"]
+        return CODES["Throttling"]
     if status >= 500:
-        return _CODES["InternalError"]
+        return CODES["InternalError"]
     if status in (401, 403):
-        return _CODES["AccessDenied"]
+        return CODES["AccessDenied"]
     if status == 404:
-        return _NOT_FOUND
+        return NOT_FOUND
     if status == 400:
-        return _CODES["InvalidParameter"]
+        return CODES["InvalidParameter"]
     return None
 
 

@@ -28,7 +28,7 @@ _THROTTLED = (
 )
 
 # Vendor code -> (error class, message for a marketing user; `{detail}` is the vendor's message).
-_CODES: Mapping[str, tuple[type[ProviderError], str]] = {
+CODES: Mapping[str, tuple[type[ProviderError], str]] = {
     "InvalidApiKey": (AuthenticationError, "DashScope did not accept the API key: " + _KEY_HINT + "."),
     "AccessDenied": (
         AuthenticationError,
@@ -113,36 +113,36 @@ _CODES: Mapping[str, tuple[type[ProviderError], str]] = {
 }
 
 # A 404 from an API path (not a task query) means the base URL points somewhere else.
-_NOT_FOUND: tuple[type[ProviderError], str] = (
+NOT_FOUND: tuple[type[ProviderError], str] = (
     ConfigurationError,
     "DashScope answered 'not found' ({detail}) at the configured address: check DASHSCOPE_BASE_URL "
     "(default https://dashscope.aliyuncs.com/api/v1, China (Beijing) region).",
 )
 
 # Codes that mean different things by message: code -> ((words in the vendor's message, table key), ...).
-_VARIANTS: Mapping[str, tuple[tuple[str, str], ...]] = {
+VARIANTS: Mapping[str, tuple[tuple[str, str], ...]] = {
     "InvalidParameter": (("model not exist", "InvalidParameter#model_not_exist"),),
     "AccessDenied": (("does not support synchronous calls", "AccessDenied#sync_refused"),),
 }
 # A 429 or 5xx whose body names no code is read as the code DashScope uses for that status.
-_STATUS_CODES: Mapping[int, str] = {
+STATUS_CODES: Mapping[int, str] = {
     429: "Throttling",
     500: "InternalError",
     503: "ServiceUnavailable",
     504: "GatewayTimeout",
 }
-_SUBMIT_TIMED_OUT = (
+SUBMIT_TIMED_OUT = (
     "DashScope's gateway timed out while taking the job, so it is unknown whether a task was created. It "
     "was not sent again, so you are not charged twice: check the Model Studio console, then retry the job "
     "if nothing was made."
 )
-_UNDOCUMENTED = "DashScope answered with an undocumented error {code} ({detail}). Try again later."
-_UNEXPECTED = "DashScope's answer did not have the documented shape ({why}). Try again later."
-_TASK_EXPIRED = "DashScope no longer knows this task (task ids expire after 24 hours). Submit the job again."
-_TASK_UNKNOWN = "DashScope does not know this task (ids expire after 24 hours). Submit the job again."
+UNDOCUMENTED = "DashScope answered with an undocumented error {code} ({detail}). Try again later."
+UNEXPECTED = "DashScope's answer did not have the documented shape ({why}). Try again later."
+TASK_EXPIRED = "DashScope no longer knows this task (task ids expire after 24 hours). Submit the job again."
+TASK_UNKNOWN = "DashScope does not know this task (ids expire after 24 hours). Submit the job again."
 
 # OSS PostObject error codes from the temporary storage upload -> (class, message).
-_OSS_CODES: Mapping[str, tuple[type[ProviderError], str]] = {
+OSS_CODES: Mapping[str, tuple[type[ProviderError], str]] = {
     "PolicyExpired": (
         ProviderUnavailableError,
         "The upload permission from DashScope's temporary storage expired before the image was sent "
@@ -176,30 +176,30 @@ _OSS_CODES: Mapping[str, tuple[type[ProviderError], str]] = {
     ),
 }
 
-_TASK_FAILED = (
+TASK_FAILED = (
     "DashScope could not make these images ({detail}). Try another photo, prompt or reference image."
 )
-_TASK_TRANSIENT = (
+TASK_TRANSIENT = (
     "DashScope had a temporary problem while making these images ({detail}). Run the job again; if it "
     "keeps failing, try again later."
 )
-_TASK_CANCELED = (
+TASK_CANCELED = (
     "The task was cancelled at DashScope (for example in the Model Studio console). Run the job again if "
     "you still need it."
 )
 
 # Every user message this adapter raises or records, for studio's translations (studio/vendor_texts.py).
 ERROR_TEXTS: Mapping[str, str] = {
-    **{code: text for code, (_, text) in _CODES.items()},
-    **{f"oss:{code}": text for code, (_, text) in _OSS_CODES.items()},
-    "_not_found": _NOT_FOUND[1],
-    "_submit_timed_out": _SUBMIT_TIMED_OUT,
-    "_undocumented": _UNDOCUMENTED,
-    "_unexpected": _UNEXPECTED,
-    "_task_expired": _TASK_EXPIRED,
-    "_task_unknown": _TASK_UNKNOWN,
-    "_task_failed": _TASK_FAILED,
-    "_task_transient": _TASK_TRANSIENT,
-    "_task_canceled": _TASK_CANCELED,
+    **{code: text for code, (_, text) in CODES.items()},
+    **{f"oss:{code}": text for code, (_, text) in OSS_CODES.items()},
+    "_not_found": NOT_FOUND[1],
+    "_submit_timed_out": SUBMIT_TIMED_OUT,
+    "_undocumented": UNDOCUMENTED,
+    "_unexpected": UNEXPECTED,
+    "_task_expired": TASK_EXPIRED,
+    "_task_unknown": TASK_UNKNOWN,
+    "_task_failed": TASK_FAILED,
+    "_task_transient": TASK_TRANSIENT,
+    "_task_canceled": TASK_CANCELED,
     "_oss_refused": "DashScope's temporary storage refused the upload ({detail}). Try again later.",
 }

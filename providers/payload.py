@@ -237,7 +237,7 @@ def _problems(limits: Limits, payload: Payload, vendor: str) -> list[tuple[Probl
                 None,
             )
         )
-    if not _aspect_ok(limits, width, height):
+    if not aspect_ok(limits, width, height):
         assert limits.aspect_range is not None
         (low_w, low_h), (high_w, high_h) = limits.aspect_range
         found.append(
@@ -286,7 +286,7 @@ def _problems(limits: Limits, payload: Payload, vendor: str) -> list[tuple[Probl
     return found
 
 
-def _aspect_ok(limits: Limits, width: int, height: int) -> bool:
+def aspect_ok(limits: Limits, width: int, height: int) -> bool:
     if limits.aspect_range is None:
         return True
     (low_w, low_h), (high_w, high_h) = limits.aspect_range
@@ -319,7 +319,7 @@ def _find_fix(limits: Limits, image: bytes, mask: bytes | None) -> Fix | None:
     """
     facts = file_facts(image)
     width, height = facts.width, facts.height
-    if not _aspect_ok(limits, width, height):
+    if not aspect_ok(limits, width, height):
         return None
     jpeg_ok = (
         "JPEG" in limits.formats
@@ -329,7 +329,7 @@ def _find_fix(limits: Limits, image: bytes, mask: bytes | None) -> Fix | None:
     side = min(max(width, height), limits.max_side)
     for _ in range(_MAX_SHRINKS):
         size = scaled_size(width, height, side)
-        if min(size) < limits.min_side or not _aspect_ok(limits, *size):
+        if min(size) < limits.min_side or not aspect_ok(limits, *size):
             return None
         downscaled = size != (width, height)
         photo = resize_to(image, size) if downscaled else image

@@ -17,7 +17,7 @@ is still an error, and answers are read tolerantly.
 
 Inputs travel only as URLs (`ProductUrl`, `MaskUrl`): studio's input hosting
 fills `request.image_url` / `request.mask_url`; without them the job cannot be
-sent. `_CODES` maps every documented error code (plus the SDK's transport codes
+sent. `CODES` maps every documented error code (plus the SDK's transport codes
 and the common signature codes) to the error tree.
 
 This module calls the vendor and reads its answers; the documented limits and
@@ -70,11 +70,11 @@ from providers.errors import (
     UnexpectedResponseError,
 )
 from providers.tencent_aiart_errors import (
-    _CODES,
-    _FAMILIES,
-    _NEVER_CONNECTED,
-    _TEXTS,
+    CODES,
     ERROR_TEXTS,
+    FAMILIES,
+    NEVER_CONNECTED,
+    TEXTS,
 )
 from providers.tencent_aiart_rules import (
     ACTION,
@@ -99,7 +99,7 @@ from providers.tencent_aiart_rules import (
     MIN_OUTPUT_SIDE_EXCLUSIVE,
     RESERVED_PROMPT,
     VENDOR_DEFAULT_RESOLUTION,
-    _aspect_ok,
+    aspect_ok,
     check_logo_rect,
     check_output_size,
     default_logo_rect,
@@ -177,7 +177,7 @@ class TencentAiart(VendorAdapter):
     key = "tencent_aiart"
     label = "Tencent Cloud aiart"
     vendor_name = "Tencent Cloud"
-    unexpected_text = _TEXTS["_unexpected"]
+    unexpected_text = TEXTS["_unexpected"]
     operations = frozenset({Operation.PROMPT_BACKGROUND})
     limits: ClassVar[Mapping[Operation, Limits]] = {
         Operation.PROMPT_BACKGROUND: Limits(
@@ -427,7 +427,7 @@ class TencentAiart(VendorAdapter):
                 "too_large",
                 f"The image is {width}x{height}; Tencent Cloud takes sides under 4000 px. Downscale it and retry.",
             )
-        if not _aspect_ok(width, height):
+        if not aspect_ok(width, height):
             raise InputRejectedError(
                 self.key,
                 "bad_aspect",
@@ -584,30 +584,30 @@ class TencentAiart(VendorAdapter):
         message = _text(getattr(exc, "message", None))
         request_id = _text(getattr(exc, "requestId", None)) or None
         if code == "ClientNetworkError":
-            if idempotent or any(marker in message for marker in _NEVER_CONNECTED):
-                return ProviderUnavailableError(self.key, code, _TEXTS["ClientNetworkError"])
+            if idempotent or any(marker in message for marker in NEVER_CONNECTED):
+                return ProviderUnavailableError(self.key, code, TEXTS["ClientNetworkError"])
             return ProviderUnavailableError(
-                self.key, code, _TEXTS["ClientNetworkError#ambiguous"], retryable=False
+                self.key, code, TEXTS["ClientNetworkError#ambiguous"], retryable=False
             )
         return self._mapped(code, message, request_id)
 
     def _mapped(self, code: str, message: str, request_id: str | None) -> ProviderError:
         detail = self._detail(message) or "no details given"
-        known = _CODES.get(code)
+        known = CODES.get(code)
         if known is not None:
             cls, text = known
             error = cls(self.key, code, text.format(detail=detail), request_id=request_id)
         else:
-            family = _FAMILIES.get(code.split(".", 1)[0])
+            family = FAMILIES.get(code.split(".", 1)[0])
             if family is None:
                 return UnexpectedResponseError(
                     self.key,
                     code,
-                    _TEXTS["_undocumented"].format(code=code, detail=detail),
+                    TEXTS["_undocumented"].format(code=code, detail=detail),
                     request_id=request_id,
                 )
             error = family(
-                self.key, code, _TEXTS["_family"].format(code=code, detail=detail), request_id=request_id
+                self.key, code, TEXTS["_family"].format(code=code, detail=detail), request_id=request_id
             )
         if code == "RequestLimitExceeded.JobNumExceed":
             error.retry_after_s = JOB_SLOT_RETRY_AFTER_S

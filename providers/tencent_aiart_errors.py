@@ -22,7 +22,7 @@ _KEYS_HINT = (
     "check TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY (Settings page): both must come from the same "
     "API key in the Tencent Cloud console (CAM > API keys)"
 )
-_HOSTING_HINT = (
+HOSTING_HINT = (
     "Check input hosting on the Settings page: the link must be public (reachable from Tencent Cloud) "
     "and still valid while the job runs"
 )
@@ -33,7 +33,7 @@ _SIZE_HINT = (
 _RETRY = "the job is tried again automatically"
 
 # Vendor code -> (error class, message for a marketing user). `{detail}` is the vendor's own message.
-_CODES: Mapping[str, tuple[type[ProviderError], str]] = {
+CODES: Mapping[str, tuple[type[ProviderError], str]] = {
     # ---- ReplaceBackground's documented codes (providers.md 3.6)
     "AuthFailure.UnauthorizedOperation": (
         AuthenticationError,
@@ -50,7 +50,7 @@ _CODES: Mapping[str, tuple[type[ProviderError], str]] = {
     ),
     "FailedOperation.ImageDownloadError": (
         InputRejectedError,
-        "Tencent Cloud could not download the product image or mask from its link. " + _HOSTING_HINT + ".",
+        "Tencent Cloud could not download the product image or mask from its link. " + HOSTING_HINT + ".",
     ),
     "FailedOperation.ImageResolutionExceed": (
         InputRejectedError,
@@ -92,7 +92,7 @@ _CODES: Mapping[str, tuple[type[ProviderError], str]] = {
     "InvalidParameterValue.ImageEmpty": (
         InputRejectedError,
         "Tencent Cloud received an empty product image. Upload the image again and retry. "
-        + _HOSTING_HINT
+        + HOSTING_HINT
         + ".",
     ),
     "InvalidParameterValue.ParameterValueError": (
@@ -111,7 +111,7 @@ _CODES: Mapping[str, tuple[type[ProviderError], str]] = {
     ),
     "InvalidParameterValue.UrlIllegal": (
         InputRejectedError,
-        "Tencent Cloud did not accept the image link. " + _HOSTING_HINT + ".",
+        "Tencent Cloud did not accept the image link. " + HOSTING_HINT + ".",
     ),
     "OperationDenied.ImageIllegalDetected": (
         ContentRejectedError,
@@ -244,7 +244,7 @@ _CODES: Mapping[str, tuple[type[ProviderError], str]] = {
 }
 
 # Messages not tied to one code.
-_TEXTS: Mapping[str, str] = {
+TEXTS: Mapping[str, str] = {
     "ClientNetworkError": "Tencent Cloud could not be reached (network error); " + _RETRY + ".",
     "ClientNetworkError#ambiguous": (
         "The job was sent to Tencent Cloud but no answer came back (the call timed out or the connection "
@@ -263,10 +263,10 @@ _TEXTS: Mapping[str, str] = {
 }
 
 # Every user message this adapter raises or records, for studio's translations (studio/vendor_texts.py).
-ERROR_TEXTS: Mapping[str, str] = {**{code: text for code, (_, text) in _CODES.items()}, **_TEXTS}
+ERROR_TEXTS: Mapping[str, str] = {**{code: text for code, (_, text) in CODES.items()}, **TEXTS}
 
 # Codes Tencent may add later are classified by their family (the part before the first dot).
-_FAMILIES: Mapping[str, type[ProviderError]] = {
+FAMILIES: Mapping[str, type[ProviderError]] = {
     "AuthFailure": AuthenticationError,
     "InvalidParameter": InputRejectedError,
     "InvalidParameterValue": InputRejectedError,
@@ -282,7 +282,7 @@ _FAMILIES: Mapping[str, type[ProviderError]] = {
 }
 
 # Markers of a connection that was never made, so nothing reached Tencent (see providers.http).
-_NEVER_CONNECTED = (
+NEVER_CONNECTED = (
     "NewConnectionError",
     "Connection refused",
     "Name or service not known",

@@ -72,13 +72,13 @@ def check_output_size(width: int, height: int, what: str) -> None:
             f"{what}: {width}:{height} is not possible; each side must be 501 to 3999 px "
             "(1:1, 9:16 or 16:9 work best, e.g. 1280:1280, 1080:1920, 1920:1080)"
         )
-    if not _aspect_ok(width, height):
+    if not aspect_ok(width, height):
         raise ValueError(
             f"{what}: {width}:{height} is too narrow; the aspect ratio must be between 2:5 and 5:2"
         )
 
 
-def _aspect_ok(width: int, height: int) -> bool:
+def aspect_ok(width: int, height: int) -> bool:
     return 2 * height <= 5 * width and 2 * width <= 5 * height
 
 

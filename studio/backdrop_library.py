@@ -95,7 +95,7 @@ class BackdropLibrary:
                         created_at=now,
                         updated_at=now,
                         name=clean,
-                        tags_json=_dumps(tag_list),
+                        tags_json=dumps(tag_list),
                         **_surface_columns(marked),
                         width=width,
                         height=height,
@@ -300,7 +300,7 @@ class BackdropLibrary:
         if name is not None:
             values["name"] = clean_name(name)
         if tags is not None:
-            values["tags_json"] = _dumps(clean_tags(tags))
+            values["tags_json"] = dumps(clean_tags(tags))
         if surface is not None:
             values |= _surface_columns(check_surface(surface))
         with self._store.writing() as conn:
@@ -374,5 +374,5 @@ def _surface_columns(surface: Surface) -> dict[str, float]:
     return {"surface_x0": x0, "surface_y0": y0, "surface_x1": x1, "surface_y1": y1}
 
 
-def _dumps(tags: Sequence[str]) -> str:
+def dumps(tags: Sequence[str]) -> str:
     return json.dumps(list(tags), ensure_ascii=False)

@@ -35,7 +35,7 @@ from studio.storage_faults import EXIT_STORAGE, storage_fault
 from studio.store import MAX_PAGE_SIZE
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-_SIZE = re.compile(r"^\s*(\d{1,6})\s*[xX×*]\s*(\d{1,6})\s*$")
+SIZE = re.compile(r"^\s*(\d{1,6})\s*[xX×*]\s*(\d{1,6})\s*$")
 
 
 class UsageError(StudioError):
@@ -491,7 +491,7 @@ def _read_file(path: str, option: str) -> bytes:
 
 
 def _parse_size(text: str) -> tuple[int, int]:
-    match = _SIZE.match(text)
+    match = SIZE.match(text)
     if not match:
         raise UsageError(f"--size must look like 1000x1000 (width x height in pixels), got '{text}'")
     return int(match.group(1)), int(match.group(2))

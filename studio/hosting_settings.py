@@ -139,8 +139,8 @@ def read_hosting_settings(env: Mapping[str, str], section: Mapping[str, Any]) ->
                 "not a URL or path: the endpoint goes in STUDIO_S3_ENDPOINT_URL"
             )
         if endpoint is not None:
-            _check_http_url(endpoint, where("s3_endpoint_url"), "https://s3.oss-cn-hongkong.aliyuncs.com")
-        addressing = _read_addressing(addressing_raw, where("s3_addressing"), endpoint)
+            check_http_url(endpoint, where("s3_endpoint_url"), "https://s3.oss-cn-hongkong.aliyuncs.com")
+        addressing = read_addressing(addressing_raw, where("s3_addressing"), endpoint)
         return HostingSettings(
             mode="s3",
             s3_bucket=bucket,
@@ -163,7 +163,7 @@ def read_hosting_settings(env: Mapping[str, str], section: Mapping[str, Any]) ->
                 f"{where('publish_dir')} is set but STUDIO_PUBLIC_BASE_URL is not; set the public "
                 "http(s) URL at which that folder is served (e.g. https://example.com/inputs)"
             )
-        _check_http_url(base_url, where("public_base_url"), "https://example.com/inputs")
+        check_http_url(base_url, where("public_base_url"), "https://example.com/inputs")
         return HostingSettings(
             mode="folder",
             url_ttl_s=ttl,
@@ -190,7 +190,7 @@ def _read_ttl(raw: str, name: str) -> int:
     return ttl
 
 
-def _read_addressing(raw: str | None, name: str, endpoint: str | None) -> Addressing | None:
+def read_addressing(raw: str | None, name: str, endpoint: str | None) -> Addressing | None:
     if raw is not None:
         value = raw.lower()
         if value == "virtual":
@@ -232,7 +232,7 @@ def _read_prefix(raw: str | None, name: str) -> str:
     return f"{prefix}/" if prefix else ""
 
 
-def _check_http_url(url: str, name: str, example: str) -> None:
+def check_http_url(url: str, name: str, example: str) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise SettingsError(f"{name} is '{safe_url(url)}'; it must be an http(s) URL such as {example}")

@@ -67,29 +67,29 @@ from providers.fetch import (
     guarded_session,
 )
 from studio.manifest_base import (
-    _MASK_FOLDER,
-    _MASK_SUFFIX,
     FILE_PARAMS,
     MANIFEST_COLUMNS,
+    MASK_FOLDER,
+    MASK_SUFFIX,
     MAX_DOWNLOAD_BYTES,
     PARAM_PREFIX,
     BatchDefaults,
     BatchPlan,
     Download,
     DownloadError,
+    Issue,
     ManifestError,
-    _Issue,
-    _reference_name,
-    _Source,
+    Source,
+    reference_name,
 )
 from studio.manifest_base import MAX_FILE_BYTES as MAX_FILE_BYTES  # re-exported
 from studio.manifest_base import MAX_PROBLEMS_KEPT as MAX_PROBLEMS_KEPT  # re-exported
 from studio.manifest_base import BatchItem as BatchItem  # re-exported
 from studio.manifest_base import ItemSource as ItemSource  # re-exported
 from studio.manifest_base import RowProblem as RowProblem  # re-exported
-from studio.manifest_files import _Files
-from studio.manifest_planner import _Planner
-from studio.manifest_tables import _read_table
+from studio.manifest_files import Files
+from studio.manifest_planner import Planner
+from studio.manifest_tables import read_table
 from studio.manifest_zip import unpack_zip
 from studio.safe_files import FileRefused
 from studio.service import Studio
@@ -196,11 +196,11 @@ def plan_from_manifest(
     server's files). Raises ManifestError when the file cannot be read at all.
     """
     path = Path(path)
-    table = _read_table(path, max_rows=MAX_ROWS)
-    planner = _Planner(studio, defaults)
+    table = read_table(path, max_rows=MAX_ROWS)
+    planner = Planner(studio, defaults)
     spool = tempfile.TemporaryDirectory(prefix="studio-links-")
     try:
-        files = _Files((path.parent,), confine_to, download, "next to the manifest", Path(spool.name))
+        files = Files((path.parent,), confine_to, download, "next to the manifest", Path(spool.name))
         _plan_table(planner, table, files)
     except BaseException:
         spool.cleanup()
@@ -226,17 +226,17 @@ def plan_from_zip(
     try:
         root = Path(folder.name)
         unpacked = unpack_zip(data, root, max_total_bytes=MAX_ZIP_BYTES, max_entry_bytes=MAX_FILE_BYTES)
-        planner = _Planner(studio, defaults, unpacked.problems)
+        planner = Planner(studio, defaults, unpacked.problems)
         if unpacked.manifest is None:
             _plan_files(planner, [(file.position, file.name, file.path) for file in unpacked.files])
             return replace(planner.plan(), spool=folder)
         manifest_path = root.joinpath(*PurePosixPath(unpacked.manifest).parts)
-        table = _read_table(manifest_path, max_rows=MAX_ROWS)
+        table = read_table(manifest_path, max_rows=MAX_ROWS)
         # Paths are relative to the ZIP root; a manifest in a zipped folder may also mean its own folder.
         bases = tuple(dict.fromkeys((root, manifest_path.parent)))
         links = root / ".links"
         links.mkdir()
-        _plan_table(planner, table, _Files(bases, root, download, "in the ZIP", links))
+        _plan_table(planner, table, Files(bases, root, download, "in the ZIP", links))
         return replace(planner.plan(), spool=folder)
     except BaseException:
         folder.cleanup()
@@ -245,13 +245,13 @@ def plan_from_zip(
 
 def plan_from_files(studio: Studio, files: Sequence[tuple[str, bytes]], defaults: BatchDefaults) -> BatchPlan:
     """Uploaded images, one item each (SKU = file name stem; `<stem>_mask.png` pairs as its mask)."""
-    planner = _Planner(studio, defaults)
+    planner = Planner(studio, defaults)
     _plan_files(planner, [(position, name, data) for position, (name, data) in enumerate(files, 1)])
     return planner.plan()
 
 
 # ---------------------------------------------------------------------------- reading tables
-def _plan_table(planner: _Planner, table: list[list[str]], files: _Files) -> None:
+def _plan_table(planner: Planner, table: list[list[str]], files: Files) -> None:
     header_index = next(index for index, row in enumerate(table) if any(row))
     columns, ok = _read_header(planner, table[header_index])
     if not ok:
@@ -264,7 +264,7 @@ def _plan_table(planner: _Planner, table: list[list[str]], files: _Files) -> Non
     for row_number, cells in enumerate(data_rows, 1):
         if not any(cells):
             continue
-        issues: list[_Issue] = []
+        issues: list[Issue] = []
         values: dict[str, str] = {}
         params: dict[str, str] = {}
         for index, text in enumerate(cells):
@@ -272,7 +272,7 @@ def _plan_table(planner: _Planner, table: list[list[str]], files: _Files) -> Non
             if name is None:
                 if text and index not in columns:
                     issues.append(
-                        _Issue(
+                        Issue(
                             "",
                             "unnamed_column",
                             f"The cell '{text}' is in a column without a name; give the column a header "
@@ -290,7 +290,7 @@ def _plan_table(planner: _Planner, table: list[list[str]], files: _Files) -> Non
             image = files.load(values["image"], "image", issues)
         else:
             issues.append(
-                _Issue(
+                Issue(
                     "image", "missing_image", "The image cell is empty; give the photo's file path or link."
                 )
             )
@@ -299,10 +299,10 @@ def _plan_table(planner: _Planner, table: list[list[str]], files: _Files) -> Non
         for name in sorted(FILE_PARAMS & {key for key, text in params.items() if text}):
             loaded = _read_option_file(files, params[name], PARAM_PREFIX + name, issues)
             params[name] = base64.b64encode(loaded).decode("ascii") if loaded is not None else ""
-        planner.add(row_number, values, params, image, mask, issues, _reference_name(values.get("image", "")))
+        planner.add(row_number, values, params, image, mask, issues, reference_name(values.get("image", "")))
 
 
-def _read_option_file(files: _Files, reference: str, column: str, issues: list[_Issue]) -> bytes | None:
+def _read_option_file(files: Files, reference: str, column: str, issues: list[Issue]) -> bytes | None:
     """An option's image file (a logo), read whole: the option carries its bytes."""
     found = files.load(reference, column, issues)
     if found is None:
@@ -311,12 +311,12 @@ def _read_option_file(files: _Files, reference: str, column: str, issues: list[_
         return found.read()
     except FileRefused as exc:
         issues.append(
-            _Issue(column, exc.code, f"'{reference}' cannot be read ({exc.reason}).", {"value": reference})
+            Issue(column, exc.code, f"'{reference}' cannot be read ({exc.reason}).", {"value": reference})
         )
         return None
 
 
-def _read_header(planner: _Planner, header: list[str]) -> tuple[dict[int, str | None], bool]:
+def _read_header(planner: Planner, header: list[str]) -> tuple[dict[int, str | None], bool]:
     """Column index -> canonical name (None: ignored), and whether rows can be read at all."""
     columns: dict[int, str | None] = {}
     seen: set[str] = set()
@@ -332,7 +332,7 @@ def _read_header(planner: _Planner, header: list[str]) -> tuple[dict[int, str | 
             planner.problem(
                 0,
                 "",
-                _Issue(
+                Issue(
                     name,
                     "duplicate_column",
                     f"The column '{text}' appears twice; keep one of them.",
@@ -345,7 +345,7 @@ def _read_header(planner: _Planner, header: list[str]) -> tuple[dict[int, str | 
             planner.problem(
                 0,
                 "",
-                _Issue(
+                Issue(
                     text,
                     "unknown_column",
                     f"The column '{text}' is not known. Use {', '.join(MANIFEST_COLUMNS)}, or "
@@ -361,7 +361,7 @@ def _read_header(planner: _Planner, header: list[str]) -> tuple[dict[int, str | 
         planner.problem(
             0,
             "",
-            _Issue(
+            Issue(
                 "image",
                 "missing_column",
                 "The manifest has no 'image' column. The first row must be the header "
@@ -381,13 +381,13 @@ class _LazySource:
     name: str
     data: bytes | Path
 
-    def load(self) -> _Source:
+    def load(self) -> Source:
         if isinstance(self.data, bytes):
-            return _Source(self.name, self.data)
-        return _Source(self.name, path=self.data)
+            return Source(self.name, self.data)
+        return Source(self.name, path=self.data)
 
 
-def _plan_files(planner: _Planner, files: Sequence[tuple[int, str, bytes | Path]]) -> None:
+def _plan_files(planner: Planner, files: Sequence[tuple[int, str, bytes | Path]]) -> None:
     """One item per image file; masks are paired by `<stem>_mask.*` beside it or `masks/<stem>.*`.
 
     A file given as a Path (unpacked from a ZIP) is read only when its row is planned."""
@@ -397,23 +397,23 @@ def _plan_files(planner: _Planner, files: Sequence[tuple[int, str, bytes | Path]
         return (str(path.parent).casefold(), stem.casefold())
 
     in_mask_folder = {
-        position for position, path in paths.items() if path.parent.name.casefold() == _MASK_FOLDER
+        position for position, path in paths.items() if path.parent.name.casefold() == MASK_FOLDER
     }
     image_keys = {key(path, path.stem) for position, path in paths.items() if position not in in_mask_folder}
     suffix_masks = {
         position
         for position, path in paths.items()
         if position not in in_mask_folder
-        and path.stem.casefold().endswith(_MASK_SUFFIX)
+        and path.stem.casefold().endswith(MASK_SUFFIX)
         # "face_mask.jpg" with no "face.*" beside it is a product photo, not a mask.
-        and key(path, path.stem[: -len(_MASK_SUFFIX)]) in image_keys
+        and key(path, path.stem[: -len(MASK_SUFFIX)]) in image_keys
     }
     masks: dict[tuple[str, str], tuple[int, _LazySource]] = {}
     for position, _name, data in files:
         path = paths[position]
         if position in suffix_masks:
             masks.setdefault(
-                key(path, path.stem[: -len(_MASK_SUFFIX)]), (position, _LazySource(path.name, data))
+                key(path, path.stem[: -len(MASK_SUFFIX)]), (position, _LazySource(path.name, data))
             )
     for position, _name, data in files:
         path = paths[position]
@@ -435,7 +435,7 @@ def _plan_files(planner: _Planner, files: Sequence[tuple[int, str, bytes | Path]
         planner.problem(
             position,
             path.stem,
-            _Issue(
+            Issue(
                 "mask",
                 "unmatched_mask",
                 f"The mask '{path}' has no photo named {path.stem}.* to go with it; rename it to match "

@@ -55,20 +55,20 @@ HEAD_BYTES = 256 * 1024
 # Problems a plan keeps to show (the first ones by row); `BatchPlan.problem_total` counts them all.
 MAX_PROBLEMS_KEPT = 10_000
 
-_SIZE = re.compile(r"^\s*(\d{1,6})\s*[xX×*＊]\s*(\d{1,6})\s*$")
-_URL = re.compile(r"^https?://", re.IGNORECASE)
-_OTHER_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
-_DRIVE = re.compile(r"^[A-Za-z]:")
-_WORKFLOWS: dict[str, Operation] = {
+SIZE = re.compile(r"^\s*(\d{1,6})\s*[xX×*＊]\s*(\d{1,6})\s*$")
+URL = re.compile(r"^https?://", re.IGNORECASE)
+OTHER_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+DRIVE = re.compile(r"^[A-Za-z]:")
+WORKFLOWS: dict[str, Operation] = {
     **{op.value: op for op in Operation},
     "scene_background": Operation.SCENE_BACKGROUND,
     "prompt_background": Operation.PROMPT_BACKGROUND,
     "model_swap": Operation.MODEL_SWAP,
 }
 # Files an OS drops into folders it zips; never product photos.
-_JUNK_NAMES = frozenset({"thumbs.db", "desktop.ini"})
-_MASK_SUFFIX = "_mask"
-_MASK_FOLDER = "masks"
+JUNK_NAMES = frozenset({"thumbs.db", "desktop.ini"})
+MASK_SUFFIX = "_mask"
+MASK_FOLDER = "masks"
 
 
 class ManifestError(StudioError, ValueError):
@@ -87,7 +87,7 @@ Download = Callable[[str], bytes]
 
 
 @dataclass(frozen=True)
-class _Source:
+class Source:
     """A photo, mask or option file of a row: the bytes it came with, or the file to read them from
     (a file next to the manifest, an unpacked ZIP entry, a downloaded link spooled to disk)."""
 
@@ -111,8 +111,8 @@ class ItemSource:
     """Where a planned item's files are: the worker prepares them (decode, fit, cutout, re-encode)
     just before the job's turn, so a plan holds references, never pixels."""
 
-    image: _Source
-    mask: _Source | None = None
+    image: Source
+    mask: Source | None = None
     fit: bool = False
 
 
@@ -191,26 +191,26 @@ class BatchDefaults:
 
 
 @dataclass(frozen=True)
-class _Issue:
+class Issue:
     column: str
     code: str
     message: str
     params: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, column: str, exc: StudioInputError) -> _Issue:
+    def of(cls, column: str, exc: StudioInputError) -> Issue:
         return cls(column, exc.code, str(exc), dict(exc.params))
 
 
 # ---------------------------------------------------------------------------- helpers
-def _reference_name(reference: str) -> str:
+def reference_name(reference: str) -> str:
     """The file name in a path or link ("https://x/a/shoe.jpg?sig=1" -> "shoe.jpg")."""
-    if _URL.match(reference):
+    if URL.match(reference):
         return PurePosixPath(urllib.parse.unquote(urllib.parse.urlsplit(reference).path)).name or "image"
     return PurePosixPath(reference.replace("\\", "/")).name
 
 
-def _inside(path: Path, folder: Path) -> bool:
+def inside_folder(path: Path, folder: Path) -> bool:
     try:
         path.resolve().relative_to(folder.resolve())
     except (ValueError, OSError, RuntimeError):
@@ -218,7 +218,7 @@ def _inside(path: Path, folder: Path) -> bool:
     return True
 
 
-def _shown(url: str) -> str:
+def link_shown(url: str) -> str:
     """A link without its query string: signed links carry credentials there."""
     parts = urllib.parse.urlsplit(url)
     if not parts.scheme:

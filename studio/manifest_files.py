@@ -10,25 +10,27 @@ import requests  # type: ignore[import-untyped, unused-ignore]
 
 from providers.fetch import AddressRefused, LinkRefused, LinkRejected, check_link_text
 from studio.manifest_base import (
-    _OTHER_SCHEME,
-    _URL,
     MAX_FILE_BYTES,
+    OTHER_SCHEME,
+    URL,
     Download,
     DownloadError,
-    _inside,
-    _Issue,
-    _reference_name,
-    _shown,
-    _Source,
+    Issue,
+    Source,
+    inside_folder,
+    link_shown,
+    reference_name,
 )
-from studio.safe_files import FileRefused
-from studio.safe_files import _check_kind as check_kind  # noqa: PLC2701 (the same rules as reading)
-from studio.safe_files import _refused as refused  # noqa: PLC2701
+from studio.safe_files import (
+    FileRefused,
+    check_kind,  # the same rules as reading
+)
+from studio.safe_files import refused_file as refused
 
 
 # ---------------------------------------------------------------------------- manifests
 @dataclass(frozen=True)
-class _Files:
+class Files:
     """Where a manifest's image and mask references are looked up, and how links are fetched."""
 
     bases: tuple[Path, ...]  # looked up in order; a missing file is reported against the first
@@ -39,23 +41,23 @@ class _Files:
     spool: Path | None = None
     cache: dict[str, bytes | Path | DownloadError] = field(default_factory=dict)
 
-    def load(self, reference: str, column: str, issues: list[_Issue]) -> _Source | None:
-        if _URL.match(reference):
+    def load(self, reference: str, column: str, issues: list[Issue]) -> Source | None:
+        if URL.match(reference):
             return self._fetch(reference, column, issues)
-        if _OTHER_SCHEME.match(reference):
+        if OTHER_SCHEME.match(reference):
             issues.append(
-                _Issue(
+                Issue(
                     column,
                     "bad_url",
-                    f"'{_shown(reference)}' is not an http(s) link; use a web link or a file path.",
-                    {"value": _shown(reference)},
+                    f"'{link_shown(reference)}' is not an http(s) link; use a web link or a file path.",
+                    {"value": link_shown(reference)},
                 )
             )
             return None
         path = self._path(reference)
-        if self.confine_to is not None and not _inside(path, self.confine_to):
+        if self.confine_to is not None and not inside_folder(path, self.confine_to):
             issues.append(
-                _Issue(
+                Issue(
                     column,
                     "outside_folder",
                     f"'{reference}' points outside the uploaded files; put the file {self.where} "
@@ -66,7 +68,7 @@ class _Files:
             return None
         if not path.exists():
             issues.append(
-                _Issue(
+                Issue(
                     column,
                     "file_not_found",
                     f"There is no file '{reference}' {self.where}; check the name and folder "
@@ -79,10 +81,10 @@ class _Files:
             # Regular files only (a device such as /dev/zero or a FIFO is refused unopened), bounded.
             # Not read here: the plan reads its header, the worker the whole file at its turn.
             found = _regular_file(path)
-            return _Source(path.name, path=found)
+            return Source(path.name, path=found)
         except FileRefused as exc:
             params = {"value": reference, **{k: v for k, v in exc.params.items() if k == "max_mb"}}
-            issues.append(_Issue(column, exc.code, _refusal(reference, exc), params))
+            issues.append(Issue(column, exc.code, _refusal(reference, exc), params))
             return None
 
     def _path(self, reference: str) -> Path:
@@ -97,7 +99,7 @@ class _Files:
         ]
         return next((path for path in paths if path.exists()), paths[0])
 
-    def _fetch(self, url: str, column: str, issues: list[_Issue]) -> _Source | None:
+    def _fetch(self, url: str, column: str, issues: list[Issue]) -> Source | None:
         if url not in self.cache:
             try:
                 # Refused as written before any download function sees it (an injected one too);
@@ -116,18 +118,18 @@ class _Files:
         result = self.cache[url]
         if isinstance(result, DownloadError):
             issues.append(
-                _Issue(
+                Issue(
                     column,
                     "download_failed",
-                    f"The link {_shown(url)} could not be downloaded: {result}. Check that it opens in a "
+                    f"The link {link_shown(url)} could not be downloaded: {result}. Check that it opens in a "
                     "browser, or put the file in the batch instead.",
-                    {"url": _shown(url), "reason": str(result)},
+                    {"url": link_shown(url), "reason": str(result)},
                 )
             )
             return None
         if isinstance(result, Path):
-            return _Source(_reference_name(url), path=result)
-        return _Source(_reference_name(url), result)
+            return Source(reference_name(url), path=result)
+        return Source(reference_name(url), result)
 
     def _spooled(self, data: bytes) -> Path:
         assert self.spool is not None

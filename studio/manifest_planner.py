@@ -1,6 +1,6 @@
 """Planning: one manifest row (or uploaded file) checked into a batch item or a list of problems.
 
-`_Planner` reads each row's workflow, size and count, reads its photo's header
+`Planner` reads each row's workflow, size and count, reads its photo's header
 (format and size: never the pixels), runs it through `Studio.check_job` (nothing
 is written) and at the end sums the estimates per currency and provider into a
 `BatchPlan`. An item keeps references to its files (`ItemSource`); the worker
@@ -21,18 +21,18 @@ from providers.base import Money, Operation
 from studio import pricing
 from studio.inputs import fit_described
 from studio.manifest_base import (
-    _SIZE,
-    _WORKFLOWS,
     HEAD_BYTES,
     MAX_PROBLEMS_KEPT,
     PARAM_PREFIX,
+    SIZE,
+    WORKFLOWS,
     BatchDefaults,
     BatchItem,
     BatchPlan,
+    Issue,
     ItemSource,
     RowProblem,
-    _Issue,
-    _Source,
+    Source,
 )
 from studio.safe_files import FileRefused
 from studio.service import CheckedJob, JobRequest, PreparedImage, Studio, StudioInputError
@@ -67,7 +67,7 @@ _CODE_COLUMNS: dict[str, str] = {
 }
 
 
-class _Planner:
+class Planner:
     """Turns rows into items and problems, and sums the estimates at the end."""
 
     def __init__(self, studio: Studio, defaults: BatchDefaults, problems: Iterable[RowProblem] = ()) -> None:
@@ -80,7 +80,7 @@ class _Planner:
         for found in problems:
             self._keep(found)
 
-    def problem(self, row: int, sku: str, issue: _Issue) -> None:
+    def problem(self, row: int, sku: str, issue: Issue) -> None:
         self._keep(RowProblem(row, sku, issue.column, issue.code, issue.message, issue.params))
 
     def _keep(self, problem: RowProblem) -> None:
@@ -93,9 +93,9 @@ class _Planner:
         row: int,
         cells: Mapping[str, str],
         params: Mapping[str, str],
-        image: _Source | None,
-        mask: _Source | None,
-        issues: list[_Issue],
+        image: Source | None,
+        mask: Source | None,
+        issues: list[Issue],
         image_name: str = "",
     ) -> None:
         """Check one row; `issues` already holds what went wrong loading its files.
@@ -107,7 +107,7 @@ class _Planner:
         provider = cells.get("provider", "") or defaults.provider or ""
         if not provider:
             issues.append(
-                _Issue(
+                Issue(
                     "provider",
                     "missing_provider",
                     "No provider is given: write its name (for example local) in the provider column, "
@@ -128,7 +128,7 @@ class _Planner:
             try:
                 described = self._describe(image)
             except StudioInputError as exc:
-                issues.append(_Issue.of("image", exc))
+                issues.append(Issue.of("image", exc))
 
         request: JobRequest | None = None
         checked: CheckedJob | None = None
@@ -152,13 +152,13 @@ class _Planner:
                 if mask is not None and described is not None:
                     self._check_mask(mask, image, provider, workflow)
             except StudioInputError as exc:
-                issues.append(_Issue.of(_column_for(exc, request), exc))
+                issues.append(Issue.of(_column_for(exc, request), exc))
 
         if sku:
             first = self._skus.setdefault(sku.casefold(), row)
             if first != row:
                 issues.append(
-                    _Issue(
+                    Issue(
                         "sku",
                         "duplicate_sku",
                         f"The SKU '{sku}' is already used by row {first}; exported files are named by SKU, "
@@ -173,7 +173,7 @@ class _Planner:
             source = ItemSource(image, mask, defaults.fit)
             self.items.append(BatchItem(row, sku, request, checked, source))
 
-    def _describe(self, source: _Source) -> PreparedImage:
+    def _describe(self, source: Source) -> PreparedImage:
         """The photo as its header tells it; a header longer than HEAD_BYTES is read whole."""
         try:
             head = source.head()
@@ -189,7 +189,7 @@ class _Planner:
         except FileRefused as exc:
             raise StudioInputError(exc.code, f"The file cannot be read ({exc.reason}).", {}) from None
 
-    def _check_mask(self, mask: _Source, image: _Source | None, provider: str, workflow: Operation) -> None:
+    def _check_mask(self, mask: Source, image: Source | None, provider: str, workflow: Operation) -> None:
         """What a mask's header tells: that the provider takes one, that it is an image, and of the
         photo's size (empty or full masks are found when the worker prepares the item)."""
         limits = self.studio.catalogue.limits_for(provider, workflow)
@@ -213,11 +213,11 @@ class _Planner:
             )
             raise StudioInputError(exc.code, str(exc), dict(exc.params))
 
-    def _workflow(self, text: str, issues: list[_Issue]) -> Operation | None:
+    def _workflow(self, text: str, issues: list[Issue]) -> Operation | None:
         if not text:
             if self.defaults.workflow is None:
                 issues.append(
-                    _Issue(
+                    Issue(
                         "workflow",
                         "missing_workflow",
                         "No workflow is given: write scene, prompt or model in the workflow column, "
@@ -226,10 +226,10 @@ class _Planner:
                 )
                 return None
             return Operation(self.defaults.workflow)
-        workflow = _WORKFLOWS.get(text.strip().lower().replace(" ", "_").replace("-", "_"))
+        workflow = WORKFLOWS.get(text.strip().lower().replace(" ", "_").replace("-", "_"))
         if workflow is None:
             issues.append(
-                _Issue(
+                Issue(
                     "workflow",
                     "bad_workflow",
                     f"The workflow '{text}' is not known; write scene, prompt or model.",
@@ -238,13 +238,13 @@ class _Planner:
             )
         return workflow
 
-    def _size(self, text: str, issues: list[_Issue]) -> tuple[int, int] | None:
+    def _size(self, text: str, issues: list[Issue]) -> tuple[int, int] | None:
         if not text:
             return self.defaults.size
-        match = _SIZE.match(text)
+        match = SIZE.match(text)
         if match is None:
             issues.append(
-                _Issue(
+                Issue(
                     "size",
                     "bad_size",
                     f"The size '{text}' is not width x height in pixels; write it like 1000x1000.",
@@ -254,7 +254,7 @@ class _Planner:
             return None
         return int(match.group(1)), int(match.group(2))
 
-    def _count(self, text: str, issues: list[_Issue]) -> int | None:
+    def _count(self, text: str, issues: list[Issue]) -> int | None:
         if not text:
             return self.defaults.count
         try:
@@ -263,7 +263,7 @@ class _Planner:
             number = float("nan")
         if not number.is_integer():
             issues.append(
-                _Issue(
+                Issue(
                     "count",
                     "bad_count",
                     f"The count '{text}' is not a whole number of images; write a number like 2.",

@@ -53,7 +53,7 @@ MAX_SHEET_CELLS = 4_000_000
 _LINE = re.compile(r"[^\r\n]*(?:\r\n?|\n)|[^\r\n]+$")
 
 
-def _read_table(path: Path, *, max_rows: int) -> list[list[str]]:
+def read_table(path: Path, *, max_rows: int) -> list[list[str]]:
     """The rows of text (cells trimmed, trailing blank rows dropped); at most `max_rows` + 2
     non-blank rows (the header, the rows, and one more so the caller sees the cap is passed)."""
     suffix = path.suffix.lower()

@@ -17,7 +17,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from studio.manifest_base import _DRIVE, _JUNK_NAMES, MANIFEST_SUFFIXES, ManifestError, RowProblem
+from studio.manifest_base import DRIVE, JUNK_NAMES, MANIFEST_SUFFIXES, ManifestError, RowProblem
 from studio.safe_files import (
     LimitExceeded,
     ZipDirectoryTooLarge,
@@ -173,10 +173,10 @@ def _zip_entries(archive: zipfile.ZipFile, max_total_bytes: int) -> tuple[list[_
         parts = [part for part in name.split("/") if part not in ("", ".")]
         if not parts or any(part.startswith(".") and part != ".." for part in parts):
             continue  # dot files and folders: .DS_Store, ._shoe.jpg, .git
-        if parts[0] == "__MACOSX" or parts[-1].lower() in _JUNK_NAMES:
+        if parts[0] == "__MACOSX" or parts[-1].lower() in JUNK_NAMES:
             continue
         position += 1
-        if name.startswith("/") or _DRIVE.match(name) or ".." in parts:
+        if name.startswith("/") or DRIVE.match(name) or ".." in parts:
             problems.append(
                 RowProblem(
                     position,

@@ -74,13 +74,13 @@ def read_regular_file(path: str | os.PathLike[str], max_bytes: int = MAX_INPUT_B
     """The bytes of the regular file at `path` (symbolic links followed), at most `max_bytes`."""
     shown = os.fspath(path)
     try:
-        _check_kind(shown, os.stat(path), max_bytes)
+        check_kind(shown, os.stat(path), max_bytes)
         descriptor = os.open(path, _OPEN_FLAGS)
     except OSError as exc:
-        raise _refused(shown, exc) from None
+        raise refused_file(shown, exc) from None
     try:
         with os.fdopen(descriptor, "rb", buffering=0, closefd=True) as handle:
-            _check_kind(shown, os.fstat(handle.fileno()), max_bytes)
+            check_kind(shown, os.fstat(handle.fileno()), max_bytes)
             chunks: list[bytes] = []
             total = 0
             while True:
@@ -92,11 +92,11 @@ def read_regular_file(path: str | os.PathLike[str], max_bytes: int = MAX_INPUT_B
                 if total > max_bytes:
                     raise _too_large(shown, max_bytes)
     except OSError as exc:
-        raise _refused(shown, exc) from None
+        raise refused_file(shown, exc) from None
     return b"".join(chunks)
 
 
-def _check_kind(shown: str, info: os.stat_result, max_bytes: int) -> None:
+def check_kind(shown: str, info: os.stat_result, max_bytes: int) -> None:
     if stat.S_ISDIR(info.st_mode):
         raise FileRefused(shown, "not_a_file", "it is a folder; give the path of a file")
     if not stat.S_ISREG(info.st_mode):
@@ -118,7 +118,7 @@ def _too_large(shown: str, max_bytes: int) -> FileRefused:
     )
 
 
-def _refused(shown: str, exc: OSError) -> FileRefused:
+def refused_file(shown: str, exc: OSError) -> FileRefused:
     if isinstance(exc, FileNotFoundError):
         return FileRefused(shown, "file_not_found", "no such file; check the path")
     if isinstance(exc, IsADirectoryError):

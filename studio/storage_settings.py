@@ -20,8 +20,8 @@ from urllib.parse import urlsplit
 from studio.hosting_settings import (
     Addressing,
     HostingSettings,
-    _check_http_url,
-    _read_addressing,
+    check_http_url,
+    read_addressing,
     safe_url,
 )
 from studio.settings_base import SettingsError
@@ -93,7 +93,7 @@ def read_storage_settings(env: Mapping[str, str], section: Mapping[str, Any]) ->
             "(the endpoint goes in STUDIO_STORAGE_ENDPOINT), or leave it unset for the data folder"
         )
     if endpoint is not None:
-        _check_http_url(endpoint, sources["endpoint"], "http://127.0.0.1:9000")
+        check_http_url(endpoint, sources["endpoint"], "http://127.0.0.1:9000")
     key_id, secret = pick("access_key_id"), pick("secret_access_key")
     if (key_id is None) != (secret is None):
         raise SettingsError(
@@ -105,7 +105,7 @@ def read_storage_settings(env: Mapping[str, str], section: Mapping[str, Any]) ->
         prefix=f"{prefix}/" if prefix else "",
         endpoint_url=endpoint.rstrip("/") if endpoint else None,
         region=pick("region"),
-        addressing=_read_addressing(pick("addressing"), sources.get("addressing", ""), endpoint),
+        addressing=read_addressing(pick("addressing"), sources.get("addressing", ""), endpoint),
         access_key_id=key_id,
         secret_access_key=secret,
     )

@@ -24,7 +24,7 @@ from studio.migrations import batches_table as batches
 from studio.migrations import jobs_table as jobs
 from studio.migrations import outputs_table
 from studio.people import Person
-from studio.store_core import NewBatch, NewJob, StoreCore, _dumps, _money, _Unset, dumps_notes
+from studio.store_core import NewBatch, NewJob, StoreCore, Unset, dumps, dumps_notes, money_of
 from studio.store_history import visible_batches
 
 
@@ -49,7 +49,7 @@ class BatchStore(StoreCore):
                     budget_currency=new.budget.currency if new.budget else None,
                     items=len(jobs_),
                     source=new.source,
-                    notes_json=_dumps(dict(new.notes)),
+                    notes_json=dumps(dict(new.notes)),
                     created_by=new.created_by,
                     shared=1 if new.shared else 0,
                 )
@@ -140,7 +140,7 @@ class BatchStore(StoreCore):
             name=row["name"] or "",
             status=status,
             pause_reason=row["pause_reason"],
-            budget=_money(row["budget_minor"], row["budget_currency"]),
+            budget=money_of(row["budget_minor"], row["budget_currency"]),
             items=int(row["items"]),
             source=row["source"],
             created_by=row["created_by"],
@@ -285,7 +285,7 @@ class BatchStore(StoreCore):
         job_id: str,
         index: int,
         *,
-        review: str | None | type[_Unset] = _Unset,
+        review: str | None | type[Unset] = Unset,
         favourite: bool | None = None,
         note: str | None = None,
         by: str | None = None,
@@ -294,7 +294,7 @@ class BatchStore(StoreCore):
         values: dict[str, Any] = {"reviewed_at": self.now()}
         if by is not None:
             values["decided_by"] = by
-        if review is not _Unset:
+        if review is not Unset:
             values["review"] = review
         if favourite is not None:
             values["favourite"] = 1 if favourite else 0

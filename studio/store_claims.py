@@ -27,16 +27,16 @@ from studio.migrations import jobs_table as jobs
 from studio.migrations import outputs_table
 from studio.migrations import vendor_pacing_table as vendor_pacing
 from studio.store_core import (
-    _HELD,
-    _PENDING,
-    _TIMED,
+    HELD,
+    PENDING,
+    TIMED,
     ClaimedJob,
     ClaimKind,
     InvalidTransition,
     NewJob,
     NewOutput,
     StoreCore,
-    _output_row,
+    output_row,
 )
 
 # Jobs that hold a vendor slot: being submitted, or running at the vendor.
@@ -118,7 +118,7 @@ class JobStateStore(StoreCore):
             if not self._transition(conn, job_id, from_statuses, to_status, owner, fields):
                 return False
             if outputs:
-                conn.execute(insert(outputs_table), [_output_row(job_id, o) for o in outputs])
+                conn.execute(insert(outputs_table), [output_row(job_id, o) for o in outputs])
             return True
 
     def _transition(
@@ -172,7 +172,7 @@ class JobStateStore(StoreCore):
             value = conn.execute(
                 select(func.min(jobs.c.next_attempt_at)).where(
                     or_(
-                        and_(jobs.c.status.in_(_TIMED), jobs.c.lease_owner.is_(None)),
+                        and_(jobs.c.status.in_(TIMED), jobs.c.lease_owner.is_(None)),
                         and_(jobs.c.status == str(JobStatus.QUEUED), jobs.c.next_attempt_at > now),
                     )
                 )
@@ -188,7 +188,7 @@ class JobStateStore(StoreCore):
 
     def held_leases(self) -> list[tuple[str, str]]:
         """(job id, owner) of every pending job that holds a lease."""
-        held = _HELD
+        held = HELD
         with self._read() as conn:
             rows = conn.execute(
                 select(jobs.c.id, jobs.c.lease_owner).where(
@@ -212,7 +212,7 @@ class JobStateStore(StoreCore):
         with self._write() as conn:
             result = conn.execute(
                 update(jobs)
-                .where(jobs.c.id == job_id, jobs.c.lease_owner == owner, jobs.c.status.in_(_PENDING))
+                .where(jobs.c.id == job_id, jobs.c.lease_owner == owner, jobs.c.status.in_(PENDING))
                 .values(lease_expires_at=expires_at)
             )
             return result.rowcount == 1
@@ -248,7 +248,7 @@ class JobStateStore(StoreCore):
         rates = dict(submit_rates or {})
         lease_free = or_(jobs.c.lease_expires_at.is_(None), jobs.c.lease_expires_at <= now)
         due = or_(jobs.c.next_attempt_at.is_(None), jobs.c.next_attempt_at <= now)
-        held = and_(jobs.c.status.in_(_HELD), lease_free)
+        held = and_(jobs.c.status.in_(HELD), lease_free)
         recover: ColumnElement[bool] | None = None
         if recover_providers is None:
             recover = held

@@ -39,7 +39,7 @@ MAX_PAGE_SIZE = 500
 _WRITABLE = frozenset(c.name for c in jobs.columns) - {"id", "status", "created_at", "created_day"}
 
 
-class _Unset:
+class Unset:
     """Marks a keyword left out (None is a real value: "not reviewed")."""
 
 
@@ -261,7 +261,7 @@ class StoreCore:
             "workflow": str(new.workflow),
             "provider": new.provider,
             "status": str(JobStatus.QUEUED),
-            "params_json": _dumps(new.params),
+            "params_json": dumps(new.params),
             "prompt": new.prompt,
             "negative_prompt": new.negative_prompt,
             "scene_id": new.scene_id,
@@ -337,8 +337,8 @@ class StoreCore:
             remote_id=row["remote_id"],
             attempts=int(row["attempts"]),
             outputs=outputs,
-            cost=_money(row["cost_minor"], row["cost_currency"]),
-            cost_estimate=_money(row["estimate_minor"], row["estimate_currency"]),
+            cost=money_of(row["cost_minor"], row["cost_currency"]),
+            cost_estimate=money_of(row["estimate_minor"], row["estimate_currency"]),
             error=error,
             notes=json.loads(row["notes_json"] or "{}"),
             source=row["source"],
@@ -360,7 +360,7 @@ class StoreCore:
             status=row["status"],
             images=int(row["images"]),
             duration_s=(finished - started).total_seconds() if started and finished else None,
-            cost_amount=_amount(row["cost_minor"], row["cost_currency"]),
+            cost_amount=amount_text(row["cost_minor"], row["cost_currency"]),
             cost_currency=row["cost_currency"],
             error_code=row["error_code"],
             error_message=row["error_message"],
@@ -370,12 +370,12 @@ class StoreCore:
         )
 
 
-_PENDING = [str(s) for s in PENDING_STATUSES]
+PENDING = [str(s) for s in PENDING_STATUSES]
 # Jobs a worker holds a lease on while it works on them.
-_HELD = [str(JobStatus.SUBMITTING), str(JobStatus.RUNNING), str(JobStatus.DOWNLOADING)]
+HELD = [str(JobStatus.SUBMITTING), str(JobStatus.RUNNING), str(JobStatus.DOWNLOADING)]
 # Jobs whose next step is at a set time: a status call, or another try at a result download.
-_TIMED = [str(JobStatus.RUNNING), str(JobStatus.DOWNLOADING)]
-_ROW_COLUMNS = (
+TIMED = [str(JobStatus.RUNNING), str(JobStatus.DOWNLOADING)]
+ROW_COLUMNS = (
     jobs.c.id,
     jobs.c.created_at,
     jobs.c.workflow,
@@ -393,7 +393,7 @@ _ROW_COLUMNS = (
 )
 
 
-def _first_thumbnail() -> Any:
+def first_thumbnail() -> Any:
     # Evaluated only for the rows of the page (primary-key lookup), never for skipped ones.
     return (
         select(outputs_table.c.thumbnail_path)
@@ -405,7 +405,7 @@ def _first_thumbnail() -> Any:
     )
 
 
-def _output_row(job_id: str, output: NewOutput) -> dict[str, Any]:
+def output_row(job_id: str, output: NewOutput) -> dict[str, Any]:
     return {
         "job_id": job_id,
         "idx": output.index,
@@ -418,19 +418,19 @@ def _output_row(job_id: str, output: NewOutput) -> dict[str, Any]:
     }
 
 
-def _money(minor: int | None, currency: str | None) -> Money | None:
+def money_of(minor: int | None, currency: str | None) -> Money | None:
     return Money(int(minor), currency) if minor is not None and currency else None
 
 
-def _amount(minor: int | None, currency: str | None) -> str | None:
-    money = _money(minor, currency)
+def amount_text(minor: int | None, currency: str | None) -> str | None:
+    money = money_of(minor, currency)
     return money.as_str() if money else None
 
 
-def _dumps(value: Any) -> str:
+def dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 
 
 def dumps_notes(notes: Mapping[str, Any]) -> str:
     """Notes as stored: JSON, Chinese kept readable, anything odd turned into text."""
-    return _dumps(dict(notes))
+    return dumps(dict(notes))

@@ -22,7 +22,7 @@ from studio.jobs import DayStat, JobFilter, JobPage, JobRow, JobStatus, Provider
 from studio.migrations import batches_table as batches
 from studio.migrations import jobs_table as jobs
 from studio.people import Person
-from studio.store_core import _ROW_COLUMNS, MAX_PAGE_SIZE, StoreCore, _amount, _first_thumbnail
+from studio.store_core import MAX_PAGE_SIZE, ROW_COLUMNS, StoreCore, amount_text, first_thumbnail
 
 
 class HistoryQueries(StoreCore):
@@ -37,7 +37,7 @@ class HistoryQueries(StoreCore):
             raise ValueError(f"page_size must be 1..{MAX_PAGE_SIZE}, got {page_size}")
         where = self._where(filters)
         query = (
-            select(*_ROW_COLUMNS, _first_thumbnail())
+            select(*ROW_COLUMNS, first_thumbnail())
             .where(*self._where(filters, ordered_rows=True))
             .order_by(jobs.c.created_at.desc(), jobs.c.id.desc())
             .limit(page_size)
@@ -53,7 +53,7 @@ class HistoryQueries(StoreCore):
         where = self._where(filters, ordered_rows=True)
         after: tuple[datetime, str] | None = None
         while True:
-            query = select(*_ROW_COLUMNS, _first_thumbnail()).where(*where)
+            query = select(*ROW_COLUMNS, first_thumbnail()).where(*where)
             if after is not None:
                 # The plain `<=` is redundant for the result but gives the planner an index range;
                 # with the OR alone SQLite rescans from the newest row for every chunk.
@@ -95,7 +95,7 @@ class HistoryQueries(StoreCore):
                     currency=r.cost_currency,
                     jobs=int(r.jobs),
                     images=int(r.images),
-                    amount=_amount(r.amount, r.cost_currency),
+                    amount=amount_text(r.amount, r.cost_currency),
                     succeeded=int(r.succeeded or 0),
                     failed=int(r.failed or 0),
                 )
@@ -123,7 +123,7 @@ class HistoryQueries(StoreCore):
                     provider=r.provider,
                     currency=r.cost_currency,
                     images=int(r.images),
-                    amount=_amount(r.amount, r.cost_currency),
+                    amount=amount_text(r.amount, r.cost_currency),
                 )
                 for r in conn.execute(query)
             ]

@@ -53,15 +53,15 @@ from studio.worker_base import (
     DEFAULT_RESULT_TTL_S,
     MAX_ATTEMPTS,
     MAX_POLL_FAILURES,
-    _at,
-    _costs_nothing,
-    _in_flight_limit,
-    _JobProblem,
-    _plate,
-    _process_alive,
-    _Run,
+    JobProblem,
+    Run,
+    costs_nothing,
+    in_flight_limit,
     is_synchronous,
     logger,
+    process_alive,
+    stored_plate,
+    utc_at,
 )
 from studio.worker_failures import WorkerFailures
 from studio.worker_prepare import Preparer, needs_preparing
@@ -111,7 +111,7 @@ class Worker(WorkerFailures):
             pid_text = rest.partition(":")[0]
             if owner_host != host or not pid_text.isdigit() or owner == self.owner:
                 continue
-            if not _process_alive(int(pid_text)):
+            if not process_alive(int(pid_text)):
                 logger.info("job %s was held by a process that ended (%s); resuming it now", job_id, owner)
                 self.store.release_lease(job_id, owner)
 
@@ -140,7 +140,7 @@ class Worker(WorkerFailures):
         """Sleep until the earliest job falls due (a poll, a retry), at most one tick: a vendor slot
         that just freed up should not wait a whole tick to be noticed."""
         try:
-            due = self.store.next_due_at(_at(self._clock()))
+            due = self.store.next_due_at(utc_at(self._clock()))
         except Exception:
             return self.poll_tick_s
         if due is None:
@@ -185,22 +185,22 @@ class Worker(WorkerFailures):
         if new_work:
             # In-flight slots and the submit rate are the vendor's, shared by every worker process
             # and machine: the store checks and takes both in the claim's transaction.
-            limits = {key: _in_flight_limit(adapter) for key, adapter in self.adapters.items()}
+            limits = {key: in_flight_limit(adapter) for key, adapter in self.adapters.items()}
             rates = {key: adapter.submit_qps for key, adapter in self.adapters.items()}
             if not limits:
                 return None
             return self.store.claim_next(
-                self.owner, _at(now_s), self.lease_s, limits, recover_providers=[], submit_rates=rates
+                self.owner, utc_at(now_s), self.lease_s, limits, recover_providers=[], submit_rates=rates
             )
         claim = self.store.claim_next(
-            self.owner, _at(now_s), self.lease_s, {}, recover_providers=list(self.adapters)
+            self.owner, utc_at(now_s), self.lease_s, {}, recover_providers=list(self.adapters)
         )
         if claim is not None and (
             claim.kind is ClaimKind.RECOVER_SUBMIT and is_synchronous(self.adapters[claim.job.provider])
         ):
             # A free synchronous submit run again after a crash spends a submit too.
             adapter = self.adapters[claim.job.provider]
-            self.store.spend_submit_token(claim.job.provider, adapter.submit_qps, _at(now_s))
+            self.store.spend_submit_token(claim.job.provider, adapter.submit_qps, utc_at(now_s))
         return claim
 
     def _claim_companions(
@@ -211,7 +211,7 @@ class Worker(WorkerFailures):
         key = first.job.provider
         while len(companions) + 1 < adapter.max_batch_submit:
             extra = self.store.claim_next(
-                self.owner, _at(now_s), self.lease_s, {key: _in_flight_limit(adapter)}, recover_providers=[]
+                self.owner, utc_at(now_s), self.lease_s, {key: in_flight_limit(adapter)}, recover_providers=[]
             )
             if extra is None:
                 break
@@ -249,7 +249,7 @@ class Worker(WorkerFailures):
         with self._active_lock:
             active = list(self._active.values())
         for claim in active:
-            if not self.store.renew_lease(claim.job.job_id, self.owner, _at(now_s + self.lease_s)):
+            if not self.store.renew_lease(claim.job.job_id, self.owner, utc_at(now_s + self.lease_s)):
                 # A job that ended, or handed its lease back after a status call, released it itself:
                 # only another owner's name in the row means the job was taken over.
                 holder = self.store.lease_owner(claim.job.job_id)
@@ -260,7 +260,7 @@ class Worker(WorkerFailures):
     def execute(self, claim: ClaimedJob) -> None:
         """Do the claimed step of one job. Never raises: every outcome is written to the job."""
         adapter = self.adapters[claim.job.provider]
-        run = _Run(claim, adapter, claim.job.status, claim.job.attempts)
+        run = Run(claim, adapter, claim.job.status, claim.job.attempts)
         try:
             if claim.kind is ClaimKind.POLL:
                 self._poll(run)
@@ -277,10 +277,10 @@ class Worker(WorkerFailures):
         """Submit several queued jobs of one provider in one vendor call (`submit_batch`). Each job
         keeps its own remote id, state, cost and failures. Never raises, like `execute`."""
         adapter = self.adapters[claims[0].job.provider]
-        runs: list[_Run] = []
+        runs: list[Run] = []
         requests: list[GenerationRequest] = []
         for claim in claims:
-            run = _Run(claim, adapter, claim.job.status, claim.job.attempts)
+            run = Run(claim, adapter, claim.job.status, claim.job.attempts)
             try:
                 if claim.job.batch_id and self._held_by_batch(run):
                     continue
@@ -318,7 +318,7 @@ class Worker(WorkerFailures):
             logger.debug("the worker's storage fault", exc_info=exc)
         self._storage_fault = exc
 
-    def _handle(self, run: _Run, exc: Exception) -> None:
+    def _handle(self, run: Run, exc: Exception) -> None:
         """Record what stopped a job's step: retry it, or fail it with a message a user can act on."""
         job = run.claim.job
         if isinstance(exc, StorageFault) and not isinstance(exc, ArtifactError):
@@ -326,7 +326,7 @@ class Worker(WorkerFailures):
             self._storage_trouble(exc)
         elif isinstance(exc, ProviderError):
             self._provider_error(run, exc)
-        elif isinstance(exc, _JobProblem | InputLinkError):
+        elif isinstance(exc, JobProblem | InputLinkError):
             self._fail(run, exc.code, exc.message)
         elif isinstance(exc, ArtifactError):
             # A result we cannot decode or a disk we cannot write: the message says which.
@@ -341,7 +341,7 @@ class Worker(WorkerFailures):
                 "Try again; if it keeps happening, report it with the app log.",
             )
 
-    def _recover(self, run: _Run) -> None:
+    def _recover(self, run: Run) -> None:
         job = run.job
         if job.remote_id:
             # The task id was stored, so the vendor has it: resume polling, never resubmit.
@@ -358,7 +358,7 @@ class Worker(WorkerFailures):
             run.attempts += 1
             self.store.update_leased(job.job_id, self.owner, JobStatus.SUBMITTING, attempts=run.attempts)
             self._submit(run)
-        elif is_synchronous(run.adapter) and _costs_nothing(run.adapter, job.workflow):
+        elif is_synchronous(run.adapter) and costs_nothing(run.adapter, job.workflow):
             # A free synchronous call (the local engine) that died with us: running it again is safe.
             logger.info("re-running job %s after an interrupted synchronous submit", job.job_id)
             run.attempts += 1
@@ -377,7 +377,7 @@ class Worker(WorkerFailures):
                 f"{started:%Y-%m-%d %H:%M} UTC before retrying, so you are not charged twice.",
             )
 
-    def _submit(self, run: _Run) -> None:
+    def _submit(self, run: Run) -> None:
         job = run.job
         if job.batch_id and self._held_by_batch(run):
             return
@@ -391,7 +391,7 @@ class Worker(WorkerFailures):
             raise
         self._submitted(run, submitted)
 
-    def _submitted(self, run: _Run, submitted: Submitted) -> None:
+    def _submitted(self, run: Run, submitted: Submitted) -> None:
         """What a submit call answered for this job: a final result (synchronous), or a task id."""
         job = run.job
         update = submitted.update
@@ -400,7 +400,7 @@ class Worker(WorkerFailures):
             self._answered(run, update, submitted.remote_id)
             return
         if not submitted.remote_id:
-            raise _JobProblem(
+            raise JobProblem(
                 "unexpected_response",
                 f"{type(run.adapter).label} accepted the job but returned neither a result nor a task id. "
                 "Try again; if it keeps happening, check the provider's status page.",
@@ -412,7 +412,7 @@ class Worker(WorkerFailures):
             JobStatus.RUNNING,
             owner=self.owner,
             remote_id=submitted.remote_id,
-            next_attempt_at=_at(now_s + poll_delay(run.adapter.poll_interval_hint, 0)),
+            next_attempt_at=utc_at(now_s + poll_delay(run.adapter.poll_interval_hint, 0)),
             poll_failures=0,
             error_code=None,
             error_message=None,
@@ -424,7 +424,7 @@ class Worker(WorkerFailures):
             return
         run.status = JobStatus.RUNNING
 
-    def _held_by_batch(self, run: _Run) -> bool:
+    def _held_by_batch(self, run: Run) -> bool:
         """True when the job's batch says not to send it now: paused, canceled, or its budget would
         be exceeded by this job's estimate (then the whole batch pauses, reason "budget")."""
         job = run.job
@@ -463,7 +463,7 @@ class Worker(WorkerFailures):
             return True
         return False
 
-    def _linked(self, run: _Run, request: GenerationRequest) -> GenerationRequest:
+    def _linked(self, run: Run, request: GenerationRequest) -> GenerationRequest:
         """The request with links to its inputs when the vendor reads them from URLs."""
         limits = type(run.adapter).limits.get(run.job.workflow)
         if limits is None:
@@ -491,11 +491,11 @@ class Worker(WorkerFailures):
         self.store.update_leased(run.job.job_id, self.owner, run.status, **fields)
         return published.request
 
-    def _keep_sent_mask(self, run: _Run, mask_png: bytes) -> None:
+    def _keep_sent_mask(self, run: Run, mask_png: bytes) -> None:
         path = self.artifacts.save_file(run.job.job_id, run.job.created_at, "used_mask.png", mask_png)
         self.store.update_leased(run.job.job_id, self.owner, run.status, used_mask_path=path)
 
-    def _poll(self, run: _Run) -> None:
+    def _poll(self, run: Run) -> None:
         job = run.job
         update = run.adapter.poll(job.remote_id or "")
         if update.state in (TaskState.SUCCEEDED, TaskState.FAILED):
@@ -507,13 +507,13 @@ class Worker(WorkerFailures):
             job.job_id,
             self.owner,
             run.status,
-            next_attempt_at=_at(now_s + poll_delay(run.adapter.poll_interval_hint, now_s - started)),
+            next_attempt_at=utc_at(now_s + poll_delay(run.adapter.poll_interval_hint, now_s - started)),
             poll_failures=0,
             lease_owner=None,
             lease_expires_at=None,
         )
 
-    def _ready(self, run: _Run) -> JobView:
+    def _ready(self, run: Run) -> JobView:
         """The job with its inputs prepared: a batch item's photo is decoded, fitted and cut out
         just before its turn, if the prepare-ahead thread has not done it already."""
         if self.preparer is not None and needs_preparing(run.job):
@@ -529,9 +529,9 @@ class Worker(WorkerFailures):
                 EdgeGuide(item["layer"], self.artifacts.read(item["path"]), str(item.get("prompt") or ""))
                 for item in job.notes.get("edge_guides") or []
             )
-            plate = _plate(job.notes.get("backdrop_plate"), self.artifacts.read)
+            plate = stored_plate(job.notes.get("backdrop_plate"), self.artifacts.read)
         except ArtifactError as exc:
-            raise _JobProblem(
+            raise JobProblem(
                 "input_missing", f"This job's input files are gone ({exc}). Submit the job again."
             ) from None
         return GenerationRequest(

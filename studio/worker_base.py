@@ -48,7 +48,7 @@ def is_synchronous(adapter: ProviderAdapter) -> bool:
 
 
 @dataclass
-class _Run:
+class Run:
     """One claimed job being worked on; `status` follows what we have written to the store."""
 
     claim: ClaimedJob
@@ -65,7 +65,7 @@ class _Run:
         return self.claim.job
 
 
-class _JobProblem(StudioError):
+class JobProblem(StudioError):
     """A failure we can explain to the user, raised inside a run and recorded on the job."""
 
     def __init__(self, code: str, message: str) -> None:
@@ -119,13 +119,13 @@ class WorkerBase:
         self._pool: ThreadPoolExecutor | None = None
         self._thread: threading.Thread | None = None
 
-    def _release_inputs(self, run: _Run) -> None:
+    def _release_inputs(self, run: Run) -> None:
         handles = dict.fromkeys([*hosted_handles(run.job.notes), *run.hosted])
         if handles:
             self.links.release(handles)
             run.hosted.clear()
 
-    def _fail(self, run: _Run, code: str, message: str, **fields: Any) -> None:
+    def _fail(self, run: Run, code: str, message: str, **fields: Any) -> None:
         self._release_inputs(run)
         moved = self.store.transition(
             run.job.job_id,
@@ -142,22 +142,22 @@ class WorkerBase:
             )
 
 
-class _Lost(Exception):
+class Lost(Exception):
     """A billed result that cannot be kept (no data, no link); the message says why."""
 
 
-def _in_flight_limit(adapter: ProviderAdapter) -> int:
+def in_flight_limit(adapter: ProviderAdapter) -> int:
     """Jobs of a provider that may be at the vendor at once: its concurrent calls, times the jobs one
     call carries where the vendor takes batches."""
     return adapter.max_in_flight * max(1, adapter.max_batch_submit)
 
 
-def _costs_nothing(adapter: ProviderAdapter, workflow: str) -> bool:
+def costs_nothing(adapter: ProviderAdapter, workflow: str) -> bool:
     price = type(adapter).prices.get(Operation(workflow))
     return price is not None and price.free
 
 
-def _lost_message(label: str, cost: Money | None, reason: str) -> str:
+def lost_message(label: str, cost: Money | None, reason: str) -> str:
     charge = f" ({cost.as_str()} {cost.currency})" if cost else ""
     return (
         f"{label} made this image and billed it{charge}, but the result was lost: {reason.rstrip('.')}. "
@@ -165,7 +165,7 @@ def _lost_message(label: str, cost: Money | None, reason: str) -> str:
     )
 
 
-def _plate(record: object, read: Callable[[str], bytes]) -> BackdropPlate | None:
+def stored_plate(record: object, read: Callable[[str], bytes]) -> BackdropPlate | None:
     """The user backdrop a job was submitted with: its photo was copied into the job's own
     files at submit, so deleting it from the library later cannot break a queued job."""
     if not isinstance(record, Mapping) or not record.get("path"):
@@ -179,7 +179,7 @@ def _plate(record: object, read: Callable[[str], bytes]) -> BackdropPlate | None
     )
 
 
-def _process_alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -189,9 +189,9 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
-def _gave_up(exc: ProviderError, attempts: int) -> str:
+def gave_up(exc: ProviderError, attempts: int) -> str:
     return f"{exc.user_message} (gave up after {attempts} attempts)"
 
 
-def _at(seconds: float) -> datetime:
+def utc_at(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)

@@ -10,14 +10,14 @@ from __future__ import annotations
 from providers.errors import ProviderError, UnexpectedResponseError
 from studio.jobs import JobStatus
 from studio.pacing import poll_delay, retry_delay
-from studio.worker_base import MAX_ATTEMPTS, MAX_POLL_FAILURES, _at, _gave_up, _Run, logger
+from studio.worker_base import MAX_ATTEMPTS, MAX_POLL_FAILURES, Run, gave_up, logger, utc_at
 from studio.worker_results import WorkerResults
 
 
 class WorkerFailures(WorkerResults):
     """What a `ProviderError` does to the job it was raised for."""
 
-    def _provider_error(self, run: _Run, exc: ProviderError) -> None:
+    def _provider_error(self, run: Run, exc: ProviderError) -> None:
         job = run.job
         now_s = self._clock()
         if run.status is JobStatus.DOWNLOADING:
@@ -38,12 +38,12 @@ class WorkerFailures(WorkerResults):
                     self.owner,
                     JobStatus.RUNNING,
                     poll_failures=failures,
-                    next_attempt_at=_at(now_s + delay),
+                    next_attempt_at=utc_at(now_s + delay),
                     lease_owner=None,
                     lease_expires_at=None,
                 )
                 return
-            self._fail(run, exc.code, _gave_up(exc, failures) if retryable else exc.user_message)
+            self._fail(run, exc.code, gave_up(exc, failures) if retryable else exc.user_message)
             return
         attempts = run.attempts
         if exc.retryable and attempts < MAX_ATTEMPTS:
@@ -60,9 +60,9 @@ class WorkerFailures(WorkerResults):
                 {JobStatus.SUBMITTING},
                 JobStatus.QUEUED,
                 owner=self.owner,
-                next_attempt_at=_at(now_s + delay),
+                next_attempt_at=utc_at(now_s + delay),
                 error_code=exc.code,
                 error_message=exc.user_message,
             )
             return
-        self._fail(run, exc.code, _gave_up(exc, attempts) if exc.retryable else exc.user_message)
+        self._fail(run, exc.code, gave_up(exc, attempts) if exc.retryable else exc.user_message)

@@ -32,7 +32,7 @@ from studio.errors import StudioInputError
 from studio.inputs import Inputs
 from studio.jobs import JobStatus, JobView
 from studio.store import Store, dumps_notes
-from studio.worker_base import _JobProblem
+from studio.worker_base import JobProblem
 
 logger = logging.getLogger("studio.worker")
 
@@ -87,7 +87,7 @@ class Preparer:
             self._job_locks.pop(job.job_id, None)
         self._wake.set()  # one more may be prepared ahead now
         if "error" in record:
-            raise _JobProblem("input_unprepared", str(record.get("message") or record["error"]))
+            raise JobProblem("input_unprepared", str(record.get("message") or record["error"]))
         notes = {k: v for k, v in job.notes.items() if k not in (PREPARE_NOTE, PREPARED_NOTE)}
         notes.update(record.get("notes") or {})
         fields: dict[str, Any] = {

@@ -21,20 +21,20 @@ from studio.signed_links import without_signature
 from studio.store import NewOutput, dumps_notes
 from studio.worker_base import (
     DEFAULT_RESULT_TTL_S,
+    Lost,
+    Run,
     WorkerBase,
-    _at,
-    _costs_nothing,
-    _Lost,
-    _lost_message,
-    _Run,
+    costs_nothing,
     logger,
+    lost_message,
+    utc_at,
 )
 
 
 class WorkerResults(WorkerBase):
     """Recording a vendor's answer and fetching its results (through the injected guarded downloader)."""
 
-    def _answered(self, run: _Run, update: TaskUpdate, remote_id: str | None) -> None:
+    def _answered(self, run: Run, update: TaskUpdate, remote_id: str | None) -> None:
         """The vendor's final answer: record what it billed, then store or fetch its results.
 
         Everything the answer carries that cannot be fetched again (inline result
@@ -85,13 +85,13 @@ class WorkerResults(WorkerBase):
                 elif output.url:
                     entry["url"] = output.url
                 else:
-                    raise _Lost("The provider sent a result with neither image data nor a link")
+                    raise Lost("The provider sent a result with neither image data nor a link")
                 entries.append(entry)
-        except (ArtifactError, _Lost) as exc:
-            if _costs_nothing(run.adapter, job.workflow):
+        except (ArtifactError, Lost) as exc:
+            if costs_nothing(run.adapter, job.workflow):
                 self._fail(run, "output_not_stored", f"The result could not be stored: {exc}.", **recorded)
             else:
-                self._fail(run, "billed_result_lost", _lost_message(label, cost, str(exc)), **recorded)
+                self._fail(run, "billed_result_lost", lost_message(label, cost, str(exc)), **recorded)
             return
         now_s = self._clock()
         ttl = run.adapter.result_ttl_s or DEFAULT_RESULT_TTL_S
@@ -109,7 +109,7 @@ class WorkerResults(WorkerBase):
             owner=self.owner,
             lease_owner=self.owner,
             lease_expires_at=run.claim.lease_expires_at,
-            next_attempt_at=_at(now_s),
+            next_attempt_at=utc_at(now_s),
             poll_failures=0,
             error_code=None,
             error_message=None,
@@ -122,7 +122,7 @@ class WorkerResults(WorkerBase):
         run.claim = dataclasses.replace(run.claim, poll_failures=0)
         self._download_results(run, notes)
 
-    def _download_results(self, run: _Run, notes: dict[str, Any]) -> None:
+    def _download_results(self, run: Run, notes: dict[str, Any]) -> None:
         """Fetch every result not stored yet; finish the job when all are, else try again later."""
         job = run.job
         pending = notes.get(RESULT_NOTE)
@@ -162,7 +162,7 @@ class WorkerResults(WorkerBase):
             )
         self._complete(run, notes)
 
-    def _complete(self, run: _Run, notes: dict[str, Any]) -> None:
+    def _complete(self, run: Run, notes: dict[str, Any]) -> None:
         job = run.job
         pending = notes.pop(RESULT_NOTE)
         stored = [entry for entry in pending["outputs"] if entry.get("stored")]
@@ -197,7 +197,7 @@ class WorkerResults(WorkerBase):
         else:
             logger.warning("job %s was changed by someone else; its results were not recorded", job.job_id)
 
-    def _download_failed(self, run: _Run, notes: dict[str, Any], exc: ProviderError) -> None:
+    def _download_failed(self, run: Run, notes: dict[str, Any], exc: ProviderError) -> None:
         """Another try later while the link lives; else the job ends billed with what it has."""
         job = run.job
         pending = notes[RESULT_NOTE]
@@ -219,7 +219,7 @@ class WorkerResults(WorkerBase):
                 JobStatus.DOWNLOADING,
                 poll_failures=failures,
                 # The last try is made as the link is about to expire, not after.
-                next_attempt_at=_at(min(next_s, max(now_s, expires - 1.0))),
+                next_attempt_at=utc_at(min(next_s, max(now_s, expires - 1.0))),
                 error_code="download_pending",
                 error_message=exc.user_message,
                 notes_json=dumps_notes(notes),
@@ -237,12 +237,12 @@ class WorkerResults(WorkerBase):
         cost = Money(int(recorded[0]), str(recorded[1])) if recorded else None
         reason = exc.user_message.rstrip(".")
         if exc.retryable:
-            reason += f"; the link expired at {_at(expires):%Y-%m-%d %H:%M} UTC"
+            reason += f"; the link expired at {utc_at(expires):%Y-%m-%d %H:%M} UTC"
         for entry in pending["outputs"]:
             if entry.get("url"):
                 entry["url"] = without_signature(str(entry["url"]))  # dead now; keep no signature
         self._fail(
-            run, "billed_result_lost", _lost_message(label, cost, reason), notes_json=dumps_notes(notes)
+            run, "billed_result_lost", lost_message(label, cost, reason), notes_json=dumps_notes(notes)
         )
 
     def _saved(self, job: JobView, index: int, data: bytes) -> dict[str, Any]:

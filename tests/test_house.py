@@ -104,3 +104,27 @@ def test_no_production_module_is_over_800_lines() -> None:
         if (count := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
     }
     assert long == {}
+
+
+def _private_imports(tree: ast.AST) -> list[str]:
+    """Names starting with `_` imported from one of our modules (`import x as _x` aliases aside)."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] in PRODUCTION:
+            found += [f"{node.module}.{alias.name}" for alias in node.names if alias.name.startswith("_")]
+    return found
+
+
+def test_no_module_reaches_into_another_modules_private_names() -> None:
+    """What a split module shares with its siblings is public (no leading underscore): a name with
+    one is a promise that only its own module uses it."""
+    reaching = {
+        str(path.relative_to(ROOT)): names
+        for folder in PRODUCTION
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        if (names := _private_imports(ast.parse(path.read_text(encoding="utf-8"))))
+    }
+    assert reaching == {}
+    assert _private_imports(ast.parse("from studio.store_core import _hidden, shown")) == [
+        "studio.store_core._hidden"
+    ]

@@ -571,7 +571,7 @@ def _resolution(text: str) -> tuple[int, int]:
         raise ServiceError(
             "InvalidParameterValue.ParameterValueError", "Resolution sides must be >500 and <4000."
         )
-    if not _aspect_ok(width, height):
+    if not aspect_ok(width, height):
         raise ServiceError(
             "InvalidParameterValue.ParameterValueError", "Resolution aspect must be 2:5 to 5:2."
         )
@@ -634,7 +634,7 @@ def _check_logo_param(
     return logo, (x, y, width, height)
 
 
-def _aspect_ok(width: int, height: int) -> bool:
+def aspect_ok(width: int, height: int) -> bool:
     return 2 * height <= 5 * width and 2 * width <= 5 * height
 
 
@@ -669,7 +669,7 @@ def _check_product(data: bytes) -> Image.Image:
         raise ServiceError(
             "FailedOperation.ImageResolutionExceed", "Each side of the image must be under 4000 px."
         )
-    if not _aspect_ok(width, height):
+    if not aspect_ok(width, height):
         raise ServiceError(
             "InvalidParameterValue.ParameterValueError", "The image aspect must be 2:5 to 5:2."
         )

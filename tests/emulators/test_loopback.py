@@ -25,7 +25,7 @@ def test_each_vendor_emulator_builds_on_the_base(key: str) -> None:
     ]
     assert len(emulators) == 1 and emulators[0].provider_key == key
     cls = emulators[0]
-    assert cls.announce.endswith("_URL") and cls.description
+    assert cls.announce.endswith("URL") and cls.description
     with cls() as emulator:
         assert emulator.requests == [] and emulator.base_url.startswith("http://127.0.0.1:")
 

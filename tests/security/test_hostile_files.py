@@ -35,7 +35,7 @@ from studio import cli, cli_backdrops, history, manifest, manifest_tables
 from studio.backdrop_match import BackdropError
 from studio.export import CSV_NAME, ExportItem, NameTemplate, export_zip
 from studio.manifest import BatchDefaults, ManifestError, plan_from_manifest, plan_from_zip
-from studio.manifest_tables import _read_table
+from studio.manifest_tables import read_table
 from studio.manifest_zip import MAX_ZIP_ENTRIES, unpack_zip
 from studio.safe_files import (
     FileRefused,
@@ -212,7 +212,7 @@ def test_an_xlsx_that_declares_every_cell_of_excel_is_read_in_bounded_memory(tmp
     path = tmp_path / "bomb.xlsx"
     path.write_bytes(workbook(sheet_xml(rows, dimension="A1:XFD1048576")))
     assert path.stat().st_size < 3000  # 1.5 KB on disk, "17 billion cells" by its own account
-    table, peak = peak_bytes(lambda: _read_table(path, max_rows=1000))
+    table, peak = peak_bytes(lambda: read_table(path, max_rows=1000))
     assert table == [["sku", "image"], ["A", "a.jpg"]]
     assert peak < 100 * MB, peak
 
@@ -221,14 +221,14 @@ def test_an_xlsx_row_far_below_the_table_is_refused_not_padded(tmp_path: Path) -
     rows = inline_row(1, "sku", "image") + inline_row(2, "A", "a.jpg") + inline_row(900_000, "B", "b.jpg")
     path = tmp_path / "far.xlsx"
     path.write_bytes(workbook(sheet_xml(rows, dimension="A1:XFD1048576")))
-    table, peak = peak_bytes(lambda: _read_table(path, max_rows=1000))
+    table, peak = peak_bytes(lambda: read_table(path, max_rows=1000))
     # The row lies beyond the rows read, so it is never reached; memory stays bounded all the same.
     assert table == [["sku", "image"], ["A", "a.jpg"]]
     assert peak < 100 * MB, peak
     rows = inline_row(1, "sku", "image") + inline_row(manifest_tables.MAX_SHEET_ROWS + 1, "B", "b.jpg")
     path.write_bytes(workbook(sheet_xml(rows)))
     with pytest.raises(ManifestError) as raised:
-        _read_table(path, max_rows=1000)
+        read_table(path, max_rows=1000)
     assert raised.value.code == "manifest_too_long"
 
 
@@ -239,7 +239,7 @@ def test_an_xlsx_stops_one_row_past_the_cap(
     rows = inline_row(1, "sku", "image") + "".join(inline_row(n, f"S{n}", "a.jpg") for n in range(2, 3000))
     path = tmp_path / "long.xlsx"
     path.write_bytes(workbook(sheet_xml(rows)))
-    table = _read_table(path, max_rows=10)
+    table = read_table(path, max_rows=10)
     assert len(table) == 12  # the header, ten rows and the one that says "too many"
     with pytest.raises(ManifestError, match="more than 1000 rows"):
         plan_from_manifest(studio, path, DEFAULTS)
@@ -252,7 +252,7 @@ def test_an_xlsx_wider_than_a_manifest_is_refused(tmp_path: Path) -> None:
         workbook(sheet_xml(f'<row r="1"><c r="A1" t="inlineStr"><is><t>image</t></is></c>{far}</row>'))
     )
     with pytest.raises(ManifestError) as raised:
-        _read_table(path, max_rows=1000)
+        read_table(path, max_rows=1000)
     assert raised.value.code == "manifest_too_wide"
 
 
@@ -261,7 +261,7 @@ def test_an_xlsx_row_with_more_cells_than_excel_has_columns_is_refused(tmp_path:
     path = tmp_path / "cells.xlsx"
     path.write_bytes(workbook(sheet_xml(f'<row r="1">{cells}</row>')))
     with pytest.raises(ManifestError) as raised:
-        _read_table(path, max_rows=1000)
+        read_table(path, max_rows=1000)
     assert raised.value.code == "manifest_unpacks_too_large"
 
 
@@ -272,7 +272,7 @@ def test_a_shared_strings_zip_bomb_is_refused_before_openpyxl_reads_it(tmp_path:
     assert len(data) < 1 * MB
     path = tmp_path / "strings.xlsx"
     path.write_bytes(data)
-    outcome, peak = peak_bytes(lambda: _read_table(path, max_rows=1000))
+    outcome, peak = peak_bytes(lambda: read_table(path, max_rows=1000))
     assert isinstance(outcome, ManifestError) and outcome.code == "manifest_unpacks_too_large"
     assert peak < 20 * MB, peak
 
@@ -284,7 +284,7 @@ def test_a_workbook_part_larger_than_its_header_says_is_refused(tmp_path: Path) 
     )
     path = tmp_path / "liar.xlsx"
     path.write_bytes(data)
-    outcome, peak = peak_bytes(lambda: _read_table(path, max_rows=1000))
+    outcome, peak = peak_bytes(lambda: read_table(path, max_rows=1000))
     assert isinstance(outcome, ManifestError), outcome
     assert peak < 20 * MB, peak
 
@@ -298,7 +298,7 @@ def test_a_workbook_with_a_dtd_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "dtd.xlsx"
     path.write_bytes(workbook(sheet_xml(inline_row(1, "sku", "image")), laughs))
     with pytest.raises(ManifestError, match="Excel workbook"):
-        _read_table(path, max_rows=1000)
+        read_table(path, max_rows=1000)
 
 
 def test_an_ordinary_workbook_still_reads(tmp_path: Path) -> None:
@@ -309,7 +309,7 @@ def test_an_ordinary_workbook_still_reads(tmp_path: Path) -> None:
     )
     path = tmp_path / "ok.xlsx"
     path.write_bytes(workbook(sheet_xml(rows), strings))
-    assert _read_table(path, max_rows=1000) == [["sku", "image"], ["红鞋", "shoe.jpg", "2"]]
+    assert read_table(path, max_rows=1000) == [["sku", "image"], ["红鞋", "shoe.jpg", "2"]]
 
 
 # ------------------------------------------------------------------- CSV manifests
@@ -319,7 +319,7 @@ def test_a_csv_just_over_the_byte_cap_is_refused_before_decoding(tmp_path: Path)
         handle.write(b"sku,image\n")
         handle.write(b"x" * (manifest_tables.MAX_CSV_BYTES - 9))
     assert path.stat().st_size == manifest_tables.MAX_CSV_BYTES + 1
-    outcome, peak = peak_bytes(lambda: _read_table(path, max_rows=1000))
+    outcome, peak = peak_bytes(lambda: read_table(path, max_rows=1000))
     assert isinstance(outcome, ManifestError) and outcome.code == "manifest_too_large", outcome
     assert outcome.params["max_mb"] == manifest_tables.MAX_CSV_BYTES // MB
     assert peak < 2 * MB, peak  # refused from its size: not even read
@@ -332,7 +332,7 @@ def test_a_long_csv_under_the_cap_stops_one_row_past_the_row_cap(
     path = tmp_path / "long.csv"
     line = b"SKU,photos/shoe.jpg\n"
     path.write_bytes(b"sku,image\n" + line * ((manifest_tables.MAX_CSV_BYTES - 100) // len(line)))
-    table, peak = peak_bytes(lambda: _read_table(path, max_rows=1000))
+    table, peak = peak_bytes(lambda: read_table(path, max_rows=1000))
     assert isinstance(table, list) and len(table) == 1002
     # The text itself (10 MB) is decoded once; the rows past the cap are never built.
     assert peak < 4 * manifest_tables.MAX_CSV_BYTES, peak
@@ -344,18 +344,18 @@ def test_blank_lines_then_data_far_below_are_refused(tmp_path: Path) -> None:
     path = tmp_path / "gap.csv"
     path.write_bytes(b"sku,image\nA,a.jpg\n" + b"\n" * manifest_tables.MAX_SHEET_ROWS + b"B,b.jpg\n")
     with pytest.raises(ManifestError) as raised:
-        _read_table(path, max_rows=1000)
+        read_table(path, max_rows=1000)
     assert raised.value.code == "manifest_too_long"
     # Blank lines after the table are no problem, however many.
     path.write_bytes(b"sku,image\nA,a.jpg\n" + b"\n" * 100_000)
-    assert _read_table(path, max_rows=1000) == [["sku", "image"], ["A", "a.jpg"]]
+    assert read_table(path, max_rows=1000) == [["sku", "image"], ["A", "a.jpg"]]
 
 
 def test_a_csv_wider_than_a_manifest_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "wide.csv"
     path.write_bytes(b"image" + b",x" * 100 + b"\n")
     with pytest.raises(ManifestError) as raised:
-        _read_table(path, max_rows=1000)
+        read_table(path, max_rows=1000)
     assert raised.value.code == "manifest_too_wide"
 
 
@@ -363,7 +363,7 @@ def test_a_csv_with_a_huge_field_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "field.csv"
     path.write_bytes(b'sku,image\nA,"' + b"y" * 200_000 + b'"\n')
     with pytest.raises(ManifestError, match="not valid CSV"):
-        _read_table(path, max_rows=1000)
+        read_table(path, max_rows=1000)
 
 
 # -------------------------------------------------------------------------- ZIPs

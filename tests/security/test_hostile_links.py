@@ -39,7 +39,7 @@ from providers.fetch import (
 )
 from providers.fetch_guard import address_refusal, check_link_text, parse_address
 from studio.manifest import DownloadError, download_local_url, download_public_url, download_url
-from studio.manifest_files import _Files
+from studio.manifest_files import Files
 from tests.emulators.static_files import StaticFiles
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -571,7 +571,7 @@ def test_a_manifest_row_refuses_the_link_before_any_download_function_sees_it(tm
         asked.append(url)
         return IMAGE
 
-    files = _Files((tmp_path,), None, download, "next to the manifest")
+    files = Files((tmp_path,), None, download, "next to the manifest")
     for link in (
         "http://127.0.0.1:80\\@8.8.8.8/a.png",
         "http://user@example.com/a.png",
