@@ -31,7 +31,7 @@ from studio.jobs import JobFilter, JobRow, JobStatus, JobView
 from studio.safe_files import MAX_INPUT_BYTES, FileRefused, read_regular_file
 from studio.service import JobRequest, Studio, StudioInputError
 from studio.settings import SettingsError, load_settings
-from studio.storage_faults import EXIT_STORAGE, storage_fault
+from studio.storage_faults import EXIT_STORAGE, fault_folder, storage_fault
 from studio.store import MAX_PAGE_SIZE
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -170,22 +170,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as exc:
         # A full disk or a read-only data folder: one sentence saying where and what to do, no traceback.
-        fault = storage_fault(exc, _data_folder(exc))
+        fault = storage_fault(exc, fault_folder(exc))
         if fault is None:
             raise
         logging.getLogger(__name__).debug("storage fault", exc_info=exc)
         _error(str(fault))
         return EXIT_STORAGE
-
-
-def _data_folder(exc: BaseException) -> str:
-    """The folder a raw OS error names, else the configured data folder."""
-    if isinstance(exc, OSError) and exc.filename:
-        return str(exc.filename)
-    try:
-        return str(load_settings().data_dir)
-    except Exception:
-        return "STUDIO_DATA_DIR"
 
 
 # ---------------------------------------------------------------- generate

@@ -18,6 +18,7 @@ import sqlite3
 from pathlib import Path
 
 from studio.errors import StudioError
+from studio.settings import load_settings
 
 EXIT_STORAGE = 3  # the CLI's exit status for a full or read-only data folder
 _NEARLY_FULL_BYTES = 64 * 1024  # less free space than this: a vague disk error means "full"
@@ -136,3 +137,14 @@ def _chain(exc: BaseException) -> list[BaseException]:
 def _is_driver_error(exc: BaseException) -> bool:
     # SQLAlchemy's OperationalError and the PostgreSQL driver's errors, without importing either here.
     return type(exc).__name__ in {"OperationalError", "DiskFull", "ReadOnlySqlTransaction", "InternalError"}
+
+
+def fault_folder(exc: BaseException) -> str:
+    """The folder to name in a storage fault: the one a raw OS error names, else the configured
+    data folder (or the setting's name when even the settings cannot be read)."""
+    if isinstance(exc, OSError) and exc.filename:
+        return str(exc.filename)
+    try:
+        return str(load_settings().data_dir)
+    except Exception:
+        return "STUDIO_DATA_DIR"

@@ -111,28 +111,19 @@ class JobSubmitter:
             # A full disk half-way through: no job has this folder yet, so none of it is kept.
             self._artifacts.remove_unfinished(job_id, created)
             raise
-        return NewJob(
-            job_id=job_id,
-            workflow=checked.workflow,
+        return _new_job(
+            request,
+            checked,
+            job_id,
+            created,
+            notes,
             provider=cls.key,
             input_path=saved.input_path,
-            params=checked.params,
-            prompt=request.prompt,
-            negative_prompt=request.negative_prompt,
-            scene_id=request.scene_id,
-            product_title=checked.title,
-            count=checked.count,
-            size=checked.size,
-            seed=request.seed,
             mask_path=saved.mask_path,
             reference_path=saved.reference_path,
-            estimate=checked.estimate,
-            source=request.source,
-            batch_id=batch_id or request.batch_id,
-            created_at=created,
-            notes=notes,
+            batch_id=batch_id,
             sku=sku,
-            created_by=by or LOCAL_KEY,
+            by=by,
         )
 
     def persist_source(
@@ -174,26 +165,17 @@ class JobSubmitter:
             "fit": fit,
             "cutout_quality": request.cutout_quality,
         }
-        return NewJob(
-            job_id=job_id,
-            workflow=checked.workflow,
+        return _new_job(
+            request,
+            checked,
+            job_id,
+            created,
+            notes,
             provider=cls.key,
             input_path=source,
-            params=checked.params,
-            prompt=request.prompt,
-            negative_prompt=request.negative_prompt,
-            scene_id=request.scene_id,
-            product_title=checked.title,
-            count=checked.count,
-            size=checked.size,
-            seed=request.seed,
-            estimate=checked.estimate,
-            source=request.source,
-            batch_id=batch_id or request.batch_id,
-            created_at=created,
-            notes=notes,
+            batch_id=batch_id,
             sku=sku,
-            created_by=by or LOCAL_KEY,
+            by=by,
         )
 
     def _save_plate(self, job_id: str, created: datetime, chosen: BackdropMatch) -> dict[str, Any]:
@@ -278,3 +260,44 @@ def _suffix(name: str) -> str:
     """A source file's suffix as a plain file name part (".jpg"), or "" when it has none usable."""
     match = re.search(r"\.([A-Za-z0-9]{1,5})$", name)
     return "." + match.group(1).lower() if match else ""
+
+
+def _new_job(
+    request: JobRequest,
+    checked: CheckedJob,
+    job_id: str,
+    created: datetime,
+    notes: dict[str, Any],
+    *,
+    provider: str,
+    input_path: str,
+    mask_path: str | None = None,
+    reference_path: str | None = None,
+    batch_id: str | None,
+    sku: str | None,
+    by: str | None,
+) -> NewJob:
+    """The row of a job whose files are in its folder (prepared, or still as the user gave them)."""
+    return NewJob(
+        job_id=job_id,
+        workflow=checked.workflow,
+        provider=provider,
+        input_path=input_path,
+        params=checked.params,
+        prompt=request.prompt,
+        negative_prompt=request.negative_prompt,
+        scene_id=request.scene_id,
+        product_title=checked.title,
+        count=checked.count,
+        size=checked.size,
+        seed=request.seed,
+        mask_path=mask_path,
+        reference_path=reference_path,
+        estimate=checked.estimate,
+        source=request.source,
+        batch_id=batch_id or request.batch_id,
+        created_at=created,
+        notes=notes,
+        sku=sku,
+        created_by=by or LOCAL_KEY,
+    )

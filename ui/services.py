@@ -17,8 +17,7 @@ import streamlit as st
 
 from studio.i18n import DEFAULT_LANGUAGE, normalise_language
 from studio.service import Studio, open_studio
-from studio.settings import load_settings
-from studio.storage_faults import StorageFault, storage_fault
+from studio.storage_faults import StorageFault, fault_folder, storage_fault
 from ui.errors import error_text
 from ui.i18n import LANG_STATE, t
 
@@ -46,7 +45,7 @@ def get_studio() -> Studio:
     try:
         return _shared_studio()
     except Exception as exc:
-        fault = storage_fault(exc, _data_folder(exc))
+        fault = storage_fault(exc, fault_folder(exc))
         if fault is None:
             raise
         logger.error("Backdrop Studio cannot use its data folder", exc_info=exc)
@@ -65,7 +64,7 @@ def storage_guard() -> Iterator[None]:
     try:
         yield
     except Exception as exc:
-        fault = storage_fault(exc, _data_folder(exc))
+        fault = storage_fault(exc, fault_folder(exc))
         if fault is None:
             raise
         logger.error("a page stopped on a storage fault", exc_info=exc)
@@ -77,12 +76,3 @@ def _stop_with(fault: StorageFault) -> NoReturn:
     st.caption(t("faults.retry"))
     st.stop()
     raise fault  # st.stop() raises; this line is for the type checker
-
-
-def _data_folder(exc: BaseException) -> str:
-    if isinstance(exc, OSError) and exc.filename:
-        return str(exc.filename)
-    try:
-        return str(load_settings().data_dir)
-    except Exception:
-        return "STUDIO_DATA_DIR"
