@@ -260,12 +260,14 @@ class JobStateStore(StoreCore):
         with self._read() as conn:  # the common idle case: no write lock, no row locks
             if conn.execute(select(jobs.c.id).where(due, wanted).limit(1)).first() is None:
                 return None
-        with self._write() as conn:
-            # Each pass claims a job or drops a provider that is full (or out of tokens).
-            for _ in range(len(free) + 2):
-                wanted = _claimable(recover, free)
-                if wanted is None:
-                    return None
+        # Each pass claims a job or drops a provider that is full (or out of tokens). A pass is its own
+        # transaction, so it holds at most one provider's pacing row: two workers locking two providers'
+        # rows in opposite orders would deadlock (PostgreSQL aborts one after its deadlock timeout).
+        for _ in range(len(free) + 2):
+            wanted = _claimable(recover, free)
+            if wanted is None:
+                return None
+            with self._write() as conn:
                 picked = (
                     conn.execute(
                         select(jobs.c.id, jobs.c.status, jobs.c.provider)

@@ -167,3 +167,38 @@ def test_the_bucket_refills_at_its_rate_up_to_its_burst_and_never_from_a_clock_b
     assert refill(0.0, 100.0, 110.0, 2.0) == (2.0, 110.0)  # burst: max(1, rate)
     assert refill(0.0, 100.0, 110.0, 0.5) == (1.0, 110.0)
     assert refill(0.3, 100.0, 99.0, 2.0) == (0.3, 100.0)  # a worker whose clock is behind
+
+
+def test_a_claim_transaction_locks_at_most_one_providers_pacing_row(
+    store: Store, artifacts: Artifacts, clock: FakeClock
+) -> None:
+    """A pass that finds its provider full ends its transaction before the next provider's row is
+    locked: holding one provider's row while waiting for another's is how two workers deadlock
+    (seen on PostgreSQL in bench/team_scale.py: each locked the other's provider row)."""
+    from sqlalchemy import event
+
+    full = queue_job(store, artifacts, provider="full_vendor")
+    clock.advance(1.0)
+    free = queue_job(store, artifacts, provider="free_vendor")
+    per_transaction: list[set[str]] = [set()]
+
+    def count(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
+        if "vendor_pacing" in statement and statement.lstrip().upper().startswith("SELECT"):
+            values = parameters.values() if isinstance(parameters, dict) else parameters
+            per_transaction[-1].update(v for v in values if v in ("full_vendor", "free_vendor"))
+
+    def boundary(conn: Any) -> None:
+        per_transaction.append(set())
+
+    event.listen(store.engine, "before_cursor_execute", count)
+    event.listen(store.engine, "commit", boundary)
+    event.listen(store.engine, "rollback", boundary)
+    try:
+        claim = store.claim_next("w1", store.now(), 30, {"full_vendor": 0, "free_vendor": 1})
+    finally:
+        event.remove(store.engine, "before_cursor_execute", count)
+        event.remove(store.engine, "commit", boundary)
+        event.remove(store.engine, "rollback", boundary)
+    assert claim is not None and claim.job.job_id == free and full != free
+    assert set().union(*per_transaction) == {"full_vendor", "free_vendor"}  # both rows were read ...
+    assert max(len(providers) for providers in per_transaction) == 1, per_transaction  # ... apart
