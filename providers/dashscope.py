@@ -91,6 +91,15 @@ from providers.errors import (
     TaskNotFoundError,
     UnexpectedResponseError,
 )
+from providers.fetch_guard import (
+    AddressRefused,
+    HostNotFound,
+    LinkRefused,
+    address_refusal,
+    check_link_text,
+    parse_address,
+    resolve_checked,
+)
 from providers.payload import payload_or_refuse
 
 # The public names, whichever module of this vendor defines them (tests and studio import them from here).
@@ -351,6 +360,7 @@ class DashScope(VendorAdapter):
         host = _text(data["upload_host"])
         if not host.startswith(("http://", "https://")):
             self._unexpected("the upload host is not an http(s) address")
+        self._check_upload_host(host)
         form = (
             ("OSSAccessKeyId", _text(data["oss_access_key_id"])),
             ("Signature", _text(data["signature"])),
@@ -369,6 +379,23 @@ class DashScope(VendorAdapter):
             max_bytes=max_bytes,
             request_id=_text(document.get("request_id")) or None,
         )
+
+    def _check_upload_host(self, host: str) -> None:
+        """The photo goes where DashScope's answer says: never to an address inside this network
+        unless the API itself is there (a loopback test server), so a forged or tampered answer
+        cannot make the server post product photos to its own network."""
+        api_host = urllib.parse.urlsplit(self._api_root()).hostname or ""
+        api_address = parse_address(api_host)
+        local_api = api_address is not None and address_refusal(api_address) is not None
+        try:
+            check_link_text(host)
+            split = urllib.parse.urlsplit(host)
+            port = split.port or (443 if split.scheme == "https" else 80)
+            resolve_checked(split.hostname or "", port, allow_private=local_api)
+        except (LinkRefused, AddressRefused):
+            self._unexpected("the upload host is not a public address")
+        except HostNotFound:
+            pass  # the upload itself will fail and say so; nothing was sent anywhere
 
     def _upload(self, policy: UploadPolicy, role: str, data: bytes) -> str:
         """Form-POSTs one file under a fresh name (the store forbids overwrites) and returns its oss:// URL."""

@@ -693,7 +693,7 @@ def test_a_submit_answer_without_a_task_id_or_json_is_unexpected() -> None:
     policy = {
         "request_id": "r",
         "data": {
-            "upload_host": "http://127.0.0.1:1/oss",
+            "upload_host": "http://93.184.216.34/oss",
             "upload_dir": "d/x",
             "policy": "p",
             "signature": "s",
@@ -996,3 +996,21 @@ def test_a_mask_given_with_a_transparent_photo_wins_over_the_photos_own_alpha(
     base = next(decode(item.data) for item in uploaded.values() if "base" in item.key)
     alpha = np.asarray(base)[..., 3]
     assert alpha[120, 50] == 255 and alpha[120, 200] == 0
+
+
+def test_the_upload_host_from_the_policy_answer_must_not_lead_inside_this_network() -> None:
+    """Photos are posted where DashScope's policy answer says: an answer naming an internal address
+    (forged, tampered with) is refused unless the API itself is on this network (a test server)."""
+    public_api = DashScope(
+        ProviderContext(credentials={"api_key": API_KEY}, endpoint="https://dashscope.example.com/api/v1")
+    )
+    for host in ("http://127.0.0.1:9000", "https://10.1.2.3", "http://169.254.169.254", "http://u@x.com"):
+        with pytest.raises(ProviderError, match="upload host"):
+            public_api._check_upload_host(host)
+    public_api._check_upload_host("https://93.184.216.34")  # a public address passes
+    loopback_api = DashScope(
+        ProviderContext(credentials={"api_key": API_KEY}, endpoint="http://127.0.0.1:8000/api/v1")
+    )
+    loopback_api._check_upload_host("http://127.0.0.1:9000")  # the emulator's own storage
+    with pytest.raises(ProviderError, match="upload host"):
+        loopback_api._check_upload_host("http://169.254.169.254")  # link-local never
