@@ -119,7 +119,7 @@ def _list(args: argparse.Namespace) -> int:
     for entry in entries:
         tags = ", ".join(entry.tags) or "-"
         print(f"{entry.backdrop_id[:8]}  {entry.name}  [{tags}]  {_surface_text(entry)}")
-    print(f"{len(entries)} backdrop(s)")
+    print(f"{len(entries)} backdrop{'' if len(entries) == 1 else 's'}")
     return EXIT_OK
 
 

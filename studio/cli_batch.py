@@ -20,6 +20,7 @@ import argparse
 import getpass
 import json
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -145,6 +146,10 @@ def _start(studio: Studio, args: argparse.Namespace, budget: Money | None) -> st
         prompt=args.prompt,
         fit=args.fit,
     )
+    if not args.check:
+        # The cutout model loads while the manifest is read, not when the first photo's turn comes:
+        # the first vendor call of the batch then waits for one cutout only.
+        threading.Thread(target=studio.segmenter, name="warm-cutout-model", daemon=True).start()
     try:
         # Links are guarded like the web page's unless the user vouches for the local network.
         download = download_local_url if getattr(args, "allow_local_network", False) else download_url
@@ -152,14 +157,15 @@ def _start(studio: Studio, args: argparse.Namespace, budget: Money | None) -> st
     except ManifestError as exc:
         raise BatchUsageError(str(exc)) from None
     _say(
-        f"{len(plan.items)} item(s) ready, {plan.problem_count} problem(s); estimate: {_estimate_text(plan)}"
+        f"{_count(len(plan.items), 'item')} ready, {_count(plan.problem_count, 'problem')}; "
+        f"estimate: {_estimate_text(plan)}"
     )
     for problem in plan.problems:
         where = f"row {problem.row}" if problem.row else "file"
         sku = f" ({problem.sku})" if problem.sku else ""
         _say(f"  {where}{sku}, {problem.column}: {problem.message}")
     if plan.problem_count > len(plan.problems):
-        _say(f"  ... and {plan.problem_count - len(plan.problems)} more problem(s) like these")
+        _say(f"  ... and {plan.problem_count - len(plan.problems)} more like these")
     if plan.problems:
         if args.check:  # exit 2, like a batch that refuses to start, so scripts can tell
             raise BatchUsageError("the manifest has problems: fix the rows above and check it again")
@@ -254,7 +260,8 @@ def _budget(raw: list[str]) -> Money:
 def _estimate_text(plan: Any) -> str:
     parts = [f"{money.as_str()} {currency}" for currency, money in sorted(plan.estimate.items())]
     parts += [
-        f"{count} image(s) on {provider} with no known price" for provider, count in plan.unpriced.items()
+        f"{_count(count, 'image')} on {provider} with no known price"
+        for provider, count in plan.unpriced.items()
     ]
     return "; ".join(parts) or "free"
 
@@ -314,6 +321,11 @@ def _preset(args: argparse.Namespace) -> Preset:
         )
     except ValueError as exc:
         raise BatchUsageError(str(exc)) from None
+
+
+def _count(number: int, noun: str) -> str:
+    """ "1 item", "2 items": the CLI's English counts."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _say(line: str) -> None:

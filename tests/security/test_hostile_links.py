@@ -618,11 +618,11 @@ def test_cli_batch_check_refuses_a_loopback_row_unless_the_local_network_is_allo
             f"sku,image,workflow,provider,prompt\nMUG-1,{link},prompt,local,white marble\n", encoding="utf-8"
         )
         refused = _run_cli(tmp_path, "batch", str(manifest), "--check")
-        assert "0 item(s) ready, 1 problem(s)" in refused.stderr, refused.stderr
+        assert "0 items ready, 1 problem" in refused.stderr, refused.stderr
         assert "inside this network" in refused.stderr and "--allow-local-network" in refused.stderr
         assert files.gets == []
         allowed = _run_cli(tmp_path, "batch", str(manifest), "--check", "--allow-local-network")
-        assert "1 item(s) ready, 0 problem(s)" in allowed.stderr, allowed.stderr
+        assert "1 item ready, 0 problems" in allowed.stderr, allowed.stderr
         assert files.gets == ["/mug.png"]
 
 

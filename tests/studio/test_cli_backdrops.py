@@ -62,7 +62,7 @@ def test_add_list_show_update_remove(cli_env: Path, capsys: pytest.CaptureFixtur
     assert [item["name"] for item in json.loads(out)] == ["Marble slab"]
     code, out, _ = run(capsys, "backdrops", "list")
     assert (
-        "Marble slab  [marble, 大理石]  line at 62% from the top, 10%-90%" in out and "2 backdrop(s)" in out
+        "Marble slab  [marble, 大理石]  line at 62% from the top, 10%-90%" in out and "2 backdrops" in out
     )
 
     short = added["backdrop_id"][:8]

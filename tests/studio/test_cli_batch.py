@@ -52,7 +52,7 @@ def test_a_clean_manifest_runs_as_one_batch_and_exports_for_a_marketplace(tmp_pa
     summary = json.loads(done.stdout)
     assert (summary["status"], summary["items"], summary["succeeded"], summary["failed"]) == ("done", 2, 2, 0)
     assert summary["cost"] == {} and summary["failures"] == []
-    assert "2 item(s) ready, 0 problem(s)" in done.stderr and "2/2 finished" in done.stderr
+    assert "2 items ready, 0 problems" in done.stderr and "2/2 finished" in done.stderr
 
     # Nothing approved yet: the export says what to do.
     refused = run(tmp_path, "export", summary["batch_id"], "--preset", "taobao", "--out", "out")
@@ -86,7 +86,7 @@ def test_a_manifest_with_problems_starts_nothing_and_lists_every_row(tmp_path: P
     )
     done = run(tmp_path, "batch", str(path))
     assert done.returncode == 2 and done.stdout == ""
-    assert "1 item(s) ready, 3 problem(s)" in done.stderr
+    assert "1 item ready, 3 problems" in done.stderr
     for fragment in (
         "row 2 (GONE), image",
         "row 3 (MUG-3), count",
