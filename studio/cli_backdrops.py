@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.backdrop_match import Backdrop, BackdropError, parse_surface
+from studio.cli_batch import count_text
 from studio.safe_files import MAX_INPUT_BYTES, FileRefused, read_regular_file
 from studio.service import Studio
 from studio.settings import SettingsError, load_settings
@@ -119,7 +120,7 @@ def _list(args: argparse.Namespace) -> int:
     for entry in entries:
         tags = ", ".join(entry.tags) or "-"
         print(f"{entry.backdrop_id[:8]}  {entry.name}  [{tags}]  {_surface_text(entry)}")
-    print(f"{len(entries)} backdrop{'' if len(entries) == 1 else 's'}")
+    print(count_text(len(entries), "backdrop"))
     return EXIT_OK
 
 

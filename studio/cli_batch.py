@@ -157,7 +157,7 @@ def _start(studio: Studio, args: argparse.Namespace, budget: Money | None) -> st
     except ManifestError as exc:
         raise BatchUsageError(str(exc)) from None
     _say(
-        f"{_count(len(plan.items), 'item')} ready, {_count(plan.problem_count, 'problem')}; "
+        f"{count_text(len(plan.items), 'item')} ready, {count_text(plan.problem_count, 'problem')}; "
         f"estimate: {_estimate_text(plan)}"
     )
     for problem in plan.problems:
@@ -260,7 +260,7 @@ def _budget(raw: list[str]) -> Money:
 def _estimate_text(plan: Any) -> str:
     parts = [f"{money.as_str()} {currency}" for currency, money in sorted(plan.estimate.items())]
     parts += [
-        f"{_count(count, 'image')} on {provider} with no known price"
+        f"{count_text(count, 'image')} on {provider} with no known price"
         for provider, count in plan.unpriced.items()
     ]
     return "; ".join(parts) or "free"
@@ -323,7 +323,7 @@ def _preset(args: argparse.Namespace) -> Preset:
         raise BatchUsageError(str(exc)) from None
 
 
-def _count(number: int, noun: str) -> str:
+def count_text(number: int, noun: str) -> str:
     """ "1 item", "2 items": the CLI's English counts."""
     return f"{number} {noun}{'' if number == 1 else 's'}"
 

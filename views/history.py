@@ -37,6 +37,20 @@ from ui.services import get_studio
 
 PAGE_SIZE = 50
 
+
+def _any_of(place: Any, label: str, key: str, options: list[str], label_of: Any) -> list[str]:
+    """A filter of several values (none chosen: any), remembered for the session."""
+    chosen: list[str] = place.multiselect(
+        t(label),
+        options=options,
+        format_func=labeller(options, label_of),
+        key=choice_key(key, options, []),
+        persist_state="session",
+        placeholder=t("history.any"),
+    )
+    return chosen
+
+
 studio = get_studio()
 providers = studio.providers()
 free = free_providers(studio)
@@ -60,31 +74,18 @@ with jobs_area:
             key="history.dates",
             persist_state="session",
         )
-        workflows = second.multiselect(
-            t("history.workflow"),
-            options=[op.value for op in Operation],
-            format_func=labeller([op.value for op in Operation], workflow_label),
-            key=choice_key("history.workflows", [op.value for op in Operation], []),
-            persist_state="session",
-            placeholder=t("history.any"),
+        workflows = _any_of(
+            second, "history.workflow", "history.workflows", [op.value for op in Operation], workflow_label
         )
-        chosen_providers = third.multiselect(
-            t("history.provider"),
-            options=[info.key for info in providers],
-            format_func=labeller(
-                [info.key for info in providers], lambda key: provider_label(key, providers)
-            ),
-            key=choice_key("history.providers", [info.key for info in providers], []),
-            persist_state="session",
-            placeholder=t("history.any"),
+        chosen_providers = _any_of(
+            third,
+            "history.provider",
+            "history.providers",
+            [info.key for info in providers],
+            lambda key: provider_label(key, providers),
         )
-        statuses = fourth.multiselect(
-            t("history.status"),
-            options=[status.value for status in JobStatus],
-            format_func=labeller([status.value for status in JobStatus], status_label),
-            key=choice_key("history.statuses", [status.value for status in JobStatus], []),
-            persist_state="session",
-            placeholder=t("history.any"),
+        statuses = _any_of(
+            fourth, "history.status", "history.statuses", [status.value for status in JobStatus], status_label
         )
         who_options = person_options(person, studio.job_people(person))
         who = fifth.selectbox(

@@ -61,9 +61,7 @@ def test_add_list_show_update_remove(cli_env: Path, capsys: pytest.CaptureFixtur
     code, out, _ = run(capsys, "backdrops", "list", "--tag", "大理石", "--json")
     assert [item["name"] for item in json.loads(out)] == ["Marble slab"]
     code, out, _ = run(capsys, "backdrops", "list")
-    assert (
-        "Marble slab  [marble, 大理石]  line at 62% from the top, 10%-90%" in out and "2 backdrops" in out
-    )
+    assert "Marble slab  [marble, 大理石]  line at 62% from the top, 10%-90%" in out and "2 backdrops" in out
 
     short = added["backdrop_id"][:8]
     code, out, _ = run(capsys, "backdrops", "show", short, "--json")

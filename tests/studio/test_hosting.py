@@ -39,6 +39,9 @@ from studio.hosting import (
     scrub,
 )
 from studio.settings import SettingsError
+from tests.s3_loopback import moto_endpoint, no_aws_config
+
+__all__ = ["moto_endpoint"]  # fixtures
 
 FAKE_KEY_ID = "AKIAFAKEHOSTINGTEST1"
 FAKE_SECRET = "fake/Secret+Key0123456789abcdefghijklmn"
@@ -270,43 +273,9 @@ def test_describe_is_short_and_safe(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- S3 against moto on loopback
 
 
-@pytest.fixture(scope="module")
-def moto_endpoint() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
-def _no_aws_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    # Never pick up the machine's own AWS profile, and never ask an instance-metadata service.
-    for name in (
-        "AWS_PROFILE",
-        "AWS_DEFAULT_PROFILE",
-        "AWS_SESSION_TOKEN",
-        "AWS_SECURITY_TOKEN",
-        "AWS_DEFAULT_REGION",
-        "AWS_REGION",
-        "AWS_ENDPOINT_URL",
-        "AWS_ENDPOINT_URL_S3",
-        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-        "AWS_WEB_IDENTITY_TOKEN_FILE",
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-
-
 @pytest.fixture()
 def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    _no_aws_config(monkeypatch, tmp_path)
+    no_aws_config(monkeypatch, tmp_path)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", FAKE_KEY_ID)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", FAKE_SECRET)
 
@@ -400,7 +369,7 @@ def test_s3_missing_bucket_is_reported_clearly(moto_endpoint: str, aws_env: None
 def test_s3_without_credentials_says_what_to_set(
     moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    _no_aws_config(monkeypatch, tmp_path)
+    no_aws_config(monkeypatch, tmp_path)
     host = S3Host(moto_settings(moto_endpoint, "inputs-nocreds"))
     for action in (host.check, lambda: host.publish(PNG, suffix="png", content_type="image/png")):
         with pytest.raises(HostingError, match="no S3 credentials were found; set AWS_ACCESS_KEY_ID and"):
