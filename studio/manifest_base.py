@@ -20,6 +20,7 @@ from providers.base import Money, Operation
 from studio.errors import StudioError
 from studio.safe_files import read_regular_file
 from studio.service import CheckedJob, JobRequest, StudioInputError
+from studio.signed_links import without_signature
 
 MANIFEST_COLUMNS = (
     "sku",
@@ -219,8 +220,6 @@ def inside_folder(path: Path, folder: Path) -> bool:
 
 
 def link_shown(url: str) -> str:
-    """A link without its query string: signed links carry credentials there."""
-    parts = urllib.parse.urlsplit(url)
-    if not parts.scheme:
-        return url
-    return urllib.parse.urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
+    """A link as row problems quote it: without its query string, where signed links carry
+    credentials, nor a user:password (`studio.signed_links`)."""
+    return without_signature(url) or ""
