@@ -11,6 +11,11 @@ This module owns:
 - the errors a user can act on: `ExportError` and its `SourceTooSmall`,
   `ProductNotFound` and `ExportTooLarge`.
 
+AI labels (imaging/provenance.py says what they hold and why): `render_detailed` takes a
+`Provenance` to write as the file's XMP packet (the implicit label), and a `visible_label`
+text to draw in a corner (the explicit label). `Preset.ai_label_visible_default` says whether
+a slot shows the visible label unless the user turns it off.
+
 Sizes and enlargement. A marketplace user needs a file the marketplace accepts and that
 still looks sharp when zoomed. So:
 
@@ -25,8 +30,8 @@ still looks sharp when zoomed. So:
   how much it was enlarged, so the export's CSV shows it.
 
 Colour: pixels are converted to sRGB when the file carries another RGB ICC profile, and
-the output is written without a profile or metadata (untagged means sRGB), with no
-alpha channel.
+the output is written without a profile (untagged means sRGB) and with no alpha channel;
+its only metadata is the provenance packet, when one is given.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ import io
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Literal
 
@@ -43,9 +48,12 @@ import cv2
 import numpy as np
 from PIL import Image, ImageCms
 
+from imaging.ai_label import VisibleLabel, draw_visible_label
 from imaging.compose import Layout, place, product_bbox
 from imaging.cutout import Segmenter, cut_out
 from imaging.images import LoadedImage, encode_png, flatten_on, load_image
+from imaging.provenance import Provenance, embed, xmp_packet
+from imaging.text import FontSource
 
 Fit = Literal["pad", "crop", "cover"]
 FITS: tuple[str, ...] = ("pad", "crop", "cover")
@@ -130,6 +138,9 @@ class Preset:
     min_bytes: int | None = None
     format: Literal["JPEG", "PNG"] | None = "JPEG"
     rules: tuple[str, ...] = field(default=(), compare=False)
+    # Chinese scene slots (Taobao, Tmall): the picture goes to Chinese buyers, where AI images carry
+    # a visible label (GB 45438-2025). Off for white-background slots, whose rules forbid any text.
+    ai_label_visible_default: bool = field(default=False, compare=False)
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -266,6 +277,7 @@ PRESETS: Mapping[str, Preset] = MappingProxyType(
             max_bytes=300_000,
             format="JPEG",
             rules=("800x800", "JPEG <= 300 KB"),
+            ai_label_visible_default=True,
         ),
         "taobao_white": Preset(
             key="taobao_white",
@@ -292,6 +304,7 @@ PRESETS: Mapping[str, Preset] = MappingProxyType(
             jpeg_quality=90,
             format="JPEG",
             rules=("750x1000",),
+            ai_label_visible_default=True,
         ),
         "original": Preset(key="original", label="As generated", format=None, rules=("unchanged file",)),
     }
@@ -359,9 +372,22 @@ def render(
     *,
     product_mask: np.ndarray | None = None,
     segmenter: Segmenter | None = None,
+    provenance: Provenance | None = None,
+    visible_label: str | None = None,
+    label_font: FontSource | None = None,
+    label_font_index: int = 0,
 ) -> bytes:
     """The file to upload for `preset`: see `render_detailed`."""
-    return render_detailed(image_bytes, preset, product_mask=product_mask, segmenter=segmenter).data
+    return render_detailed(
+        image_bytes,
+        preset,
+        product_mask=product_mask,
+        segmenter=segmenter,
+        provenance=provenance,
+        visible_label=visible_label,
+        label_font=label_font,
+        label_font_index=label_font_index,
+    ).data
 
 
 def render_detailed(
@@ -370,6 +396,10 @@ def render_detailed(
     *,
     product_mask: np.ndarray | None = None,
     segmenter: Segmenter | None = None,
+    provenance: Provenance | None = None,
+    visible_label: str | None = None,
+    label_font: FontSource | None = None,
+    label_font_index: int = 0,
 ) -> Rendered:
     """Render a generated image for `preset`.
 
@@ -378,12 +408,18 @@ def render_detailed(
     `segmenter` (None = the classical fallback, good on plain backgrounds only). A job's
     input mask belongs to the input photo, not to a generated output, so usually pass None.
 
+    `provenance` is written into the file as XMP (the byte limit leaves room for it);
+    `visible_label` (e.g. "AI生成") is drawn in the bottom-right corner with `label_font`
+    (path or bytes, face `label_font_index`; Chinese needs a CJK font, else `TextError`).
+    "original" keeps the file byte for byte unless a visible label must be drawn on it.
+
     Raises `ImageInputError` for an unreadable file, `SourceTooSmall`, `ProductNotFound`
     or `ExportTooLarge` (all `ExportError`) when the preset cannot be met.
     """
     loaded = load_image(image_bytes)
+    label = _LabelRequest(visible_label, label_font, label_font_index) if visible_label else None
     if preset.passthrough:
-        return Rendered(image_bytes, loaded.source_format, loaded.width, loaded.height)
+        return _passthrough(image_bytes, loaded, provenance, label)
     if product_mask is not None and product_mask.shape != (loaded.height, loaded.width):
         raise ValueError(
             f"product_mask is {product_mask.shape[1::-1]} but the image is {loaded.width}x{loaded.height}; "
@@ -396,10 +432,67 @@ def render_detailed(
         rgb, scale = _on_solid(rgba, loaded, preset, colour, product_mask, segmenter, notes)
     else:
         rgb, scale = _fitted(rgba, loaded, preset, product_mask, segmenter, notes)
-    data, quality = _encode(rgb, preset, notes)
+    rgb, drawn = _labelled(rgb, label)
+    data, quality = _encode_labelled(rgb, preset, notes, provenance, drawn)
     height, width = rgb.shape[:2]
     assert preset.format is not None  # passthrough returned above
     return Rendered(data, preset.format, width, height, quality, round(scale, 3), tuple(notes))
+
+
+@dataclass(frozen=True)
+class _LabelRequest:
+    text: str
+    font: FontSource | None
+    font_index: int
+
+
+def _labelled(rgb: np.ndarray, label: _LabelRequest | None) -> tuple[np.ndarray, VisibleLabel | None]:
+    if label is None:
+        return rgb, None
+    return draw_visible_label(rgb, label.text, font=label.font, font_index=label.font_index)
+
+
+def _encode_labelled(
+    rgb: np.ndarray,
+    preset: Preset,
+    notes: list[str],
+    provenance: Provenance | None,
+    drawn: VisibleLabel | None,
+) -> tuple[bytes, int | None]:
+    """`_encode`, then the provenance packet, keeping the whole file within the byte limit."""
+    if provenance is None:
+        return _encode(rgb, preset, notes)
+    # Segment or chunk headers around the packet take well under 64 bytes in every container.
+    reserve = len(xmp_packet(provenance, None, drawn)) + 64
+    limited = preset
+    if preset.max_bytes is not None:
+        limited = replace(preset, max_bytes=max(MIN_MAX_BYTES, preset.max_bytes - reserve))
+    try:
+        data, quality = _encode(rgb, limited, notes)
+    except ExportTooLarge as exc:
+        raise ExportTooLarge(preset, exc.smallest_bytes + reserve, exc.quality) from None
+    return embed(data, provenance, visible_label=drawn), quality
+
+
+def _passthrough(
+    data: bytes, loaded: LoadedImage, provenance: Provenance | None, label: _LabelRequest | None
+) -> Rendered:
+    """The generated file as it is; re-encoded (PNG stays PNG, else JPEG 95) only to draw a label."""
+    notes: list[str] = []
+    source_format = loaded.source_format
+    drawn = None
+    if label is not None:
+        rgb = flatten_on(np.asarray(loaded.rgba), (255, 255, 255)) if loaded.has_alpha else loaded.rgb
+        rgb, drawn = _labelled(rgb, label)
+        source_format = "PNG" if source_format == "PNG" else "JPEG"
+        data = encode_png(rgb, compress_level=9) if source_format == "PNG" else _jpeg(rgb, 95, True)
+        notes.append("re-encoded to draw the AI label")
+    if provenance is not None:
+        if source_format in ("PNG", "JPEG", "WEBP"):
+            data = embed(data, provenance, visible_label=drawn)
+        else:
+            notes.append(f"a {source_format} file cannot carry the AI provenance label; choose a JPEG preset")
+    return Rendered(data, source_format, loaded.width, loaded.height, notes=tuple(notes))
 
 
 def _in_srgb(data: bytes, loaded: LoadedImage, notes: list[str]) -> np.ndarray:

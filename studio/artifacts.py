@@ -13,6 +13,7 @@ so the whole folder can be moved.
 from __future__ import annotations
 
 import io
+import logging
 import os
 import tempfile
 from dataclasses import dataclass
@@ -21,12 +22,15 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
+from imaging.provenance import Provenance
+from imaging.provenance import embed as embed_provenance
 from studio.errors import StudioError
 from studio.storage import FileMissing, FileStore, FolderStore, key_for
 from studio.storage_faults import StorageFault, fault_kind
 
 THUMBNAIL_SIDE = 256
 _SEAL = ".finished"
+logger = logging.getLogger(__name__)
 _EXTENSIONS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
 # Vendors return ordinary web images; this guards against a hostile or broken answer.
 _MAX_OUTPUT_PIXELS = 100_000_000
@@ -106,8 +110,16 @@ class Artifacts:
             raise ArtifactError(f"'{name}' is not a plain file name")
         return self._write(self.job_dir(job_id, created_at), name, data)
 
-    def save_output(self, job_id: str, created_at: datetime, index: int, data: bytes) -> SavedOutput:
-        """Store output number `index` (1-based) as received, plus a JPEG thumbnail for History."""
+    def save_output(
+        self,
+        job_id: str,
+        created_at: datetime,
+        index: int,
+        data: bytes,
+        provenance: Provenance | None = None,
+    ) -> SavedOutput:
+        """Store output number `index` (1-based) as received, plus a JPEG thumbnail for History.
+        With `provenance`, the file carries it as XMP (pixels untouched): its AI-content label."""
         try:
             with Image.open(io.BytesIO(data)) as image:
                 fmt = image.format or ""
@@ -128,6 +140,11 @@ class Artifacts:
         if extension is None:
             # Keep what the browser and Excel can open; exotic formats are re-encoded losslessly.
             data, extension = _to_png(data), "png"
+        if provenance is not None:
+            try:
+                data = embed_provenance(data, provenance)
+            except ValueError as exc:  # a file the label cannot go into is still kept, unlabelled
+                logger.warning("output %s of job %s keeps no AI label: %s", index, job_id, exc)
         path = self._write(folder, f"out_{index:02d}.{extension}", data)
         thumbnail_path = self._write(folder, f"out_{index:02d}_thumb.jpg", thumb)
         return SavedOutput(path=path, thumbnail_path=thumbnail_path, width=width, height=height)

@@ -21,7 +21,7 @@ go to the activity list (`studio.store_activity`).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -39,13 +39,16 @@ from studio.export import (
     Progress,
     export_to_dir,
     export_zip,
+    preview_export,
     relative_source,
     stored_sources,
 )
+from studio.export_checks import UPSCALE_WARNING, ExportGate, ExportPreview
 from studio.jobs import BatchProgress, BatchStatus, BatchView, JobOutput, JobStatus, JobView, ReviewState
 from studio.people import LOCAL_KEY, Person
 from studio.safe_files import FileRefused
 from studio.store import NewBatch, NewJob, Store
+from studio.store_checks import REJECT_FLAGGED_NOTE
 from studio.values import CheckedJob, JobRequest, PreparedImage
 
 
@@ -82,6 +85,14 @@ class BatchStudio(Protocol):
     ) -> NewJob: ...
 
     def segmenter(self, quality: str | None = None) -> Segmenter | None: ...
+
+    def export_gate(
+        self,
+        *,
+        allow_noncompliant: bool = False,
+        max_upscale: float | None = None,
+        visible_label: str | None = None,
+    ) -> ExportGate: ...
 
     def persist_source(
         self,
@@ -160,6 +171,7 @@ class Batches:
         source: str = "ui",
         by: str = LOCAL_KEY,
         shared: bool = False,
+        reject_flagged: bool = False,
     ) -> str:
         """Persist every item's inputs (or copy its source files, to be prepared by the worker) and
         create the batch with all its jobs at once, made by `by`."""
@@ -188,6 +200,7 @@ class Batches:
                     source=source,
                     created_by=by,
                     shared=shared,
+                    notes={REJECT_FLAGGED_NOTE: True} if reject_flagged else {},
                 ),
                 news,
             )
@@ -249,6 +262,24 @@ class Batches:
         batch = self._require(batch_id, set(BatchStatus), "share")
         self._store.set_batch_shared(batch_id, shared)
         self._record(by, "batch_share", batch, shared=shared)
+
+    def set_reject_flagged(self, batch_id: str, on: bool, *, by: str = LOCAL_KEY) -> int:
+        """Reject images the output check flags, automatically (never one a person reviewed).
+        Turning it on also rejects the batch's flagged images nobody reviewed yet; returns how many."""
+        batch = self._require(batch_id, set(BatchStatus), "change")
+        self._store.set_batch_note(batch_id, REJECT_FLAGGED_NOTE, True if on else None)
+        rejected = 0
+        if on:
+            for job in self._store.batch_jobs(batch_id):
+                for output in job.outputs:
+                    if output.flagged and output.review is None:
+                        rejected += self._store.reject_unreviewed(job.job_id, output.index)
+        self._record(by, "batch_reject_flagged", batch, on=on, rejected=rejected)
+        return rejected
+
+    def flagged_share(self, batch_id: str | None = None) -> dict[str, tuple[int, int]]:
+        """provider -> (flagged images, checked images), for the scoreboard."""
+        return self._store.flagged_share_by_provider(batch_id)
 
     def raise_budget(self, batch_id: str, budget: Money | None, *, by: str = LOCAL_KEY) -> None:
         """A new budget (None: no limit); a batch stopped by its budget then resumes."""
@@ -485,33 +516,36 @@ class Batches:
         approved_only: bool = True,
         progress: Progress | None = None,
         by: str = LOCAL_KEY,
+        allow_noncompliant: bool = False,
+        skip_upscaled: bool = False,
+        visible_label: str | None = None,
     ) -> ExportReport:
         """A ZIP (or a folder) of the batch's approved images in a marketplace's form, plus export.csv.
-        The export goes to the activity list as done by `by`."""
-        batch = self._store.get_batch(batch_id)
-        if batch is None:
-            raise BatchError(f"There is no batch '{batch_id}'.", "batch_not_found", {"batch_id": batch_id})
-        items = self.export_items(batch_id, approved_only=approved_only)
-        if not items:
-            raise BatchError(
-                "Nothing to export: approve some images on the Review page first"
-                + (" (or export every image with --all)." if approved_only else "."),
-                "batch_nothing_approved" if approved_only else "batch_nothing_to_export",
-            )
+
+        Each file is checked against the preset's rules as written: one that still breaks a rule
+        is left out unless `allow_noncompliant` (the user's explicit override); with
+        `skip_upscaled`, images enlarged more than 1.5x are left out too. Every file carries its
+        AI provenance label, and `visible_label` ("AI生成") when given. The export goes to the
+        activity list as done by `by`."""
+        batch = self._export_batch(batch_id)
+        items = self._items_to_export(batch_id, approved_only)
+        gate = self._studio.export_gate(
+            allow_noncompliant=allow_noncompliant,
+            max_upscale=UPSCALE_WARNING if skip_upscaled else None,
+            visible_label=visible_label,
+        )
         NameTemplate(template)  # a bad template is refused before any image is rendered
         segmenter = self._studio.segmenter()
         # Sources through the job file store: a shared bucket as well as the data folder.
         read = stored_sources(self._studio.artifacts.files, self._store.files_root)
+        exporter: Callable[..., ExportReport] = export_zip
         if to_folder:
             if not isinstance(out, Path):
                 raise BatchError("A folder export needs a folder path.", "batch_export_needs_folder")
-            report = export_to_dir(
-                items, preset, template, out, segmenter=segmenter, progress=progress, read_source=read
-            )
-        else:
-            report = export_zip(
-                items, preset, template, out, segmenter=segmenter, progress=progress, read_source=read
-            )
+            exporter = export_to_dir
+        report = exporter(
+            items, preset, template, out, segmenter=segmenter, progress=progress, read_source=read, gate=gate
+        )
         self._record(
             by,
             "export",
@@ -521,8 +555,42 @@ class Batches:
             failures=len(report.failures),
             approved_only=approved_only,
             to="folder" if to_folder else "zip",
+            override=allow_noncompliant,
+            skip_upscaled=skip_upscaled,
+            visible_label=bool(visible_label),
         )
         return report
+
+    def preview_export(
+        self,
+        batch_id: str,
+        preset: Preset,
+        *,
+        approved_only: bool = True,
+        progress: Progress | None = None,
+    ) -> list[ExportPreview]:
+        """Per image, before an export: what the preset's rules find in it as generated, what the
+        export fixes, what would remain, and how much it would be enlarged."""
+        self._export_batch(batch_id)
+        items = self._items_to_export(batch_id, approved_only)
+        read = stored_sources(self._studio.artifacts.files, self._store.files_root)
+        return preview_export(items, preset, self._studio.export_gate(), read_source=read, progress=progress)
+
+    def _export_batch(self, batch_id: str) -> BatchView:
+        batch = self._store.get_batch(batch_id)
+        if batch is None:
+            raise BatchError(f"There is no batch '{batch_id}'.", "batch_not_found", {"batch_id": batch_id})
+        return batch
+
+    def _items_to_export(self, batch_id: str, approved_only: bool) -> list[ExportItem]:
+        items = self.export_items(batch_id, approved_only=approved_only)
+        if not items:
+            raise BatchError(
+                "Nothing to export: approve some images on the Review page first"
+                + (" (or export every image with --all)." if approved_only else "."),
+                "batch_nothing_approved" if approved_only else "batch_nothing_to_export",
+            )
+        return items
 
 
 def _split(cost: Money | None, parts: int) -> list[Money | None]:

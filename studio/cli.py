@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from providers.base import EdgeGuide, GuideLayer, Money, Operation
-from studio import cli_backdrops, cli_batch, cli_worker
+from studio import cli_backdrops, cli_batch, cli_inspect, cli_worker
 from studio.backdrop_match import BackdropError
 from studio.errors import StudioError
 from studio.jobs import JobFilter, JobRow, JobStatus, JobView
@@ -52,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     commands = parser.add_subparsers(
-        dest="command", metavar="{generate,jobs,batch,export,backdrops,worker,serve-address}"
+        dest="command", metavar="{generate,jobs,batch,export,backdrops,worker,inspect,serve-address}"
     )
     commands.required = True
 
@@ -138,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_batch.add_commands(commands)
     cli_backdrops.add_commands(commands)
     cli_worker.add_commands(commands)
+    cli_inspect.add_commands(commands)
     serve = commands.add_parser(
         "serve-address",
         help="print where the app may listen: 127.0.0.1, or 0.0.0.0 with sign-in or open_to_network",
@@ -247,6 +248,9 @@ def _generate(args: argparse.Namespace) -> int:
         studio.start_worker()
         view = studio.wait_for_job(job_id, args.timeout)
         _warn_about_cutout(studio, view)
+        if view.status is JobStatus.SUCCEEDED:
+            studio.check_outputs(job_id)  # the product check, done (or waited for) now so it is printed
+            view = studio.get_job(job_id) or view
     finally:
         studio.close()
     result = generate_result(view, args.timeout)
@@ -334,6 +338,8 @@ def generate_result(view: JobView, timeout_s: float) -> dict[str, Any]:
         # How the product was cut out, e.g. "isnet + matting" or "classical (model missing)";
         # None when the provider found the product itself.
         "cutout_method": view.notes.get("cutout_method"),
+        # Per output, what the product check found (python -m studio inspect); None: not checked.
+        "check_flags": [None if o.check_flags is None else list(o.check_flags) for o in view.outputs],
     }
 
 
@@ -419,6 +425,10 @@ def job_to_dict(view: JobView) -> dict[str, Any]:
                 "seed": output.seed,
                 "thumbnail_path": output.thumbnail_path,
                 "source_url": output.source_url,
+                # What the output check found (issue 17): None until checked.
+                "check_flags": None if output.check_flags is None else list(output.check_flags),
+                "checks": output.checks,
+                "review": output.review,
             }
             for output in view.outputs
         ],

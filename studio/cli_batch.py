@@ -44,6 +44,8 @@ from studio.settings import load_settings
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 # How often the progress line is looked at: the run's end is noticed within this.
 _TICK_S = 0.2
+# How long the CLI waits, after the last job, for the output checks still running.
+_CHECKS_WAIT_S = 300.0
 
 
 class BatchUsageError(StudioError):
@@ -89,20 +91,41 @@ def add_commands(commands: Any) -> None:
         action="store_true",
         help="let manifest links point to this machine and its private network (trusted networks only)",
     )
+    batch.add_argument(
+        "--reject-flagged",
+        action="store_true",
+        help="reject images whose product check finds a change (colour, shape, detail, text, missing)",
+    )
     batch.add_argument("--timeout", type=float, default=24 * 3600.0, metavar="S", help="seconds to wait")
     batch.set_defaults(handler=run_batch)
 
     export = commands.add_parser("export", help="write a batch's approved images in a marketplace's form")
     export.add_argument("batch_id", metavar="BATCH_ID")
-    export.add_argument("--preset", default="original", help=f"{', '.join(PRESETS)} or custom (with --size)")
-    export.add_argument("--size", metavar="WxH", help="output size for --preset custom")
-    export.add_argument("--background", metavar="#RRGGBB", help="custom: cut out onto this colour")
-    export.add_argument("--quality", type=int, default=90, metavar="Q", help="custom: JPEG quality")
-    export.add_argument("--max-kb", type=int, metavar="KB", help="custom: largest file size")
+    add_preset_arguments(export, default="original")
+    export.add_argument(
+        "--allow-noncompliant",
+        action="store_true",
+        help="also export images that still break the preset's rules (they are left out otherwise)",
+    )
+    export.add_argument(
+        "--skip-upscaled", action="store_true", help="leave out images enlarged more than 1.5x"
+    )
+    export.add_argument(
+        "--ai-label", action="store_true", help="draw the visible AI label (AI生成) on each image"
+    )
     export.add_argument("--template", default=DEFAULT_TEMPLATE, metavar="T", help="file name, e.g. {sku}_{n}")
     export.add_argument("--all", action="store_true", help="every image of the batch, not only approved")
     export.add_argument("--out", required=True, metavar="DIR", help="folder to write to (created)")
     export.set_defaults(handler=run_export)
+
+
+def add_preset_arguments(parser: argparse.ArgumentParser, default: str | None) -> None:
+    """--preset and the custom preset's --size/--background/--quality/--max-kb (export, inspect)."""
+    parser.add_argument("--preset", default=default, help=f"{', '.join(PRESETS)} or custom (with --size)")
+    parser.add_argument("--size", metavar="WxH", help="output size for --preset custom")
+    parser.add_argument("--background", metavar="#RRGGBB", help="custom: cut out onto this colour")
+    parser.add_argument("--quality", type=int, default=90, metavar="Q", help="custom: JPEG quality")
+    parser.add_argument("--max-kb", type=int, metavar="KB", help="custom: largest file size")
 
 
 # ---------------------------------------------------------------- batch
@@ -125,9 +148,11 @@ def run_batch(args: argparse.Namespace) -> int:
                 return EXIT_OK if args.check else EXIT_USAGE
         studio.start_worker()
         progress = _wait(studio, batch_id, args.timeout)
+        flagged = _checked(studio, batch_id)
     finally:
         studio.close()
     summary = batch_summary(progress)
+    summary["flagged"] = flagged
     _print_json(summary)
     return (
         EXIT_OK if summary["status"] == "done" and progress.by_status.get("failed", 0) == 0 else EXIT_FAILED
@@ -179,7 +204,12 @@ def _start(studio: Studio, args: argparse.Namespace, budget: Money | None) -> st
                 _say(f"note: the budget counts {budget.currency} only; {currency} spend is not capped")
     try:
         batch_id = studio.batches.start(
-            plan.items, name=args.name, budget=budget, source="cli", by=cli_actor()
+            plan.items,
+            name=args.name,
+            budget=budget,
+            source="cli",
+            by=cli_actor(),
+            reject_flagged=bool(getattr(args, "reject_flagged", False)),
         )
     except BatchError as exc:
         raise BatchUsageError(str(exc)) from None
@@ -206,6 +236,17 @@ def _wait(studio: Studio, batch_id: str, timeout_s: float) -> BatchProgress:
             _say(f"still running after {timeout_s:g} s; continue with --resume {batch_id}")
             return progress
         time.sleep(_TICK_S)
+
+
+def _checked(studio: Studio, batch_id: str) -> int | None:
+    """The batch's images flagged by the output check, once the checks still running are done
+    (None: checks are off)."""
+    if not studio.output_checks.enabled:
+        return None
+    if not studio.check_queue.drain(_CHECKS_WAIT_S):
+        _say("note: some images are still being checked; see them on the Review page")
+    studio.output_checks.sweep(limit=1_000, batch_id=batch_id)
+    return sum(flagged for flagged, _ in studio.batches.flagged_share(batch_id).values())
 
 
 def _in_flight(progress: BatchProgress) -> int:
@@ -268,7 +309,7 @@ def _estimate_text(plan: Any) -> str:
 
 # ---------------------------------------------------------------- export
 def run_export(args: argparse.Namespace) -> int:
-    preset = _preset(args)
+    preset = preset_from_args(args)
     studio = Studio(load_settings())
     try:
         try:
@@ -280,6 +321,9 @@ def run_export(args: argparse.Namespace) -> int:
                 to_folder=True,
                 approved_only=not args.all,
                 by=cli_actor(),
+                allow_noncompliant=args.allow_noncompliant,
+                skip_upscaled=args.skip_upscaled,
+                visible_label="AI生成" if args.ai_label else None,
                 progress=lambda done, total: _say(f"{done}/{total} exported")
                 if done % 10 == 0 or done == total
                 else None,
@@ -301,7 +345,8 @@ def run_export(args: argparse.Namespace) -> int:
     return EXIT_OK if not report.failures else EXIT_FAILED
 
 
-def _preset(args: argparse.Namespace) -> Preset:
+def preset_from_args(args: argparse.Namespace) -> Preset:
+    """The preset --preset names (custom: made from --size, --background, --quality, --max-kb)."""
     if args.preset != "custom":
         if args.preset not in PRESETS:
             raise BatchUsageError(

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import os
 import re
 import string
@@ -28,16 +29,25 @@ import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
 from imaging.cutout import Segmenter
 from imaging.images import ImageInputError
 from imaging.marketplace import EXTENSIONS, ExportError, Preset, Rendered, render_detailed
-from providers.base import Money
+from studio.ai_labels import provenance_for
+from studio.export_checks import (
+    ExportGate,
+    ExportPreview,
+    noncompliant_message,
+    upscaled_message,
+)
+from studio.export_items import ExportItem, relative_source
 from studio.safe_files import FileRefused, neutralise_cell, read_regular_file
 from studio.storage import FileStore, StorageError, key_for
+
+logger = logging.getLogger(__name__)
 
 # Reads an item's source image (bounded); raises FileRefused. Default: the file on this disk.
 SourceReader = Callable[[Path], bytes]
@@ -111,33 +121,6 @@ Progress = Callable[[int, int], object]
 
 
 # ------------------------------------------------------------------ items and report
-@dataclass(frozen=True)
-class ExportItem:
-    """One approved output to export. `cost` is what the CSV shows for this image (None: unknown/free)."""
-
-    source: Path
-    sku: str
-    provider: str
-    job_id: str
-    workflow: str
-    created_at: datetime
-    n: int
-    cost: Money | None = None
-    prompt: str = ""
-    scene: str = ""
-    # What export.csv's `source` column says: the path under the data folder, never the server's
-    # absolute path (`relative_source`); empty: the file name alone.
-    source_name: str = ""
-
-
-def relative_source(path: str | Path, data_dir: str | Path) -> str:
-    """`path` relative to the data folder (`jobs/2025/06/<id>/out_01.png`), else its name alone."""
-    try:
-        return Path(path).resolve().relative_to(Path(data_dir).resolve()).as_posix()
-    except (ValueError, OSError):
-        return Path(path).name
-
-
 @dataclass(frozen=True)
 class ExportedFile:
     name: str
@@ -350,6 +333,7 @@ def export_zip(
     segmenter: Segmenter | None = None,
     progress: Progress | None = None,
     read_source: SourceReader = _read_local,
+    gate: ExportGate | None = None,
 ) -> ExportReport:
     """Write a ZIP of the rendered images plus `export.csv` to `out` (a path, or a writable stream).
 
@@ -366,13 +350,13 @@ def export_zip(
         handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
         try:
             with os.fdopen(handle, "wb") as stream:
-                report = _write_zip(items, preset, names, stream, segmenter, progress, read_source)
+                report = _write_zip(items, preset, names, stream, segmenter, progress, read_source, gate)
             os.replace(temp, target)
         except BaseException:
             Path(temp).unlink(missing_ok=True)
             raise
         return report
-    return _write_zip(items, preset, names, out, segmenter, progress, read_source)
+    return _write_zip(items, preset, names, out, segmenter, progress, read_source, gate)
 
 
 def export_to_dir(
@@ -384,6 +368,7 @@ def export_to_dir(
     segmenter: Segmenter | None = None,
     progress: Progress | None = None,
     read_source: SourceReader = _read_local,
+    gate: ExportGate | None = None,
 ) -> ExportReport:
     """The same export into a folder (created if missing). Files already there are never
     overwritten: a name in use gets `-2`, `-3` (the CSV too; `ExportReport.csv_name` says which)."""
@@ -396,7 +381,7 @@ def export_to_dir(
     def write(name: str, data: bytes, _: datetime | None) -> None:
         _write_file(folder / name, data)
 
-    return _export(items, preset, names, unique, write, segmenter, progress, csv_name, read_source)
+    return _export(items, preset, names, unique, write, segmenter, progress, csv_name, read_source, gate)
 
 
 def _write_zip(
@@ -407,6 +392,7 @@ def _write_zip(
     segmenter: Segmenter | None,
     progress: Progress | None,
     read_source: SourceReader,
+    gate: ExportGate | None,
 ) -> ExportReport:
     with zipfile.ZipFile(stream, "w", compression=zipfile.ZIP_STORED) as archive:
 
@@ -418,7 +404,16 @@ def _write_zip(
             archive.writestr(info, data)
 
         return _export(
-            items, preset, names, _UniqueNames([CSV_NAME]), write, segmenter, progress, CSV_NAME, read_source
+            items,
+            preset,
+            names,
+            _UniqueNames([CSV_NAME]),
+            write,
+            segmenter,
+            progress,
+            CSV_NAME,
+            read_source,
+            gate,
         )
 
 
@@ -432,13 +427,16 @@ def _export(
     progress: Progress | None,
     csv_name: str,
     read_source: SourceReader,
+    gate: ExportGate | None = None,
 ) -> ExportReport:
     todo: Sequence[ExportItem] = list(items)
     files: list[ExportedFile] = []
     failures: list[ExportFailure] = []
     rows: list[list[object]] = []
     for done, item in enumerate(todo, 1):
-        outcome = _render(item, preset, segmenter, read_source)
+        outcome = _render(item, preset, segmenter, read_source, gate)
+        if isinstance(outcome, Rendered) and gate is not None:
+            outcome = _gated(item, outcome, preset, gate)
         if isinstance(outcome, ExportFailure):
             failures.append(outcome)
             rows.append(_row(item, preset, None, None, outcome.message))
@@ -462,16 +460,85 @@ def _export(
     return ExportReport(preset=preset.key, files=tuple(files), failures=tuple(failures), csv_name=csv_name)
 
 
+def preview_export(
+    items: Iterable[ExportItem],
+    preset: Preset,
+    gate: ExportGate,
+    *,
+    read_source: SourceReader = _read_local,
+    progress: Progress | None = None,
+) -> list[ExportPreview]:
+    """Each image checked against the preset's rules as it is and as the export would write it."""
+    todo: Sequence[ExportItem] = list(items)
+    previews: list[ExportPreview] = []
+    for done, item in enumerate(todo, 1):
+        previews.append(_preview(item, preset, gate, read_source))
+        if progress is not None:
+            progress(done, len(todo))
+    return previews
+
+
+def _preview(item: ExportItem, preset: Preset, gate: ExportGate, read_source: SourceReader) -> ExportPreview:
+    try:
+        data = read_source(Path(item.source))
+    except FileRefused as exc:
+        return ExportPreview(item, None, None, f"cannot read {Path(item.source).name}: {exc.reason}")
+    try:
+        before = gate.check(data, preset)
+    except Exception as exc:  # the file itself is unusable: the render below says why
+        before = None
+        logger.debug("checking %s as generated failed: %s", item.source, exc)
+    outcome = _render_bytes(item, data, preset, gate.segmenter, gate)
+    if isinstance(outcome, ExportFailure):
+        return ExportPreview(item, before, None, outcome.message)
+    return ExportPreview(item, before, gate.check(outcome.data, preset), None, outcome.scale)
+
+
+def _gated(
+    item: ExportItem, rendered: Rendered, preset: Preset, gate: ExportGate
+) -> Rendered | ExportFailure:
+    """The rendered file, or why the gate leaves it out (enlarged too much, still breaking a rule)."""
+    if gate.max_upscale is not None and rendered.scale > gate.max_upscale:
+        return ExportFailure(item, "upscaled", upscaled_message(rendered.scale, gate.max_upscale))
+    if gate.check_rules and not gate.allow_noncompliant:
+        report = gate.check(rendered.data, preset)
+        if report.flags:
+            return ExportFailure(item, "not_compliant", noncompliant_message(report))
+    return rendered
+
+
 def _render(
-    item: ExportItem, preset: Preset, segmenter: Segmenter | None, read_source: SourceReader
+    item: ExportItem,
+    preset: Preset,
+    segmenter: Segmenter | None,
+    read_source: SourceReader,
+    gate: ExportGate | None = None,
 ) -> Rendered | ExportFailure:
     source = Path(item.source)
     try:
         data = read_source(source)
     except FileRefused as exc:
         return ExportFailure(item, "unreadable", f"cannot read {source.name}: {exc.reason}")
+    return _render_bytes(item, data, preset, segmenter, gate)
+
+
+def _render_bytes(
+    item: ExportItem, data: bytes, preset: Preset, segmenter: Segmenter | None, gate: ExportGate | None
+) -> Rendered | ExportFailure:
+    labels = (gate.provider_labels if gate else None) or {}
+    provenance = provenance_for(
+        item.provider, labels.get(item.provider, ""), item.job_id, item.created_at.astimezone(UTC)
+    )
     try:
-        return render_detailed(data, preset, segmenter=segmenter)
+        return render_detailed(
+            data,
+            preset,
+            segmenter=segmenter,
+            provenance=provenance,
+            visible_label=gate.visible_label if gate else None,
+            label_font=gate.label_font if gate else None,
+            label_font_index=gate.label_font_index if gate else 0,
+        )
     except ImageInputError as exc:
         return ExportFailure(item, f"image_{exc.code}", str(exc))
     except ExportError as exc:
@@ -562,6 +629,7 @@ __all__ = [
     "NameTemplate",
     "export_to_dir",
     "export_zip",
+    "preview_export",
     "relative_source",
     "sanitise_stem",
 ]

@@ -24,6 +24,7 @@ from imaging.images import (
 )
 from imaging.masks import load_mask, overlay
 from imaging.segmenters import FixedMap, cutout_record, model_for
+from imaging.tint import contrasting_tint
 from providers.base import Limits, Operation
 from providers.payload import Fix, check_payload, scaled_size
 from studio.catalogue import Catalogue
@@ -183,7 +184,8 @@ class Inputs:
         notes = cutout_record(cutout, wanted=model, ran=segmenter is not None)
         alpha = np.ascontiguousarray(cutout.alpha)
         return CutoutPreview(
-            overlay_png=encode_png(overlay(display.rgb, alpha)),
+            # The same tint as the mask editor: the hue the photo has least of (imaging.tint).
+            overlay_png=encode_png(overlay(display.rgb, alpha, contrasting_tint(display.rgb).rgb)),
             cutout_png=encode_png(cutout.rgba),
             method=str(cutout.method),
             quality=chosen,

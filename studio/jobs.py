@@ -91,6 +91,14 @@ class JobOutput:
     favourite: bool = False
     note: str = ""
     decided_by: str | None = None  # who made the last review decision (a person key)
+    # The output's check against its input product (studio.output_checks): None until checked.
+    checks: dict[str, Any] | None = None
+    # What the check found: None = not checked yet, () = nothing, else flags like "colour_shift".
+    check_flags: tuple[str, ...] | None = None
+
+    @property
+    def flagged(self) -> bool:
+        return bool(self.check_flags)
 
 
 @dataclass(frozen=True)
@@ -240,6 +248,13 @@ class BatchView:
     source: str = "ui"
     created_by: str | None = None  # who started it; None: before the studio recorded it
     shared: bool = False  # the team sees it (members review it, viewers too)
+    # The batch's options kept with it, e.g. {"reject_flagged": true} (studio.output_checks).
+    notes: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def rejects_flagged(self) -> bool:
+        """Images the output check flags are rejected automatically (unless someone reviewed them)."""
+        return bool(self.notes.get("reject_flagged"))
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,10 @@ History:
       (tokens, updated_at) shared by every worker process and machine; claims of new
       work lock this row (FOR UPDATE on PostgreSQL) so the in-flight count and the
       token are checked and taken atomically across processes.
+  v8  output checks (issue 17): job_outputs.checks_json (the product fidelity check of
+      each output against its input, `studio.output_checks`) and job_outputs.check_flags
+      (NULL: not checked yet; "": checked, nothing found; else the flags, comma-separated,
+      so Review can filter flagged images without reading the JSON).
 """
 
 from __future__ import annotations
@@ -147,6 +151,8 @@ def build_metadata(version: int) -> MetaData:
         _activity_table(metadata)
     if version >= 7:
         _vendor_pacing_table(metadata)
+    if version >= 8:
+        output_columns += _v8_output_columns()
     jobs = Table("jobs", metadata, *job_columns)
     # Every History ordering is (created_at DESC, id DESC); id in the index makes it a pure index walk.
     Index("ix_jobs_created", jobs.c.created_at, jobs.c.id)
@@ -229,6 +235,10 @@ def _v6_output_columns() -> list[Column[Any]]:
     return [Column("decided_by", String(320))]
 
 
+def _v8_output_columns() -> list[Column[Any]]:
+    return [Column("checks_json", Text()), Column("check_flags", String(160))]
+
+
 def _v6_batch_columns() -> list[Column[Any]]:
     return [
         Column("created_by", String(320)),
@@ -261,9 +271,10 @@ def _vendor_pacing_table(metadata: MetaData) -> Table:
         "vendor_pacing",
         metadata,
         Column("provider", String(64), primary_key=True),
-        # Submit tokens left (a token bucket of capacity max(1, submit_qps)); may go below 0 (a debt).
+        # Unused since the strict spacing of submits (always written 0; the bucket it held is gone).
         Column("tokens", Float(), nullable=False),
-        # When `tokens` was last refilled, on the claiming workers' clock (never moves back).
+        # The provider's next free submit moment on the claiming workers' clock (may be in the
+        # future): submits are spaced (1 s + margin) / submit_qps apart (studio.pacing).
         Column("updated_at", UTCDateTime(), nullable=False),
     )
 
@@ -386,6 +397,11 @@ def _v7(conn: Connection) -> None:
     build_metadata(7).tables["vendor_pacing"].create(conn)
 
 
+def _v8(conn: Connection) -> None:
+    for column in _v8_output_columns():
+        _add_column(conn, "job_outputs", column)
+
+
 STEPS: tuple[Step, ...] = (
     Step(1, "base tables and History indexes", _v1),
     Step(2, "batch_id, poll_failures, job_outputs.source_url", _v2),
@@ -394,6 +410,7 @@ STEPS: tuple[Step, ...] = (
     Step(5, "backdrops (the user's own backdrop photos)", _v5),
     Step(6, "who did what: created_by, shared batches, decided_by, the activity list", _v6),
     Step(7, "vendor_pacing: submit rate and in-flight lock per provider, shared by all workers", _v7),
+    Step(8, "output checks: job_outputs.checks_json and check_flags", _v8),
 )
 LATEST = STEPS[-1].version
 # The advisory lock key migrations take on PostgreSQL (any constant bigint; "BdStudio" in ASCII).

@@ -1,8 +1,12 @@
-"""How often and how fast the worker talks to a vendor: the status-call cadence, the backoff
-between retries, and the submit rate per provider. Pure arithmetic on an injected clock and
-random source, so the worker's tests can pin time. The submit-rate bucket itself lives in the
-database (`vendor_pacing`, `studio.store_claims`), shared by every worker process and machine;
-`refill` is its arithmetic."""
+"""How often and how fast the worker talks to a vendor: the status-call cadence (faster when a
+task is due to finish), the backoff between retries, and the submit rate per provider. Pure
+arithmetic on an injected clock and random source, so the worker's tests can pin time.
+
+The submit rate is kept strictly, as a vendor that allows at most N submits in any sliding
+second counts it at arrival: submits are spaced (1 s + `WINDOW_MARGIN_S`) / N apart, with no
+burst, so any second holds at most N of them even when each arrives a few ms late. The next free
+send moment lives in the database (`vendor_pacing.updated_at`, `studio.store_claims`), shared by
+every worker process and machine; `reserve_send` is its arithmetic."""
 
 from __future__ import annotations
 
@@ -10,6 +14,13 @@ import random
 
 # The floor for a status-call interval: a configured 0.1 s is honoured, a zero cannot spin.
 MIN_POLL_S = 0.05
+# Near a task's usual finish the cadence is this fraction of the normal one (never below
+# NEAR_DUE_MIN_S): a finished task is found sooner, for a few more status calls per task.
+NEAR_DUE_FACTOR = 0.25
+NEAR_DUE_MIN_S = 0.02
+# Task durations vary: "near" is from this much before the usual duration to this much after.
+NEAR_DUE_FROM = 0.75
+NEAR_DUE_UNTIL = 1.5
 MAX_POLL_S = 30.0
 BACKOFF_BASE_S = 2.0
 BACKOFF_CAP_S = 300.0
@@ -29,16 +40,52 @@ def retry_delay(attempt: int, retry_after_s: float | None, rng: random.Random) -
     return max(retry_after_s or 0.0, backoff * rng.uniform(0.5, 1.0))
 
 
-def bucket_capacity(rate: float) -> float:
-    """The burst a submit rate allows: max(1, rate) tokens."""
+def poll_delay_near_due(hint_s: float, elapsed_s: float, typical_s: float | None) -> float:
+    """`poll_delay`, but faster while the task is near its usual duration (`typical_s`, learned
+    from the provider's recent tasks; None: not known yet). A poll that would overshoot the start
+    of that window is pulled in to land on it."""
+    delay = poll_delay(hint_s, elapsed_s)
+    if typical_s is None or typical_s <= 0:
+        return delay
+    window_start, window_end = NEAR_DUE_FROM * typical_s, NEAR_DUE_UNTIL * typical_s
+    if elapsed_s >= window_end:
+        return delay
+    fast = max(NEAR_DUE_MIN_S, delay * NEAR_DUE_FACTOR)
+    if elapsed_s >= window_start:
+        return min(delay, fast)
+    return min(delay, max(fast, window_start - elapsed_s))
+
+
+# Room per sliding second for the jitter between the planned send moment and the vendor's
+# clock (sleep overshoot, thread scheduling, the request on the wire): 1 % of a second.
+WINDOW_MARGIN_S = 0.01
+# A send this late after its planned moment takes a fresh one: a late submit followed by an
+# on-time one would put N + 1 submits in one second.
+LATE_SEND_S = 0.004
+
+
+def submit_spacing(rate: float) -> float:
+    """Seconds between two submits of one provider: (1 s + margin) / rate."""
     if rate <= 0:
         raise ValueError(f"submit rate must be positive, got {rate}")
-    return max(1.0, rate)
+    return (1.0 + WINDOW_MARGIN_S) / rate
 
 
-def refill(tokens: float, updated_s: float, now_s: float, rate: float) -> tuple[float, float]:
-    """A token bucket's (tokens, updated) at `now_s`: `rate` tokens per second up to its capacity.
-    The time never moves back, so a worker whose clock is behind cannot mint tokens."""
-    if now_s <= updated_s:
-        return tokens, updated_s
-    return min(bucket_capacity(rate), tokens + (now_s - updated_s) * rate), now_s
+def reserve_send(
+    next_free_s: float, now_s: float, rate: float, lookahead_s: float = 0.0, lead_s: float = 0.0
+) -> tuple[float, float] | None:
+    """A send moment for one submit and the provider's next free moment after it, or None when
+    that moment is more than `lookahead_s` after the job could be sent (the claim waits for a
+    later tick). `lead_s` is how long the job's inputs usually take to get ready after its claim:
+    the moment is never sooner, so the submit is not late for it. A worker whose clock is behind
+    cannot move the shared moment back."""
+    ready_s = now_s + max(0.0, lead_s)
+    send_s = max(ready_s, next_free_s)
+    if send_s - ready_s > lookahead_s:
+        return None
+    return send_s, send_s + submit_spacing(rate)
+
+
+def send_is_late(planned_s: float, now_s: float) -> bool:
+    """True when a submit planned for `planned_s` would leave too late to keep its place."""
+    return now_s - planned_s > LATE_SEND_S

@@ -30,6 +30,7 @@ from datetime import datetime
 from typing import Any
 
 from imaging.cutout import Segmenter
+from imaging.fidelity import TextReader
 from providers.base import Limits, Operation, OptionSpec, ProviderAdapter, ProviderContext, SceneInfo
 from providers.fetch import FetchPolicy, ResultFetcher
 from studio import history, status, wiring
@@ -39,10 +40,13 @@ from studio.batches import Batches
 from studio.catalogue import Catalogue
 from studio.cutout_models import CutoutModels, ModelState
 from studio.errors import StudioError, StudioInputError
+from studio.export_checks import ExportGate
 from studio.hosting import InputHost, build_host
 from studio.input_links import InputLinks
 from studio.inputs import Inputs
 from studio.jobs import DayStat, JobFilter, JobPage, JobView, ProviderTotal
+from studio.ocr import make_text_reader
+from studio.output_checks import CheckQueue, OutputChecker
 from studio.people import LOCAL_KEY, Person
 from studio.prompt_budget import PromptOverflow
 from studio.settings import Settings, load_settings
@@ -155,6 +159,24 @@ class Studio:
         self.worker.preparer = Preparer(
             self.store, self.artifacts, self.inputs, self.catalogue, background=threads > 0
         )
+        # Every output is checked against its input product as it arrives (issue 17), on a
+        # background thread so a check never delays a vendor call.
+        self._tools_lock = threading.Lock()
+        self._check_segmenter: Segmenter | None = None
+        self._check_segmenter_loaded = False
+        self._text_reader: TextReader | None = None
+        self._text_reader_loaded = False
+        self.output_checks = OutputChecker(
+            self.store,
+            self.artifacts,
+            self.settings.checks,
+            segmenter=self.check_segmenter,
+            text_reader=self.text_reader,
+        )
+        self.check_queue = CheckQueue(self.output_checks)
+        # Inline mode (worker_threads=0: scripts and tests) checks only when asked (`check_outputs`).
+        if threads > 0:
+            self.worker.on_succeeded = self.check_queue.enqueue
 
     # ------------------------------------------------------------ wiring
     def provider_context(self, cls: type[ProviderAdapter]) -> ProviderContext:
@@ -165,6 +187,45 @@ class Studio:
         """The shared segmentation model for `quality` ("best", "fast"; None: the default).
         None: that model is missing or broken and the classical cutout is used."""
         return self.inputs.segmenter(quality)
+
+    def check_segmenter(self) -> Segmenter | None:
+        """The fast model (u2netp), loaded once: the output checks and the export gate find the
+        product with it (ISNet would take seconds per image)."""
+        with self._tools_lock:
+            if not self._check_segmenter_loaded:
+                self._check_segmenter = self.cutout_models.load("u2netp")
+                self._check_segmenter_loaded = True
+            return self._check_segmenter
+
+    def text_reader(self) -> TextReader | None:
+        """tesseract (English and Chinese) when installed and the settings allow OCR; else None."""
+        with self._tools_lock:
+            if not self._text_reader_loaded:
+                self._text_reader = make_text_reader() if self.settings.checks.ocr else None
+                self._text_reader_loaded = True
+            return self._text_reader
+
+    def export_gate(
+        self,
+        *,
+        allow_noncompliant: bool = False,
+        max_upscale: float | None = None,
+        visible_label: str | None = None,
+    ) -> ExportGate:
+        """What an export checks and adds to each file (studio.export_checks)."""
+        return ExportGate(
+            read_text=self.text_reader(),
+            segmenter=self.check_segmenter(),
+            allow_noncompliant=allow_noncompliant,
+            max_upscale=max_upscale,
+            visible_label=visible_label,
+            provider_labels={key: type(adapter).label for key, adapter in self.adapters.items()},
+            label_font=self._resources.get("cjk_font") if visible_label else None,
+        )
+
+    def check_outputs(self, job_id: str) -> int:
+        """Check a finished job's outputs now (the CLI, before it prints a job); returns how many."""
+        return self.output_checks.check_job(job_id) if self.output_checks.enabled else 0
 
     def default_cutout_quality(self) -> str:
         """The quality ("best" or "fast") a cutout uses when the job does not choose (STUDIO_CUTOUT_MODEL)."""
@@ -403,11 +464,13 @@ class Studio:
     def start_worker(self) -> None:
         with self._worker_lock:
             self.worker.start()
+        self.check_queue.sweep_soon()
 
     def close(self) -> None:
         """Stop the worker (letting jobs in progress finish their current step) and release the database."""
         with self._worker_lock:
             self.worker.stop()
+        self.check_queue.stop()
         self.store.close()
 
 

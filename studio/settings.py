@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.access_settings import AccessSettings, read_access_settings
+from studio.check_settings import CheckSettings, read_check_settings
 from studio.hosting_settings import HostingSettings, read_hosting_settings
 from studio.settings_base import MASK, SettingsError, mask_url_password
 from studio.storage_settings import StorageSettings, read_storage_settings
@@ -101,6 +102,8 @@ class Settings:
     storage: StorageSettings | None = None
     # False (STUDIO_APP_WORKER=false): the app runs no worker; `python -m studio worker` does the jobs.
     app_worker: bool = True
+    # The output checks (fidelity against the input product): on/off, OCR, thresholds ([checks]).
+    checks: CheckSettings = field(default_factory=CheckSettings)
     # setting name -> "env" | "secrets" | "default": the settings page shows where a value came from.
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 
@@ -230,6 +233,10 @@ def load_settings(
     if not isinstance(hosting_section, dict):
         raise SettingsError(f"[hosting] in {secrets_path} must be a table of settings")
     hosting = read_hosting_settings(env, hosting_section)
+    checks_section = secrets.get("checks", {})
+    if not isinstance(checks_section, dict):
+        raise SettingsError(f"[checks] in {secrets_path} must be a table of settings")
+    checks = read_check_settings(env, checks_section)
     credentials = _read_credentials(env, secrets, providers, exclude=provider_options, renamed=env_overrides)
     options = _read_options(env, secrets, provider_options, renamed=env_overrides)
     return Settings(
@@ -252,6 +259,7 @@ def load_settings(
         access=access,
         storage=storage,
         app_worker=app_worker,
+        checks=checks,
         sources=sources,
     )
 

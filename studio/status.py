@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from studio.cutout_models import CutoutModels
+from studio.ocr import installed_languages, tesseract_available
+from studio.output_checks import describe_settings
 from studio.settings import Settings
 from studio.store import Store
 from studio.worker import Worker
@@ -49,4 +51,9 @@ def engine_status(
         "worker_threads": worker.threads,
         "jobs_by_status": store.status_counts(),
         "language": settings.default_language,
+        # The output checks: on/off, their thresholds, and whether printed text can be read.
+        "checks": {
+            **describe_settings(settings.checks),
+            "ocr_languages": sorted(installed_languages()) if tesseract_available() else [],
+        },
     }

@@ -9,6 +9,7 @@ class callers use; it is composed of sections over one Engine:
 - `studio.store_batches`: batches, budgets, progress, notes and review
 - `studio.store_preferences`: the user's key/value preferences (some per person)
 - `studio.store_activity`: the activity list (audit): who exported, paused, tested what
+- `studio.store_checks`: what each output's fidelity check found (issue 17)
 
 SQLite (the default) runs in WAL mode with a busy timeout; write transactions
 start with BEGIN IMMEDIATE so a writer waits for the lock instead of failing
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 from studio.store_activity import ActivityEntry, ActivityFilter, ActivityStore
 from studio.store_batches import BatchStore
+from studio.store_checks import OutputCheckStore
 from studio.store_claims import JobStateStore
 from studio.store_core import (
     MAX_PAGE_SIZE,
@@ -58,5 +60,5 @@ __all__ = [
 ]
 
 
-class Store(JobStateStore, HistoryQueries, BatchStore, PreferenceStore, ActivityStore):
+class Store(JobStateStore, HistoryQueries, BatchStore, PreferenceStore, ActivityStore, OutputCheckStore):
     """Jobs, outputs, preferences and the activity list. Thread-safe: it holds only the Engine."""

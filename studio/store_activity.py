@@ -36,6 +36,7 @@ ACTIONS = (
     "batch_retry",
     "batch_budget",
     "batch_share",
+    "batch_reject_flagged",  # the batch's "reject flagged images" option turned on or off
     "test_connection",
     "test_hosting",
     "settings_change",  # providers, prices, budgets defaults, hosting

@@ -24,7 +24,7 @@ from studio.migrations import batches_table as batches
 from studio.migrations import jobs_table as jobs
 from studio.migrations import outputs_table
 from studio.people import Person
-from studio.store_core import NewBatch, NewJob, StoreCore, Unset, dumps, dumps_notes, money_of
+from studio.store_core import NewBatch, NewJob, StoreCore, Unset, dumps, dumps_notes, loads_notes, money_of
 from studio.store_history import visible_batches
 
 
@@ -77,6 +77,26 @@ class BatchStore(StoreCore):
                 .values(shared=1 if shared else 0, updated_at=self.now())
             )
             return result.rowcount == 1
+
+    def set_batch_note(self, batch_id: str, key: str, value: Any) -> bool:
+        """Set (or, with None, remove) one of the batch's options in its notes."""
+        with self._write() as conn:
+            raw = conn.execute(
+                select(batches.c.notes_json).where(batches.c.id == batch_id)
+            ).scalar_one_or_none()
+            if raw is None:
+                return False
+            notes = loads_notes(raw)
+            if value is None:
+                notes.pop(key, None)
+            else:
+                notes[key] = value
+            conn.execute(
+                update(batches)
+                .where(batches.c.id == batch_id)
+                .values(notes_json=dumps_notes(notes), updated_at=self.now())
+            )
+            return True
 
     def set_batch_budget(self, batch_id: str, budget: Money | None) -> None:
         with self._write() as conn:
@@ -145,6 +165,7 @@ class BatchStore(StoreCore):
             source=row["source"],
             created_by=row["created_by"],
             shared=bool(row["shared"]),
+            notes=loads_notes(row["notes_json"]),
         )
 
     def set_batch_status(self, batch_id: str, status: BatchStatus, reason: str | None = None) -> None:

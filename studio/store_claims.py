@@ -6,13 +6,16 @@ one write transaction that picks a row (FOR UPDATE SKIP LOCKED on PostgreSQL;
 SQLite's BEGIN IMMEDIATE holds the whole file) and moves it with a guarded
 single-row UPDATE, so two threads, processes or machines never both run the
 same job. Vendor limits are kept there too: the provider's `vendor_pacing` row
-is locked while its in-flight count and its submit token are checked and taken.
+is locked while its in-flight count is checked and its next submit moment is
+reserved (`studio.pacing.reserve_send`: strict spacing, no burst; a claim may
+reserve a moment a little ahead, and the worker sends at it, see `PacedClaim`).
 Leases expire: a held job whose lease time passed is claimable by any worker.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -41,6 +44,17 @@ from studio.store_core import (
 
 # Jobs that hold a vendor slot: being submitted, or running at the vendor.
 _BUSY = [str(JobStatus.SUBMITTING), str(JobStatus.RUNNING)]
+
+
+@dataclass(frozen=True)
+class PacedClaim(ClaimedJob):
+    """A submit claim of a provider with a submit rate: the moment reserved for its vendor call.
+    Sending earlier would break the vendor's rate; sending later than `pacing.LATE_SEND_S` after
+    it needs a fresh moment (`JobStateStore.reserve_late_send`)."""
+
+    send_at: datetime | None = None
+    # When the claim was made (the claim's clock): send_at minus this is the lead it was given.
+    claimed_at: datetime | None = None
 
 
 class JobStateStore(StoreCore):
@@ -225,6 +239,8 @@ class JobStateStore(StoreCore):
         providers_with_free_slots: Mapping[str, int],
         recover_providers: Collection[str] | None = None,
         submit_rates: Mapping[str, float] | None = None,
+        submit_lookahead_s: float = 0.0,
+        submit_leads: Mapping[str, float] | None = None,
     ) -> ClaimedJob | None:
         """Atomically take the oldest job that is due, or None.
 
@@ -234,8 +250,11 @@ class JobStateStore(StoreCore):
         died, on any machine) or was released, with next_attempt_at <= now (a
         due poll, or recovery after a crash), for a provider in
         `recover_providers` (None: any). A provider in `submit_rates`
-        (provider -> submits per second) must also have a submit token, which
-        a QUEUED claim takes.
+        (provider -> submits per second) must also have its next submit moment
+        within `submit_lookahead_s` of when the job can be sent (now plus the
+        provider's `submit_leads`, the time its inputs take to get ready): a
+        QUEUED claim reserves it and comes back as a `PacedClaim` that says when
+        to send.
 
         One write transaction: the job row is picked with FOR UPDATE SKIP
         LOCKED on PostgreSQL (workers skip each other's rows, never wait on
@@ -260,6 +279,7 @@ class JobStateStore(StoreCore):
         with self._read() as conn:  # the common idle case: no write lock, no row locks
             if conn.execute(select(jobs.c.id).where(due, wanted).limit(1)).first() is None:
                 return None
+        self._ensure_pacing_rows(free, rates, now)
         # Each pass claims a job or drops a provider that is full (or out of tokens). A pass is its own
         # transaction, so it holds at most one provider's pacing row: two workers locking two providers'
         # rows in opposite orders would deadlock (PostgreSQL aborts one after its deadlock timeout).
@@ -282,10 +302,16 @@ class JobStateStore(StoreCore):
                 if picked is None:
                     return None
                 job_id, status, provider = str(picked["id"]), str(picked["status"]), str(picked["provider"])
+                send_at: datetime | None = None
                 if status == JobStatus.QUEUED:
-                    if not self._take_vendor_slot(conn, provider, free[provider], rates.get(provider), now):
+                    lead = (submit_leads or {}).get(provider, 0.0)
+                    slot = self._take_vendor_slot(
+                        conn, provider, free[provider], rates.get(provider), now, submit_lookahead_s, lead
+                    )
+                    if slot is None:
                         free.pop(provider)
                         continue
+                    send_at = slot if rates.get(provider) else None
                     claimed = self._claim_queued(conn, job_id, owner, now, expires)
                 else:
                     claimed = self._claim_held(conn, job_id, status, owner, now, expires)
@@ -298,66 +324,108 @@ class JobStateStore(StoreCore):
                     JobStatus.RUNNING: ClaimKind.POLL,
                     JobStatus.DOWNLOADING: ClaimKind.DOWNLOAD,
                 }[JobStatus(status)]
-                return ClaimedJob(self._view(row, ()), kind, expires, int(row["poll_failures"] or 0))
+                view = self._view(row, ())
+                failures = int(row["poll_failures"] or 0)
+                if send_at is not None:
+                    return PacedClaim(view, kind, expires, failures, send_at=send_at, claimed_at=now)
+                return ClaimedJob(view, kind, expires, failures)
         return None
 
-    def spend_submit_token(self, provider: str, rate: float, now: datetime) -> None:
-        """Take a submit token outside a claim (a synchronous submit re-run after a crash): it may
-        leave the shared bucket in debt, which delays the next submits of that provider."""
+    def reserve_late_send(
+        self, provider: str, rate: float, now: datetime, missed: datetime | None = None
+    ) -> datetime:
+        """A fresh send moment for a submit that `missed` the one its claim reserved (its inputs
+        took longer than usual), or that reserved none (a re-run after a crash). When nobody
+        reserved after the missed moment it simply moves to now; else the submit waits for the
+        provider's next free moment, however far away, and the missed one stays unused (a little
+        rate lost, never broken)."""
+        self._ensure_pacing_rows([provider], {provider: rate}, now)
         with self._write() as conn:
-            tokens, updated = self._pacing_row(conn, provider, rate, now)
-            self._set_tokens(conn, provider, tokens - 1.0, updated)
+            next_free = self._pacing_row(conn, provider, now)
+            if missed is not None:
+                last_reserved = next_free.timestamp() - pacing.submit_spacing(rate)
+                if abs(last_reserved - missed.timestamp()) < 1e-3 and missed <= now:
+                    next_free = missed  # ours was the last moment given: take it back
+            reserved = pacing.reserve_send(next_free.timestamp(), now.timestamp(), rate, float("inf"))
+            assert reserved is not None  # an unlimited lookahead always reserves
+            send_s, after_s = reserved
+            self._set_next_free(conn, provider, datetime.fromtimestamp(after_s, UTC))
+            return datetime.fromtimestamp(send_s, UTC)
 
     def _take_vendor_slot(
-        self, conn: Connection, provider: str, limit: int, rate: float | None, now: datetime
-    ) -> bool:
-        """Under the provider's row lock: a free in-flight slot, and (with `rate`) a submit token."""
-        tokens, updated = self._pacing_row(conn, provider, rate, now)
+        self,
+        conn: Connection,
+        provider: str,
+        limit: int,
+        rate: float | None,
+        now: datetime,
+        lookahead_s: float,
+        lead_s: float = 0.0,
+    ) -> datetime | None:
+        """Under the provider's row lock: a free in-flight slot and (with `rate`) a submit moment
+        within `lookahead_s`; the moment to send, or None when either is missing."""
+        next_free = self._pacing_row(conn, provider, now)
         busy = conn.execute(
             select(func.count())
             .select_from(jobs)
             .where(jobs.c.provider == provider, jobs.c.status.in_(_BUSY))
         ).scalar_one()
         if int(busy) >= limit:
-            return False
+            return None
         if rate is None:
-            return True
-        if tokens < 1.0:
-            return False
-        self._set_tokens(conn, provider, tokens - 1.0, updated)
-        return True
+            return now
+        reserved = pacing.reserve_send(next_free.timestamp(), now.timestamp(), rate, lookahead_s, lead_s)
+        if reserved is None:
+            return None
+        send_s, after_s = reserved
+        self._set_next_free(conn, provider, datetime.fromtimestamp(after_s, UTC))
+        return datetime.fromtimestamp(send_s, UTC)
 
-    def _pacing_row(
-        self, conn: Connection, provider: str, rate: float | None, now: datetime
-    ) -> tuple[float, datetime]:
-        """The provider's shared bucket, locked for this transaction and refilled to `now`."""
+    def _ensure_pacing_rows(
+        self, providers: Collection[str], rates: Mapping[str, float], now: datetime
+    ) -> None:
+        """Create missing `vendor_pacing` rows, each in a short transaction of its own: inserting
+        one inside a claim, with a job row already locked, let two workers starting together
+        deadlock on PostgreSQL (each waiting for the other's insert)."""
+        made: set[str] = vars(self).setdefault("_pacing_rows_made", set())
+        for provider in providers:
+            if provider in made:
+                continue
+            with self._write() as conn:  # one provider per transaction, like the claims
+                exists = conn.execute(
+                    select(vendor_pacing.c.provider).where(vendor_pacing.c.provider == provider)
+                ).first()
+                if exists is None:
+                    self._insert_pacing_row(conn, provider, now)
+            made.add(provider)
+
+    @staticmethod
+    def _insert_pacing_row(conn: Connection, provider: str, now: datetime) -> None:
+        # The next submit may go at once; `tokens` is unused since submits are spaced, not burst.
+        values = {"provider": provider, "tokens": 0.0, "updated_at": now}
+        dialect = conn.dialect.name
+        if dialect in ("postgresql", "sqlite"):
+            ins = postgresql_insert if dialect == "postgresql" else sqlite_insert
+            conn.execute(ins(vendor_pacing).values(values).on_conflict_do_nothing())
+        else:
+            conn.execute(insert(vendor_pacing).values(values))
+
+    def _pacing_row(self, conn: Connection, provider: str, now: datetime) -> datetime:
+        """The provider's next free submit moment, its row locked for this transaction."""
         locked = (
-            select(vendor_pacing.c.tokens, vendor_pacing.c.updated_at)
-            .where(vendor_pacing.c.provider == provider)
-            .with_for_update()
+            select(vendor_pacing.c.updated_at).where(vendor_pacing.c.provider == provider).with_for_update()
         )
-        row = conn.execute(locked).first()
-        if row is None:  # the provider's first claim: a full bucket (another worker may race us to it)
-            full = pacing.bucket_capacity(rate) if rate else 1.0
-            values = {"provider": provider, "tokens": full, "updated_at": now}
-            dialect = conn.dialect.name
-            if dialect in ("postgresql", "sqlite"):
-                ins = postgresql_insert if dialect == "postgresql" else sqlite_insert
-                conn.execute(ins(vendor_pacing).values(values).on_conflict_do_nothing())
-            else:
-                conn.execute(insert(vendor_pacing).values(values))
-            row = conn.execute(locked).one()
-        tokens, updated = float(row.tokens), row.updated_at
-        if rate:
-            tokens, updated_s = pacing.refill(tokens, updated.timestamp(), now.timestamp(), rate)
-            updated = datetime.fromtimestamp(updated_s, UTC)
-        return tokens, updated
+        value: datetime | None = conn.execute(locked).scalar_one_or_none()
+        if value is None:  # removed since `_ensure_pacing_rows` saw it: make it again
+            self._insert_pacing_row(conn, provider, now)
+            value = conn.execute(locked).scalar_one()
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
 
-    def _set_tokens(self, conn: Connection, provider: str, tokens: float, updated: datetime) -> None:
+    def _set_next_free(self, conn: Connection, provider: str, next_free: datetime) -> None:
         conn.execute(
             update(vendor_pacing)
             .where(vendor_pacing.c.provider == provider)
-            .values(tokens=tokens, updated_at=updated)
+            .values(tokens=0.0, updated_at=next_free)
         )
 
     def _claim_queued(

@@ -310,6 +310,10 @@ class StoreCore:
             favourite=bool(row["favourite"]),
             note=row["note"] or "",
             decided_by=row["decided_by"],
+            checks=_loads_checks(row["checks_json"]),
+            check_flags=None
+            if row["check_flags"] is None
+            else tuple(f for f in row["check_flags"].split(",") if f),
         )
 
     def _view(self, row: RowMapping, outputs: tuple[JobOutput, ...]) -> JobView:
@@ -418,6 +422,16 @@ def output_row(job_id: str, output: NewOutput) -> dict[str, Any]:
     }
 
 
+def _loads_checks(text: str | None) -> dict[str, Any] | None:
+    if not text:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None  # a damaged record reads as "not checked"; the next check rewrites it
+    return value if isinstance(value, dict) else None
+
+
 def money_of(minor: int | None, currency: str | None) -> Money | None:
     return Money(int(minor), currency) if minor is not None and currency else None
 
@@ -429,6 +443,15 @@ def amount_text(minor: int | None, currency: str | None) -> str | None:
 
 def dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def loads_notes(text: str | None) -> dict[str, Any]:
+    """A notes column read back; anything but a JSON object reads as no notes."""
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def dumps_notes(notes: Mapping[str, Any]) -> str:

@@ -46,9 +46,10 @@ from providers.errors import ProviderError
 from studio.artifacts import ArtifactError
 from studio.input_links import InputLinkError, hosted_handles
 from studio.jobs import BatchStatus, JobStatus, JobView
-from studio.pacing import poll_delay
+from studio.pacing import poll_delay_near_due, send_is_late
 from studio.storage_faults import StorageFault
 from studio.store import ClaimedJob, ClaimKind, dumps_notes
+from studio.store_claims import PacedClaim
 from studio.worker_base import (
     DEFAULT_RESULT_TTL_S,
     MAX_ATTEMPTS,
@@ -65,6 +66,9 @@ from studio.worker_base import (
 )
 from studio.worker_failures import WorkerFailures
 from studio.worker_prepare import Preparer, needs_preparing
+
+# Fresh submit moments a job takes when it keeps missing them, before it is sent anyway.
+MAX_SEND_TRIES = 4
 
 __all__ = ["DEFAULT_RESULT_TTL_S", "MAX_ATTEMPTS", "MAX_POLL_FAILURES", "Worker", "is_synchronous"]
 
@@ -184,24 +188,26 @@ class Worker(WorkerFailures):
         now_s = self._clock()
         if new_work:
             # In-flight slots and the submit rate are the vendor's, shared by every worker process
-            # and machine: the store checks and takes both in the claim's transaction.
+            # and machine: the store checks the slot and reserves a submit moment in the claim's
+            # transaction. A moment up to one tick ahead may be reserved (the job waits for it,
+            # `_wait_for_send_moment`), so the next tick never comes too late for it.
             limits = {key: in_flight_limit(adapter) for key, adapter in self.adapters.items()}
             rates = {key: adapter.submit_qps for key, adapter in self.adapters.items()}
             if not limits:
                 return None
             return self.store.claim_next(
-                self.owner, utc_at(now_s), self.lease_s, limits, recover_providers=[], submit_rates=rates
+                self.owner,
+                utc_at(now_s),
+                self.lease_s,
+                limits,
+                recover_providers=[],
+                submit_rates=rates,
+                submit_lookahead_s=self.poll_tick_s,
+                submit_leads={key: self._submit_lead(key) for key in self.adapters},
             )
-        claim = self.store.claim_next(
+        return self.store.claim_next(
             self.owner, utc_at(now_s), self.lease_s, {}, recover_providers=list(self.adapters)
         )
-        if claim is not None and (
-            claim.kind is ClaimKind.RECOVER_SUBMIT and is_synchronous(self.adapters[claim.job.provider])
-        ):
-            # A free synchronous submit run again after a crash spends a submit too.
-            adapter = self.adapters[claim.job.provider]
-            self.store.spend_submit_token(claim.job.provider, adapter.submit_qps, utc_at(now_s))
-        return claim
 
     def _claim_companions(
         self, first: ClaimedJob, adapter: ProviderAdapter, now_s: float
@@ -291,6 +297,7 @@ class Worker(WorkerFailures):
         if not runs:
             return
         try:
+            self._wait_for_send_moment(runs[0])
             answers = adapter.submit_batch(requests)
         except BaseException as exc:
             for run in runs:
@@ -383,6 +390,7 @@ class Worker(WorkerFailures):
             return
         request = self._linked(run, self._request(self._ready(run)))
         try:
+            self._wait_for_send_moment(run)
             submitted = run.adapter.submit(request)
         except BaseException:
             # Whatever happens next (a retry publishes afresh), these links are of no more use.
@@ -390,6 +398,36 @@ class Worker(WorkerFailures):
             run.hosted.clear()
             raise
         self._submitted(run, submitted)
+
+    def _wait_for_send_moment(self, run: Run) -> None:
+        """Hold the submit until its reserved moment, so the vendor sees submits no closer than
+        the provider's spacing. A moment missed by more than a few ms (inputs slower than usual,
+        or this thread woken late on a busy machine), and a submit re-run after a crash (its claim
+        reserved none), take a fresh moment first: the rate is judged where the vendor counts it,
+        at arrival, so being late is as bad as being early for the submit after it."""
+        claim = run.claim
+        planned = claim.send_at if isinstance(claim, PacedClaim) else None
+        now_s = self._clock()
+        if planned is None and claim.kind is not ClaimKind.RECOVER_SUBMIT:
+            return  # no rate to keep (companions ride on their first job's moment)
+        if isinstance(claim, PacedClaim) and claim.claimed_at is not None:
+            # How long this job took from its claim to here: the next claims reserve that far ahead.
+            self._learn_lead(run.job.provider, now_s - claim.claimed_at.timestamp())
+        for _ in range(MAX_SEND_TRIES):
+            if planned is None or send_is_late(planned.timestamp(), now_s):
+                planned = self.store.reserve_late_send(
+                    run.job.provider, run.adapter.submit_qps, utc_at(now_s), missed=planned
+                )
+                now_s = self._clock()
+                if send_is_late(planned.timestamp(), now_s):
+                    continue  # the reservation itself took too long (a busy database): again
+            if planned.timestamp() > now_s:
+                self._sleep(planned.timestamp() - now_s)
+                now_s = self._clock()
+            if not send_is_late(planned.timestamp(), now_s):
+                return
+        # Woken late again and again (a starved machine): go now rather than never.
+        logger.info("job %s: sent after missing %d submit moments", run.job.job_id, MAX_SEND_TRIES)
 
     def _submitted(self, run: Run, submitted: Submitted) -> None:
         """What a submit call answered for this job: a final result (synchronous), or a task id."""
@@ -412,7 +450,7 @@ class Worker(WorkerFailures):
             JobStatus.RUNNING,
             owner=self.owner,
             remote_id=submitted.remote_id,
-            next_attempt_at=utc_at(now_s + poll_delay(run.adapter.poll_interval_hint, 0)),
+            next_attempt_at=utc_at(now_s + self._poll_delay(run, 0.0)),
             poll_failures=0,
             error_code=None,
             error_message=None,
@@ -498,20 +536,28 @@ class Worker(WorkerFailures):
     def _poll(self, run: Run) -> None:
         job = run.job
         update = run.adapter.poll(job.remote_id or "")
-        if update.state in (TaskState.SUCCEEDED, TaskState.FAILED):
-            self._answered(run, update, None)
-            return
         now_s = self._clock()
         started = (job.started_at or job.created_at).timestamp()
+        if update.state in (TaskState.SUCCEEDED, TaskState.FAILED):
+            if update.state is TaskState.SUCCEEDED and run.attempts <= 1:
+                # A first attempt's claim-to-done time: how long this vendor's tasks usually take.
+                self._learn_duration(job.provider, now_s - started)
+            self._answered(run, update, None)
+            return
         self.store.update_leased(
             job.job_id,
             self.owner,
             run.status,
-            next_attempt_at=utc_at(now_s + poll_delay(run.adapter.poll_interval_hint, now_s - started)),
+            next_attempt_at=utc_at(now_s + self._poll_delay(run, now_s - started)),
             poll_failures=0,
             lease_owner=None,
             lease_expires_at=None,
         )
+
+    def _poll_delay(self, run: Run, elapsed_s: float) -> float:
+        """The vendor's cadence, faster while the task nears its provider's usual duration."""
+        typical = self._typical_duration(run.job.provider)
+        return poll_delay_near_due(run.adapter.poll_interval_hint, elapsed_s, typical)
 
     def _ready(self, run: Run) -> JobView:
         """The job with its inputs prepared: a batch item's photo is decoded, fitted and cut out

@@ -11,9 +11,11 @@ import logging
 import os
 import random
 import socket
+import statistics
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -40,6 +42,13 @@ MAX_ATTEMPTS = 5
 MAX_POLL_FAILURES = 20
 # How long a result link is tried when the vendor does not say how long its links live.
 DEFAULT_RESULT_TTL_S = 3600.0
+# Task durations remembered per provider, and how many make a "usual duration" worth acting on.
+DURATIONS_KEPT = 25
+DURATIONS_NEEDED = 3
+# The lead a submit claim reserves its send moment ahead by: the longest recent claim-to-send
+# time (inputs read, hosted, checked), a little more, at most this.
+MAX_SUBMIT_LEAD_S = 0.5
+SUBMIT_LEAD_SLACK_S = 0.002
 
 
 def is_synchronous(adapter: ProviderAdapter) -> bool:
@@ -91,6 +100,7 @@ class WorkerBase:
         rng: random.Random | None = None,
         prices: pricing.PriceOverrides | None = None,
         links: InputLinks | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         if threads < 0:
             raise ValueError(f"threads must be 0 (inline) or more, got {threads}")
@@ -104,6 +114,13 @@ class WorkerBase:
         self.poll_tick_s = poll_tick_s
         self.lease_s = lease_s
         self._clock = clock
+        # Waits for a reserved submit moment (tests with a fake clock pass one that advances it).
+        self._sleep = sleep
+        # Recent task durations per provider (claim to seen done), for polling faster near the end.
+        self._durations: dict[str, deque[float]] = {}
+        # Recent claim-to-send times per provider (`_submit_lead`).
+        self._leads: dict[str, deque[float]] = {}
+        self._durations_lock = threading.Lock()
         # Result links are fetched through the guarded session: public addresses only by default.
         self._download = downloader or ResultFetcher(FetchPolicy())
         self._rng = rng or random.Random()
@@ -118,6 +135,30 @@ class WorkerBase:
         self._units = 0
         self._pool: ThreadPoolExecutor | None = None
         self._thread: threading.Thread | None = None
+        # Called with a job's id once it succeeded and its outputs are stored (the output checks).
+        self.on_succeeded: Callable[[str], object] | None = None
+
+    def _learn_duration(self, provider: str, seconds: float) -> None:
+        with self._durations_lock:
+            self._durations.setdefault(provider, deque(maxlen=DURATIONS_KEPT)).append(seconds)
+
+    def _learn_lead(self, provider: str, seconds: float) -> None:
+        with self._durations_lock:
+            self._leads.setdefault(provider, deque(maxlen=DURATIONS_KEPT)).append(max(0.0, seconds))
+
+    def _submit_lead(self, provider: str) -> float:
+        """How far ahead a claim reserves its send moment, so the submit is ready by then and does
+        not have to give its moment up (`Worker._wait_for_send_moment`)."""
+        with self._durations_lock:
+            seen = list(self._leads.get(provider, ()))
+        return min(MAX_SUBMIT_LEAD_S, max(seen) + SUBMIT_LEAD_SLACK_S) if seen else 0.0
+
+    def _typical_duration(self, provider: str) -> float | None:
+        """The median of the provider's recent task durations in this process, or None while
+        there are too few to go by."""
+        with self._durations_lock:
+            seen = list(self._durations.get(provider, ()))
+        return statistics.median(seen) if len(seen) >= DURATIONS_NEEDED else None
 
     def _release_inputs(self, run: Run) -> None:
         handles = dict.fromkeys([*hosted_handles(run.job.notes), *run.hosted])

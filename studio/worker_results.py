@@ -14,6 +14,7 @@ from typing import Any
 from providers.base import Money, TaskFailure, TaskState, TaskUpdate
 from providers.errors import ProviderError, UnexpectedResponseError
 from studio import pricing
+from studio.ai_labels import provenance_for
 from studio.artifacts import ArtifactError
 from studio.jobs import RESULT_NOTE, JobStatus, JobView
 from studio.pacing import retry_delay
@@ -120,6 +121,9 @@ class WorkerResults(WorkerBase):
             return
         run.status = JobStatus.DOWNLOADING
         run.claim = dataclasses.replace(run.claim, poll_failures=0)
+        # The vendor slot is free from this write on: let the dispatcher give it to the next job
+        # now rather than after this job's downloads.
+        self._wake.set()
         self._download_results(run, notes)
 
     def _download_results(self, run: Run, notes: dict[str, Any]) -> None:
@@ -194,8 +198,17 @@ class WorkerResults(WorkerBase):
         )
         if done:
             self.artifacts.seal(job.job_id, job.created_at)
+            self._succeeded(job.job_id)
         else:
             logger.warning("job %s was changed by someone else; its results were not recorded", job.job_id)
+
+    def _succeeded(self, job_id: str) -> None:
+        if self.on_succeeded is None:
+            return
+        try:
+            self.on_succeeded(job_id)
+        except Exception:  # a listener's fault never touches a finished job
+            logger.exception("after job %s succeeded, its listener failed", job_id)
 
     def _download_failed(self, run: Run, notes: dict[str, Any], exc: ProviderError) -> None:
         """Another try later while the link lives; else the job ends billed with what it has."""
@@ -246,7 +259,10 @@ class WorkerResults(WorkerBase):
         )
 
     def _saved(self, job: JobView, index: int, data: bytes) -> dict[str, Any]:
-        saved = self.artifacts.save_output(job.job_id, job.created_at, index, data)
+        adapter = self.adapters.get(job.provider)
+        label = type(adapter).label if adapter is not None else job.provider
+        provenance = provenance_for(job.provider, label, job.job_id, job.created_at)
+        saved = self.artifacts.save_output(job.job_id, job.created_at, index, data, provenance)
         return {
             "path": saved.path,
             "width": saved.width,

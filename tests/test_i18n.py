@@ -299,11 +299,19 @@ DYNAMIC_PREFIXES = (
     "shadow.", "layout.", "size.", "size.hint.", "mask.mode.", "refinement.", "cutmodel.", "cutout.quality.",
     "editor.tool.", "guides.layer.", "export.preset.", "export.preset_help.", "review.filter.", "review.state.",
     "batch.status.", "batch.source.", "batch.source_help.", "batch.upload.", "backdrops.edit.kind.",
+    # Keys the checks put in their reports (imaging/fidelity.py reasons, imaging/compliance.py issues).
+    "fidelity.reason.", "compliance.issue.",
 )  # fmt: skip
 # A provider option's `label_key` (providers/*.py) also names `<label_key>_help`, `_off`, `_placeholder`
 # and, for a choice, `<label_key>.<choice>`.
 OPTION_SUFFIXES = re.compile(r"_(help|off|placeholder)$")
-CODE_FILES = [*UI_FILES, *sorted((ROOT / "studio").glob("*.py")), *sorted((ROOT / "providers").glob("*.py"))]
+CODE_FILES = [
+    *UI_FILES,
+    *sorted((ROOT / "studio").glob("*.py")),
+    *sorted((ROOT / "providers").glob("*.py")),
+    # The checks name their reasons' keys (imaging/fidelity*.py, imaging/compliance.py).
+    *sorted((ROOT / "imaging").glob("*.py")),
+]
 
 
 def _code_strings() -> tuple[set[str], set[str]]:

@@ -36,6 +36,7 @@ _ACTION_KEYS = {
     "batch_retry": tkey("people.action.batch_retry"),
     "batch_budget": tkey("people.action.batch_budget"),
     "batch_share": tkey("people.action.batch_share"),
+    "batch_reject_flagged": tkey("people.action.batch_reject_flagged"),
     "test_connection": tkey("people.action.test_connection"),
     "test_hosting": tkey("people.action.test_hosting"),
     "settings_change": tkey("people.action.settings_change"),

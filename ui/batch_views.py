@@ -1,4 +1,5 @@
-"""Batch page pieces: the checked plan (problems, estimate) and the live progress of a batch."""
+"""Batch page pieces: the checked plan (problems, estimate) and the live progress of a batch, with
+thumbnails of the items as they finish and statuses in the words people use."""
 
 from __future__ import annotations
 
@@ -9,20 +10,27 @@ import pandas as pd
 import streamlit as st
 
 from studio.batches import BatchError
-from studio.jobs import BatchProgress, BatchStatus, BatchView
+from studio.jobs import BatchProgress, BatchStatus, BatchView, JobStatus, JobView
 from studio.manifest import BatchPlan
 from studio.service import ProviderInfo, Studio
 from ui.auth import current_person
 from ui.errors import error_text
 from ui.formatting import provider_label, status_label, when_text
 from ui.history_views import person_label
-from ui.i18n import coded_text, job_error_text, t, t_or
+from ui.i18n import coded_text, job_error_text, t, t_or, tkey
 from ui.plain import plain
+from ui.stored_files import image_source
 
 # While a batch runs its panel refreshes itself at this pace (a fragment, not the whole page).
 REFRESH_SECONDS = 2.0
 # Problems shown at once; a plan of 100,000 rows pages through its table.
 PROBLEMS_PER_PAGE = 200
+# The newest finished items shown as thumbnails, a row of THUMBS_PER_ROW at a time.
+THUMBS_SHOWN = 16
+THUMBS_PER_ROW = 8
+# Thumbnails read the batch's jobs at every refresh: above this many items that read is skipped
+# (a store query for "the newest N outputs of a batch" would lift the limit).
+THUMBS_MAX_ITEMS = 2000
 
 
 def plan_summary(plan: BatchPlan, providers: Sequence[ProviderInfo]) -> None:
@@ -93,8 +101,46 @@ def batch_label(batch: BatchView, *, markdown: bool = False) -> str:
     """The batch as an option label; `markdown=True` for a markdown place (its name shown as text)."""
     name = (plain(batch.name) if markdown else batch.name) or t("batch.unnamed")
     return t(
-        "batch.option", name=name, when=when_text(batch.created_at), status=t(f"batch.status.{batch.status}")
+        "batch.option", name=name, when=when_text(batch.created_at), status=batch_status_label(batch.status)
     )
+
+
+def batch_choice_label(batch: BatchView) -> str:
+    """The batch in the page's picker: name and start time. Its status is left to the live panel
+    below (the picker is drawn by the page run and would show a status that has moved on)."""
+    return t(
+        "first_hour_b.batch_option", name=batch.name or t("batch.unnamed"), when=when_text(batch.created_at)
+    )
+
+
+def batch_status_label(status: BatchStatus | str) -> str:
+    """A batch's state in words ("Finished", "Paused"), never its code ("done")."""
+    key = _BATCH_STATUS_TEXT.get(str(status))
+    return t(key) if key else t_or(f"batch.status.{status}", str(status))
+
+
+def item_status_label(status: str) -> str:
+    """An item's state in words ("Ready", "Waiting"), never its code ("succeeded", "queued")."""
+    key = _ITEM_STATUS_TEXT.get(status)
+    return t(key) if key else status_label(status)
+
+
+_BATCH_STATUS_TEXT = {
+    "running": tkey("first_hour_b.batch_status.running"),
+    "paused": tkey("first_hour_b.batch_status.paused"),
+    "canceled": tkey("first_hour_b.batch_status.canceled"),
+    "done": tkey("first_hour_b.batch_status.done"),
+}
+_ITEM_STATUS_TEXT = {
+    "queued": tkey("first_hour_b.item_status.queued"),
+    "submitting": tkey("first_hour_b.item_status.submitting"),
+    "running": tkey("first_hour_b.item_status.running"),
+    "downloading": tkey("first_hour_b.item_status.downloading"),
+    "succeeded": tkey("first_hour_b.item_status.succeeded"),
+    "failed": tkey("first_hour_b.item_status.failed"),
+    "canceled": tkey("first_hour_b.item_status.canceled"),
+    "paused": tkey("first_hour_b.item_status.paused"),
+}
 
 
 @st.fragment(run_every=REFRESH_SECONDS)
@@ -124,6 +170,14 @@ def progress_panel(studio: Studio, batch_id: str, providers: Sequence[ProviderIn
                 "batch.per_provider", provider=provider_label(provider, providers), done=finished, total=count
             ),
         )
+    # What finished, in words and pictures, before the numbers: it is what people look for first.
+    st.caption(
+        " · ".join(
+            t("first_hour_b.status_count", status=item_status_label(key), count=n)
+            for key, n in sorted(progress.by_status.items())
+        )
+    )
+    finished_thumbnails(studio, progress)
     columns = st.columns(4)
     pace, eta = _pace(progress)
     columns[0].metric(t("batch.metric.succeeded"), progress.by_status.get("succeeded", 0))
@@ -133,7 +187,6 @@ def progress_panel(studio: Studio, batch_id: str, providers: Sequence[ProviderIn
     spent = ", ".join(f"{money.as_str()} {currency}" for currency, money in sorted(progress.spent.items()))
     budget = f"{batch.budget.as_str()} {batch.budget.currency}" if batch.budget else t("batch.no_budget")
     st.caption(t("batch.spend", spent=spent or t("cost.free_or_none"), budget=budget))
-    st.caption(" · ".join(f"{status_label(key)} {n}" for key, n in sorted(progress.by_status.items())))
     _actions(studio, progress)
     if progress.failures:
         with st.expander(t("batch.failures", count=len(progress.failures)), icon=":material/error:"):
@@ -154,6 +207,33 @@ def progress_panel(studio: Studio, batch_id: str, providers: Sequence[ProviderIn
                 hide_index=True,
                 width="stretch",
             )
+
+
+def finished_thumbnails(studio: Studio, progress: BatchProgress) -> None:
+    """The newest finished items as thumbnails (first image of each), refreshed with the panel."""
+    if progress.total > THUMBS_MAX_ITEMS:
+        st.caption(t("first_hour_b.thumbs_too_many", count=progress.total))
+        return
+    ready = [job for job in studio.batches.jobs(progress.batch.batch_id) if _shows(job)]
+    st.markdown(t("first_hour_b.thumbs_title", count=len(ready)))
+    if not ready:
+        st.caption(t("first_hour_b.thumbs_waiting"))
+        return
+    newest = sorted(ready, key=lambda job: job.finished_at or job.created_at, reverse=True)[:THUMBS_SHOWN]
+    with st.container(key="batch-thumbs"):
+        for start in range(0, len(newest), THUMBS_PER_ROW):
+            row = newest[start : start + THUMBS_PER_ROW]
+            for column, job in zip(st.columns(THUMBS_PER_ROW), row, strict=False):
+                output = job.outputs[0]
+                source = image_source(output.thumbnail_path) or image_source(output.path)
+                if source is not None:
+                    column.image(source, caption=job.sku or job.job_id[:8], width="stretch")
+    if len(ready) > len(newest):
+        st.caption(t("first_hour_b.thumbs_more", shown=len(newest), count=len(ready)))
+
+
+def _shows(job: JobView) -> bool:
+    return job.status is JobStatus.SUCCEEDED and bool(job.outputs)
 
 
 def _actions(studio: Studio, progress: BatchProgress) -> None:

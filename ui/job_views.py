@@ -10,7 +10,6 @@ are built only when clicked.
 from __future__ import annotations
 
 import io
-import json
 import math
 import zipfile
 from collections.abc import Callable, Mapping
@@ -32,18 +31,24 @@ from ui.formatting import (
     provider_label,
     status_label,
     when_text,
-    word_list,
     workflow_label,
 )
 from ui.i18n import current_language, job_error_text, t, t_or, tkey
 from ui.plain import plain
-from ui.stored_files import file_bytes, image_source, is_stored
+from ui.result_viewer import result_viewer
+from ui.stored_files import file_bytes, image_source
 
 REFRESH_SECONDS = 1.0
 
 
-def job_panel(studio: Studio, job_id: str | None, *, key_prefix: str, per_row: int = 4) -> None:
-    """The card for the job a page just submitted: live while pending, a gallery when done."""
+def job_panel(
+    studio: Studio, job_id: str | None, *, key_prefix: str, per_row: int = 4, viewer: bool = False
+) -> None:
+    """The card for the job a page just submitted: live while pending, a gallery when done.
+
+    `viewer` opens the finished images in the large result viewer (before/after, 100 % zoom)
+    above the gallery; the create pages ask for it, narrow comparison columns do not.
+    """
     if not job_id:
         return
     job = studio.get_job(job_id)
@@ -53,7 +58,22 @@ def job_panel(studio: Studio, job_id: str | None, *, key_prefix: str, per_row: i
     if job.is_pending:
         _pending_card(studio, job_id)
     else:
-        finished_card(studio, job, key_prefix=key_prefix, per_row=per_row)
+        finished_card(studio, job, key_prefix=key_prefix, per_row=per_row, viewer=viewer)
+
+
+# The steps a pending job goes through, as the user sees them: waiting, making, fetching.
+_PENDING_STEPS: dict[str, tuple[int, str]] = {
+    JobStatus.QUEUED: (1, tkey("first_hour.progress.queued")),
+    JobStatus.SUBMITTING: (2, tkey("first_hour.progress.running")),
+    JobStatus.RUNNING: (2, tkey("first_hour.progress.running")),
+    JobStatus.DOWNLOADING: (3, tkey("first_hour.progress.downloading")),
+}
+
+
+def pending_step(status: str) -> tuple[int, int, str]:
+    """(step, number of steps, text key) for a pending job's status."""
+    step, key = _PENDING_STEPS.get(str(status), (1, tkey("first_hour.progress.queued")))
+    return step, len({number for number, _ in _PENDING_STEPS.values()}), key
 
 
 @st.fragment(run_every=REFRESH_SECONDS)
@@ -66,6 +86,10 @@ def _pending_card(studio: Studio, job_id: str) -> None:
     with st.container(border=True):
         _card_header(studio, job)
         with st.status(t(f"job.pending.{job.status}"), state="running", expanded=True):
+            step, steps, what = pending_step(job.status)
+            st.progress(
+                (step - 0.5) / steps, text=t("first_hour.progress.step", step=step, steps=steps, what=t(what))
+            )
             st.caption(t("job.pending_for", seconds=int(elapsed_seconds(job.created_at))))
             retry = download_retry_text(job)
             if retry:
@@ -89,7 +113,9 @@ def _watch(studio: Studio, job_ids: tuple[str, ...]) -> None:
     st.caption(t("history.refreshing", count=len(job_ids)))
 
 
-def finished_card(studio: Studio, job: JobView, *, key_prefix: str, per_row: int = 4) -> None:
+def finished_card(
+    studio: Studio, job: JobView, *, key_prefix: str, per_row: int = 4, viewer: bool = False
+) -> None:
     with st.container(border=True):
         _card_header(studio, job)
         if job.status == JobStatus.FAILED:
@@ -103,7 +129,10 @@ def finished_card(studio: Studio, job: JobView, *, key_prefix: str, per_row: int
         if job.status == JobStatus.CANCELED:
             st.warning(t("job.canceled"), icon=":material/cancel:")
             return
-        gallery(job, key_prefix=key_prefix, per_row=per_row)
+        if viewer:
+            result_viewer(job, key_prefix=key_prefix)
+        # Under the large viewer the gallery is the row of all variants with their downloads: small.
+        gallery(job, key_prefix=key_prefix, per_row=max(per_row, 4) if viewer else per_row, compact=viewer)
 
 
 def _card_header(studio: Studio, job: JobView) -> None:
@@ -156,8 +185,11 @@ def _badge_colour(status: str) -> Any:
     return STATUS_COLOURS.get(status, "gray")
 
 
-def gallery(job: JobView, *, key_prefix: str, per_row: int = 4) -> None:
-    """Each variant with its download; a compare switch shows the original photo beside it."""
+def gallery(job: JobView, *, key_prefix: str, per_row: int = 4, compact: bool = False) -> None:
+    """Each variant with its download; a compare switch shows the original photo beside it.
+
+    `compact` keeps `per_row` columns however few variants there are (thumbnails, not large images).
+    """
     if not job.outputs:
         st.info(t("gallery.empty"), icon=":material/image_not_supported:")
         return
@@ -174,7 +206,10 @@ def gallery(job: JobView, *, key_prefix: str, per_row: int = 4) -> None:
         icon=":material/folder_zip:",
     )
     # Before/after pairs need twice the width per variant.
-    per_row = max(1, per_row // 2) if compare else min(per_row, max(2, len(job.outputs)))
+    if compare:
+        per_row = max(1, per_row // 2)
+    elif not compact:
+        per_row = min(per_row, max(2, len(job.outputs)))
     for start in range(0, len(job.outputs), per_row):
         columns = st.columns(per_row)
         for column, output in zip(columns, job.outputs[start : start + per_row], strict=False):
@@ -227,110 +262,6 @@ def outputs_zip(job: JobView) -> bytes:
                 suffix = Path(output.path).suffix
                 archive.writestr(f"backdrop-{job.job_id[:8]}-{output.index:02d}{suffix}", data)
     return buffer.getvalue()
-
-
-def job_details(studio: Studio, job: JobView, *, key_prefix: str) -> None:
-    """Everything about one job for History: inputs, masks, parameters, outputs, timing, cost."""
-    finished = not job.is_pending
-    if finished:
-        finished_card(studio, job, key_prefix=key_prefix)
-    else:
-        _pending_card(studio, job.job_id)
-    inputs = [
-        (job.input_path, tkey("detail.input")),
-        (job.mask_path, tkey("detail.mask_given")),
-        (job.used_mask_path, tkey("detail.mask_used")),
-        (job.reference_path, tkey("detail.reference")),
-    ]
-    shown = [(path, key) for path, key in inputs if path and is_stored(path)]
-    st.subheader(t("detail.inputs"))
-    if not job.mask_path:
-        st.caption(t("detail.no_mask_given"))
-    if shown:
-        for column, (path, key) in zip(st.columns(4), shown, strict=False):
-            column.image(image_source(path) or str(path), caption=t(key), width="stretch")
-    left, right = st.columns(2)
-    with left:
-        st.subheader(t("detail.parameters"))
-        st.json(_request_summary(job), expanded=True)
-    with right:
-        st.subheader(t("detail.facts"))
-        st.markdown(_facts_markdown(studio, job))
-        reading = _reading(job)
-        if reading:
-            st.markdown(reading)
-        for line in scene_lines(job.notes):
-            st.markdown(line)
-
-
-def _request_summary(job: JobView) -> dict[str, Any]:
-    summary: dict[str, Any] = {
-        "job_id": job.job_id,
-        "workflow": job.workflow.value if hasattr(job.workflow, "value") else str(job.workflow),
-        "provider": job.provider,
-        "count": job.count,
-        "size": list(job.size) if job.size else None,
-    }
-    for name, value in (
-        ("prompt", job.prompt),
-        ("negative_prompt", job.negative_prompt),
-        ("scene_id", job.scene_id),
-        ("product_title", job.product_title),
-    ):
-        if value:
-            summary[name] = value
-    # An image option (a vendor's logo) is stored as base64: show its size, not pages of text.
-    summary["params"] = {
-        name: f"<image, {len(value) * 3 // 4 // 1024} KB>"
-        if isinstance(value, str) and len(value) > 512
-        else value
-        for name, value in job.params.items()
-    }
-    # Everything here is JSON data the user can copy into a CLI --param call.
-    return json.loads(json.dumps(summary, default=str))
-
-
-def _facts_markdown(studio: Studio, job: JobView) -> str:
-    free = job.provider in free_providers(studio)
-    lines = [
-        t("detail.created", when=when_text(job.created_at)),
-        t("detail.started", when=when_text(job.started_at)) if job.started_at else t("detail.not_started"),
-        t("detail.finished", when=when_text(job.finished_at))
-        if job.finished_at
-        else t("detail.not_finished"),
-        t("detail.duration", duration=duration_text(job.duration_s)),
-        t("detail.attempts", attempts=job.attempts),
-        t(
-            "detail.cost",
-            cost=cost_text(
-                job.cost.as_str() if job.cost else None, job.cost.currency if job.cost else None, free=free
-            ),
-        ),
-    ]
-    if job.cost_estimate is not None and job.cost is None:
-        lines.append(
-            t("detail.estimate", amount=job.cost_estimate.as_str(), currency=job.cost_estimate.currency)
-        )
-    method = job.notes.get("cutout_method")
-    if isinstance(method, str):
-        lines.append(t("detail.cutout", method=_cutout(job)))
-    if job.error is not None:
-        lines.append(
-            t("detail.error", message=plain(job_error_text(job.provider, job.error.code, job.error.message)))
-        )
-    return "\n".join(f"- {line}" for line in lines)
-
-
-def _reading(job: JobView) -> str:
-    used = job.notes.get("words_used")
-    ignored = job.notes.get("words_ignored")
-    if not isinstance(used, list) and not isinstance(ignored, list):
-        return ""
-    return t(
-        "detail.words",
-        used=plain(word_list(used if isinstance(used, list) else [])),
-        ignored=plain(word_list(ignored if isinstance(ignored, list) else [])),
-    )
 
 
 def scene_lines(notes: Mapping[str, Any]) -> list[str]:

@@ -1,7 +1,8 @@
 """The mask editor: fix the product mask in a few strokes and see the effect at once.
 
 The canvas shows the photo with the part that will be replaced tinted (opacity
-adjustable), scaled to fit (zoom for large photos). Strokes and shapes are read
+adjustable) in the photo's own contrasting tint (`photo_tint`, the same one the
+cutout preview uses), scaled to fit (zoom for large photos). Strokes and shapes are read
 back at canvas size and applied at the photo's full resolution. Every finished
 edit is a step in an undo/redo history; strokes not yet applied show in the
 preview already and are applied by the next tool or by "Apply strokes".
@@ -20,16 +21,18 @@ from PIL import Image
 
 from imaging import mask_edit
 from imaging.masks import overlay
+from imaging.tint import contrasting_tint
 from studio.service import PreparedImage
 from ui.i18n import choice_key, labeller, t
 from ui.mask_canvas import CanvasUnavailable, CanvasView, Tool, canvas_available, draw
 from ui.uploads import checkerboard_image
 
-# The canvas fits this width at 100% zoom; larger zooms scroll.
+# The canvas fits this width at 100% zoom; larger zooms scroll. The page's mask step sits in a
+# half-width column (about 450 px at 1440 px), so the larger editor opens in a wide dialog.
 FIT_WIDTH = 440
+LARGE_FIT_WIDTH = 880
+LARGE_DIALOG_WIDTH = 940
 ZOOMS = (1.0, 1.5, 2.0, 3.0)
-# Tinted in blue, so the red erase strokes and green add strokes stand out on it.
-TINT = (40, 110, 255)
 TOOLS: tuple[str, ...] = (
     "brush_add",
     "brush_erase",
@@ -44,6 +47,7 @@ _TOOL_SHAPE: dict[str, Tool] = {"brush": "freedraw", "rect": "rect", "polygon": 
 CURRENT_MASK = "mask.editor.current"
 LAST_MASK = "mask.editor.last"
 PREVIEW_SIDE = 720
+_TINT_STATE = "mask.tint"  # (photo digest, RGB): the tint chosen for the photo last shown
 
 
 @dataclass
@@ -91,8 +95,13 @@ def editor_state(
     return state
 
 
-def mask_editor(prefix: str, image: PreparedImage, state: EditorState) -> EditorResult:
-    """Tools, canvas, edit buttons and previews; returns the mask as it stands (strokes included)."""
+def mask_editor(
+    prefix: str, image: PreparedImage, state: EditorState, *, large: bool = False
+) -> EditorResult:
+    """Tools, canvas, edit buttons and previews; returns the mask as it stands (strokes included).
+
+    `large=True` is the wide editor in a dialog: a canvas up to LARGE_FIT_WIDTH, its own widget
+    keys, reruns of the dialog only, and "Done" instead of the previews."""
     if not canvas_available():
         st.warning(t("editor.canvas_unavailable"), icon=":material/draw:")
         return EditorResult(state.current, canvas_ok=False)
@@ -118,11 +127,17 @@ def mask_editor(prefix: str, image: PreparedImage, state: EditorState) -> Editor
         format_func=lambda value: f"{value:.0%}",
         key=f"{prefix}.editor.zoom",
     )
-    width, height = _display_size(image.width, image.height, float(zoom))
+    fit = LARGE_FIT_WIDTH if large else FIT_WIDTH
+    width, height = _display_size(image.width, image.height, float(zoom), fit)
     shape, _, action = str(tool).partition("_")
     view = CanvasView(
         background_png=_png(
-            overlay(_resize(photo, (width, height)), _resize(mask, (width, height)), TINT, opacity / 100)
+            overlay(
+                _resize(photo, (width, height)),
+                _resize(mask, (width, height)),
+                photo_tint(image, photo),
+                opacity / 100,
+            )
         ),
         width=width,
         height=height,
@@ -143,25 +158,40 @@ def mask_editor(prefix: str, image: PreparedImage, state: EditorState) -> Editor
     strokes = mask_edit.strokes_from_layer(layer) if layer is not None else None
     live = mask_edit.apply_strokes(mask, strokes) if strokes is not None and not strokes.empty else mask
 
-    _edit_buttons(prefix, state, photo, live)
-    _previews(prefix, photo, live)
+    _edit_buttons(prefix, state, photo, live, large=large)
+    if large:
+        if st.button(
+            t("first_hour_b.large_done"), key=f"{prefix}.editor.done", type="primary", icon=":material/check:"
+        ):
+            state.push(_png(live))
+            st.rerun()  # the whole page: the dialog closes and the page's editor shows the mask
+    else:
+        _previews(prefix, photo, live)
     mask_png = _png(live)
     st.session_state[CURRENT_MASK] = (state.photo, (image.width, image.height), mask_png)
     return EditorResult(mask_png, canvas_ok)
 
 
-def _edit_buttons(prefix: str, state: EditorState, photo: np.ndarray, live: np.ndarray) -> None:
+def _edit_buttons(
+    prefix: str, state: EditorState, photo: np.ndarray, live: np.ndarray, *, large: bool = False
+) -> None:
     """Undo/redo, reset, invert, holes, and the edge tools; each makes one history step."""
+
+    def redraw() -> None:
+        # In the dialog only the dialog reruns (a whole-page rerun would close it).
+        if large:
+            st.rerun(scope="fragment")
+        st.rerun()
 
     def step(edit: Callable[[np.ndarray], np.ndarray]) -> None:
         state.push(_png(edit(live)))
         # Redraw at once: the canvas above still shows the strokes that are now in the mask.
-        st.rerun()
+        redraw()
 
     def move(by: int) -> None:
         state.position += by
         state.canvas_round += 1
-        st.rerun()
+        redraw()
 
     row = st.columns(4)
     if row[0].button(
@@ -196,7 +226,7 @@ def _edit_buttons(prefix: str, state: EditorState, photo: np.ndarray, live: np.n
         width="stretch",
     ):
         state.push(state.automatic)
-        st.rerun()
+        redraw()
 
     holes = st.columns(3)
     if holes[0].button(
@@ -256,6 +286,29 @@ def _previews(prefix: str, photo: np.ndarray, mask: np.ndarray) -> None:
     )
 
 
+def photo_tint(image: PreparedImage, pixels: np.ndarray | None = None) -> tuple[int, int, int]:
+    """The mask tint for this photo (chosen once per photo and kept in the session), so the cutout
+    preview and the editor show "will be replaced" in the same colour, one that stands out on it."""
+    digest = hashlib.sha1(image.png, usedforsecurity=False).hexdigest()
+    cached = st.session_state.get(_TINT_STATE)
+    if isinstance(cached, tuple) and len(cached) == 2 and cached[0] == digest:
+        red, green, blue = cached[1]
+        return (int(red), int(green), int(blue))
+    rgb = _rgb(image.png) if pixels is None else pixels
+    chosen = contrasting_tint(rgb).rgb
+    st.session_state[_TINT_STATE] = (digest, chosen)
+    return chosen
+
+
+def tinted_preview(image: PreparedImage, cutout_png: bytes) -> bytes:
+    """The automatic cutout (an RGBA PNG at preview size) drawn over the photo in the photo's tint."""
+    with Image.open(io.BytesIO(cutout_png)) as cutout:
+        alpha = np.asarray(cutout.convert("RGBA"))[..., 3]
+    photo = _rgb(image.png)
+    size = (alpha.shape[1], alpha.shape[0])
+    return _png(overlay(_resize(photo, size), alpha, photo_tint(image, photo)))
+
+
 def last_mask_for(image: PreparedImage, photo: str) -> bytes | None:
     """The mask finished on the previous product (another photo), when it has this photo's size."""
     saved = st.session_state.get(LAST_MASK)
@@ -267,8 +320,20 @@ def last_mask_for(image: PreparedImage, photo: str) -> bytes | None:
     return mask_png
 
 
-def _display_size(width: int, height: int, zoom: float) -> tuple[int, int]:
-    scale = min(1.0, FIT_WIDTH / width) * zoom
+def large_editor(prefix: str, image: PreparedImage, state: EditorState) -> None:
+    """The editor in a wide dialog (the same edit history as the page's editor)."""
+    st.dialog(t("first_hour_b.large_editor"), width=LARGE_DIALOG_WIDTH)(_large_editor_body)(
+        prefix, image, state
+    )
+
+
+def _large_editor_body(prefix: str, image: PreparedImage, state: EditorState) -> None:
+    st.caption(t("first_hour_b.large_editor_help"))
+    mask_editor(f"{prefix}.large", image, state, large=True)
+
+
+def _display_size(width: int, height: int, zoom: float, fit: int = FIT_WIDTH) -> tuple[int, int]:
+    scale = min(1.0, fit / width) * zoom
     scale = min(scale, 1.0) if zoom == 1.0 else scale
     return max(1, round(width * scale)), max(1, round(height * scale))
 

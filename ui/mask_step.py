@@ -13,11 +13,12 @@ import hashlib
 import streamlit as st
 
 from imaging.segmenters import QUALITIES
-from studio.service import PreparedImage, Studio, StudioInputError
+from studio.service import CutoutPreview, PreparedImage, Studio, StudioInputError
+from ui.formatting import cutout_text
 from ui.i18n import choice_key, error_text, labeller, t, tkey
-from ui.mask_editor import editor_state, last_mask_for, mask_editor
+from ui.mask_editor import editor_state, large_editor, last_mask_for, mask_editor, tinted_preview
 from ui.plain import plain
-from ui.uploads import MaskChoice, cutout_preview, file_input, show_cutout
+from ui.uploads import MaskChoice, checkerboard_image, cutout_preview, file_input
 
 MASK_MODES = ["auto", "edit", "upload"]
 
@@ -36,7 +37,7 @@ def mask_step(studio: Studio, prefix: str, image: PreparedImage) -> MaskChoice:
         quality = cutout_quality_picker(studio, prefix)
         preview = cutout_preview(studio, prefix, image, quality)
         if preview is not None:
-            show_cutout(preview)
+            show_cutout(image, preview)
         return MaskChoice(
             mask_png=None,
             ready=preview is not None,
@@ -49,6 +50,20 @@ def mask_step(studio: Studio, prefix: str, image: PreparedImage) -> MaskChoice:
             return choice
         # The canvas could not load: the upload below is the way to give a mask.
     return _uploaded(studio, prefix, image)
+
+
+def show_cutout(image: PreparedImage, preview: CutoutPreview) -> None:
+    """The mask over the photo, in the photo's tint (the editor's too), next to the product on a
+    checkerboard, and how it was found."""
+    left, right = st.columns(2)
+    with left:
+        st.image(
+            tinted_preview(image, preview.cutout_png), caption=t("mask.overlay_caption"), width="stretch"
+        )
+    with right:
+        checkerboard_image(preview.cutout_png, t("mask.cutout_caption"))
+    method = cutout_text(preview.method_text or preview.method, preview.model, preview.refinement)
+    st.caption(t("mask.method", method=method))
 
 
 def cutout_quality_picker(studio: Studio, prefix: str) -> str:
@@ -89,6 +104,8 @@ def _edit(studio: Studio, prefix: str, image: PreparedImage) -> MaskChoice | Non
     ):
         state.push(last)
         st.rerun()
+    if st.button(t("first_hour_b.large_open"), key=f"{prefix}.editor.large", icon=":material/open_in_full:"):
+        large_editor(prefix, image, state)
     result = mask_editor(prefix, image, state)
     if not result.canvas_ok:
         return None

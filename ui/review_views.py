@@ -1,63 +1,46 @@
-"""Review: one image large with the original beside it and keyboard shortcuts, a grid of products
-with each provider's variants side by side, a per-provider scoreboard, and the export."""
+"""Review: the per-provider scoreboard (with the share of images the product check flagged), the
+batch's "reject flagged images automatically" switch, and the grid of products with each
+provider's variants side by side, each with its check badge and labelled decision buttons.
+
+The one-by-one reviewer and Undo are in `ui.review_focus`, the export with its marketplace
+gate in `ui.export_gate`, the filters in `ui.review_items`.
+"""
 
 from __future__ import annotations
 
-import io
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 import streamlit as st
 
-from imaging.marketplace import PRESETS, Preset, custom_preset
 from studio.batches import BatchError
-from studio.export import DEFAULT_TEMPLATE
-from studio.jobs import JobOutput, JobStatus, JobView, ReviewState
+from studio.jobs import BatchView, JobOutput, JobStatus, JobView, ReviewState
 from studio.service import ProviderInfo, Studio
-from ui.auth import allowed, current_person
+from ui.auth import current_person
+from ui.batch_views import may_manage
 from ui.errors import error_text
 from ui.formatting import cost_text, duration_text, provider_label
-from ui.history_views import person_label
-from ui.i18n import choice_key, labeller, t
+from ui.i18n import t, tn
 from ui.plain import plain
+from ui.review_badges import check_badge, share_text
+from ui.review_focus import decide, state_text
+from ui.review_items import Variant
 from ui.stored_files import image_source
 
-FILTERS = ("all", "unreviewed", "approved", "rejected", "favourites")
 PRODUCTS_PER_PAGE = 8
 # Columns per product row (the original plus variants); more variants make the row denser.
 GRID_COLUMNS = 5
-PRESET_KEYS = (*PRESETS, "custom")
 
 
-@dataclass(frozen=True)
-class Variant:
-    job: JobView
-    output: JobOutput
-
-
-def variants(jobs: Sequence[JobView], show: str, chosen_providers: Sequence[str]) -> list[Variant]:
-    """Every image of the batch's finished jobs that passes the filters, in batch order."""
-    found = []
-    for job in jobs:
-        if job.status is not JobStatus.SUCCEEDED or (
-            chosen_providers and job.provider not in chosen_providers
-        ):
-            continue
-        for output in job.outputs:
-            if (
-                show == "all"
-                or (show == "unreviewed" and output.review is None)
-                or (show == "favourites" and output.favourite)
-                or output.review == show
-            ):
-                found.append(Variant(job, output))
-    return found
-
-
-def scoreboard(jobs: Sequence[JobView], providers: Sequence[ProviderInfo]) -> None:
-    """Which vendor wins on this catalogue: approval rate, time and cost per provider."""
+def scoreboard(
+    jobs: Sequence[JobView],
+    providers: Sequence[ProviderInfo],
+    flagged: Mapping[str, tuple[int, int]] | None = None,
+) -> None:
+    """Which vendor wins on this catalogue: approval rate, time, cost and, from `flagged`
+    (provider -> (flagged, checked), `Batches.flagged_share`), how often the product check
+    caught a changed product."""
     rows = []
     by_provider: dict[str, list[JobView]] = defaultdict(list)
     for job in jobs:
@@ -87,90 +70,11 @@ def scoreboard(jobs: Sequence[JobView], providers: Sequence[ProviderInfo]) -> No
                 t("review.col.time"): duration_text(sum(durations) / len(durations)) if durations else "-",
                 t("review.col.cost"): per_image,
                 t("review.col.failed"): sum(1 for job in provider_jobs if job.status is JobStatus.FAILED),
+                t("review_checks.col.flagged"): share_text((flagged or {}).get(provider)),
             }
         )
     if rows:
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
-
-
-def focus_review(
-    studio: Studio,
-    items: Sequence[Variant],
-    providers: Sequence[ProviderInfo],
-    prefix: str,
-    show: str = "all",
-) -> None:
-    """One image large, the original beside it; A approve, X reject, F favourite, arrows to move."""
-    if not items:
-        st.info(t("review.nothing"), icon=":material/filter_alt_off:")
-        return
-    key = f"{prefix}.position"
-    position = min(int(st.session_state.get(key, 0)), len(items) - 1)
-    item = items[position]
-    job, output = item.job, item.output
-    st.markdown(
-        t(
-            "review.focus_heading",
-            number=position + 1,
-            total=len(items),
-            sku=plain(job.sku or job.job_id[:8]),
-            provider=provider_label(job.provider, providers),
-            variant=output.index,
-        )
-    )
-    before, after = st.columns(2)
-    before_image = image_source(job.input_path)
-    if before_image is not None:
-        before.image(before_image, caption=t("gallery.before"), width="stretch")
-    after.image(image_source(output.path) or output.path, caption=_state_text(output), width="stretch")
-    row = st.columns(5)
-    if row[0].button(t("review.previous"), key=f"{prefix}.prev", icon=":material/chevron_left:",
-                     shortcut="Left", disabled=position == 0, width="stretch"):  # fmt: skip
-        st.session_state[key] = position - 1
-        st.rerun()
-    if row[1].button(t("review.approve"), key=f"{prefix}.approve", icon=":material/check:", shortcut="A",
-                     type="primary", width="stretch"):  # fmt: skip
-        _decide(studio, item, ReviewState.APPROVED, key, position, len(items), show)
-    if row[2].button(t("review.reject"), key=f"{prefix}.reject", icon=":material/close:", shortcut="X",
-                     width="stretch"):  # fmt: skip
-        _decide(studio, item, ReviewState.REJECTED, key, position, len(items), show)
-    if row[3].button(t("review.favourite"), key=f"{prefix}.fav", icon=":material/star:", shortcut="F",
-                     width="stretch"):  # fmt: skip
-        studio.batches.review(
-            job.job_id, output.index, favourite=not output.favourite, by=current_person().key
-        )
-        st.rerun()
-    if row[4].button(t("review.next"), key=f"{prefix}.next", icon=":material/chevron_right:", shortcut="Right",
-                     disabled=position >= len(items) - 1, width="stretch"):  # fmt: skip
-        st.session_state[key] = position + 1
-        st.rerun()
-    note_key = f"{prefix}.note.{job.job_id}.{output.index}"
-    note = st.text_input(
-        t("review.note"), value=output.note, key=note_key, placeholder=t("review.note_placeholder")
-    )
-    if note != output.note:
-        studio.batches.review(job.job_id, output.index, note=note, by=current_person().key)
-    st.caption(t("review.keys"))
-
-
-def _decide(
-    studio: Studio, item: Variant, decision: ReviewState, key: str, position: int, count: int, show: str
-) -> None:
-    studio.batches.review(item.job.job_id, item.output.index, decision=decision, by=current_person().key)
-    # On to the next image: reviewing a catalogue is a run of single key presses. When the filter
-    # drops the decided image (e.g. "not reviewed"), the next one slides into this place.
-    stays = show in ("all", "favourites") or show == decision
-    st.session_state[key] = min(position + 1, count - 1) if stays else min(position, max(0, count - 2))
-    st.rerun()
-
-
-def _state_text(output: JobOutput) -> str:
-    parts = [t(f"review.state.{output.review}") if output.review else t("review.state.none")]
-    if output.favourite:
-        parts.append(t("review.state.favourite"))
-    if output.decided_by is not None and (output.review or output.favourite):
-        parts.append(t("people.decided_by", who=person_label(output.decided_by)))
-    return " · ".join(parts)
 
 
 def product_grid(
@@ -227,96 +131,74 @@ def product_grid(
                             cost=cost,
                         )  # fmt: skip
                     )
-                    _variant(studio, job, output, prefix)
+                    _variant(studio, job, output, prefix, providers)
             failed = [job for job in group if job.status is not JobStatus.SUCCEEDED]
             for job in failed:
                 st.caption(f"{provider_label(job.provider, providers)}: {t(f'status.{job.status}')}")
 
 
-def _variant(studio: Studio, job: JobView, output: JobOutput, prefix: str) -> None:
+def _variant(
+    studio: Studio, job: JobView, output: JobOutput, prefix: str, providers: Sequence[ProviderInfo]
+) -> None:
+    """One variant: thumbnail, decision and check badge, and labelled buttons. The button of the
+    current decision is highlighted and clicking it again clears the decision (Undo works too)."""
     path = output.thumbnail_path or output.path
-    st.image(image_source(path) or path, caption=_state_text(output), width="stretch")
-    row = st.columns(3)
+    st.image(image_source(path) or path, caption=state_text(output), width="stretch")
+    check_badge(output)
     base = f"{prefix}.grid.{job.job_id}.{output.index}"
-    if row[0].button(
-        "", key=f"{base}.ok", icon=":material/check:", help=t("review.approve"), width="stretch"
+    item = Variant(job, output)
+    row = st.columns(2)
+    for column, state, icon, name in (
+        (row[0], ReviewState.APPROVED, ":material/check:", "ok"),
+        (row[1], ReviewState.REJECTED, ":material/close:", "no"),
     ):
-        studio.batches.review(
-            job.job_id, output.index, decision=ReviewState.APPROVED, by=current_person().key
-        )
-        st.rerun()
-    if row[1].button("", key=f"{base}.no", icon=":material/close:", help=t("review.reject"), width="stretch"):
-        studio.batches.review(
-            job.job_id, output.index, decision=ReviewState.REJECTED, by=current_person().key
-        )
-        st.rerun()
-    if row[2].button(
-        "", key=f"{base}.fav", icon=":material/star:", help=t("review.favourite"), width="stretch"
-    ):
+        active = output.review == state
+        label = t("review.approve") if name == "ok" else t("review.reject")
+        clicked = column.button(
+            label, key=f"{base}.{name}", icon=icon, type="primary" if active else "secondary",
+            help=t("review_checks.grid.clear") if active else None, width="stretch",
+        )  # fmt: skip
+        if clicked and decide(studio, item, None if active else state, prefix, providers):
+            st.rerun()
+    favourite_help = (
+        t("review_checks.grid.unfavourite") if output.favourite else t("review_checks.grid.favourite")
+    )
+    if st.button(
+        t("review.favourite"), key=f"{base}.fav",
+        icon=":material/star:" if output.favourite else ":material/star_outline:",
+        type="tertiary", help=favourite_help,
+    ):  # fmt: skip
         studio.batches.review(
             job.job_id, output.index, favourite=not output.favourite, by=current_person().key
         )
         st.rerun()
 
 
-def export_panel(studio: Studio, batch_id: str, prefix: str) -> None:
-    """Preset, file-name template and quality, then a ZIP of the approved images with export.csv."""
-    preset_key = st.selectbox(
-        t("export.preset"),
-        options=list(PRESET_KEYS),
-        format_func=labeller(PRESET_KEYS, lambda key: t(f"export.preset.{key}")),
-        key=choice_key(f"{prefix}.preset", list(PRESET_KEYS), "amazon"),
+def auto_reject_switch(studio: Studio, batch: BatchView) -> None:
+    """The batch owner's (or an admin's) "Reject flagged images automatically", saying how many
+    images turning it on rejected; others read whether it is on."""
+    message_key = f"review.reject_flagged.{batch.batch_id}.said"
+    said = st.session_state.pop(message_key, None)
+    if not may_manage(batch):
+        if batch.rejects_flagged:
+            st.caption(t("review_checks.auto_reject_is_on"))
+        return
+    on = st.toggle(
+        t("review_checks.auto_reject"),
+        value=batch.rejects_flagged,
+        key=f"review.reject_flagged.{batch.batch_id}",
+        help=t("review_checks.auto_reject_help"),
     )
-    preset: Preset | None = PRESETS.get(str(preset_key))
-    if preset_key == "custom":
-        columns = st.columns(4)
-        width = int(columns[0].number_input(t("export.width"), 64, 10000, 1000, key=f"{prefix}.w"))
-        height = int(columns[1].number_input(t("export.height"), 64, 10000, 1000, key=f"{prefix}.h"))
-        quality = int(columns[2].slider(t("export.quality"), 70, 100, 90, key=f"{prefix}.q"))
-        max_kb = int(columns[3].number_input(t("export.max_kb"), 0, 50_000, 0, key=f"{prefix}.kb"))
-        white = st.toggle(t("export.white"), key=f"{prefix}.white")
-        try:
-            preset = custom_preset(
-                width, height, background="#FFFFFF" if white else None, jpeg_quality=quality,
-                max_bytes=max_kb * 1024 if max_kb else None,
-            )  # fmt: skip
-        except ValueError as exc:
-            st.error(error_text(exc), icon=":material/error:")
-            preset = None
-    st.caption(t(f"export.preset_help.{preset_key}"))
-    template = st.text_input(
-        t("export.template"), value=DEFAULT_TEMPLATE, key=f"{prefix}.template", help=t("export.template_help")
+    if isinstance(said, str):
+        st.success(said, icon=":material/rule:")
+    if on == batch.rejects_flagged:
+        return
+    try:
+        rejected = studio.batches.set_reject_flagged(batch.batch_id, on, by=current_person().key)
+    except BatchError as exc:
+        st.error(error_text(exc), icon=":material/error:")
+        return
+    st.session_state[message_key] = (
+        tn("review_checks.auto_reject_done", rejected) if on else t("review_checks.auto_reject_off")
     )
-    everything = st.toggle(t("export.everything"), key=f"{prefix}.everything")
-    state = f"{prefix}.zip"
-    if st.button(
-        t("export.build"), key=f"{prefix}.build", icon=":material/folder_zip:",
-        disabled=preset is None or not allowed("export"),
-    ) and allowed("export"):  # fmt: skip
-        buffer = io.BytesIO()
-        bar = st.progress(0.0, text=t("export.working"))
-        try:
-            report = studio.batches.export(
-                batch_id, preset, template, buffer, approved_only=not everything, by=current_person().key,  # type: ignore[arg-type]
-                progress=lambda done, total: bar.progress(done / max(1, total), text=t("export.progress", done=done, total=total)),
-            )  # fmt: skip
-        except (BatchError, ValueError) as exc:
-            st.session_state.pop(state, None)
-            st.error(error_text(exc), icon=":material/error:")
-        else:
-            st.session_state[state] = (
-                buffer.getvalue(),
-                len(report.files),
-                [f"{plain(f.item.sku)}: {plain(f.message)}" for f in report.failures],
-            )
-        bar.empty()
-    built = st.session_state.get(state)
-    if isinstance(built, tuple):
-        data, files, failures = built
-        st.success(t("export.ready", count=files), icon=":material/check_circle:")
-        for failure in failures:
-            st.warning(failure, icon=":material/warning:")
-        st.download_button(
-            t("export.download"), data=data, file_name=f"backdrop-batch-{batch_id[:8]}-{preset_key}.zip",
-            mime="application/zip", key=f"{prefix}.download", icon=":material/download:", on_click="ignore",
-        )  # fmt: skip
+    st.rerun()

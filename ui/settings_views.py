@@ -51,7 +51,30 @@ def engine_rows(status: Mapping[str, Any]) -> list[tuple[bool, str, str]]:
     if status.get("database"):
         rows.append((True, t("settings.database"), t("settings.code", value=str(status["database"]))))
     rows.append(worker)
+    checks = status.get("checks")
+    if isinstance(checks, Mapping):
+        rows.append(_checks_row(checks))
     return rows
+
+
+def _checks_row(checks: Mapping[str, Any]) -> tuple[bool, str, str]:
+    """The output checks: off, or on with their thresholds and whether printed text is read."""
+    label = t("settings.checks")
+    if not checks.get("enabled"):
+        return True, label, t("settings.checks_off")
+    languages = list(checks.get("ocr_languages") or [])
+    thresholds = t(
+        "settings.checks_on",
+        de=checks.get("colour_de"),
+        shape=round(100 * float(checks.get("shape_change") or 0)),
+        detail=round(100 * float(checks.get("detail_loss") or 0)),
+        text=checks.get("text_similarity"),
+    )
+    if not checks.get("ocr"):
+        return True, label, thresholds + " " + t("settings.checks_ocr_off")
+    if not {"eng", "chi_sim"} <= set(languages):
+        return False, label, thresholds + " " + t("settings.checks_ocr_missing")
+    return True, label, thresholds + " " + t("settings.checks_ocr_on")
 
 
 def _model_row(model: Mapping[str, Any]) -> tuple[bool, str, str]:

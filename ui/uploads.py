@@ -18,9 +18,9 @@ from dataclasses import dataclass
 import streamlit as st
 
 from studio.service import CutoutPreview, PreparedImage, Studio, StudioInputError
-from ui.formatting import cutout_text
 from ui.i18n import error_text, t, t_or, tkey
 from ui.plain import plain
+from ui.samples import is_sample, sample_picker
 
 IMAGE_TYPES = ("jpg", "jpeg", "png", "webp", "bmp")
 
@@ -93,7 +93,8 @@ def file_input(
     if upload is not None and st.session_state.get(widget_key) is None:
         # The uploader forgets its file on another page; the photo is still in use, so say which.
         left, right = st.columns([4, 1], vertical_alignment="center")
-        left.caption(t("upload.kept", name=plain(upload.name)))
+        kept = tkey("first_hour.sample.kept") if is_sample(upload.name, upload.data) else tkey("upload.kept")
+        left.caption(t(kept, name=plain(upload.name)))
         if right.button(t("upload.remove"), key=f"{state_key}.remove"):
             st.session_state.pop(state_key, None)
             st.rerun()
@@ -136,9 +137,16 @@ def image_facts(image: PreparedImage) -> None:
         st.caption(t_or(f"note.{note}", t("note.other", note=note)))
 
 
-def product_photo_step(studio: Studio, prefix: str) -> PreparedImage | None:
-    """Step 1 of a workflow: upload, validate and show the product photo."""
-    upload = file_input(tkey("photo.upload"), f"{prefix}.photo", help_key=tkey("photo.upload_help"))
+def product_photo_step(studio: Studio, prefix: str, *, samples: bool = True) -> PreparedImage | None:
+    """Step 1 of a workflow: upload, validate and show the product photo.
+
+    Until a photo is there, `samples` offers the project's sample photos ("Try it with a
+    sample photo"); one is stored exactly where an upload goes, so it is "kept" like one.
+    """
+    state_key = f"{prefix}.photo"
+    upload = file_input(tkey("photo.upload"), state_key, help_key=tkey("photo.upload_help"))
+    if upload is None and samples:
+        sample_picker(prefix, lambda name, data: store_upload(state_key, name, data))
     image = prepared_image(studio, upload, f"{prefix}.photo.prepared")
     if image is not None:
         # The display-size copy: a 3000 px photo would be decoded and shrunk again on every run.
@@ -180,18 +188,6 @@ def cutout_preview(
     return result if isinstance(result, CutoutPreview) else None
 
 
-def show_cutout(preview: CutoutPreview) -> None:
-    """The mask over the photo next to the product on a checkerboard, and how it was found."""
-    left, right = st.columns(2)
-    with left:
-        st.image(preview.overlay_png, caption=t("mask.overlay_caption"), width="stretch")
-    with right:
-        checkerboard_image(preview.cutout_png, t("mask.cutout_caption"))
-    method = cutout_text(preview.method_text or preview.method, preview.model, preview.refinement)
-    st.caption(t("mask.method", method=method))
-
-
-# A checkerboard drawn by the browser behind the transparent PNG: display only, no pixel work here.
 _CHECKER_STYLE = (
     "background-color:#fff;"
     "background-image:linear-gradient(45deg,#d9dde3 25%,transparent 25%),"

@@ -18,14 +18,22 @@ from providers.errors import ProviderError
 from studio.service import ProviderInfo, Studio, StudioInputError
 from ui.i18n import choice_key, error_text, labeller, t, t_or
 from ui.plain import plain
-from ui.scenes import scene_catalogue
+from ui.scenes import chosen_scene_bar, folded_choice, scene_catalogue
 
 RECOMMEND_STATE = "scene.vendor.recommend_for"  # the product title the list was recommended for
 _SEARCH = "scene.vendor.search"
+CHOSEN_FROM = "scene.vendor.chosen_from"  # which provider's catalogue the chosen scene came from
 
 
 def vendor_scene_browser(studio: Studio, info: ProviderInfo, title: str) -> SceneInfo | None:
-    """Draw the filters and the grid for `info`'s catalogue; returns the selected scene."""
+    """Draw the filters and the grid for `info`'s catalogue; returns the selected scene.
+
+    Once a scene of this catalogue is chosen, filters and grid fold into its one line.
+    """
+    folded = folded_choice()
+    if folded is not None and st.session_state.get(CHOSEN_FROM) == info.key:
+        chosen_scene_bar(folded)
+        return folded
     query: dict[str, str] = {}
     filters = list(info.scene_filters.items())
     columns = st.columns([2] * len(filters) + [3, 3], vertical_alignment="bottom")
@@ -84,7 +92,10 @@ def vendor_scene_browser(studio: Studio, info: ProviderInfo, title: str) -> Scen
     if scenes and not shown:
         st.info(t("scene.no_match", search=plain(search)), icon=":material/search_off:")
         return None
-    return scene_catalogue(shown, show_categories=False)
+    picked = scene_catalogue(shown, show_categories=False)
+    if picked is not None:
+        st.session_state[CHOSEN_FROM] = info.key
+    return picked
 
 
 def _value_label(field: str, value: str, values: dict[str, str] | object) -> str:

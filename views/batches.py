@@ -1,5 +1,8 @@
 """Batches: many products at once, from images, a ZIP or a CSV/XLSX manifest; checked, estimated,
-run within a budget, watched live, paused, resumed, canceled or retried. A picture frame."""
+run within a budget, watched live, paused, resumed, canceled or retried. A picture frame.
+
+Starting a batch takes the user to its progress: the plan is dropped (no second
+Start), the batch is selected and the Progress tab is opened on the next run."""
 
 from __future__ import annotations
 
@@ -7,12 +10,14 @@ import streamlit as st
 
 from providers.base import Money, Operation
 from studio.batches import BatchError
+from studio.jobs import BatchStatus
 from studio.manifest import BatchDefaults, ManifestError
 from ui.auth import current_person, require
 from ui.batch_inputs import SOURCES, plan_from_uploads
-from ui.batch_views import batch_label, plan_summary, progress_panel
+from ui.batch_scenes import count_default, count_limits, scene_default
+from ui.batch_views import batch_choice_label, plan_summary, progress_panel
 from ui.errors import error_text
-from ui.i18n import choice_key, labeller, t, tkey
+from ui.i18n import choice_key, current_language, labeller, t, tkey
 from ui.layout import page_header, provider_picker, step_heading
 from ui.provider_options import price_caption
 from ui.services import get_studio
@@ -20,6 +25,10 @@ from ui.services import get_studio
 PREFIX = "batch"
 PLAN_STATE = "batch.plan"
 SELECTED = "batch.selected"
+# Set by Start: the next run opens the Progress tab once and selects the batch.
+JUST_STARTED = "batch.just_started"
+# The batch started last in this session: "Started ..." shows above it while it runs.
+STARTED_NOTE = "batch.started_note"
 WORKFLOWS = [Operation.PROMPT_BACKGROUND, Operation.SCENE_BACKGROUND]
 
 require("create")  # spends money: members and admins (app.py hides the page from others)
@@ -27,7 +36,11 @@ studio = get_studio()
 page_header(tkey("page.batch.title"), tkey("page.batch.intro"))
 providers = studio.providers()
 
-new_tab, runs_tab = st.tabs([t("batch.tab.new"), t("batch.tab.runs")])
+tab_key = f"batch.section.{current_language()}"  # the tab's value is its (translated) label
+just_started = st.session_state.pop(JUST_STARTED, None)
+if just_started:
+    st.session_state[tab_key] = t("batch.tab.runs")
+new_tab, runs_tab = st.tabs([t("batch.tab.new"), t("batch.tab.runs")], key=tab_key, on_change="rerun")
 with new_tab:
     left, right = st.columns(2, gap="large")
     with left:
@@ -64,15 +77,8 @@ with new_tab:
         if info is not None:
             st.caption(price_caption(info, workflow))
         prompt = st.text_input(t("batch.prompt"), key="batch.prompt", placeholder=t("prompt.placeholder"))
-        scene = st.text_input(t("batch.scene"), key="batch.scene", help=t("batch.scene_help"))
-        count = st.number_input(
-            t("batch.count"),
-            min_value=0,
-            max_value=10,
-            value=0,
-            key="batch.count",
-            help=t("batch.count_help"),
-        )
+        scene = scene_default(studio, info)
+        count = count_default(count_limits(studio, provider, Operation(workflow)))
         fit = st.toggle(t("batch.fit"), value=True, key="batch.fit", help=t("batch.fit_help"))
         budget_on = st.toggle(t("batch.budget_on"), key="batch.budget_on")
         budget = None
@@ -89,9 +95,9 @@ with new_tab:
     defaults = BatchDefaults(
         workflow=Operation(workflow),
         provider=provider,
-        scene=scene.strip() or None,
+        scene=scene,
         prompt=prompt.strip(),
-        count=int(count) or None,
+        count=count,
         fit=fit,
     )
     step_heading(3, tkey("batch.step.check"))
@@ -125,9 +131,12 @@ with new_tab:
             except BatchError as exc:
                 st.error(error_text(exc), icon=":material/error:")
             else:
+                # No second start from the same plan: it is gone, and the next run shows the progress.
                 st.session_state.pop(PLAN_STATE, None)
                 st.session_state[SELECTED] = batch_id
-                st.success(t("batch.started"), icon=":material/check_circle:")
+                st.session_state[JUST_STARTED] = batch_id
+                st.session_state[STARTED_NOTE] = batch_id
+                st.rerun()
 
 with runs_tab:
     recent = studio.batches.recent(50, viewer=current_person())
@@ -135,14 +144,25 @@ with runs_tab:
         st.info(t("batch.none_yet"), icon=":material/inventory_2:")
     else:
         ids = [batch.batch_id for batch in recent]
+        picked_key = choice_key("batch.pick", ids, st.session_state.get(SELECTED) or ids[0])
+        if just_started in ids:
+            st.session_state[picked_key] = just_started  # the batch just started, not the last one seen
         chosen = st.selectbox(
             t("batch.pick"),
             options=ids,
             format_func=labeller(
-                ids, lambda batch_id: batch_label(next(b for b in recent if b.batch_id == batch_id))
+                ids, lambda batch_id: batch_choice_label(next(b for b in recent if b.batch_id == batch_id))
             ),
-            key=choice_key("batch.pick", ids, st.session_state.get(SELECTED) or ids[0]),
+            key=picked_key,
         )
+        started = next((b for b in recent if b.batch_id == st.session_state.get(STARTED_NOTE)), None)
+        if (
+            chosen
+            and started is not None
+            and started.batch_id == chosen
+            and started.status is not BatchStatus.DONE
+        ):
+            st.success(t("first_hour_b.started"), icon=":material/check_circle:")
         if chosen:
             progress_panel(studio, str(chosen), providers)
             st.page_link("views/review.py", label=t("batch.to_review"), icon=":material/rate_review:")

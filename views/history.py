@@ -18,6 +18,7 @@ from studio.jobs import PENDING_STATUSES, JobFilter, JobStatus
 from ui.audit_views import audit_panel
 from ui.auth import current_person
 from ui.formatting import free_providers, provider_label, status_label, workflow_label
+from ui.history_details import job_details
 from ui.history_views import (
     images_per_day,
     jobs_column_config,
@@ -31,7 +32,7 @@ from ui.history_views import (
     totals_frame,
 )
 from ui.i18n import choice_key, labeller, t, tkey
-from ui.job_views import job_details, watch_pending
+from ui.job_views import watch_pending
 from ui.layout import page_header
 from ui.services import get_studio
 

@@ -29,7 +29,9 @@ from ui.i18n import current_language, error_text, t, tkey
 from ui.job_views import job_panel
 from ui.layout import generate_button, page_header, provider_picker, step_heading
 from ui.mask_step import mask_step
+from ui.next_steps import settings_link, to_backdrops
 from ui.plain import plain
+from ui.prompt_examples import example_descriptions
 from ui.provider_options import price_caption, provider_option_widgets
 from ui.services import get_studio
 from ui.uploads import file_input, prepared_image, product_photo_step
@@ -55,6 +57,8 @@ with left:
 with right:
     step_heading(3, tkey("step.describe"))
     provider = provider_picker(studio, WORKFLOW, PREFIX)
+    if provider is None:
+        settings_link(tkey("first_hour.provider.to_settings"), tkey("first_hour.provider.none_ask"))
     info = next((item for item in providers if item.key == provider), None)
     limits = studio.limits_for(provider, WORKFLOW) if provider else None
     if info is not None:
@@ -98,6 +102,9 @@ with right:
                 ),
                 icon=":material/short_text:",
             )
+    if local and not prompt.strip():
+        # Never a silent grey backdrop: say what an empty description makes, and offer examples.
+        example_descriptions(PREFIX, "prompt.text")
     if local and prompt.strip():
         reading = studio.read_prompt(prompt, current_language())
         st.caption(
@@ -112,6 +119,8 @@ with right:
     backdrop, backdrop_in_use = backdrop_choice(studio, PREFIX, prompt) if local else ({}, False)
     if local and prompt.strip():
         place_hint(reading.place, backdrop_in_use)
+    if local and not backdrop_in_use and (not studio.backdrops.list() or (prompt.strip() and reading.place)):
+        to_backdrops(tkey("first_hour.prompt.backdrops_link"))
 
     step_heading(4, tkey("step.output"))
     size = None
@@ -201,8 +210,8 @@ with right:
         except StudioInputError as exc:
             st.error(error_text(exc), icon=":material/error:")
 
-    # Right under the button, where the user is looking when the result arrives.
-    job_panel(studio, st.session_state.get(JOB_STATE), key_prefix=PREFIX, per_row=2)
 
+# Full width under both columns, so the result opens large (before/after, 100 % zoom).
+job_panel(studio, st.session_state.get(JOB_STATE), key_prefix=PREFIX, viewer=True)
 inputs_ready = image is not None and (mask is None or mask.ready)
 compare_section(studio, request if inputs_ready else None, {provider or "": params}, WORKFLOW, PREFIX)

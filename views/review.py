@@ -1,5 +1,6 @@
-"""Review: approve, reject and favourite each image of a batch (keyboard or grid), compare
-providers product by product, then export the approved images for a marketplace."""
+"""Review: approve, reject and favourite each image of a batch (keyboard or grid, with Undo), see
+what the product check found, compare providers product by product, then export the approved
+images for a marketplace through the export gate."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ import streamlit as st
 
 from ui.auth import allowed, current_person
 from ui.batch_views import batch_label
+from ui.export_gate import export_panel
 from ui.formatting import provider_label
 from ui.i18n import choice_key, labeller, t, tkey
 from ui.layout import page_header
-from ui.review_views import FILTERS, export_panel, focus_review, product_grid, scoreboard, variants
+from ui.review_focus import focus_review
+from ui.review_items import FILTERS, filter_label, variants
+from ui.review_views import auto_reject_switch, product_grid, scoreboard
 from ui.services import get_studio
 
 PREFIX = "review"
@@ -35,11 +39,14 @@ batch_id = str(
         key=choice_key(f"{PREFIX}.batch", ids, st.session_state.get("batch.selected") or ids[0]),
     )
 )
-show = top[1].selectbox(
-    t("review.show"),
-    options=list(FILTERS),
-    format_func=labeller(FILTERS, lambda value: t(f"review.filter.{value}")),
-    key=choice_key(f"{PREFIX}.show", list(FILTERS), "unreviewed"),
+batch = next(b for b in recent if b.batch_id == batch_id)
+show = str(
+    top[1].selectbox(
+        t("review.show"),
+        options=list(FILTERS),
+        format_func=labeller(FILTERS, filter_label),
+        key=choice_key(f"{PREFIX}.show", list(FILTERS), "unreviewed"),
+    )
 )
 jobs = studio.batches.jobs(batch_id)
 in_batch = sorted({job.provider for job in jobs})
@@ -50,12 +57,13 @@ chosen = top[2].multiselect(
     key=choice_key(f"{PREFIX}.providers.{batch_id}", in_batch, []),
     placeholder=t("review.all_providers"),
 )
-shown = variants(jobs, str(show), chosen)
+shown = variants(jobs, show, chosen)
 
 st.subheader(t("review.scoreboard"))
-scoreboard(jobs, providers)
+scoreboard(jobs, providers, studio.batches.flagged_share(batch_id))
+auto_reject_switch(studio, batch)
 st.subheader(t("review.focus"))
-focus_review(studio, shown, providers, f"{PREFIX}.{batch_id}.{show}", str(show))
+focus_review(studio, shown, providers, f"{PREFIX}.{batch_id}.{show}", show, f"{PREFIX}.{batch_id}")
 st.subheader(t("review.grid"))
 product_grid(studio, jobs, shown, providers, f"{PREFIX}.{batch_id}")
 if allowed("export"):  # viewers review and download; exports are for members and admins

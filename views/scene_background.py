@@ -18,6 +18,7 @@ from ui.image_fit import fitted_image
 from ui.job_views import job_panel
 from ui.layout import generate_button, page_header, provider_picker, step_heading
 from ui.mask_step import mask_step
+from ui.next_steps import settings_link
 from ui.plain import plain
 from ui.scenes import scene_catalogue, scene_name
 from ui.services import get_studio
@@ -33,6 +34,8 @@ studio = get_studio()
 page_header(tkey("page.scene.title"), tkey("page.scene.intro"))
 
 provider = provider_picker(studio, WORKFLOW, PREFIX)
+if provider is None:
+    settings_link(tkey("first_hour.provider.to_settings"), tkey("first_hour.provider.none_ask"))
 info = next((item for item in studio.providers() if item.key == provider), None)
 is_local = info is not None and info.local
 takes_mask = info is not None and info.mask_modes.get(WORKFLOW) is not None
@@ -76,11 +79,14 @@ sizes = (
     else SCENE_SIZES
 )
 params: dict[str, object] = {}
-first, second, third = st.columns(3, gap="large")
+# Two rows: the size's labels ("800 × 800 · square, marketplace main image") need the width (issue 18).
+first, count_column = st.columns([3, 2], gap="large")
+second, third = st.columns(2, gap="large")
 low, high, default = (limits.min_count, limits.max_count, limits.default_count) if limits else (2, 10, 4)
 clamp_choice("scene.count", low, high)
 with first:
     size = size_picker(PREFIX, sizes, sizes[0])
+with count_column:
     count = st.slider(
         t("variants.label"),
         min_value=low,
@@ -153,4 +159,4 @@ if generate_button(PREFIX, reason) and to_send is not None and provider is not N
     except StudioInputError as exc:
         st.error(error_text(exc), icon=":material/error:")
 
-job_panel(studio, st.session_state.get(JOB_STATE), key_prefix=PREFIX)
+job_panel(studio, st.session_state.get(JOB_STATE), key_prefix=PREFIX, viewer=True)

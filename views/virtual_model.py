@@ -11,13 +11,14 @@ import streamlit as st
 
 from providers.base import Operation
 from studio.service import JobRequest, StudioInputError
-from ui.auth import allowed, current_person, require
+from ui.auth import current_person, require
 from ui.formatting import provider_label
 from ui.i18n import error_text, t, tkey
 from ui.image_fit import fitted_image
 from ui.job_views import job_panel
 from ui.layout import generate_button, page_header, step_heading
 from ui.model_options import model_swap_options
+from ui.next_steps import settings_link
 from ui.services import get_studio
 from ui.uploads import product_photo_step
 
@@ -46,8 +47,8 @@ if not ready:
     if to_set:
         st.code("\n".join(to_set), language="bash")
     st.caption(t("model.secrets_file"))
-    if allowed("change_settings"):  # Settings is in the navigation for admins only
-        st.page_link("views/settings.py", label=t("model.to_settings"), icon=":material/settings:")
+    # Settings is in the navigation for admins only: anyone else is told to ask one.
+    settings_link(tkey("model.to_settings"), tkey("first_hour.provider.none_ask"))
     st.stop()
 
 if len(ready) == 1:
@@ -92,4 +93,4 @@ if generate_button(PREFIX, reason) and to_send is not None:
     except StudioInputError as exc:
         st.error(error_text(exc), icon=":material/error:")
 
-job_panel(studio, st.session_state.get(JOB_STATE), key_prefix=PREFIX)
+job_panel(studio, st.session_state.get(JOB_STATE), key_prefix=PREFIX, viewer=True)

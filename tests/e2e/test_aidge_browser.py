@@ -96,7 +96,7 @@ def test_aidge_scene_background_from_catalogue_to_history(
 
     card = page.locator(f".st-key-scene-card-{SCENE.model_num}")
     card.get_by_role("button", name="Select").click()
-    expect(card.get_by_role("button", name="Selected")).to_be_visible()
+    expect(page.get_by_role("button", name="Change scene")).to_be_visible()
     expect(page.get_by_text(f"Scene: {SCENE.name}")).to_be_visible()
     wait_idle(page)
 

@@ -54,7 +54,7 @@ def test_run_a_batch_approve_with_the_keyboard_and_download_the_zip(
     expect(page.get_by_text("Started.")).to_be_visible(timeout=30_000)
 
     page.get_by_role("tab", name="Progress").click()
-    expect(page.get_by_text("· done").first).to_be_visible(timeout=120_000)
+    expect(page.get_by_text("· Finished").first).to_be_visible(timeout=120_000)
     wait_idle(page)
     page.screenshot(path=str(SHOTS / "batch_02_progress.png"), full_page=True)
 

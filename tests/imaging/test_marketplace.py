@@ -22,6 +22,8 @@ from imaging.marketplace import (
     render,
     render_detailed,
 )
+from imaging.provenance import Provenance
+from imaging.provenance import read as read_provenance
 
 MODEL_PATH = Path(__file__).resolve().parents[2] / "models" / "u2netp.onnx"
 PRODUCT = (40, 90, 160)
@@ -418,3 +420,78 @@ def test_pixels_in_another_colour_space_are_converted_to_srgb() -> None:
     # Linear 128/255 is sRGB ~188: shown as the seller saw it, not darker.
     assert abs(int(out[300, 300, 0]) - 188) <= 2
     assert "converted to sRGB" in result.notes
+
+
+# ------------------------------------------------------------------- AI provenance and label
+AI_PROVENANCE = Provenance(
+    source_type="compositeWithTrainedAlgorithmicMedia",
+    tool="Backdrop Studio",
+    provider="dashscope",
+    provider_label="Alibaba DashScope",
+    job_id="job-7",
+    created_at="2026-12-07T18:00:00Z",
+)
+
+
+def pillow_xmp(data: bytes) -> str:
+    image, _ = decoded(data)
+    raw = image.info.get("xmp") or image.info.get("XML:com.adobe.xmp")
+    assert raw, f"no XMP in the {image.format} file"
+    return raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
+
+
+@pytest.mark.parametrize("key", sorted(PRESETS))
+def test_every_preset_writes_the_provenance_packet_and_keeps_the_pixels(key: str) -> None:
+    rgb, mask = scene(1200, 1200, (350, 300, 500, 650))
+    plain = render_detailed(png_of(rgb), PRESETS[key], product_mask=mask)
+    labelled = render_detailed(png_of(rgb), PRESETS[key], product_mask=mask, provenance=AI_PROVENANCE)
+    assert read_provenance(labelled.data) == AI_PROVENANCE
+    xmp = pillow_xmp(labelled.data)
+    assert "digitalsourcetype/compositeWithTrainedAlgorithmicMedia" in xmp and "TC260:AIGC" in xmp
+    assert np.array_equal(decoded(labelled.data)[1], decoded(plain.data)[1])
+    assert read_provenance(plain.data) is None  # without provenance nothing is written, as before
+
+
+def test_a_jpeg_export_keeps_the_packet_and_stays_within_the_byte_cap() -> None:
+    data = noisy(800)
+    unlimited = render_detailed(data, custom_preset(800, 800))
+    bare = render_detailed(data, custom_preset(800, 800, max_bytes=len(unlimited.data) * 3 // 4))
+    # 100 bytes to spare without the packet: the ~1 KB packet must make the encoder go one step lower.
+    tight = custom_preset(800, 800, max_bytes=len(bare.data) + 100)
+    rendered = render_detailed(data, tight, provenance=AI_PROVENANCE)
+    assert rendered.format == "JPEG" and len(rendered.data) <= len(bare.data) + 100
+    assert rendered.quality is not None and bare.quality is not None and rendered.quality < bare.quality
+    assert rendered.data.count(b"http://ns.adobe.com/xap/1.0/\x00") == 1
+    assert read_provenance(rendered.data) == AI_PROVENANCE
+    assert read_provenance(render(noisy(1024), PRESETS["taobao"], provenance=AI_PROVENANCE)) == AI_PROVENANCE
+
+
+def test_the_visible_label_is_drawn_in_the_corner_at_5_percent() -> None:
+    noto_cjk = pytest.importorskip("noto_cjk")
+    rgb, mask = scene(1200, 1200, (350, 300, 500, 650))
+    options = {"visible_label": "AI生成", "label_font": str(noto_cjk.otc_path("sans")), "label_font_index": 2}
+    for key in ("taobao", "tmall", "amazon"):
+        plain = decoded(render(png_of(rgb), PRESETS[key], product_mask=mask))[1].astype(int)
+        shown = decoded(render(png_of(rgb), PRESETS[key], product_mask=mask, **options))[1].astype(int)  # type: ignore[arg-type]
+        changed = np.argwhere(np.abs(shown - plain).max(axis=2) > 40)
+        height, width = plain.shape[:2]
+        assert changed[:, 0].min() > height * 0.8 and changed[:, 1].min() > width * 0.6, key
+        assert changed[:, 0].max() - changed[:, 0].min() >= 0.05 * min(height, width)
+    assert PRESETS["taobao"].ai_label_visible_default and PRESETS["tmall"].ai_label_visible_default
+    assert not PRESETS["amazon"].ai_label_visible_default
+    assert not PRESETS["taobao_white"].ai_label_visible_default
+
+
+def test_original_stays_byte_for_byte_unless_a_label_is_drawn() -> None:
+    rgb, _ = scene(640, 480, (200, 120, 240, 300))
+    source = png_of(rgb)
+    tagged = render_detailed(source, PRESETS["original"], provenance=AI_PROVENANCE)
+    assert read_provenance(tagged.data) == AI_PROVENANCE
+    assert np.array_equal(decoded(tagged.data)[1], rgb)
+    shown = render_detailed(source, PRESETS["original"], visible_label="AI generated")
+    assert shown.format == "PNG" and shown.notes == ("re-encoded to draw the AI label",)
+    assert not np.array_equal(decoded(shown.data)[1], rgb)
+    bmp = io.BytesIO()
+    Image.fromarray(rgb).save(bmp, "BMP")
+    kept = render_detailed(bmp.getvalue(), PRESETS["original"], provenance=AI_PROVENANCE)
+    assert kept.data == bmp.getvalue() and "cannot carry the AI provenance label" in kept.notes[0]

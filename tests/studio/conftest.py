@@ -74,6 +74,7 @@ BOTH_DATABASES = frozenset(
         "test_leases",
         "test_shared_limits",
         "test_postgres_store",
+        "test_output_check_store",
     }
 )
 

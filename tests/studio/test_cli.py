@@ -72,8 +72,21 @@ def test_generate_with_the_local_engine_prints_one_json_object_and_exits_0(workd
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert set(result) == {
-        *("job_id", "status", "provider", "workflow", "outputs", "cost", "error", "cutout_method")
+        *(
+            "job_id",
+            "status",
+            "provider",
+            "workflow",
+            "outputs",
+            "cost",
+            "error",
+            "cutout_method",
+            "check_flags",
+        )
     }
+    # Each output was checked against the product before the line was printed: a faithful local
+    # engine picture has no flag.
+    assert result["check_flags"] == [[], []], done.stderr
     # The default cutout: the best model installed (ISNet, else u2netp), refined; never silently classical.
     assert result["cutout_method"].split(" + ")[0] in {"isnet", "u2netp"}, done.stderr
     assert (result["status"], result["provider"], result["workflow"]) == ("succeeded", "local", "prompt")

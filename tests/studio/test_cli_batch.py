@@ -11,6 +11,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from imaging import provenance
 from tests.views.photos import product_photo
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,6 +53,8 @@ def test_a_clean_manifest_runs_as_one_batch_and_exports_for_a_marketplace(tmp_pa
     summary = json.loads(done.stdout)
     assert (summary["status"], summary["items"], summary["succeeded"], summary["failed"]) == ("done", 2, 2, 0)
     assert summary["cost"] == {} and summary["failures"] == []
+    # Every image was checked against its product before the summary: the local engine keeps it.
+    assert summary["flagged"] == 0
     assert "2 items ready, 0 problems" in done.stderr and "2/2 finished" in done.stderr
 
     # Nothing approved yet: the export says what to do.
@@ -72,6 +75,15 @@ def test_a_clean_manifest_runs_as_one_batch_and_exports_for_a_marketplace(tmp_pa
         "taobao"
     }
     assert any(row["prompt"] == "木纹桌面" for row in rows)
+    # Every exported file carries its AI label; --ai-label draws the visible one as well.
+    label = provenance.read((tmp_path / "out" / "CUP-2_local_1.jpg").read_bytes())
+    assert label is not None and label.source_type == "compositeSynthetic" and label.provider == "local"
+    labelled = run(
+        tmp_path, "export", summary["batch_id"], "--preset", "taobao", "--all", "--out", "labelled", "--ai-label",
+    )  # fmt: skip
+    assert labelled.returncode == 0, labelled.stderr
+    for name in json.loads(labelled.stdout)["files"]:
+        assert provenance.read_visible_label((tmp_path / "labelled" / name).read_bytes()) is not None
 
 
 def test_a_manifest_with_problems_starts_nothing_and_lists_every_row(tmp_path: Path) -> None:

@@ -127,8 +127,12 @@ def _succeeded(done: subprocess.CompletedProcess[str]) -> dict[str, Any]:
         "cost",
         "error",
         "cutout_method",
+        "check_flags",
     }
     assert result["status"] == "succeeded" and result["workflow"] == "prompt" and result["error"] is None
+    # Each output was checked against the product (None would mean it was not).
+    assert len(result["check_flags"]) == len(result["outputs"])
+    assert all(isinstance(flags, list) for flags in result["check_flags"])
     assert result["outputs"] and all(Path(path).is_file() for path in result["outputs"])
     return result
 

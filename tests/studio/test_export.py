@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from imaging import provenance
 from imaging.images import encode_png
 from imaging.marketplace import PRESETS, custom_preset
 from providers.base import Money
@@ -234,15 +235,20 @@ def test_colliding_names_get_numbered_ignoring_case(sources: dict[str, Path]) ->
     assert len(zipfile.ZipFile(out).namelist()) == 5
 
 
-def test_original_keeps_each_file_and_its_type(sources: dict[str, Path]) -> None:
+def test_original_keeps_each_file_its_type_and_pixels_and_adds_the_ai_label(sources: dict[str, Path]) -> None:
     out = io.BytesIO()
     report = export_zip(
         [item(sources["a"], n=1), item(sources["b"], n=2)], PRESETS["original"], "{sku}_{n}.jpg", out
     )
     archive = zipfile.ZipFile(out)
     assert [f.name for f in report.files] == ["SKU-1_1.png", "SKU-1_2.jpg"]
-    assert archive.read("SKU-1_1.png") == sources["a"].read_bytes()
-    assert archive.read("SKU-1_2.jpg") == sources["b"].read_bytes()
+    for name, source in (("SKU-1_1.png", sources["a"]), ("SKU-1_2.jpg", sources["b"])):
+        exported = archive.read(name)
+        # The file as generated, pixel for pixel (no re-encoding), with its provenance label added.
+        with Image.open(io.BytesIO(exported)) as got, Image.open(source) as want:
+            assert got.format == want.format and got.tobytes() == want.tobytes()
+        label = provenance.read(exported)
+        assert label is not None and label.job_id == report.files[0].item.job_id
 
 
 def test_an_item_too_small_for_the_preset_is_reported_and_the_rest_exported(tmp_path: Path) -> None:

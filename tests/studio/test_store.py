@@ -397,7 +397,7 @@ def test_a_v1_file_with_rows_is_upgraded_in_place(tmp_path: Path) -> None:
     engine.dispose()
 
     store = Store(url, files_root=tmp_path)
-    assert store.migrate() == LATEST == 7
+    assert store.migrate() == LATEST == 8
     view = store.get_job("oldjob")
     assert view is not None
     assert (view.prompt, view.params, view.cost, view.batch_id) == (

@@ -157,7 +157,14 @@ def test_scene_catalogue_filters_recommends_and_generates(
     _seed_photo(at, "scene.photo")
     chosen = "mod023"
     at.button(key=f"scene.pick.{chosen}").click().run()
-    assert at.button(key=f"scene.pick.{chosen}").label == translate("en", "scene.selected")
+    # The catalogue (filters and grid) folds into the chosen scene's line (issue 18) and stays folded.
+    at.run()
+    assert _picks(at) == []
+    assert at.button(key="scene.change").label == translate("en", "first_hour.scene.change")
+    assert "scene.vendor.recommend_clear" not in {button.key for button in at.button}
+    assert translate(
+        "en", "scene.chosen", name=next(s.name for s in CATALOGUE if s.model_num == chosen)
+    ) in texts(at)
     size_box = at.selectbox(key="scene.size.en")
     assert len(size_box.options) == 2  # Aidge's two sizes only, no "keep"/"custom"
     assert size_box.options[1].startswith(translate("en", "size.preset", width=750, height=1000))

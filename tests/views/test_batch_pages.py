@@ -85,7 +85,7 @@ def test_start_watch_review_and_export_a_batch(studio: Studio) -> None:
     at = open_app("views/batches.py")
     files = [Upload(f"mug-{n}.png", product_photo((640, 520))) for n in (1, 2)]
     batch_id = start_batch_through_the_page(at, studio, files)
-    assert translate("en", "batch.started") in texts(at)
+    assert translate("en", "first_hour_b.started") in texts(at)
     wait_done(studio, batch_id)
     at.run()
     metrics = {metric.label: metric.value for metric in at.metric}
