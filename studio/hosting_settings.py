@@ -62,6 +62,22 @@ class HostingSettings:
     # setting name -> "env" | "secrets": the settings page shows where a value came from.
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 
+    def summary(self) -> dict[str, str]:
+        """The facts `describe` puts in a sentence, for a page that words them in its language:
+        mode, and for s3 bucket, endpoint ("" = AWS), region, addressing, prefix ("" = the bucket
+        root), ttl; for folder, folder and url. Never credentials."""
+        if self.mode == "s3":
+            return {
+                "mode": "s3",
+                "bucket": str(self.s3_bucket or ""),
+                "endpoint": safe_url(self.s3_endpoint_url) if self.s3_endpoint_url else "",
+                "region": self.s3_region or "",
+                "addressing": self.s3_addressing or "",
+                "prefix": self.s3_prefix or "",
+                "ttl": _duration(self.url_ttl_s),
+            }
+        return {"mode": "folder", "folder": str(self.publish_dir), "url": safe_url(self.public_base_url or "")}
+
     def describe(self) -> str:
         """A one-line summary for the settings page: where inputs go, never credentials."""
         if self.mode == "s3":

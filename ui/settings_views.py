@@ -13,10 +13,11 @@ import pandas as pd
 import streamlit as st
 
 from providers.base import Price
+from studio.hosting_settings import HostingSettings
 from studio.service import ConnectionReport, ProviderInfo, Studio
 from ui.auth import current_person
 from ui.formatting import provider_label, workflow_label
-from ui.i18n import job_error_text, t, t_or
+from ui.i18n import current_language, job_error_text, t, t_or
 from ui.plain import plain
 
 _TEST_RESULT = "settings.test.{key}"  # session_state: the last "test connection" report per provider
@@ -133,7 +134,14 @@ def price_text(info: ProviderInfo, operation: str, price: Price) -> str:
         example = f"{_EXAMPLE_PRICE.get(info.billing_currency, '0.50')} {info.billing_currency}"
         return t("settings.price_unknown", workflow=what, setting=setting, example=example)
     amount = t("cost.amount", amount=price.per_image.as_str(), currency=price.per_image.currency)
-    source = price.source + (f", {price.as_of}" if price.as_of else "")
+    if current_language() != "en":
+        # The vendor's price note is English; the date it was checked says enough.
+        if price.as_of:
+            return t("settings.price_known_checked", workflow=what, amount=amount, date=price.as_of)
+        return t("settings.price_known_bare", workflow=what, amount=amount)
+    source = price.source
+    if price.as_of and price.as_of not in source:  # the note often names its date already
+        source += f", {price.as_of}"
     return t("settings.price_known", workflow=what, amount=amount, source=source)
 
 
@@ -197,13 +205,32 @@ def _show_report(report: ConnectionReport) -> None:
 _HOSTING_RESULT = "settings.hosting.result"
 
 
+def hosting_text(hosting: HostingSettings | None) -> str:
+    """Where inputs for link-only vendors go, in the interface language (no credentials)."""
+    if hosting is None:
+        return t("settings.hosting_none")
+    facts = hosting.summary()
+    if facts["mode"] == "folder":
+        return t("settings.hosting_folder", folder=facts["folder"], url=facts["url"])
+    default = t("settings.hosting_sdk_default")
+    return t(
+        "settings.hosting_s3",
+        bucket=facts["bucket"],
+        where=facts["endpoint"] or t("settings.hosting_on_aws"),
+        region=facts["region"] or default,
+        addressing=facts["addressing"] or default,
+        prefix=facts["prefix"] or t("settings.hosting_bucket_root"),
+        ttl=facts["ttl"],
+    )
+
+
 def hosting_card(studio: Studio, providers: Sequence[ProviderInfo]) -> None:
     """Where photos go for vendors that read them from links, the choices, and a test button."""
     needing = [provider_label(key, providers) for key in studio.providers_needing_links()]
     with st.container(border=True, key="hosting-card"):
         configured = studio.input_host is not None
         st.markdown(t("settings.row_label", label=t("settings.hosting_in_use"), mark=status_mark(configured)))
-        st.markdown(studio.hosting_summary())
+        st.markdown(hosting_text(studio.settings.hosting))
         if needing:
             st.caption(t("settings.hosting_needed_by", providers=", ".join(needing)))
         with st.expander(t("settings.hosting_choices"), expanded=not configured):

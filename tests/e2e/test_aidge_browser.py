@@ -97,7 +97,7 @@ def test_aidge_scene_background_from_catalogue_to_history(
     card = page.locator(f".st-key-scene-card-{SCENE.model_num}")
     card.get_by_role("button", name="Select").click()
     expect(page.get_by_role("button", name="Change scene")).to_be_visible()
-    expect(page.get_by_text(f"Scene: {SCENE.name}")).to_be_visible()
+    expect(page.get_by_text(f"Scene: {SCENE.name}").first).to_be_visible()
     wait_idle(page)
 
     generate = page.get_by_role("button", name="Generate")
@@ -119,7 +119,7 @@ def test_aidge_scene_background_from_catalogue_to_history(
     submits = [request for request in emulator.requests if request.api == API_SCENE_SUBMIT]
     assert len(submits) == 1 and submits[0].outcome == "ok"
 
-    page.get_by_role("link", name="History").click()
+    page.get_by_role("link", name="History", exact=True).click()
     expect(page.get_by_role("heading", name="History")).to_be_visible()
     expect(page.get_by_text("Page 1 of 1 · 1 job")).to_be_visible(timeout=30_000)
     jobs_table = page.locator('[data-testid="stDataFrame"]').first

@@ -54,7 +54,7 @@ def test_add_a_backdrop_then_a_prompt_naming_its_tag_uses_it(
     page.goto(f"{url}/?lang=en")
     expect(page.get_by_role("heading", name="Prompt background")).to_be_visible(timeout=60_000)
     wait_idle(page)
-    page.get_by_role("link", name="My backdrops").click()
+    page.get_by_test_id("stSidebarNavItems").get_by_role("link", name="My backdrops", exact=True).click()
     expect(page.get_by_role("heading", name="My backdrops")).to_be_visible()
     expect(page.get_by_text("No backdrops yet.")).to_be_visible()
     wait_idle(page)
@@ -117,7 +117,7 @@ def test_add_a_backdrop_then_a_prompt_naming_its_tag_uses_it(
     page.get_by_role("button", name="Editing").scroll_into_view_if_needed()  # the gallery card
     page.screenshot(path=str(SHOTS / "backdrops_gallery.png"))
 
-    page.get_by_role("link", name="Prompt background").click()
+    page.get_by_role("link", name="Prompt background", exact=True).click()
     expect(page.get_by_role("heading", name="Prompt background")).to_be_visible()
     wait_idle(page)
     mug = tmp_path / "red-mug.png"
@@ -134,9 +134,9 @@ def test_add_a_backdrop_then_a_prompt_naming_its_tag_uses_it(
     page.screenshot(path=str(SHOTS / "backdrops_prompt_hint.png"))
 
     page.get_by_role("button", name="Generate").click()
-    expect(page.get_by_text("Variant 1 ·")).to_be_visible(timeout=JOB_TIMEOUT_MS)
+    expect(page.get_by_text("Variant 1 ·").first).to_be_visible(timeout=JOB_TIMEOUT_MS)
     wait_idle(page)
-    page.get_by_text("Variant 1 ·").scroll_into_view_if_needed()
+    page.get_by_text("Variant 1 ·").first.scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / "backdrops_prompt_result.png"))
 
     [row] = _cli(data_dir, "jobs", "list")

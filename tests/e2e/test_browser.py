@@ -70,7 +70,7 @@ def test_upload_generate_then_find_the_job_in_history(app_url: str, page: Page, 
     expect(page.get_by_role("button", name="Download all (ZIP)")).to_be_visible()
     page.screenshot(path=str(SHOTS / "02_prompt_after.png"))
 
-    page.get_by_role("link", name="History").click()
+    page.get_by_role("link", name="History", exact=True).click()
     expect(page.get_by_role("heading", name="History")).to_be_visible()
     expect(page.get_by_text("Page 1 of 1 · 1 job")).to_be_visible(timeout=30_000)
     jobs_table = page.locator('[data-testid="stDataFrame"]').first
@@ -84,7 +84,7 @@ def test_upload_generate_then_find_the_job_in_history(app_url: str, page: Page, 
 
 
 def test_scene_page_shows_the_catalogue(app_url: str, page: Page) -> None:
-    page.get_by_role("link", name="Scene background").click()
+    page.get_by_role("link", name="Scene background", exact=True).click()
     expect(page.get_by_role("heading", name="Scene background")).to_be_visible()
     expect(page.get_by_role("button", name="Select").first).to_be_visible()
     wait_idle(page)
@@ -99,7 +99,7 @@ def test_scene_page_shows_the_catalogue(app_url: str, page: Page) -> None:
 
 
 def test_switching_to_chinese_relabels_the_app_and_is_remembered(app_url: str, page: Page) -> None:
-    page.get_by_role("link", name="Prompt background").click()
+    page.get_by_role("link", name="Prompt background", exact=True).click()
     expect(page.get_by_role("heading", name="Prompt background")).to_be_visible()
     page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first.click()
     page.get_by_role("option", name="简体中文").click()

@@ -57,7 +57,7 @@ def _jobs(data_dir: Path) -> list[dict[str, Any]]:
 
 def _generate(page: Page, expected_jobs: int, data_dir: Path) -> dict[str, Any]:
     page.get_by_role("button", name="Generate").click()
-    expect(page.get_by_text("Variant 1 ·")).to_be_visible(timeout=JOB_TIMEOUT_MS)
+    expect(page.get_by_text("Variant 1 ·").first).to_be_visible(timeout=JOB_TIMEOUT_MS)
     wait_idle(page)
     jobs = _jobs(data_dir)
     assert len(jobs) == expected_jobs

@@ -93,7 +93,7 @@ def test_admin_signs_in_and_has_every_page(app_url: str, provider: OidcProvider)
         assert "Settings" in links and "Batches" in links and "History" in links, links
         expect(page.get_by_role("button", name="Generate")).to_be_visible()
         page.screenshot(path=str(SHOTS / "signin_03_admin.png"))
-        page.get_by_role("link", name="Settings").click()
+        page.get_by_role("link", name="Settings", exact=True).click()
         expect(page.get_by_role("heading", name="Settings")).to_be_visible(timeout=30_000)
 
 
