@@ -76,7 +76,11 @@ class HostingSettings:
                 "prefix": self.s3_prefix or "",
                 "ttl": _duration(self.url_ttl_s),
             }
-        return {"mode": "folder", "folder": str(self.publish_dir), "url": safe_url(self.public_base_url or "")}
+        return {
+            "mode": "folder",
+            "folder": str(self.publish_dir),
+            "url": safe_url(self.public_base_url or ""),
+        }
 
     def describe(self) -> str:
         """A one-line summary for the settings page: where inputs go, never credentials."""
