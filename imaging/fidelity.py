@@ -72,7 +72,9 @@ class FidelityThresholds:
     colour_de_region: float = 6.5  # ... or over one of its main colours (a tenth of it or more)
     shape_change: float = 0.05  # grown or cut fraction of the product area above this -> shape_changed
     detail_loss: float = 0.3  # fraction of fine structure lost above this -> detail_lost
-    text_similarity: float = 0.7  # OCR similarity below this (original has text) -> text_changed
+    # OCR similarity below this (original has text) -> text_changed. 0.5: redrawn labels read
+    # 0.0-0.32 alike on the labelled set, faithful ones 0.62 and up (tesseract misreads some CJK).
+    text_similarity: float = 0.5
     min_text_chars: int = 4  # readable characters the original needs for the text check
     min_match_score: float = 0.3  # aligned structure correlation below this -> product_missing
     min_coverage: float = 0.4  # segmented result covers less of the aligned product -> product_missing

@@ -5,7 +5,7 @@
     STUDIO_CHECK_COLOUR_DE=6             (`colour_de`: mean CIEDE2000 over the product)
     STUDIO_CHECK_SHAPE_CHANGE=0.05       (`shape_change`: share of the product grown or cut)
     STUDIO_CHECK_DETAIL_LOSS=0.35        (`detail_loss`: share of fine structure lost)
-    STUDIO_CHECK_TEXT_SIMILARITY=0.7     (`text_similarity`: OCR text alike below this is "changed")
+    STUDIO_CHECK_TEXT_SIMILARITY=0.5     (`text_similarity`: OCR text alike below this is "changed")
 
 Unset thresholds keep `imaging.fidelity.FidelityThresholds`' defaults, which
 bench/fidelity.py measured against a labelled set (BENCHMARKS.md).
