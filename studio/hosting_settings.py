@@ -64,7 +64,7 @@ class HostingSettings:
 
     def summary(self) -> dict[str, str]:
         """The facts `describe` puts in a sentence, for a page that words them in its language:
-        mode, and for s3 bucket, endpoint ("" = AWS), region, addressing, prefix ("" = the bucket
+        mode ("none" when not set up), and for s3 bucket, endpoint ("" = AWS), region, addressing, prefix ("" = the bucket
         root), ttl; for folder, folder and url. Never credentials."""
         if self.mode == "s3":
             return {
@@ -76,6 +76,8 @@ class HostingSettings:
                 "prefix": self.s3_prefix or "",
                 "ttl": _duration(self.url_ttl_s),
             }
+        if self.mode != "folder":
+            return {"mode": "none"}
         return {
             "mode": "folder",
             "folder": str(self.publish_dir),

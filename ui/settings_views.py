@@ -207,9 +207,9 @@ _HOSTING_RESULT = "settings.hosting.result"
 
 def hosting_text(hosting: HostingSettings | None) -> str:
     """Where inputs for link-only vendors go, in the interface language (no credentials)."""
-    if hosting is None:
+    facts = hosting.summary() if hosting is not None else {"mode": "none"}
+    if facts["mode"] == "none":
         return t("settings.hosting_none")
-    facts = hosting.summary()
     if facts["mode"] == "folder":
         return t("settings.hosting_folder", folder=facts["folder"], url=facts["url"])
     default = t("settings.hosting_sdk_default")
