@@ -212,12 +212,6 @@ class Catalogue:
         limits = type(adapter).limits.get(Operation(workflow)) if adapter is not None else None
         return bool(limits and limits.needs_urls and self.input_host is None)
 
-    def hosting_summary(self) -> str:
-        """Where inputs for URL-only vendors go, in one safe line (no credentials, no signatures)."""
-        if self.settings.hosting is None:
-            return "Not configured: providers that take inputs only as links cannot be used"
-        return self.settings.hosting.describe()
-
     def providers_needing_links(self) -> list[str]:
         """Keys of the providers that read inputs only from URLs, for any of their operations."""
         return [

@@ -266,10 +266,6 @@ class Studio:
         """True when `provider` reads inputs only from links and no input hosting is set up."""
         return self.catalogue.needs_hosting(provider, workflow)
 
-    def hosting_summary(self) -> str:
-        """Where inputs for URL-only vendors go, in one safe line (no credentials, no signatures)."""
-        return self.catalogue.hosting_summary()
-
     def providers_needing_links(self) -> list[str]:
         """Keys of the providers that read inputs only from URLs, for any of their operations."""
         return self.catalogue.providers_needing_links()
