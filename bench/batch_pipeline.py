@@ -91,7 +91,7 @@ def write_manifest(folder: Path, items: int, photos: str = "needs-cutout") -> Pa
     return path
 
 
-def run(items: int, task_s: float, poll_s: float, photos: str) -> dict[str, Any]:
+def run(items: int, task_s: float, poll_s: float, photos: str, checks: str = "on") -> dict[str, Any]:
     emulator = DashScopeEmulator(
         KEY, queries_to_finish=1, seconds_to_finish=task_s, submit_qps=2.0, max_running=1
     )
@@ -110,6 +110,8 @@ def run(items: int, task_s: float, poll_s: float, photos: str) -> dict[str, Any]
             "DASHSCOPE_BASE_URL": emulator.api_url,
             "DASHSCOPE_POLL_INTERVAL_S": str(poll_s),
             "STUDIO_ALLOW_PRIVATE_LINKS": "true",  # the emulator serves result links on 127.0.0.1
+            # The output checks (issue 17) compare each result with its product, as deployed.
+            "STUDIO_CHECKS": checks,
         }
         command = [
             sys.executable, "-m", "studio", "batch", str(manifest),
@@ -178,12 +180,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--photos", nargs="+", choices=["cut-out", "needs-cutout"], default=["cut-out", "needs-cutout"]
     )
+    parser.add_argument("--checks", choices=("on", "off"), default="on", help="output checks (default on)")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON)
     args = parser.parse_args(argv)
     runs = []
     where = machine()
     for photos in args.photos:
-        result = run(args.items, args.task_s, args.poll, photos)
+        result = {**run(args.items, args.task_s, args.poll, photos, args.checks), "output_checks": args.checks}
         print(json.dumps(result, indent=2), flush=True)
         runs.append(result)
     document = {"machine": where, "runs": runs}

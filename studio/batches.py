@@ -447,6 +447,10 @@ class Batches:
     def jobs(self, batch_id: str) -> list[JobView]:
         return self._store.batch_jobs(batch_id)
 
+    def newest_finished(self, batch_id: str, limit: int) -> tuple[int, list[JobView]]:
+        """(items finished with images, the newest `limit` of them): the progress thumbnails."""
+        return self._store.newest_finished(batch_id, limit)
+
     # ------------------------------------------------------------ review
     def review(
         self,

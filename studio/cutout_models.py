@@ -83,8 +83,9 @@ class CutoutModels:
             return "fast"
         raise ValueError(f"cutout quality must be one of {', '.join(QUALITIES)}, got {choice!r}")
 
-    def load(self, model: str) -> Segmenter | None:
-        """The model's segmenter, or None (missing or broken file, with the reason kept)."""
+    def load(self, model: str, *, threads: int = 2) -> Segmenter | None:
+        """The model's segmenter, or None (missing or broken file, with the reason kept).
+        `threads`: onnxruntime's intra-op threads (1 runs the model on the calling thread only)."""
         path = self.path(model)
         if not path.is_file():
             logger.warning(
@@ -95,7 +96,7 @@ class CutoutModels:
             )
             return None
         try:
-            return load_segmenter(model, path.read_bytes())
+            return load_segmenter(model, path.read_bytes(), threads=threads)
         except (OSError, ValueError) as exc:
             with self._lock:
                 self._errors[model] = f"{type(exc).__name__}: {exc}"

@@ -138,6 +138,9 @@ class JobView:
     sku: str | None = None
     # Who made the job (`Person.key`, "cli:<user>"); None: made before the studio recorded it.
     created_by: str | None = None
+    # When this attempt's paid vendor call may have started (None: not yet; see the worker's
+    # recovery: a job that died before it is run again, one that died after is not).
+    send_started_at: datetime | None = None
 
     @property
     def duration_s(self) -> float | None:

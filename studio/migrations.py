@@ -29,6 +29,14 @@ History:
       each output against its input, `studio.output_checks`) and job_outputs.check_flags
       (NULL: not checked yet; "": checked, nothing found; else the flags, comma-separated,
       so Review can filter flagged images without reading the JSON).
+  v9  jobs.send_started_at (issue 16): set just before a job's paid vendor call may start and
+      cleared when it is claimed again, so a worker that dies while a job waits for its turn
+      (inputs, the submit moment) leaves a job that is simply run again, and only one that
+      died during the call itself is `interrupted_submit`. Jobs that were mid-submit when the
+      database was upgraded get their last change time (the safe side: never sent twice).
+      vendor_pacing.recent_sends: the last N submit moments reserved per provider, for the
+      sliding-window rate ("at most N in any second", studio.pacing). ix_jobs_batch_finished
+      for a batch's newest finished items (progress thumbnails at any batch size).
 """
 
 from __future__ import annotations
@@ -150,9 +158,11 @@ def build_metadata(version: int) -> MetaData:
         output_columns += _v6_output_columns()
         _activity_table(metadata)
     if version >= 7:
-        _vendor_pacing_table(metadata)
+        _vendor_pacing_table(metadata, version)
     if version >= 8:
         output_columns += _v8_output_columns()
+    if version >= 9:
+        job_columns += _v9_job_columns()
     jobs = Table("jobs", metadata, *job_columns)
     # Every History ordering is (created_at DESC, id DESC); id in the index makes it a pure index walk.
     Index("ix_jobs_created", jobs.c.created_at, jobs.c.id)
@@ -164,6 +174,9 @@ def build_metadata(version: int) -> MetaData:
     Index("ix_jobs_due", jobs.c.status, jobs.c.next_attempt_at)
     if version >= 2:
         Index("ix_jobs_batch", jobs.c.batch_id)
+    if version >= 9:
+        # A running batch's newest finished items (its progress thumbnails), read every refresh.
+        Index("ix_jobs_batch_finished", jobs.c.batch_id, jobs.c.status, jobs.c.finished_at)
     if version >= 6:
         # History's person filter walks one person's jobs newest first.
         Index("ix_jobs_created_by", jobs.c.created_by, jobs.c.created_at, jobs.c.id)
@@ -239,6 +252,10 @@ def _v8_output_columns() -> list[Column[Any]]:
     return [Column("checks_json", Text()), Column("check_flags", String(160))]
 
 
+def _v9_job_columns() -> list[Column[Any]]:
+    return [Column("send_started_at", UTCDateTime())]
+
+
 def _v6_batch_columns() -> list[Column[Any]]:
     return [
         Column("created_by", String(320)),
@@ -266,17 +283,23 @@ def _activity_table(metadata: MetaData) -> Table:
     return table
 
 
-def _vendor_pacing_table(metadata: MetaData) -> Table:
+def _vendor_pacing_table(metadata: MetaData, version: int) -> Table:
     return Table(
         "vendor_pacing",
         metadata,
         Column("provider", String(64), primary_key=True),
         # Unused since the strict spacing of submits (always written 0; the bucket it held is gone).
         Column("tokens", Float(), nullable=False),
-        # The provider's next free submit moment on the claiming workers' clock (may be in the
-        # future): submits are spaced (1 s + margin) / submit_qps apart (studio.pacing).
+        # The latest submit moment reserved, on the claiming workers' clock (may be in the future).
         Column("updated_at", UTCDateTime(), nullable=False),
+        *_v9_pacing_columns(version),
     )
+
+
+def _v9_pacing_columns(version: int) -> list[Column[Any]]:
+    # The last N submit moments reserved (JSON list of epoch seconds): the next goes no sooner
+    # than 1 s + margin after the N-th before it (studio.pacing.reserve_send).
+    return [Column("recent_sends", Text())] if version >= 9 else []
 
 
 def _batches_table(metadata: MetaData, version: int) -> Table:
@@ -402,6 +425,16 @@ def _v8(conn: Connection) -> None:
         _add_column(conn, "job_outputs", column)
 
 
+def _v9(conn: Connection) -> None:
+    for column in _v9_job_columns():
+        _add_column(conn, "jobs", column)
+    for column in _v9_pacing_columns(9):
+        _add_column(conn, "vendor_pacing", column)
+    _create_index(conn, 9, "ix_jobs_batch_finished")
+    # A job mid-submit during the upgrade may be at the vendor: mark it sent, never re-run it.
+    conn.execute(text("UPDATE jobs SET send_started_at = updated_at WHERE status = 'submitting'"))
+
+
 STEPS: tuple[Step, ...] = (
     Step(1, "base tables and History indexes", _v1),
     Step(2, "batch_id, poll_failures, job_outputs.source_url", _v2),
@@ -411,6 +444,7 @@ STEPS: tuple[Step, ...] = (
     Step(6, "who did what: created_by, shared batches, decided_by, the activity list", _v6),
     Step(7, "vendor_pacing: submit rate and in-flight lock per provider, shared by all workers", _v7),
     Step(8, "output checks: job_outputs.checks_json and check_flags", _v8),
+    Step(9, "jobs.send_started_at, vendor_pacing.recent_sends: sliding-window submit pacing", _v9),
 )
 LATEST = STEPS[-1].version
 # The advisory lock key migrations take on PostgreSQL (any constant bigint; "BdStudio" in ASCII).

@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import logging
+import os
 import threading
 import time
 from collections import deque
@@ -245,6 +246,7 @@ class CheckQueue:
         self._thread = None
 
     def _loop(self) -> None:
+        lower_thread_priority()
         while not self._stopping.is_set():
             with self._lock:
                 job_id = self._queue.popleft() if self._queue else None
@@ -261,3 +263,19 @@ class CheckQueue:
                     self._checker.check_job(job_id)
             except Exception:
                 logger.exception("checking job %s failed", job_id)
+
+
+# How much lower than the worker's other threads the checks run (added niceness; at most 19): a check is
+# never urgent, a vendor hand-off or a batch item's cutout is.
+CHECK_NICENESS = 10
+
+
+def lower_thread_priority() -> None:
+    """Lower the calling thread's CPU priority where the system allows it (Linux: niceness is per
+    thread, and tesseract started from it inherits it). Elsewhere the checks simply share."""
+    try:
+        thread = threading.get_native_id()
+        current = os.getpriority(os.PRIO_PROCESS, thread)
+        os.setpriority(os.PRIO_PROCESS, thread, min(19, current + CHECK_NICENESS))
+    except (AttributeError, OSError):
+        pass

@@ -2,15 +2,19 @@
 task is due to finish), the backoff between retries, and the submit rate per provider. Pure
 arithmetic on an injected clock and random source, so the worker's tests can pin time.
 
-The submit rate is kept strictly, as a vendor that allows at most N submits in any sliding
-second counts it at arrival: submits are spaced (1 s + `WINDOW_MARGIN_S`) / N apart, with no
-burst, so any second holds at most N of them even when each arrives a few ms late. The next free
-send moment lives in the database (`vendor_pacing.updated_at`, `studio.store_claims`), shared by
-every worker process and machine; `reserve_send` is its arithmetic."""
+The submit rate is kept as strictly as a vendor that allows at most N submits in any sliding
+second counts it, at arrival: a submit goes no sooner than 1 s + `WINDOW_MARGIN_S` after the
+N-th submit before it, so any second holds at most N of them even when each arrives a few ms
+late. Unlike evenly spaced submits, this lets a submit that had to wait (all the vendor's slots
+busy) be followed at once by the next, as the vendor's rule allows, instead of losing that time
+for good. The last N moments reserved live in the database (`vendor_pacing.recent_sends`,
+`studio.store_claims`), shared by every worker process and machine; `reserve_send` is their
+arithmetic."""
 
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 
 # The floor for a status-call interval: a configured 0.1 s is honoured, a zero cannot spin.
 MIN_POLL_S = 0.05
@@ -40,6 +44,23 @@ def retry_delay(attempt: int, retry_after_s: float | None, rng: random.Random) -
     return max(retry_after_s or 0.0, backoff * rng.uniform(0.5, 1.0))
 
 
+# Slots that allow less than this much more than the submit rate still fill up now and then:
+# task times vary (+-20 % is common) and a slot stays held until its task is seen done.
+SLOT_HEADROOM = 1.25
+
+
+def slot_bound(in_flight: int, typical_s: float | None, submit_qps: float | None) -> bool:
+    """True when a provider's in-flight slots, not its submit rate, set its pace, or nearly do
+    (less than `SLOT_HEADROOM` over the rate): only then does finding a finished task sooner let
+    the next submit go sooner. Elsewhere the faster cadence near a task's end would only cost
+    status calls and CPU (each one a claim, an HTTP call and a store update)."""
+    if typical_s is None or typical_s <= 0:
+        return False
+    if not submit_qps:
+        return True
+    return in_flight / typical_s < submit_qps * SLOT_HEADROOM
+
+
 def poll_delay_near_due(hint_s: float, elapsed_s: float, typical_s: float | None) -> float:
     """`poll_delay`, but faster while the task is near its usual duration (`typical_s`, learned
     from the provider's recent tasks; None: not known yet). A poll that would overshoot the start
@@ -60,30 +81,44 @@ def poll_delay_near_due(hint_s: float, elapsed_s: float, typical_s: float | None
 # clock (sleep overshoot, thread scheduling, the request on the wire): 1 % of a second.
 WINDOW_MARGIN_S = 0.01
 # A send this late after its planned moment takes a fresh one: a late submit followed by an
-# on-time one would put N + 1 submits in one second.
+# on-time one could put N + 1 submits in one window.
 LATE_SEND_S = 0.004
+# The most submits one window counts: a faster rate (the local engine's 100 a second) is kept
+# as 4 in every 4 / rate seconds, not 100 moments in every second.
+MAX_WINDOW_SENDS = 4
 
 
-def submit_spacing(rate: float) -> float:
-    """Seconds between two submits of one provider: (1 s + margin) / rate."""
+def send_window(rate: float) -> tuple[int, float]:
+    """(N, seconds): at most N submits in any window of that many seconds. N is the whole submits
+    a second (1 to `MAX_WINDOW_SENDS`); the window is N / rate plus the margin, so 2 a second is
+    "2 in any 1.01 s" and 0.5 a second "1 in any 2.02 s"."""
     if rate <= 0:
         raise ValueError(f"submit rate must be positive, got {rate}")
-    return (1.0 + WINDOW_MARGIN_S) / rate
+    count = max(1, min(MAX_WINDOW_SENDS, int(rate)))
+    return count, count * (1.0 + WINDOW_MARGIN_S) / rate
 
 
 def reserve_send(
-    next_free_s: float, now_s: float, rate: float, lookahead_s: float = 0.0, lead_s: float = 0.0
-) -> tuple[float, float] | None:
-    """A send moment for one submit and the provider's next free moment after it, or None when
-    that moment is more than `lookahead_s` after the job could be sent (the claim waits for a
-    later tick). `lead_s` is how long the job's inputs usually take to get ready after its claim:
-    the moment is never sooner, so the submit is not late for it. A worker whose clock is behind
-    cannot move the shared moment back."""
+    recent: Sequence[float], now_s: float, rate: float, lookahead_s: float = 0.0, lead_s: float = 0.0
+) -> tuple[float, float, list[float]] | None:
+    """A send moment for one submit: (the moment, the earliest a job ready sooner may go, the
+    recent moments to keep after it), or None when the moment is more than `lookahead_s` after
+    the job could be sent (the claim waits for a later tick). `recent` are the last moments
+    reserved (any order). `lead_s` is how long the job's inputs usually take to get ready after
+    its claim: the moment is never sooner, so the submit is not late for it. Moments never go
+    back in time: a worker whose clock is behind cannot move them back."""
+    count, window = send_window(rate)
+    ordered = sorted(recent)[-count:]
+    earliest = now_s
+    if ordered:
+        earliest = max(earliest, ordered[-1])
+    if len(ordered) >= count:
+        earliest = max(earliest, ordered[0] + window)
     ready_s = now_s + max(0.0, lead_s)
-    send_s = max(ready_s, next_free_s)
+    send_s = max(ready_s, earliest)
     if send_s - ready_s > lookahead_s:
         return None
-    return send_s, send_s + submit_spacing(rate)
+    return send_s, earliest, [*ordered, send_s][-count:]
 
 
 def send_is_late(planned_s: float, now_s: float) -> bool:

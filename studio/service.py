@@ -190,10 +190,12 @@ class Studio:
 
     def check_segmenter(self) -> Segmenter | None:
         """The fast model (u2netp), loaded once: the output checks and the export gate find the
-        product with it (ISNet would take seconds per image)."""
+        product with it (ISNet would take seconds per image). One thread: the checks run in the
+        background and must not take the second core from the work people wait for (a vendor
+        hand-off, a cutout); u2netp is ~0.1 s a picture on one core."""
         with self._tools_lock:
             if not self._check_segmenter_loaded:
-                self._check_segmenter = self.cutout_models.load("u2netp")
+                self._check_segmenter = self.cutout_models.load("u2netp", threads=1)
                 self._check_segmenter_loaded = True
             return self._check_segmenter
 

@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.engine import RowMapping
 
 from providers.base import Money
@@ -300,6 +300,31 @@ class BatchStore(StoreCore):
             ).mappings():
                 outputs.setdefault(str(o["job_id"]), []).append(self._output(o))
         return [self._view(row, tuple(outputs.get(str(row["id"]), ()))) for row in rows]
+
+    def newest_finished(self, batch_id: str, limit: int) -> tuple[int, list[JobView]]:
+        """How many of a batch's jobs succeeded with images, and the newest `limit` of them with
+        their outputs (an index walk: cheap at every refresh of a 100,000-item batch)."""
+        done = and_(jobs.c.batch_id == batch_id, jobs.c.status == str(JobStatus.SUCCEEDED), jobs.c.images > 0)
+        with self._read() as conn:
+            count = int(conn.execute(select(func.count()).select_from(jobs).where(done)).scalar_one())
+            rows = list(
+                conn.execute(
+                    select(jobs)
+                    .where(done)
+                    .order_by(jobs.c.finished_at.desc(), jobs.c.id.desc())
+                    .limit(limit)
+                ).mappings()
+            )
+            ids = [str(row["id"]) for row in rows]
+            outputs: dict[str, list[JobOutput]] = {}
+            if ids:
+                for o in conn.execute(
+                    select(outputs_table)
+                    .where(outputs_table.c.job_id.in_(ids))
+                    .order_by(outputs_table.c.job_id, outputs_table.c.idx)
+                ).mappings():
+                    outputs.setdefault(str(o["job_id"]), []).append(self._output(o))
+        return count, [self._view(row, tuple(outputs.get(str(row["id"]), ()))) for row in rows]
 
     def set_review(
         self,

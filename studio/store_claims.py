@@ -7,13 +7,15 @@ SQLite's BEGIN IMMEDIATE holds the whole file) and moves it with a guarded
 single-row UPDATE, so two threads, processes or machines never both run the
 same job. Vendor limits are kept there too: the provider's `vendor_pacing` row
 is locked while its in-flight count is checked and its next submit moment is
-reserved (`studio.pacing.reserve_send`: strict spacing, no burst; a claim may
-reserve a moment a little ahead, and the worker sends at it, see `PacedClaim`).
+reserved (`studio.pacing.reserve_send`: at most N submits in any sliding second,
+kept at arrival; a claim may reserve a moment a little ahead, and the worker
+sends at it, see `PacedClaim`).
 Leases expire: a held job whose lease time passed is claimable by any worker.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -55,6 +57,11 @@ class PacedClaim(ClaimedJob):
     send_at: datetime | None = None
     # When the claim was made (the claim's clock): send_at minus this is the lead it was given.
     claimed_at: datetime | None = None
+    # The earliest moment the spacing allows (the previous moment reserved + the spacing, or the
+    # claim itself): `send_at` lies a lead after it, so a job whose inputs are ready sooner may
+    # go from here on; it never puts two submits closer than the spacing (the next claim's moment
+    # is `send_at` + spacing, later than any send before `send_at`).
+    not_before: datetime | None = None
 
 
 class JobStateStore(StoreCore):
@@ -303,6 +310,7 @@ class JobStateStore(StoreCore):
                     return None
                 job_id, status, provider = str(picked["id"]), str(picked["status"]), str(picked["provider"])
                 send_at: datetime | None = None
+                not_before: datetime | None = None
                 if status == JobStatus.QUEUED:
                     lead = (submit_leads or {}).get(provider, 0.0)
                     slot = self._take_vendor_slot(
@@ -311,7 +319,8 @@ class JobStateStore(StoreCore):
                     if slot is None:
                         free.pop(provider)
                         continue
-                    send_at = slot if rates.get(provider) else None
+                    if rates.get(provider):
+                        send_at, not_before = slot
                     claimed = self._claim_queued(conn, job_id, owner, now, expires)
                 else:
                     claimed = self._claim_held(conn, job_id, status, owner, now, expires)
@@ -327,7 +336,9 @@ class JobStateStore(StoreCore):
                 view = self._view(row, ())
                 failures = int(row["poll_failures"] or 0)
                 if send_at is not None:
-                    return PacedClaim(view, kind, expires, failures, send_at=send_at, claimed_at=now)
+                    return PacedClaim(
+                        view, kind, expires, failures, send_at=send_at, claimed_at=now, not_before=not_before
+                    )
                 return ClaimedJob(view, kind, expires, failures)
         return None
 
@@ -336,20 +347,23 @@ class JobStateStore(StoreCore):
     ) -> datetime:
         """A fresh send moment for a submit that `missed` the one its claim reserved (its inputs
         took longer than usual), or that reserved none (a re-run after a crash). When nobody
-        reserved after the missed moment it simply moves to now; else the submit waits for the
-        provider's next free moment, however far away, and the missed one stays unused (a little
-        rate lost, never broken)."""
+        reserved after the missed moment it is simply given back first; else it stays counted
+        (a little rate lost, never broken) and the submit takes the next moment the window
+        allows, however far away."""
         self._ensure_pacing_rows([provider], {provider: rate}, now)
         with self._write() as conn:
-            next_free = self._pacing_row(conn, provider, now)
-            if missed is not None:
-                last_reserved = next_free.timestamp() - pacing.submit_spacing(rate)
-                if abs(last_reserved - missed.timestamp()) < 1e-3 and missed <= now:
-                    next_free = missed  # ours was the last moment given: take it back
-            reserved = pacing.reserve_send(next_free.timestamp(), now.timestamp(), rate, float("inf"))
+            recent = self._pacing_row(conn, provider, now)
+            if (
+                missed is not None
+                and recent
+                and abs(max(recent) - missed.timestamp()) < 1e-3
+                and missed <= now
+            ):
+                recent.remove(max(recent))  # ours was the last moment given: take it back
+            reserved = pacing.reserve_send(recent, now.timestamp(), rate, float("inf"))
             assert reserved is not None  # an unlimited lookahead always reserves
-            send_s, after_s = reserved
-            self._set_next_free(conn, provider, datetime.fromtimestamp(after_s, UTC))
+            send_s, _, kept = reserved
+            self._set_recent_sends(conn, provider, kept)
             return datetime.fromtimestamp(send_s, UTC)
 
     def _take_vendor_slot(
@@ -361,10 +375,11 @@ class JobStateStore(StoreCore):
         now: datetime,
         lookahead_s: float,
         lead_s: float = 0.0,
-    ) -> datetime | None:
+    ) -> tuple[datetime, datetime] | None:
         """Under the provider's row lock: a free in-flight slot and (with `rate`) a submit moment
-        within `lookahead_s`; the moment to send, or None when either is missing."""
-        next_free = self._pacing_row(conn, provider, now)
+        within `lookahead_s`; the moment to send and the earliest the rate allows, or None when
+        either is missing."""
+        recent = self._pacing_row(conn, provider, now)
         busy = conn.execute(
             select(func.count())
             .select_from(jobs)
@@ -373,13 +388,13 @@ class JobStateStore(StoreCore):
         if int(busy) >= limit:
             return None
         if rate is None:
-            return now
-        reserved = pacing.reserve_send(next_free.timestamp(), now.timestamp(), rate, lookahead_s, lead_s)
+            return now, now
+        reserved = pacing.reserve_send(recent, now.timestamp(), rate, lookahead_s, lead_s)
         if reserved is None:
             return None
-        send_s, after_s = reserved
-        self._set_next_free(conn, provider, datetime.fromtimestamp(after_s, UTC))
-        return datetime.fromtimestamp(send_s, UTC)
+        send_s, earliest_s, kept = reserved
+        self._set_recent_sends(conn, provider, kept)
+        return datetime.fromtimestamp(send_s, UTC), datetime.fromtimestamp(earliest_s, UTC)
 
     def _ensure_pacing_rows(
         self, providers: Collection[str], rates: Mapping[str, float], now: datetime
@@ -401,7 +416,7 @@ class JobStateStore(StoreCore):
 
     @staticmethod
     def _insert_pacing_row(conn: Connection, provider: str, now: datetime) -> None:
-        # The next submit may go at once; `tokens` is unused since submits are spaced, not burst.
+        # No moments reserved yet: the next submit may go at once (`tokens` is unused).
         values = {"provider": provider, "tokens": 0.0, "updated_at": now}
         dialect = conn.dialect.name
         if dialect in ("postgresql", "sqlite"):
@@ -410,22 +425,31 @@ class JobStateStore(StoreCore):
         else:
             conn.execute(insert(vendor_pacing).values(values))
 
-    def _pacing_row(self, conn: Connection, provider: str, now: datetime) -> datetime:
-        """The provider's next free submit moment, its row locked for this transaction."""
+    def _pacing_row(self, conn: Connection, provider: str, now: datetime) -> list[float]:
+        """The provider's last submit moments reserved (epoch seconds), its row locked for this
+        transaction."""
         locked = (
-            select(vendor_pacing.c.updated_at).where(vendor_pacing.c.provider == provider).with_for_update()
+            select(vendor_pacing.c.recent_sends).where(vendor_pacing.c.provider == provider).with_for_update()
         )
-        value: datetime | None = conn.execute(locked).scalar_one_or_none()
-        if value is None:  # removed since `_ensure_pacing_rows` saw it: make it again
+        row = conn.execute(locked).first()
+        if row is None:  # removed since `_ensure_pacing_rows` saw it: make it again
             self._insert_pacing_row(conn, provider, now)
-            value = conn.execute(locked).scalar_one()
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
+            row = conn.execute(locked).one()
+        try:
+            moments = json.loads(row[0] or "[]")
+            return [float(moment) for moment in moments]
+        except (TypeError, ValueError):
+            return []  # unreadable: start afresh (at worst one window's submits early)
 
-    def _set_next_free(self, conn: Connection, provider: str, next_free: datetime) -> None:
+    def _set_recent_sends(self, conn: Connection, provider: str, moments: list[float]) -> None:
         conn.execute(
             update(vendor_pacing)
             .where(vendor_pacing.c.provider == provider)
-            .values(tokens=0.0, updated_at=next_free)
+            .values(
+                tokens=0.0,
+                updated_at=datetime.fromtimestamp(max(moments), UTC),
+                recent_sends=json.dumps([round(moment, 6) for moment in moments]),
+            )
         )
 
     def _claim_queued(
@@ -440,6 +464,7 @@ class JobStateStore(StoreCore):
                 lease_expires_at=expires,
                 attempts=jobs.c.attempts + 1,
                 started_at=func.coalesce(jobs.c.started_at, now),
+                send_started_at=None,  # this attempt has not called the vendor yet
                 updated_at=now,
             )
         )

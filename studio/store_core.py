@@ -352,6 +352,7 @@ class StoreCore:
             updated_at=row["updated_at"],
             sku=row["sku"],
             created_by=row["created_by"],
+            send_started_at=row["send_started_at"],
         )
 
     def _row(self, row: RowMapping) -> JobRow:

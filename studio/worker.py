@@ -46,7 +46,7 @@ from providers.errors import ProviderError
 from studio.artifacts import ArtifactError
 from studio.input_links import InputLinkError, hosted_handles
 from studio.jobs import BatchStatus, JobStatus, JobView
-from studio.pacing import poll_delay_near_due, send_is_late
+from studio.pacing import poll_delay_near_due, send_is_late, slot_bound
 from studio.storage_faults import StorageFault
 from studio.store import ClaimedJob, ClaimKind, dumps_notes
 from studio.store_claims import PacedClaim
@@ -298,6 +298,7 @@ class Worker(WorkerFailures):
             return
         try:
             self._wait_for_send_moment(runs[0])
+            self._mark_send_started(runs)
             answers = adapter.submit_batch(requests)
         except BaseException as exc:
             for run in runs:
@@ -358,10 +359,10 @@ class Worker(WorkerFailures):
             ):
                 run.status = JobStatus.RUNNING
                 self._poll(run)
-        elif needs_preparing(job):
-            # It stopped while its inputs were being prepared (studio.worker_prepare): the vendor was
-            # never called (the note goes just before the call), so running it again is safe.
-            logger.info("re-running job %s after an interrupted preparation", job.job_id)
+        elif job.send_started_at is None or needs_preparing(job):
+            # It stopped before its vendor call could start (preparing its inputs, hosting them,
+            # studio.worker_prepare): the vendor was never called, so running it again is safe.
+            logger.info("re-running job %s: its worker stopped before sending it", job.job_id)
             run.attempts += 1
             self.store.update_leased(job.job_id, self.owner, JobStatus.SUBMITTING, attempts=run.attempts)
             self._submit(run)
@@ -391,6 +392,7 @@ class Worker(WorkerFailures):
         request = self._linked(run, self._request(self._ready(run)))
         try:
             self._wait_for_send_moment(run)
+            self._mark_send_started([run])
             submitted = run.adapter.submit(request)
         except BaseException:
             # Whatever happens next (a retry publishes afresh), these links are of no more use.
@@ -398,6 +400,15 @@ class Worker(WorkerFailures):
             run.hosted.clear()
             raise
         self._submitted(run, submitted)
+
+    def _mark_send_started(self, runs: list[Run]) -> None:
+        """Record, just before the vendor call starts, that it may have: a worker that dies after
+        this leaves a job nobody may send again (`_recover`); one that dies before it (preparing,
+        hosting inputs, waiting for its send moment) leaves a job the next worker simply sends.
+        One short write; every submit pays it alike, so the spacing the vendor sees is kept."""
+        now = utc_at(self._clock())
+        for run in runs:
+            self.store.update_leased(run.job.job_id, self.owner, run.status, send_started_at=now)
 
     def _wait_for_send_moment(self, run: Run) -> None:
         """Hold the submit until its reserved moment, so the vendor sees submits no closer than
@@ -407,6 +418,9 @@ class Worker(WorkerFailures):
         at arrival, so being late is as bad as being early for the submit after it."""
         claim = run.claim
         planned = claim.send_at if isinstance(claim, PacedClaim) else None
+        # A job ready before its moment may go from the earliest moment the spacing allows: the
+        # lead its claim was given is only there so it is not late.
+        earliest = claim.not_before if isinstance(claim, PacedClaim) else None
         now_s = self._clock()
         if planned is None and claim.kind is not ClaimKind.RECOVER_SUBMIT:
             return  # no rate to keep (companions ride on their first job's moment)
@@ -419,10 +433,12 @@ class Worker(WorkerFailures):
                     run.job.provider, run.adapter.submit_qps, utc_at(now_s), missed=planned
                 )
                 now_s = self._clock()
+                earliest = planned
                 if send_is_late(planned.timestamp(), now_s):
                     continue  # the reservation itself took too long (a busy database): again
-            if planned.timestamp() > now_s:
-                self._sleep(planned.timestamp() - now_s)
+            start = min(planned, earliest) if earliest is not None else planned
+            if start.timestamp() > now_s:
+                self._sleep(start.timestamp() - now_s)
                 now_s = self._clock()
             if not send_is_late(planned.timestamp(), now_s):
                 return
@@ -555,8 +571,11 @@ class Worker(WorkerFailures):
         )
 
     def _poll_delay(self, run: Run, elapsed_s: float) -> float:
-        """The vendor's cadence, faster while the task nears its provider's usual duration."""
+        """The vendor's cadence, faster while the task nears its provider's usual duration, where
+        finding a finished task sooner lets the next one go sooner (`slot_bound`)."""
         typical = self._typical_duration(run.job.provider)
+        if not slot_bound(in_flight_limit(run.adapter), typical, run.adapter.submit_qps):
+            typical = None
         return poll_delay_near_due(run.adapter.poll_interval_hint, elapsed_s, typical)
 
     def _ready(self, run: Run) -> JobView:

@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from studio.batches import BatchError
-from studio.jobs import BatchProgress, BatchStatus, BatchView, JobStatus, JobView
+from studio.jobs import BatchProgress, BatchStatus, BatchView
 from studio.manifest import BatchPlan
 from studio.service import ProviderInfo, Studio
 from ui.auth import current_person
@@ -28,9 +28,6 @@ PROBLEMS_PER_PAGE = 200
 # The newest finished items shown as thumbnails, a row of THUMBS_PER_ROW at a time.
 THUMBS_SHOWN = 16
 THUMBS_PER_ROW = 8
-# Thumbnails read the batch's jobs at every refresh: above this many items that read is skipped
-# (a store query for "the newest N outputs of a batch" would lift the limit).
-THUMBS_MAX_ITEMS = 2000
 
 
 def plan_summary(plan: BatchPlan, providers: Sequence[ProviderInfo]) -> None:
@@ -211,15 +208,12 @@ def progress_panel(studio: Studio, batch_id: str, providers: Sequence[ProviderIn
 
 def finished_thumbnails(studio: Studio, progress: BatchProgress) -> None:
     """The newest finished items as thumbnails (first image of each), refreshed with the panel."""
-    if progress.total > THUMBS_MAX_ITEMS:
-        st.caption(t("first_hour_b.thumbs_too_many", count=progress.total))
-        return
-    ready = [job for job in studio.batches.jobs(progress.batch.batch_id) if _shows(job)]
-    st.markdown(t("first_hour_b.thumbs_title", count=len(ready)))
-    if not ready:
+    finished, newest = studio.batches.newest_finished(progress.batch.batch_id, THUMBS_SHOWN)
+    newest = [job for job in newest if job.outputs]
+    st.markdown(t("first_hour_b.thumbs_title", count=finished))
+    if not newest:
         st.caption(t("first_hour_b.thumbs_waiting"))
         return
-    newest = sorted(ready, key=lambda job: job.finished_at or job.created_at, reverse=True)[:THUMBS_SHOWN]
     with st.container(key="batch-thumbs"):
         for start in range(0, len(newest), THUMBS_PER_ROW):
             row = newest[start : start + THUMBS_PER_ROW]
@@ -228,12 +222,8 @@ def finished_thumbnails(studio: Studio, progress: BatchProgress) -> None:
                 source = image_source(output.thumbnail_path) or image_source(output.path)
                 if source is not None:
                     column.image(source, caption=job.sku or job.job_id[:8], width="stretch")
-    if len(ready) > len(newest):
-        st.caption(t("first_hour_b.thumbs_more", shown=len(newest), count=len(ready)))
-
-
-def _shows(job: JobView) -> bool:
-    return job.status is JobStatus.SUCCEEDED and bool(job.outputs)
+    if finished > len(newest):
+        st.caption(t("first_hour_b.thumbs_more", shown=len(newest), count=finished))
 
 
 def _actions(studio: Studio, progress: BatchProgress) -> None:

@@ -160,7 +160,11 @@ def test_a_job_that_died_while_being_sent_is_failed_not_sent_again(
     first = open_studio(env, tmp_path, clock)
     job_id = first.submit_job(scene_request(first, count=2))
     assert first.store.claim_next(first.worker.owner, first.store.now(), 30, {"aidge": 4}) is not None
-    first.store.close()  # died inside submit: no task id was stored
+    # Died inside the submit call: its start was recorded, no task id was.
+    first.store.update_leased(
+        job_id, first.worker.owner, JobStatus.SUBMITTING, send_started_at=first.store.now()
+    )
+    first.store.close()
     second = open_studio(env, tmp_path, clock)
     try:
         clock.advance(31)
@@ -168,6 +172,26 @@ def test_a_job_that_died_while_being_sent_is_failed_not_sent_again(
         assert view.status is JobStatus.FAILED and view.error is not None
         assert view.error.code == "interrupted_submit" and "Aidge console" in view.error.message
         assert emulator.submits() == 0
+    finally:
+        second.close()
+
+
+def test_a_job_whose_worker_died_before_sending_it_is_sent_once_by_another(
+    emulator: AidgeEmulator, tmp_path: Path, clock: FakeClock
+) -> None:
+    # Killed while the job waited for its turn (inputs, its submit moment): nothing reached Aidge,
+    # so the next worker sends it, once, instead of failing it as interrupted.
+    env = environment(emulator, tmp_path / "data")
+    first = open_studio(env, tmp_path, clock)
+    job_id = first.submit_job(scene_request(first, count=2))
+    assert first.store.claim_next(first.worker.owner, first.store.now(), 30, {"aidge": 4}) is not None
+    first.store.close()
+    second = open_studio(env, tmp_path, clock)
+    try:
+        clock.advance(31)
+        view = run_until_done(second, clock, job_id)
+        assert view.status is JobStatus.SUCCEEDED and view.attempts == 2
+        assert emulator.submits() == 1
     finally:
         second.close()
 

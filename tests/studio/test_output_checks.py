@@ -4,6 +4,8 @@ auto-reject, failures that never touch the job, the AI label in every stored fil
 from __future__ import annotations
 
 import io
+import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
@@ -19,6 +21,7 @@ from providers.base import GenerationRequest, Operation, OutputImage, Submitted,
 from studio.cli import job_to_dict
 from studio.jobs import JobStatus
 from studio.migrations import jobs_table
+from studio.output_checks import CHECK_NICENESS, lower_thread_priority
 from studio.service import JobRequest, Studio
 from studio.settings import load_settings
 from studio.store import NewBatch
@@ -169,3 +172,22 @@ def test_the_queue_checks_jobs_on_its_thread_and_can_be_drained(made: tuple[Stud
     studio.check_queue.enqueue(job_id)
     assert studio.check_queue.drain(60)
     assert studio.get_job(job_id).outputs[0].check_flags == ()  # type: ignore[union-attr]
+
+
+@pytest.mark.skipif(not hasattr(os, "setpriority"), reason="thread priorities are a Linux/Unix feature")
+def test_the_checks_run_at_a_lower_cpu_priority_than_the_worker() -> None:
+    # A check is never urgent; a vendor hand-off is: the check thread gives way on a busy machine.
+    seen: list[tuple[int, int]] = []
+
+    def body() -> None:
+        thread = threading.get_native_id()
+        before = os.getpriority(os.PRIO_PROCESS, thread)
+        lower_thread_priority()
+        seen.append((before, os.getpriority(os.PRIO_PROCESS, thread)))
+
+    runner = threading.Thread(target=body)
+    runner.start()
+    runner.join()
+    ((before, after),) = seen
+    assert after == min(19, before + CHECK_NICENESS)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before  # only that thread

@@ -97,7 +97,7 @@ def test_a_v5_database_gains_the_people_columns_and_the_activity_table_in_place(
     engine.dispose()
 
     store = Store(url, files_root=tmp_path)
-    assert store.migrate() == LATEST == 8
+    assert store.migrate() == LATEST == 9
     old = store.get_job("oldjob")
     assert old is not None and old.created_by is None and old.outputs[0].decided_by is None
     batch = store.get_batch("oldbatch")

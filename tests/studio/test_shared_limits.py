@@ -17,7 +17,7 @@ from providers.base import GenerationRequest, Money, Operation, Submitted, TaskS
 from studio import pacing
 from studio.artifacts import Artifacts
 from studio.jobs import BatchStatus, JobStatus
-from studio.pacing import reserve_send, submit_spacing
+from studio.pacing import reserve_send, send_window
 from studio.store import NewBatch, NewJob, Store
 from studio.store_claims import PacedClaim
 from studio.worker import Worker
@@ -103,7 +103,7 @@ def test_two_workers_share_the_in_flight_slots_and_the_submit_rate(
     assert all(two_stores[0].get_job(i).status is JobStatus.SUCCEEDED for i in ids)  # type: ignore[union-attr]
     assert len(vendor.submits) == 8  # every job exactly once
     assert vendor.most_active <= 2
-    assert_paced(vendor.submit_times, submit_spacing(1.0) - 1e-6)
+    assert_paced(vendor.submit_times, send_window(1.0)[1] - 1e-6)
     assert most_in_any_second(vendor.submit_times) == 1
 
 
@@ -175,20 +175,31 @@ def test_a_batch_budget_holds_across_two_workers(
     assert len(vendor.submits) == 3 and store.batch_spend(batch_id, "CNY") == 24
 
 
-def test_submits_are_spaced_with_no_burst_and_a_clock_behind_cannot_move_the_moment_back() -> None:
-    assert submit_spacing(2.0) == pytest.approx(0.505)  # 2 a second, minus 1 % for arrival jitter
-    assert reserve_send(0.0, 100.0, 2.0) == (100.0, pytest.approx(100.505))  # idle: send now
-    # Idle for a long time still gives one submit now, not a burst: the next is a spacing later.
-    assert reserve_send(0.0, 100.0, 2.0)[1] == reserve_send(90.0, 100.0, 2.0)[1]  # type: ignore[index]
-    assert reserve_send(100.505, 100.0, 2.0) is None  # not yet, and no lookahead
-    assert reserve_send(100.505, 100.48, 2.0, lookahead_s=0.05) == (100.505, pytest.approx(101.01))
-    assert reserve_send(100.505, 100.4, 2.0, lookahead_s=0.05) is None  # further than the lookahead
-    assert reserve_send(100.505, 99.0, 2.0, lookahead_s=5.0) == (100.505, pytest.approx(101.01))
+def test_at_most_n_submits_in_any_window_and_a_clock_behind_cannot_move_moments_back() -> None:
+    assert send_window(2.0) == (2, pytest.approx(1.01))  # 2 in any second, plus 1 % for arrival jitter
+    assert send_window(0.5) == (1, pytest.approx(2.02))  # 1 in any 2 s
+    assert send_window(100.0) == (4, pytest.approx(0.0404))  # fast rates: 4 moments kept, not 100
+    assert reserve_send([], 100.0, 2.0) == (100.0, 100.0, [100.0])  # idle: send now
+    assert reserve_send([100.0], 100.0, 2.0) == (100.0, 100.0, [100.0, 100.0])  # the second of the second
+    assert reserve_send([100.0, 100.0], 100.0, 2.0) is None  # a third must wait 1.01 s: not yet
+    assert reserve_send([100.0, 100.0], 101.0, 2.0, lookahead_s=0.05) == (
+        pytest.approx(101.01),
+        pytest.approx(101.01),
+        [100.0, pytest.approx(101.01)],
+    )
+    # A submit that had to wait (slots busy) may be followed at once, as the window allows.
+    assert reserve_send([100.0, 101.2], 101.2, 2.0)[0] == pytest.approx(101.2)  # type: ignore[index]
+    # A clock behind never moves a moment back; a lead delays the moment, not the earliest.
+    assert reserve_send([100.0, 100.2], 99.0, 2.0, lookahead_s=5.0)[:2] == (  # type: ignore[index]
+        pytest.approx(101.01),
+        pytest.approx(101.01),
+    )
+    assert reserve_send([], 100.0, 2.0, lead_s=0.3) == (pytest.approx(100.3), 100.0, [pytest.approx(100.3)])
     with pytest.raises(ValueError, match="positive"):
-        submit_spacing(0.0)
+        send_window(0.0)
 
 
-def test_claims_reserve_strictly_spaced_moments_across_two_stores_on_a_fake_clock(
+def test_claims_reserve_moments_within_the_window_across_two_stores_on_a_fake_clock(
     two_stores: list[Store], artifacts: Artifacts, clock: FakeClock
 ) -> None:
     """Two workers' stores claiming as fast as they can, a tick ahead at most, for 10 fake
@@ -219,26 +230,26 @@ def test_a_late_submit_takes_a_fresh_moment_and_keeps_the_spacing(
 ) -> None:
     queue_job(store, artifacts, provider="paced")
     queue_job(store, artifacts, provider="paced")
-    first = store.claim_next("w", store.now(), 60, {"paced": 9}, submit_rates={"paced": 2.0})
+    first = store.claim_next("w", store.now(), 60, {"paced": 9}, submit_rates={"paced": 1.0})
     second = store.claim_next(
-        "w", store.now(), 60, {"paced": 9}, submit_rates={"paced": 2.0}, submit_lookahead_s=1
+        "w", store.now(), 60, {"paced": 9}, submit_rates={"paced": 1.0}, submit_lookahead_s=2
     )
     assert isinstance(first, PacedClaim) and isinstance(second, PacedClaim)
     assert first.send_at is not None and second.send_at is not None
-    assert second.send_at.timestamp() - first.send_at.timestamp() == pytest.approx(0.505)
+    assert second.send_at.timestamp() - first.send_at.timestamp() == pytest.approx(1.01)
     clock.advance(0.3)  # the first one's inputs were slow: its moment is gone
-    fresh = store.reserve_late_send("paced", 2.0, store.now(), missed=first.send_at)
-    assert fresh.timestamp() == pytest.approx(first.send_at.timestamp() + 2 * 0.505)  # after the second
+    fresh = store.reserve_late_send("paced", 1.0, store.now(), missed=first.send_at)
+    assert fresh.timestamp() == pytest.approx(first.send_at.timestamp() + 2 * 1.01)  # after the second
     # The last moment given, missed: nobody comes after it, so the late submit goes now.
     clock.advance(2.0)
-    moved = store.reserve_late_send("paced", 2.0, store.now(), missed=fresh)
+    moved = store.reserve_late_send("paced", 1.0, store.now(), missed=fresh)
     assert moved == store.now()
     queue_job(store, artifacts, provider="paced")
     third = store.claim_next(
-        "w", store.now(), 60, {"paced": 9}, submit_rates={"paced": 2.0}, submit_lookahead_s=1
+        "w", store.now(), 60, {"paced": 9}, submit_rates={"paced": 1.0}, submit_lookahead_s=2
     )
     assert isinstance(third, PacedClaim) and third.send_at is not None
-    assert third.send_at.timestamp() == pytest.approx(moved.timestamp() + 0.505)
+    assert third.send_at.timestamp() == pytest.approx(moved.timestamp() + 1.01)
 
 
 def test_a_claim_reserves_its_moment_after_the_usual_time_its_inputs_take(
@@ -250,6 +261,70 @@ def test_a_claim_reserves_its_moment_after_the_usual_time_its_inputs_take(
     )
     assert isinstance(claim, PacedClaim) and claim.send_at is not None and claim.claimed_at == store.now()
     assert claim.send_at.timestamp() - clock() == pytest.approx(0.08)
+
+
+def test_a_job_ready_before_its_leads_moment_goes_at_the_earliest_the_spacing_allows(
+    store: Store, artifacts: Artifacts, clock: FakeClock
+) -> None:
+    # The lead keeps a slow job from being late; it must not hold back a job that is ready.
+    vendor = PacedVendor(clock)
+    queue_job(store, artifacts, provider="paced")
+    queue_job(store, artifacts, provider="paced")
+    worker = make_worker(store, artifacts, vendor, clock, threads=0, sleep=clock.advance)
+    leads = {"paced": 0.3}
+    first = store.claim_next(
+        "w", store.now(), 60, {"paced": 9}, submit_rates={"paced": 1.0}, submit_leads=leads
+    )
+    assert isinstance(first, PacedClaim) and first.send_at is not None and first.not_before is not None
+    assert first.send_at.timestamp() - clock() == pytest.approx(0.3)
+    assert first.not_before == store.now()  # the provider was idle
+    started = clock()
+    worker.execute(first)
+    assert vendor.submit_times == [pytest.approx(started)]  # did not wait for the lead
+    # The next claim's earliest moment is a full spacing after the first one's planned moment.
+    second = store.claim_next(
+        "w",
+        store.now(),
+        60,
+        {"paced": 9},
+        submit_rates={"paced": 1.0},
+        submit_leads=leads,
+        submit_lookahead_s=5,
+    )
+    assert isinstance(second, PacedClaim) and second.not_before is not None and second.send_at is not None
+    assert second.not_before.timestamp() == pytest.approx(first.send_at.timestamp() + 1.01)
+    worker.execute(second)
+    assert vendor.submit_times[1] - vendor.submit_times[0] >= 1.01
+
+
+def test_a_job_waiting_for_its_moment_is_not_yet_marked_as_sent(
+    store: Store, artifacts: Artifacts, clock: FakeClock
+) -> None:
+    # A worker killed while a job waits for its send moment leaves a job another worker may send:
+    # the "call may have started" mark is written after the wait, just before the call.
+    vendor = PacedVendor(clock)
+    ids = [queue_job(store, artifacts, provider="paced") for _ in range(2)]
+    seen_while_waiting: list[object] = []
+    waiting: list[str] = []  # the job whose thread sleeps: the second claimed
+
+    def sleep(seconds: float) -> None:
+        seen_while_waiting.append(store.get_job(waiting[0]).send_started_at)  # type: ignore[union-attr]
+        clock.advance(seconds)
+
+    worker = make_worker(store, artifacts, vendor, clock, threads=0, sleep=sleep, owner="w")
+    claims = [
+        store.claim_next(
+            "w", store.now(), 60, {"paced": 9}, submit_rates={"paced": 1.0}, submit_lookahead_s=9
+        )
+        for _ in range(2)
+    ]
+    first, second = claims
+    assert first is not None and second is not None
+    waiting.append(second.job.job_id)
+    worker.execute(first)
+    worker.execute(second)
+    assert seen_while_waiting == [None]  # the second job slept 1.01 s, unmarked
+    assert all(store.get_job(i).send_started_at is not None for i in ids)  # type: ignore[union-attr]
 
 
 def test_a_worker_thread_waits_for_its_reserved_moment_before_calling_the_vendor(

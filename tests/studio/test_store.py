@@ -397,7 +397,7 @@ def test_a_v1_file_with_rows_is_upgraded_in_place(tmp_path: Path) -> None:
     engine.dispose()
 
     store = Store(url, files_root=tmp_path)
-    assert store.migrate() == LATEST == 8
+    assert store.migrate() == LATEST == 9
     view = store.get_job("oldjob")
     assert view is not None
     assert (view.prompt, view.params, view.cost, view.batch_id) == (
@@ -419,6 +419,32 @@ def test_a_v1_file_with_rows_is_upgraded_in_place(tmp_path: Path) -> None:
     }
     assert store.migrate() == LATEST  # idempotent
     fresh.dispose()
+    store.close()
+
+
+def test_v9_marks_jobs_caught_mid_submit_as_possibly_sent(tmp_path: Path) -> None:
+    # A job in `submitting` when the database is upgraded may be at the vendor: the worker
+    # must treat it as sent (never send it again); other jobs stay unmarked.
+    url = f"sqlite:///{tmp_path / 'v8.db'}"
+    engine = create_store_engine(url)
+    assert migrate(engine, target=8) == 8
+    jobs_v8 = build_metadata(8).tables["jobs"]
+    changed = datetime(2026, 12, 1, 9, 15, tzinfo=UTC)
+    base = {"created_at": changed, "created_day": "2026-12-01", "updated_at": changed, "workflow": "prompt"}
+    with engine.begin() as conn:
+        conn.execute(
+            insert(jobs_v8),
+            [
+                {**base, "id": "mid", "provider": "dashscope", "status": "submitting", "params_json": "{}"},
+                {**base, "id": "waiting", "provider": "dashscope", "status": "queued", "params_json": "{}"},
+            ],
+        )
+    engine.dispose()
+    store = Store(url, files_root=tmp_path)
+    assert store.migrate() == 9
+    mid, waiting = store.get_job("mid"), store.get_job("waiting")
+    assert mid is not None and mid.send_started_at == changed
+    assert waiting is not None and waiting.send_started_at is None
     store.close()
 
 
@@ -452,3 +478,51 @@ def test_plain_engines_work_too(tmp_path: Path) -> None:
     with engine.connect() as conn:
         assert conn.execute(select(text("count(*)")).select_from(text("jobs"))).scalar() == 1
     store.close()
+
+
+def test_a_batchs_newest_finished_items_come_from_one_index_walk_at_any_size(store: Store) -> None:
+    # The progress panel's thumbnails: the newest few finished items and how many finished,
+    # without reading the batch's other jobs (it refreshes every 2 s on batches of 100,000).
+    from studio.migrations import outputs_table
+
+    start = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    rows: list[dict[str, Any]] = []
+    for n in range(30):
+        status = "succeeded" if n % 3 else "failed"
+        rows.append(
+            {
+                "id": f"job{n:02d}",
+                "created_at": start + timedelta(seconds=n),
+                "batch_id": "b1",
+                "status": status,
+                "images": 1 if status == "succeeded" else 0,
+                "finished_at": start + timedelta(minutes=1, seconds=(n * 7) % 30),
+            }
+        )
+    rows.append({"id": "other", "created_at": start, "batch_id": "b2", "images": 1, "finished_at": start})
+    insert_history(store, [dict(row) for row in rows])  # it takes keys out of the rows it is given
+    with store.engine.begin() as conn:
+        conn.execute(
+            insert(outputs_table),
+            [
+                {
+                    "job_id": row["id"],
+                    "idx": 1,
+                    "path": f"jobs/{row['id']}/out_01.png",
+                    "width": 8,
+                    "height": 8,
+                }
+                for row in rows
+                if row.get("images")
+            ],
+        )
+    finished, newest = store.newest_finished("b1", 4)
+    assert finished == 20
+    expected = sorted(
+        (r for r in rows if r.get("batch_id") == "b1" and r["status"] == "succeeded"),
+        key=lambda r: (r["finished_at"], r["id"]),
+        reverse=True,
+    )[:4]
+    assert [job.job_id for job in newest] == [r["id"] for r in expected]
+    assert all(len(job.outputs) == 1 for job in newest)
+    assert store.newest_finished("empty", 4) == (0, [])

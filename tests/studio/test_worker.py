@@ -394,13 +394,49 @@ def test_an_async_job_interrupted_while_submitting_is_failed_not_resent(
 ) -> None:
     fake = AsyncFake()
     job_id = queue_job(store, artifacts, provider="fake_async")
-    assert store.claim_next("crashed", store.now(), 30, {"fake_async": 2}) is not None  # died inside submit
+    assert store.claim_next("crashed", store.now(), 30, {"fake_async": 2}) is not None
+    died_inside_the_call(store, job_id, "crashed")
     clock.advance(31)
     make_worker(store, artifacts, clock, fake, owner="rescuer").run_once()
     view = job(store, job_id)
     assert view.status is JobStatus.FAILED and fake.submits == []
     assert view.error is not None and view.error.code == "interrupted_submit"
     assert "console" in view.error.message and "charged twice" in view.error.message
+
+
+def died_inside_the_call(store: Store, job_id: str, owner: str) -> None:
+    """What a worker writes just before its vendor call may start (then it died)."""
+    assert store.update_leased(job_id, owner, JobStatus.SUBMITTING, send_started_at=store.now())
+
+
+def test_an_async_job_whose_worker_died_before_sending_is_sent_once(
+    store: Store, artifacts: Artifacts, clock: FakeClock
+) -> None:
+    # Claimed, then the worker died while preparing or waiting for its submit moment: the vendor
+    # was never called, so another worker sends it (once) instead of failing it.
+    fake = AsyncFake()
+    job_id = queue_job(store, artifacts, provider="fake_async")
+    assert store.claim_next("crashed", store.now(), 30, {"fake_async": 2}) is not None
+    assert job(store, job_id).send_started_at is None
+    clock.advance(31)
+    rescuer = make_worker(store, artifacts, clock, fake, owner="rescuer")
+    for _ in range(10):
+        rescuer.run_once()
+        clock.advance(3)
+    view = job(store, job_id)
+    assert view.status is JobStatus.SUCCEEDED and len(fake.submits) == 1 and view.attempts == 2
+
+
+def test_a_requeued_job_forgets_its_previous_attempts_send_mark(
+    store: Store, artifacts: Artifacts, clock: FakeClock
+) -> None:
+    job_id = queue_job(store, artifacts, provider="fake_async")
+    assert store.claim_next("first", store.now(), 30, {"fake_async": 2}) is not None
+    died_inside_the_call(store, job_id, "first")
+    # The vendor refused the call (e.g. throttled): the job goes back to the queue.
+    assert store.transition(job_id, {JobStatus.SUBMITTING}, JobStatus.QUEUED, owner="first", lease_owner=None)
+    assert store.claim_next("second", store.now(), 30, {"fake_async": 2}) is not None
+    assert job(store, job_id).send_started_at is None
 
 
 def test_a_free_sync_job_interrupted_while_running_is_run_again(
@@ -422,6 +458,7 @@ def test_a_paid_sync_job_interrupted_while_running_is_not_paid_twice(
     fake = SyncFake()
     job_id = queue_job(store, artifacts)
     assert store.claim_next("crashed", store.now(), 30, {"fake_sync": 2}) is not None
+    died_inside_the_call(store, job_id, "crashed")
     clock.advance(31)
     make_worker(store, artifacts, clock, fake, owner="rescuer").run_once()
     view = job(store, job_id)

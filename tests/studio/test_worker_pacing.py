@@ -12,7 +12,7 @@ import pytest
 from providers.base import TaskState
 from studio.artifacts import Artifacts
 from studio.jobs import JobStatus
-from studio.pacing import NEAR_DUE_MIN_S, poll_delay, poll_delay_near_due
+from studio.pacing import NEAR_DUE_MIN_S, poll_delay, poll_delay_near_due, slot_bound
 from studio.store import Store
 from studio.worker import Worker
 from tests.studio.conftest import queue_job
@@ -31,6 +31,25 @@ def test_polls_come_faster_only_near_the_usual_duration() -> None:
     assert poll_delay_near_due(1.0, 29.0, 20.0) == 0.25
     assert poll_delay_near_due(1.0, 30.0, 20.0) == 1.0
     assert poll_delay_near_due(0.05, 1.2, 1.5) == NEAR_DUE_MIN_S
+
+
+def test_only_a_provider_whose_slots_set_its_pace_is_polled_faster() -> None:
+    # DashScope: 1 task at a time of 1.5 s, 2 submits a second: a freed slot is what waits.
+    assert slot_bound(1, 1.5, 2.0)
+    # 4 at a time of 1.8 s allow 2.2 a second, just above 2 a second: slots still fill at times.
+    assert slot_bound(4, 1.8, 2.0)
+    # 4 at a time of 1 s allow 4 a second, twice the rate: the rate waits, never a slot.
+    assert not slot_bound(4, 1.0, 2.0)
+    assert slot_bound(4, 1.8, None)  # no rate: only slots can hold it back
+    assert not slot_bound(1, None, 2.0)  # nothing learned yet
+
+
+class RateBoundFake(AsyncFake):
+    """Eight tasks at a time of ~6 s (1.3 a second), but one submit a second: the rate waits."""
+
+    key = "rate_bound"
+    max_in_flight = 8
+    submit_qps = 1.0
 
 
 def worker_for(store: Store, artifacts: Artifacts, clock: FakeClock, fake: AsyncFake) -> Worker:
@@ -107,3 +126,24 @@ def test_a_task_seen_done_frees_its_vendor_slot_for_the_next_job_before_its_down
         clock.advance(2.0)
     assert store.get_job(job_id).status is JobStatus.SUCCEEDED  # type: ignore[union-attr]
     assert seen_when_downloading == [(True, {})]
+
+
+def test_a_provider_held_back_by_its_submit_rate_keeps_its_normal_cadence(
+    store: Store, artifacts: Artifacts, clock: FakeClock
+) -> None:
+    # Finding its tasks done sooner would not let its next submit go sooner: no extra status calls.
+    fake = RateBoundFake()
+    worker = worker_for(store, artifacts, clock, fake)
+    learned = [queue_job(store, artifacts, provider=fake.key) for _ in range(4)]
+    for _ in range(30):
+        worker.run_once()
+        clock.advance(2.0)
+    assert all(store.get_job(i).status is JobStatus.SUCCEEDED for i in learned)  # type: ignore[union-attr]
+    assert worker._typical_duration(fake.key) is not None
+    job_id = queue_job(store, artifacts, provider=fake.key)
+    fake.plan = [*[TaskState.RUNNING] * 6, TaskState.SUCCEEDED]
+    worker.run_once()
+    for _ in range(3):
+        assert next_poll_in(store, job_id, clock) == pytest.approx(2.0)
+        clock.advance(2.0)
+        worker.run_once()
