@@ -16,10 +16,13 @@ the text comparison instead of failing the job.
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import os
 import shutil
 import subprocess
+import threading
+from collections import OrderedDict
 
 import cv2
 import numpy as np
@@ -94,7 +97,37 @@ def make_text_reader(languages: str = "eng+chi_sim", timeout_s: float = 10.0) ->
             " ".join(f"tesseract-ocr-{part.replace('_', '-')}" for part in missing),
         )
         return None
-    return functools.partial(_read, path, languages, timeout_s)
+    return CachedReader(functools.partial(_read, path, languages, timeout_s))
+
+
+class CachedReader:
+    """A text reader that remembers its last readings by the crop's pixels: every output of a job
+    (and every job of one product) compares against the same original crop, which is read once."""
+
+    def __init__(self, read: TextReader, size: int = 64) -> None:
+        self._read = read
+        self._size = size
+        self._known: OrderedDict[bytes, str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, rgb: np.ndarray) -> str:
+        key = _digest(rgb)
+        with self._lock:
+            if key in self._known:
+                self._known.move_to_end(key)
+                return self._known[key]
+        text = self._read(rgb)  # outside the lock: two different crops may be read at once
+        with self._lock:
+            self._known[key] = text
+            while len(self._known) > self._size:
+                self._known.popitem(last=False)
+        return text
+
+
+def _digest(rgb: np.ndarray) -> bytes:
+    digest = hashlib.blake2b(str((rgb.shape, rgb.dtype.str)).encode(), digest_size=16)
+    digest.update(np.ascontiguousarray(rgb).data)
+    return digest.digest()
 
 
 def _read(binary: str, languages: str, timeout_s: float, rgb: np.ndarray) -> str:

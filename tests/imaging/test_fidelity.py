@@ -162,6 +162,15 @@ def test_text_check_is_skipped_without_text_or_reader(cases: list[Case]) -> None
     case = _case(cases, "mug/faithful")
     assert _check(case).measures["text_check"] == "skipped"
     assert _check(case, read_text=lambda crop: "a 1").measures["text_check"] == "no_text"
+    # No text on the original: the result is not read at all (OCR is most of a check's time).
+    crops: list[np.ndarray] = []
+
+    def reader(crop: np.ndarray) -> str:
+        crops.append(crop)
+        return ""
+
+    _check(case, read_text=reader)
+    assert len(crops) == 1
 
 
 def test_a_failing_reader_or_segmenter_never_fails_the_check(cases: list[Case]) -> None:

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from studio import ocr
-from studio.ocr import OcrError, make_text_reader, parse_tsv, tesseract_available
+from studio.ocr import CachedReader, OcrError, make_text_reader, parse_tsv, tesseract_available
 
 FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 needs_tesseract = pytest.mark.skipif(
@@ -113,3 +113,22 @@ def test_parse_tsv_keeps_words_by_line_and_weights_confidence() -> None:
     assert text == "GREEN TEA\n20"
     assert confidence == pytest.approx((90 * 5 + 80 * 3 + 60 * 2) / 10)
     assert parse_tsv(header) == ("", 0.0)
+
+
+def test_the_same_crop_is_read_once_and_a_different_one_again() -> None:
+    # Every output of a job compares against the same original crop: tesseract reads it once.
+    calls: list[tuple[int, ...]] = []
+
+    def read(rgb: np.ndarray) -> str:
+        calls.append(rgb.shape)
+        return f"text {len(calls)}"
+
+    reader = CachedReader(read, size=2)
+    crop = np.full((40, 60, 3), 200, np.uint8)
+    assert reader(crop) == reader(crop.copy()) == "text 1"
+    other = crop.copy()
+    other[0, 0] = 0
+    assert reader(other) == "text 2"  # one pixel differs: another crop
+    reader(np.zeros((5, 5, 3), np.uint8))
+    assert reader(crop) == "text 4"  # the oldest reading was let go at size 2
+    assert len(calls) == 4
