@@ -298,7 +298,17 @@ class Worker(WorkerFailures):
             return
         try:
             self._wait_for_send_moment(runs[0])
-            self._mark_send_started(runs)
+            kept = self._mark_send_started(runs)
+            if len(kept) < len(runs):
+                ours = {id(run) for run in kept}
+                requests = [request for run, request in zip(runs, requests, strict=True) if id(run) in ours]
+                for run in runs:
+                    if id(run) not in ours:
+                        self.links.release(run.hosted)
+                        run.hosted.clear()
+                runs = kept
+                if not runs:
+                    return
             answers = adapter.submit_batch(requests)
         except BaseException as exc:
             for run in runs:
@@ -392,7 +402,10 @@ class Worker(WorkerFailures):
         request = self._linked(run, self._request(self._ready(run)))
         try:
             self._wait_for_send_moment(run)
-            self._mark_send_started([run])
+            if not self._mark_send_started([run]):
+                self.links.release(run.hosted)
+                run.hosted.clear()
+                return  # another worker has the job now: it sends it, this one must not
             submitted = run.adapter.submit(request)
         except BaseException:
             # Whatever happens next (a retry publishes afresh), these links are of no more use.
@@ -401,14 +414,31 @@ class Worker(WorkerFailures):
             raise
         self._submitted(run, submitted)
 
-    def _mark_send_started(self, runs: list[Run]) -> None:
+    def _mark_send_started(self, runs: list[Run]) -> list[Run]:
         """Record, just before the vendor call starts, that it may have: a worker that dies after
         this leaves a job nobody may send again (`_recover`); one that dies before it (preparing,
         hosting inputs, waiting for its send moment) leaves a job the next worker simply sends.
+        Returns the runs still ours: a job whose lease ran out meanwhile (a starved machine) and
+        that another worker took over is dropped here, never sent by both. The same write
+        renews the lease, so the call has a whole lease before anyone may judge it interrupted.
         One short write; every submit pays it alike, so the spacing the vendor sees is kept."""
-        now = utc_at(self._clock())
+        now_s = self._clock()
+        kept: list[Run] = []
         for run in runs:
-            self.store.update_leased(run.job.job_id, self.owner, run.status, send_started_at=now)
+            if self.store.update_leased(
+                run.job.job_id,
+                self.owner,
+                run.status,
+                send_started_at=utc_at(now_s),
+                lease_expires_at=utc_at(now_s + self.lease_s),
+            ):
+                kept.append(run)
+            else:
+                logger.warning(
+                    "job %s: another worker took it over before it was sent; left to that worker",
+                    run.job.job_id,
+                )
+        return kept
 
     def _wait_for_send_moment(self, run: Run) -> None:
         """Hold the submit until its reserved moment, so the vendor sees submits no closer than

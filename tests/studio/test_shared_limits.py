@@ -18,7 +18,7 @@ from studio import pacing
 from studio.artifacts import Artifacts
 from studio.jobs import BatchStatus, JobStatus
 from studio.pacing import reserve_send, send_window
-from studio.store import NewBatch, NewJob, Store
+from studio.store import ClaimedJob, NewBatch, NewJob, Store
 from studio.store_claims import PacedClaim
 from studio.worker import Worker
 from tests.studio.conftest import queue_job
@@ -270,7 +270,7 @@ def test_a_job_ready_before_its_leads_moment_goes_at_the_earliest_the_spacing_al
     vendor = PacedVendor(clock)
     queue_job(store, artifacts, provider="paced")
     queue_job(store, artifacts, provider="paced")
-    worker = make_worker(store, artifacts, vendor, clock, threads=0, sleep=clock.advance)
+    worker = make_worker(store, artifacts, vendor, clock, threads=0, sleep=clock.advance, owner="w")
     leads = {"paced": 0.3}
     first = store.claim_next(
         "w", store.now(), 60, {"paced": 9}, submit_rates={"paced": 1.0}, submit_leads=leads
@@ -327,6 +327,41 @@ def test_a_job_waiting_for_its_moment_is_not_yet_marked_as_sent(
     assert all(store.get_job(i).send_started_at is not None for i in ids)  # type: ignore[union-attr]
 
 
+def test_a_job_taken_over_while_its_worker_waited_is_sent_once_by_the_new_holder(
+    store: Store, artifacts: Artifacts, clock: FakeClock
+) -> None:
+    # A starved worker sleeps past its lease while waiting for the send moment; another worker
+    # takes the job over. The first must not send it too (that would pay twice).
+    vendor = PacedVendor(clock)
+    queue_job(store, artifacts, provider="paced")
+    queue_job(store, artifacts, provider="paced")
+    rescued: list[object] = []
+
+    def starved_sleep(seconds: float) -> None:
+        clock.advance(seconds + 10.0)  # woken 10 s late: the 5 s lease is gone
+        rescued.append(store.claim_next("rescuer", store.now(), 5, {}, recover_providers=["paced"]))
+
+    slow = make_worker(store, artifacts, vendor, clock, threads=0, sleep=starved_sleep, owner="slow")
+    claims = [
+        store.claim_next(
+            "slow", store.now(), 5, {"paced": 9}, submit_rates={"paced": 1.0}, submit_lookahead_s=9
+        )
+        for _ in range(2)
+    ]
+    first, second = claims
+    assert first is not None and second is not None
+    slow.execute(first)  # sent at once
+    slow.execute(second)  # waits 1.01 s, woken late, taken over meanwhile: not sent
+    assert len(vendor.submits) == 1
+    (takeover,) = rescued
+    assert isinstance(takeover, ClaimedJob) and takeover.job.job_id == second.job.job_id
+    rescuer = make_worker(store, artifacts, vendor, clock, threads=0, sleep=clock.advance, owner="rescuer")
+    rescuer.execute(takeover)
+    assert len(vendor.submits) == 2  # sent once, by the worker that holds it
+    view = store.get_job(second.job.job_id)
+    assert view is not None and view.status is JobStatus.RUNNING and view.error is None
+
+
 def test_a_worker_thread_waits_for_its_reserved_moment_before_calling_the_vendor(
     store: Store, artifacts: Artifacts, clock: FakeClock
 ) -> None:
@@ -335,7 +370,7 @@ def test_a_worker_thread_waits_for_its_reserved_moment_before_calling_the_vendor
     vendor = PacedVendor(clock)
     for _ in range(3):
         queue_job(store, artifacts, provider="paced")
-    worker = make_worker(store, artifacts, vendor, clock, threads=0, sleep=clock.advance)
+    worker = make_worker(store, artifacts, vendor, clock, threads=0, sleep=clock.advance, owner="other")
     claims = [
         store.claim_next(
             "other", store.now(), 60, {"paced": 9}, submit_rates={"paced": 1.0}, submit_lookahead_s=9
