@@ -32,6 +32,7 @@ from PIL import Image
 from imaging.cutout import Segmenter
 from imaging.fidelity import FidelityThresholds, ProductCheck, ProductSegmenter, TextReader, check_product
 from studio.artifacts import Artifacts
+from studio.background import BackgroundLoop
 from studio.check_settings import THRESHOLDS, CheckSettings
 from studio.jobs import JobOutput, JobStatus, JobView
 from studio.store import Store
@@ -205,17 +206,16 @@ class OutputChecker:
 
 
 class CheckQueue:
-    """Runs `OutputChecker.check_job` for finished jobs on one background thread."""
+    """Runs `OutputChecker.check_job` for finished jobs on one background thread, at a lower
+    CPU priority than the worker's other threads."""
 
     def __init__(self, checker: OutputChecker) -> None:
         self._checker = checker
         self._queue: deque[str] = deque()
         self._lock = threading.Lock()
-        self._wake = threading.Event()
         self._idle = threading.Event()
         self._idle.set()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop = BackgroundLoop("studio-checks", self._next, self._check, on_start=lower_thread_priority)
 
     def enqueue(self, job_id: str) -> None:
         if not self._checker.enabled:
@@ -223,11 +223,7 @@ class CheckQueue:
         with self._lock:
             self._queue.append(job_id)
             self._idle.clear()
-            if self._thread is None or not self._thread.is_alive():
-                self._stopping.clear()
-                self._thread = threading.Thread(target=self._loop, name="studio-checks", daemon=True)
-                self._thread.start()
-        self._wake.set()
+        self._loop.wake()
 
     def sweep_soon(self) -> None:
         """Check, on the queue's thread, outputs an earlier process left unchecked."""
@@ -238,31 +234,23 @@ class CheckQueue:
         return self._idle.wait(timeout_s)
 
     def stop(self, timeout_s: float = 10.0) -> None:
-        self._stopping.set()
-        self._wake.set()
-        thread = self._thread
-        if thread is not None:
-            thread.join(timeout_s)
-        self._thread = None
+        self._loop.stop(timeout_s)
 
-    def _loop(self) -> None:
-        lower_thread_priority()
-        while not self._stopping.is_set():
-            with self._lock:
-                job_id = self._queue.popleft() if self._queue else None
-                if job_id is None:
-                    self._idle.set()
-            if job_id is None:
-                self._wake.wait(1.0)
-                self._wake.clear()
-                continue
-            try:
-                if job_id == _SWEEP:
-                    self._checker.sweep(limit=_SWEEP_LIMIT)
-                else:
-                    self._checker.check_job(job_id)
-            except Exception:
-                logger.exception("checking job %s failed", job_id)
+    def _next(self) -> str | None:
+        with self._lock:
+            if self._queue:
+                return self._queue.popleft()
+            self._idle.set()  # the last one taken is done: `_check` returned before this call
+            return None
+
+    def _check(self, job_id: str) -> None:
+        try:
+            if job_id == _SWEEP:
+                self._checker.sweep(limit=_SWEEP_LIMIT)
+            else:
+                self._checker.check_job(job_id)
+        except Exception:
+            logger.exception("checking job %s failed", job_id)
 
 
 # How much lower than the worker's other threads the checks run (added niceness; at most 19): a check is

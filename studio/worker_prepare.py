@@ -27,6 +27,7 @@ from dataclasses import replace
 from typing import Any
 
 from studio.artifacts import ArtifactError, Artifacts
+from studio.background import BackgroundLoop
 from studio.catalogue import Catalogue
 from studio.errors import StudioInputError
 from studio.inputs import Inputs
@@ -71,9 +72,7 @@ class Preparer:
         self._done: dict[str, dict[str, Any]] = {}
         self._queue: deque[str] = deque()
         self._seeded: set[str] = set()
-        self._wake = threading.Event()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop = BackgroundLoop("studio-prepare", self._next, self._prepare_ahead, idle=self._forget_gone)
 
     # ------------------------------------------------------------ the worker's side
     def ready(self, job: JobView, owner: str, status: JobStatus) -> JobView:
@@ -85,7 +84,7 @@ class Preparer:
         with self._lock:
             self._done.pop(job.job_id, None)
             self._job_locks.pop(job.job_id, None)
-        self._wake.set()  # one more may be prepared ahead now
+        self._loop.nudge()  # one more may be prepared ahead now
         if "error" in record:
             raise JobProblem("input_unprepared", str(record.get("message") or record["error"]))
         notes = {k: v for k, v in job.notes.items() if k not in (PREPARE_NOTE, PREPARED_NOTE)}
@@ -113,19 +112,10 @@ class Preparer:
             return
         with self._lock:
             self._queue.extend(job_ids)
-            if self._thread is None or not self._thread.is_alive():
-                self._stopping.clear()
-                self._thread = threading.Thread(target=self._loop, name="studio-prepare", daemon=True)
-                self._thread.start()
-        self._wake.set()
+        self._loop.wake()
 
     def stop(self, timeout_s: float = 10.0) -> None:
-        self._stopping.set()
-        self._wake.set()
-        thread = self._thread
-        if thread is not None:
-            thread.join(timeout_s)
-        self._thread = None
+        self._loop.stop(timeout_s)
 
     def _seed(self, batch_id: str) -> None:
         """A batch this process did not start (a resume, a restart): its unprepared queued jobs."""
@@ -139,20 +129,13 @@ class Preparer:
         ]
         self.enqueue(batch_id, waiting)
 
-    def _loop(self) -> None:
-        while not self._stopping.is_set():
-            job_id = self._next()
-            if job_id is None:
-                self._wake.wait(1.0)
-                self._wake.clear()
-                self._forget_gone()
-                continue
-            try:
-                job = self._store.get_job(job_id)
-                if job is not None and job.status is JobStatus.QUEUED and needs_preparing(job):
-                    self._prepared(job)
-            except Exception:
-                logger.exception("preparing job %s ahead failed; it is prepared when claimed", job_id)
+    def _prepare_ahead(self, job_id: str) -> None:
+        try:
+            job = self._store.get_job(job_id)
+            if job is not None and job.status is JobStatus.QUEUED and needs_preparing(job):
+                self._prepared(job)
+        except Exception:
+            logger.exception("preparing job %s ahead failed; it is prepared when claimed", job_id)
 
     def _forget_gone(self) -> None:
         """Jobs prepared ahead that will not be claimed (canceled, deleted) stop counting as ahead."""
