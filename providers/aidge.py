@@ -200,6 +200,10 @@ _HTTP_STATUS = "Aidge answered HTTP {status}; the job is tried again."
 UNEXPECTED = "Aidge's answer did not have the documented shape ({why}). Try again later."
 _NO_STATUS = "Aidge's task status answer had no data. It is asked again."
 TASK_FAILED = "Aidge could not make these images ({detail}). Try another photo or scene."
+NO_TASK_ID = (
+    "Aidge accepted the job but its answer had no task id, so its result cannot be fetched. "
+    "Check the Aidge console before retrying, so you are not charged twice."
+)
 
 # Every user message this adapter raises or records, for studio's translations (studio/vendor_texts.py).
 ERROR_TEXTS: Mapping[str, str] = {
@@ -213,6 +217,13 @@ ERROR_TEXTS: Mapping[str, str] = {
     "_unexpected": UNEXPECTED,
     "_no_status": _NO_STATUS,
     "_task_failed": TASK_FAILED,
+    # Checks made before or around a call, keyed by the error code they are raised with.
+    "unsupported_operation": "Aidge does not make prompt backgrounds.",
+    "bad_task_id": "This job has no valid Aidge task id; submit it again.",
+    "no_task_id": NO_TASK_ID,
+    "not_configured": "Aidge is not configured: set AIDGE_ACCESS_KEY_NAME and AIDGE_ACCESS_KEY_SECRET.",
+    "bad_endpoint": "AIDGE_API_BASE must start with https:// (it is '{base}').",
+    "_connected": "Signed in to {endpoint}; the scene catalogue answered ({count} scene).",
 }
 
 
@@ -333,14 +344,12 @@ class Aidge(VendorAdapter):
             body = {"requestParams": json.dumps([self._model_params(request)], ensure_ascii=False)}
             data = self._call(API_MODEL_SUBMIT, body=body, idempotent=False)
             return Submitted(remote_id=f"{Operation.MODEL_SWAP}:{_task_id(data)}")
-        raise InputRejectedError(self.key, "unsupported_operation", "Aidge does not make prompt backgrounds.")
+        raise InputRejectedError(self.key, "unsupported_operation", self._says("unsupported_operation"))
 
     def poll(self, remote_id: str) -> TaskUpdate:
         operation, _, task_id = remote_id.partition(":")
         if not task_id:
-            raise TaskNotFoundError(
-                self.key, "bad_task_id", "This job has no valid Aidge task id; submit it again."
-            )
+            raise TaskNotFoundError(self.key, "bad_task_id", self._says("bad_task_id"))
         api = API_MODEL_QUERY if operation == Operation.MODEL_SWAP else API_SCENE_QUERY
         try:
             data = self._call(api, query={"taskId": task_id}, idempotent=True)
@@ -363,7 +372,7 @@ class Aidge(VendorAdapter):
         scenes = self.list_scenes({"count": 1})
         return ConnectionCheck(
             ok=True,
-            message=f"Signed in to {self.endpoint}; the scene catalogue answered ({len(scenes)} scene).",
+            message=self._says("_connected", endpoint=self.endpoint, count=len(scenes)),
         )
 
     # ------------------------------------------------------------ request bodies
@@ -421,11 +430,7 @@ class Aidge(VendorAdapter):
         name = credentials.get("access_key_name", "")
         secret = credentials.get("access_key_secret", "")
         if not name or not secret:
-            raise ConfigurationError(
-                self.key,
-                "not_configured",
-                "Aidge is not configured: set AIDGE_ACCESS_KEY_NAME and AIDGE_ACCESS_KEY_SECRET.",
-            )
+            raise ConfigurationError(self.key, "not_configured", self._says("not_configured"))
         timestamp = str(int(self.context.clock() * 1000))
         return {
             "partner_id": "aidge",
@@ -447,9 +452,7 @@ class Aidge(VendorAdapter):
         """One signed call; returns the envelope's `data` or raises the mapped error."""
         base = (self.endpoint or GLOBAL_API_BASE).rstrip("/")
         if not base.startswith(("http://", "https://")):
-            raise ConfigurationError(
-                self.key, "bad_endpoint", f"AIDGE_API_BASE must start with https:// (it is '{base}')."
-            )
+            raise ConfigurationError(self.key, "bad_endpoint", self._says("bad_endpoint", base=base))
         headers = {"Content-Type": "application/json"}
         if self.context.options.get("trial", "").strip().lower() in {"1", "true", "yes", "on"}:
             headers["x-iop-trial"] = "true"
@@ -567,12 +570,7 @@ def _task_id(data: Any) -> str:
     for candidate in candidates:
         if candidate not in (None, ""):
             return str(candidate)
-    raise UnexpectedResponseError(
-        "aidge",
-        "no_task_id",
-        "Aidge accepted the job but its answer had no task id, so its result cannot be fetched. "
-        "Check the Aidge console before retrying, so you are not charged twice.",
-    )
+    raise UnexpectedResponseError("aidge", "no_task_id", NO_TASK_ID)
 
 
 _STATES: Mapping[str, TaskState] = {

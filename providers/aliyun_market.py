@@ -69,11 +69,8 @@ from providers.aliyun_market_api import (
 )
 from providers.aliyun_market_errors import (
     CODES,
-    CONSOLE,
     ERROR_TEXTS,
     GATEWAY,
-    HOSTING_HINT,
-    OPTIONS_HINT,
     TASK_FAILED,
     TASK_TRANSIENT,
     TEXTS,
@@ -241,9 +238,7 @@ class AliyunMarket(VendorAdapter):
             try:
                 if request.operation is not Operation.PROMPT_BACKGROUND:
                     raise InputRejectedError(
-                        self.key,
-                        "unsupported_operation",
-                        "The Marketplace background service only makes prompt backgrounds.",
+                        self.key, "unsupported_operation", self._says("unsupported_operation")
                     )
                 items.append(self._task_item(request))
                 answers.append(None)
@@ -269,9 +264,7 @@ class AliyunMarket(VendorAdapter):
             raise UnexpectedResponseError(
                 self.key,
                 "no_result_key",
-                "The Marketplace background service accepted the job but its answer had no result_key, so "
-                "its images cannot be fetched. Check " + CONSOLE + " before retrying, so you are not "
-                "charged twice.",
+                self._says("no_result_key"),
                 request_id=_text(document.get("requestId")) or None,
             )
         return result_key
@@ -281,11 +274,7 @@ class AliyunMarket(VendorAdapter):
         remote_id, _, index_text = (remote_id or "").partition("#")
         index = int(index_text) if index_text.isdigit() else None
         if not _RESULT_KEY.fullmatch(remote_id) or (index_text and index is None):
-            raise TaskNotFoundError(
-                self.key,
-                "bad_result_key",
-                "This job has no valid Marketplace result_key; submit it again.",
-            )
+            raise TaskNotFoundError(self.key, "bad_result_key", self._says("bad_result_key"))
         try:
             document = self._call(QUERY_PATH, {"data": {"result_key": remote_id}}, idempotent=True)
         except ProviderUnavailableError as exc:
@@ -306,12 +295,12 @@ class AliyunMarket(VendorAdapter):
         except TaskNotFoundError as exc:
             return ConnectionCheck(
                 ok=True,
-                message=f"AppCode accepted at {host}; the background service answered (no task was made).",
+                message=self._says("_connected#probe", host=host),
                 request_id=exc.request_id,
             )
         return ConnectionCheck(
             ok=True,
-            message=f"AppCode accepted at {host}; the background service answered.",
+            message=self._says("_connected", host=host),
             request_id=_text(document.get("requestId")) or None,
         )
 
@@ -319,38 +308,21 @@ class AliyunMarket(VendorAdapter):
     def _task_item(self, request: GenerationRequest) -> dict[str, Any]:
         image_url = (request.image_url or "").strip()
         if not image_url:
-            raise ConfigurationError(
-                self.key,
-                "needs_hosting",
-                "The Marketplace background service takes the product image only as a web link, and input "
-                "hosting is not configured. Set up input hosting on the Settings page (it explains the "
-                "options), then retry.",
-            )
+            raise ConfigurationError(self.key, "needs_hosting", self._says("needs_hosting"))
         mask_url = (request.mask_url or "").strip()
         if request.mask is not None and not mask_url:
-            raise ConfigurationError(
-                self.key,
-                "needs_hosting",
-                "The Marketplace background service takes the mask only as a web link, and it could not be "
-                "hosted. Check input hosting on the Settings page, or leave the mask out, then retry.",
-            )
-        for role, url in (("product image", image_url), ("mask", mask_url)):
+            raise ConfigurationError(self.key, "needs_hosting", self._says("needs_hosting#mask"))
+        for entry, url in (
+            ("needs_hosting#image_scheme", image_url),
+            ("needs_hosting#mask_scheme", mask_url),
+        ):
             if url and urllib.parse.urlsplit(url).scheme.lower() not in ("http", "https"):
-                raise ConfigurationError(
-                    self.key,
-                    "needs_hosting",
-                    f"The Marketplace background service downloads the {role} over http(s), and the hosted "
-                    "link is not one. " + HOSTING_HINT + ".",
-                )
+                raise ConfigurationError(self.key, "needs_hosting", self._says(entry))
         prompt = request.prompt.strip()
         negative = request.negative_prompt.strip()
         self._check_texts(prompt, negative)
         if not 1 <= request.count <= MAX_COUNT:
-            raise InputRejectedError(
-                self.key,
-                "bad_count",
-                f"The Marketplace background service makes 1 to {MAX_COUNT} images per job, not {request.count}.",
-            )
+            raise InputRejectedError(self.key, "bad_count", self._says("bad_count", count=request.count))
         self._check_image(request.image)
         params = self._params(request.params)
         seed = request.seed if request.seed is not None else params.get("seed")
@@ -368,27 +340,16 @@ class AliyunMarket(VendorAdapter):
             item["negative_prompt"] = negative
         if seed is not None:
             if not 0 <= int(seed) <= MAX_SEED:
-                raise InputRejectedError(
-                    self.key, "bad_seed", f"The seed must be a whole number from 0 to {MAX_SEED}, not {seed}."
-                )
+                raise InputRejectedError(self.key, "bad_seed", self._says("bad_seed", seed=seed))
             item["seed"] = int(seed)
         return item
 
     def _check_texts(self, prompt: str, negative: str) -> None:
         if not prompt:
-            raise InputRejectedError(
-                self.key,
-                "prompt_required",
-                "The Marketplace background service needs a prompt describing the new background.",
-            )
-        for name, text in (("prompt", prompt), ("negative prompt", negative)):
+            raise InputRejectedError(self.key, "prompt_required", self._says("prompt_required"))
+        for entry, text in (("prompt_too_long", prompt), ("prompt_too_long#negative", negative)):
             if len(text) > MAX_PROMPT_CHARS:
-                raise InputRejectedError(
-                    self.key,
-                    "prompt_too_long",
-                    f"The {name} has {len(text)} characters; the Marketplace background service takes at most "
-                    f"{MAX_PROMPT_CHARS}. Shorten it and try again.",
-                )
+                raise InputRejectedError(self.key, "prompt_too_long", self._says(entry, length=len(text)))
 
     def _check_image(self, image: bytes) -> None:
         """The sides the seller states, checked before any call is paid for."""
@@ -396,15 +357,10 @@ class AliyunMarket(VendorAdapter):
             width, height = image_size(image)
         except ImageInputError as exc:
             raise InputRejectedError(
-                self.key, "unreadable_image", f"The product image cannot be read: {exc}"
+                self.key, "unreadable_image", self._says("unreadable_image", detail=exc)
             ) from None
         if min(width, height) < MIN_SIDE or max(width, height) > MAX_SIDE:
-            raise InputRejectedError(
-                self.key,
-                "bad_size",
-                f"The image is {width}x{height}; the Marketplace background service takes each side from "
-                f"{MIN_SIDE} to {MAX_SIDE} px. Resize it and try again.",
-            )
+            raise InputRejectedError(self.key, "bad_size", self._says("bad_size", size=f"{width}x{height}"))
 
     def _params(self, raw: Mapping[str, Any]) -> dict[str, Any]:
         """The options again, with defaults: studio checked them, but a stored job may predate a range."""
@@ -413,41 +369,22 @@ class AliyunMarket(VendorAdapter):
         try:
             return self.check_params(Operation.PROMPT_BACKGROUND, given)
         except ValueError as exc:
-            raise InputRejectedError(
-                self.key, "bad_option", f"{exc}. Fix the option ({OPTIONS_HINT}) and try again."
-            ) from None
+            raise InputRejectedError(self.key, "bad_option", self._says("bad_option", detail=exc)) from None
 
     # ------------------------------------------------------------ transport
     def _appcode(self) -> str:
         appcode = (self.context.credentials.get("appcode") or "").strip()
         if not appcode:
-            raise ConfigurationError(
-                self.key,
-                "not_configured",
-                "Alibaba Cloud Marketplace is not configured: set ALIYUN_MARKET_APPCODE to the AppCode shown "
-                f"for product {PRODUCT_ID} in {CONSOLE}.",
-            )
+            raise ConfigurationError(self.key, "not_configured", self._says("not_configured"))
         if not appcode.isascii() or any(ch.isspace() or not ch.isprintable() for ch in appcode):
-            raise ConfigurationError(
-                self.key,
-                "bad_appcode",
-                "ALIYUN_MARKET_APPCODE contains spaces or characters an AppCode never has. Copy it again from "
-                + CONSOLE
-                + ".",
-            )
+            raise ConfigurationError(self.key, "bad_appcode", self._says("bad_appcode"))
         return appcode
 
     def _base(self) -> str:
         """`https://host[:port][/prefix]`; a bare domain gets https, a pasted API path is cut off."""
         raw = (self.endpoint or "").strip()
         if not raw:
-            raise ConfigurationError(
-                self.key,
-                "no_base_url",
-                "Alibaba Cloud Marketplace needs the API domain of your purchase, which is not public: set "
-                f"ALIYUN_BGREP_BASE_URL to the domain shown for product {PRODUCT_ID} in {CONSOLE}, e.g. "
-                f"{EXAMPLE_BASE_URL}.",
-            )
+            raise ConfigurationError(self.key, "no_base_url", self._says("no_base_url"))
         if "://" not in raw:
             raw = "https://" + raw
         parts = urllib.parse.urlsplit(raw)
@@ -458,18 +395,10 @@ class AliyunMarket(VendorAdapter):
         except ValueError:
             host = ""
         if scheme not in ("http", "https") or not host or parts.username or parts.query or parts.fragment:
-            raise ConfigurationError(
-                self.key,
-                "bad_base_url",
-                f"ALIYUN_BGREP_BASE_URL must be an https:// address such as {EXAMPLE_BASE_URL}, with nothing "
-                "after the domain.",
-            )
+            raise ConfigurationError(self.key, "bad_base_url", self._says("bad_base_url"))
         if scheme == "http" and not is_loopback_host(host):
             raise ConfigurationError(
-                self.key,
-                "insecure_base_url",
-                f"ALIYUN_BGREP_BASE_URL uses plain http, so the AppCode would travel readable to {host}. Use "
-                "https (plain http is only allowed for a test server on this computer).",
+                self.key, "insecure_base_url", self._says("insecure_base_url", host=host)
             )
         path = parts.path.rstrip("/")
         for suffix in (SUBMIT_PATH, QUERY_PATH, "/api/v1/bg-rep", "/api/v1"):

@@ -289,9 +289,82 @@ TEXTS: Mapping[str, str] = {
     "_task_transient": TASK_TRANSIENT,
 }
 
+_SERVICE = "The Marketplace background service"
+# Checks made before or around a call, keyed by the error code they are raised with (`code#variant`
+# where one code has several sentences).
+CHECKS: Mapping[str, str] = {
+    "unsupported_operation": _SERVICE + " only makes prompt backgrounds.",
+    "no_result_key": (
+        _SERVICE + " accepted the job but its answer had no result_key, so its images cannot be fetched. "
+        f"Check {CONSOLE} before retrying, so you are not charged twice."
+    ),
+    "bad_result_key": "This job has no valid Marketplace result_key; submit it again.",
+    "_connected#probe": "AppCode accepted at {host}; the background service answered (no task was made).",
+    "_connected": "AppCode accepted at {host}; the background service answered.",
+    "needs_hosting": (
+        _SERVICE + " takes the product image only as a web link, and input hosting is not configured. Set "
+        "up input hosting on the Settings page (it explains the options), then retry."
+    ),
+    "needs_hosting#mask": (
+        _SERVICE + " takes the mask only as a web link, and it could not be hosted. Check input hosting on "
+        "the Settings page, or leave the mask out, then retry."
+    ),
+    "needs_hosting#image_scheme": (
+        _SERVICE
+        + " downloads the product image over http or https, and the hosted link is neither. "
+        + HOSTING_HINT
+        + "."
+    ),
+    "needs_hosting#mask_scheme": (
+        _SERVICE
+        + " downloads the mask over http or https, and the hosted link is neither. "
+        + HOSTING_HINT
+        + "."
+    ),
+    "bad_count": f"{_SERVICE} makes 1 to {MAX_COUNT} images per job, not {{count}}.",
+    "bad_seed": f"The seed must be a whole number from 0 to {MAX_SEED}, not {{seed}}.",
+    "prompt_required": _SERVICE + " needs a prompt describing the new background.",
+    "prompt_too_long": (
+        f"The prompt has {{length}} characters; the Marketplace background service takes at most "
+        f"{MAX_PROMPT_CHARS}. Shorten it and try again."
+    ),
+    "prompt_too_long#negative": (
+        f"The negative prompt has {{length}} characters; the Marketplace background service takes at most "
+        f"{MAX_PROMPT_CHARS}. Shorten it and try again."
+    ),
+    # `{detail}` is the image check's (or the option check's) own sentence.
+    "unreadable_image": "The product image cannot be read: {detail}",
+    "bad_size": (
+        f"The image is {{size}}; the Marketplace background service takes each side from {MIN_SIDE} to "
+        f"{MAX_SIDE} px. Resize it and try again."
+    ),
+    "bad_option": f"{{detail}}. Fix the option ({OPTIONS_HINT}) and try again.",
+    "not_configured": (
+        "Alibaba Cloud Marketplace is not configured: set ALIYUN_MARKET_APPCODE to the AppCode shown for "
+        f"product {PRODUCT_ID} in {CONSOLE}."
+    ),
+    "bad_appcode": (
+        f"ALIYUN_MARKET_APPCODE contains spaces or characters an AppCode never has. Copy it again from {CONSOLE}."
+    ),
+    "no_base_url": (
+        "Alibaba Cloud Marketplace needs the API domain of your purchase, which is not public: set "
+        f"ALIYUN_BGREP_BASE_URL to the domain shown for product {PRODUCT_ID} in {CONSOLE}, e.g. "
+        f"{EXAMPLE_BASE_URL}."
+    ),
+    "bad_base_url": (
+        f"ALIYUN_BGREP_BASE_URL must be an https:// address such as {EXAMPLE_BASE_URL}, with nothing after "
+        "the domain."
+    ),
+    "insecure_base_url": (
+        "ALIYUN_BGREP_BASE_URL uses plain http, so the AppCode would travel readable to {host}. Use https "
+        "(plain http is only allowed for a test server on this computer)."
+    ),
+}
+
 # Every user message this adapter raises or records, for studio's translations (studio/vendor_texts.py).
 ERROR_TEXTS: Mapping[str, str] = {
     **{code: text for code, (_, text) in CODES.items()},
     **{key: text for key, _, _, text in GATEWAY},
     **TEXTS,
+    **CHECKS,
 }

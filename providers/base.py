@@ -399,6 +399,11 @@ class ProviderAdapter(abc.ABC):
             with contextlib.suppress(ValueError):
                 self.poll_interval_hint = max(0.05, float(interval))
 
+    def _says(self, entry: str, **fields: object) -> str:
+        """The user message `entry` of `error_texts` with its fields filled in: every message an
+        adapter raises or records comes from its table, so studio can show it in any language."""
+        return self.error_texts[entry].format(**fields)
+
     @classmethod
     def required_credentials(cls) -> tuple[str, ...]:
         """Names of the settings this adapter needs; empty for the local engine."""

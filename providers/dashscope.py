@@ -239,20 +239,12 @@ class DashScope(VendorAdapter):
     # ------------------------------------------------------------ calls
     def submit(self, request: GenerationRequest) -> Submitted:
         if request.operation is not Operation.PROMPT_BACKGROUND:
-            raise InputRejectedError(
-                self.key, "unsupported_operation", "DashScope here only makes prompt backgrounds."
-            )
+            raise InputRejectedError(self.key, "unsupported_operation", self._says("unsupported_operation"))
         self._api_key()  # a missing key is reported before any work or call
         if not request.prompt.strip() and request.reference_image is None:
-            raise InputRejectedError(
-                self.key,
-                "no_guidance",
-                "DashScope needs a prompt describing the background, a reference image, or both.",
-            )
+            raise InputRejectedError(self.key, "no_guidance", self._says("no_guidance"))
         if not 1 <= request.count <= 4:
-            raise InputRejectedError(
-                self.key, "bad_count", f"DashScope makes 1 to 4 images per job, not {request.count}."
-            )
+            raise InputRejectedError(self.key, "bad_count", self._says("bad_count", count=request.count))
 
         # The vendor's protocol for inputs is URLs; hosting them in its temporary storage (getPolicy +
         # OSS form uploads) is part of sending this one job: those calls are free, create no task and
@@ -270,8 +262,7 @@ class DashScope(VendorAdapter):
             raise InputRejectedError(
                 self.key,
                 "too_many_guides",
-                f"DashScope takes at most {MAX_GUIDES} edge guides (front and back together), "
-                f"not {len(request.guides)}. Remove some and try again.",
+                self._says("too_many_guides", max_guides=MAX_GUIDES, count=len(request.guides)),
             )
         uploads += [(f"guide{number}", guide.image) for number, guide in enumerate(request.guides, 1)]
         hosted: dict[str, str] = {}
@@ -317,17 +308,14 @@ class DashScope(VendorAdapter):
             raise UnexpectedResponseError(
                 self.key,
                 "no_task_id",
-                "DashScope accepted the job but its answer had no task id, so its result cannot be "
-                "fetched. Check the Model Studio console before retrying, so you are not charged twice.",
+                self._says("no_task_id"),
                 request_id=_text(document.get("request_id")) or None,
             )
         return Submitted(remote_id=task_id)
 
     def poll(self, remote_id: str) -> TaskUpdate:
         if not _TASK_ID.fullmatch(remote_id or ""):
-            raise TaskNotFoundError(
-                self.key, "bad_task_id", "This job has no valid DashScope task id; submit it again."
-            )
+            raise TaskNotFoundError(self.key, "bad_task_id", self._says("bad_task_id"))
         document = self._api("GET", self._base() + TASKS_PATH + remote_id, idempotent=True, polling=True)
         return self._task_update(document, remote_id)
 
@@ -335,9 +323,7 @@ class DashScope(VendorAdapter):
         policy = self.get_upload_policy()
         return ConnectionCheck(
             ok=True,
-            message=(
-                f"Signed in to DashScope at {self._base()}; its temporary file storage for {MODEL} answered."
-            ),
+            message=self._says("_connected", base=self._base(), model=MODEL),
             request_id=policy.request_id,
         )
 
@@ -403,8 +389,12 @@ class DashScope(VendorAdapter):
             raise InputRejectedError(
                 self.key,
                 "too_many_bytes",
-                f"The {role} image is {len(data) / 1_048_576:.1f} MB, more than the "
-                f"{policy.max_bytes / 1_048_576:.0f} MB DashScope's temporary storage takes. Downscale it.",
+                self._says(
+                    "too_many_bytes",
+                    role=role,
+                    mb=f"{len(data) / 1_048_576:.1f}",
+                    max_mb=f"{policy.max_bytes / 1_048_576:.0f}",
+                ),
             )
         mime, extension = _image_type(data)
         key = f"{policy.upload_dir}/{role}-{uuid.uuid4().hex}.{extension}"
@@ -443,8 +433,7 @@ class DashScope(VendorAdapter):
             raise InputRejectedError(
                 self.key,
                 f"image_{exc.code}",
-                f"{exc} DashScope needs the product as a PNG with a transparent background, "
-                f"{MIN_SIDE}-{MAX_SIDE} px per side.",
+                self._says("_bad_image", detail=exc, min_side=MIN_SIDE, max_side=MAX_SIDE),
             ) from None
 
     def _base_png(self, product: LoadedImage, request: GenerationRequest) -> bytes:
@@ -455,8 +444,7 @@ class DashScope(VendorAdapter):
             raise InputRejectedError(
                 self.key,
                 "no_transparency",
-                "DashScope needs the product cut out: this photo has no transparent background and no "
-                "mask was given. Paint a product mask or use the automatic cutout, then try again.",
+                self._says("no_transparency"),
             )
         if request.mask is not None:
             try:
@@ -473,8 +461,7 @@ class DashScope(VendorAdapter):
             raise ConfigurationError(
                 self.key,
                 "not_configured",
-                "DashScope is not configured: set DASHSCOPE_API_KEY (a China (Beijing) region key from "
-                "the Model Studio console).",
+                self._says("not_configured"),
             )
         return api_key
 
@@ -486,7 +473,7 @@ class DashScope(VendorAdapter):
             raise ConfigurationError(
                 self.key,
                 "bad_endpoint",
-                f"DASHSCOPE_BASE_URL must be an https:// address such as {DEFAULT_BASE_URL} (it is '{base}').",
+                self._says("bad_endpoint", example=DEFAULT_BASE_URL, base=base),
             )
         return base if parts.path else base + "/api/v1"
 

@@ -188,6 +188,41 @@ TASK_CANCELED = (
     "you still need it."
 )
 
+# Messages of checks made before or around a call, keyed by the error code they are raised with.
+TEXTS: Mapping[str, str] = {
+    "unsupported_operation": "DashScope here only makes prompt backgrounds.",
+    "no_guidance": "DashScope needs a prompt describing the background, a reference image, or both.",
+    "bad_count": "DashScope makes 1 to 4 images per job, not {count}.",
+    "too_many_guides": (
+        "DashScope takes at most {max_guides} edge guides (front and back together), not {count}. "
+        "Remove some and try again."
+    ),
+    "no_task_id": (
+        "DashScope accepted the job but its answer had no task id, so its result cannot be fetched. "
+        "Check the Model Studio console before retrying, so you are not charged twice."
+    ),
+    "bad_task_id": "This job has no valid DashScope task id; submit it again.",
+    "too_many_bytes": (
+        "The {role} image is {mb} MB, more than the {max_mb} MB DashScope's temporary storage takes. "
+        "Downscale it."
+    ),
+    # `{detail}` is the image check's own sentence (imaging.images).
+    "_bad_image": (
+        "{detail} DashScope needs the product as a PNG with a transparent background, "
+        "{min_side}-{max_side} px per side."
+    ),
+    "no_transparency": (
+        "DashScope needs the product cut out: this photo has no transparent background and no mask was "
+        "given. Paint a product mask or use the automatic cutout, then try again."
+    ),
+    "not_configured": (
+        "DashScope is not configured: set DASHSCOPE_API_KEY (a China (Beijing) region key from the Model "
+        "Studio console)."
+    ),
+    "bad_endpoint": "DASHSCOPE_BASE_URL must be an https:// address such as {example} (it is '{base}').",
+    "_connected": "Signed in to DashScope at {base}; its temporary file storage for {model} answered.",
+}
+
 # Every user message this adapter raises or records, for studio's translations (studio/vendor_texts.py).
 ERROR_TEXTS: Mapping[str, str] = {
     **{code: text for code, (_, text) in CODES.items()},
@@ -202,4 +237,5 @@ ERROR_TEXTS: Mapping[str, str] = {
     "_task_transient": TASK_TRANSIENT,
     "_task_canceled": TASK_CANCELED,
     "_oss_refused": "DashScope's temporary storage refused the upload ({detail}). Try again later.",
+    **TEXTS,
 }

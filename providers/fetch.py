@@ -31,7 +31,7 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
@@ -379,6 +379,28 @@ def _read_body(
 
 
 # ---------------------------------------------------------------------------- vendor results
+# Every message a failed result download stores, for studio's translations (studio/vendor_texts.py):
+# `code#variant` where one code has several sentences; `{detail}` is the link check's own sentence.
+ERROR_TEXTS: Mapping[str, str] = {
+    "not_a_link": "The provider's result is not a web link; it cannot be downloaded.",
+    "download_failed#status": "The result link answered HTTP {status}; it will be tried again.",
+    "download_timeout": "The result download took longer than {seconds} s; it will be tried again.",
+    "result_link_refused#inside": (
+        "The provider's result link points inside this network ({address}), which is never downloaded "
+        "from: a real provider's links are public. Check the provider's endpoint setting."
+    ),
+    "result_link_refused": (
+        "The provider's result link is not one that is downloaded: {detail}. Check the provider's endpoint "
+        "setting."
+    ),
+    "download_failed#host": "The result link's host '{host}' could not be found; it will be tried again.",
+    "download_failed#redirects": "The result link redirected too many times; it will be tried again.",
+    "download_failed#http": "Could not download a result image ({kind}, HTTP {status}); it will be tried again.",
+    "download_failed": "Could not download a result image ({kind}); it will be tried again.",
+    "too_large": "A result image was larger than {mb} MB; it was not stored.",
+}
+
+
 class ResultFetcher:
     """`fetch(url) -> bytes` for result images; failures are ProviderUnavailableError (provider
     "download"), retryable unless retrying cannot help (refused address, too large, not a link)."""
@@ -402,57 +424,28 @@ class ResultFetcher:
     def fetch(self, url: str) -> bytes:
         policy = self.policy
         if not url.lower().startswith(("https://", "http://")):
-            raise _failure(
-                "not_a_link", "The provider's result is not a web link; it cannot be downloaded.", False
-            )
+            raise _failure("not_a_link", False)
         try:
             return fetch_link(self._session, url, policy, accept=_is_200, clock=self._clock)
         except LinkStatus as exc:
-            raise _failure(
-                "download_failed",
-                f"The result link answered HTTP {exc.status}; it will be tried again.",
-                True,
-            ) from None
+            raise _failure("download_failed#status", True, status=exc.status) from None
         except LinkTooLarge:
             raise _too_large(policy.max_bytes) from None
         except LinkDeadline:
-            raise _failure(
-                "download_timeout",
-                f"The result download took longer than {policy.deadline_s:g} s; it will be tried again.",
-                True,
-            ) from None
+            raise _failure("download_timeout", True, seconds=f"{policy.deadline_s:g}") from None
         except AddressRefused as exc:
-            raise _failure(
-                "result_link_refused",
-                f"The provider's result link points inside this network ({exc.address}), which is never "
-                "downloaded from: a real provider's links are public. Check the provider's endpoint setting.",
-                False,
-            ) from None
+            raise _failure("result_link_refused#inside", False, address=exc.address) from None
         except LinkRefused as exc:
-            raise _failure(
-                "result_link_refused",
-                f"The provider's result link is not one that is downloaded: {exc}. Check the provider's "
-                "endpoint setting.",
-                False,
-            ) from None
+            raise _failure("result_link_refused", False, detail=exc) from None
         except HostNotFound as exc:
-            raise _failure(
-                "download_failed",
-                f"The result link's host '{exc.host}' could not be found; it will be tried again.",
-                True,
-            ) from None
+            raise _failure("download_failed#host", True, host=exc.host) from None
         except (LinkTooManyRedirects, LinkRedirected):
-            raise _failure(
-                "download_failed", "The result link redirected too many times; it will be tried again.", True
-            ) from None
+            raise _failure("download_failed#redirects", True) from None
         except requests.RequestException as exc:
             status = exc.response.status_code if getattr(exc, "response", None) is not None else None
-            where = f", HTTP {status}" if status else ""
-            raise _failure(
-                "download_failed",
-                f"Could not download a result image ({type(exc).__name__}{where}); it will be tried again.",
-                True,
-            ) from None
+            if status:
+                raise _failure("download_failed#http", True, kind=type(exc).__name__, status=status) from None
+            raise _failure("download_failed", True, kind=type(exc).__name__) from None
 
 
 def _is_200(status: int) -> bool:
@@ -460,10 +453,13 @@ def _is_200(status: int) -> bool:
 
 
 def _too_large(limit: int) -> ProviderUnavailableError:
-    return _failure(
-        "too_large", f"A result image was larger than {limit // 1_048_576} MB; it was not stored.", False
+    return _failure("too_large", False, mb=limit // 1_048_576)
+
+
+def _failure(entry: str, retryable: bool, **fields: object) -> ProviderUnavailableError:
+    """The error of a failed result download: its code is the entry's (`download_failed#host` ->
+    `download_failed`), its words the entry's sentence."""
+    code = entry.split("#", 1)[0]
+    return ProviderUnavailableError(
+        "download", code, ERROR_TEXTS[entry].format(**fields), retryable=retryable
     )
-
-
-def _failure(code: str, message: str, retryable: bool) -> ProviderUnavailableError:
-    return ProviderUnavailableError("download", code, message, retryable=retryable)

@@ -93,6 +93,18 @@ _PLACEMENT_OPTIONS: tuple[OptionSpec, ...] = (
 )
 
 
+# Every user message this adapter raises itself, for studio's translations (studio/vendor_texts.py);
+# an image that cannot be read keeps imaging's own coded error.
+ERROR_TEXTS: Mapping[str, str] = {
+    "unsupported_workflow": (
+        "The local engine cannot swap models; configure a cloud provider that offers it (Aidge)."
+    ),
+    # `{detail}` is imaging.scene's own sentence.
+    "scene_failed": "The scene could not be made: {detail}",
+    "scene_not_found": "There is no local scene '{scene}'. Pick one of: {known}.",
+}
+
+
 class LocalEngine(ProviderAdapter):
     key: ClassVar[str] = "local"
     label: ClassVar[str] = "Local engine (offline)"
@@ -138,6 +150,7 @@ class LocalEngine(ProviderAdapter):
     submit_qps: ClassVar[float] = 100.0
     poll_interval_hint: float = 0.0
     can_list_scenes: ClassVar[bool] = True
+    error_texts: ClassVar[Mapping[str, str]] = ERROR_TEXTS
 
     def __init__(self, context: ProviderContext) -> None:
         super().__init__(context)
@@ -146,11 +159,7 @@ class LocalEngine(ProviderAdapter):
     # ----------------------------------------------------------------- submit
     def submit(self, request: GenerationRequest) -> Submitted:
         if request.operation not in self.operations:
-            raise InputRejectedError(
-                self.key,
-                "unsupported_workflow",
-                "The local engine cannot swap models; configure a cloud provider that offers it (Aidge).",
-            )
+            raise InputRejectedError(self.key, "unsupported_workflow", self._says("unsupported_workflow"))
         image = self._load(request.image)
         user_mask = self._load_mask(request.mask, image) if request.mask else None
         segmenter, wanted = self._segmenter(request.params.get("cutout"))
@@ -308,7 +317,7 @@ class LocalEngine(ProviderAdapter):
             return place_product(canvas, product, spec, seed).rgb
         except SceneError as exc:
             raise InputRejectedError(
-                self.key, "scene_failed", f"The scene could not be made: {exc}"
+                self.key, "scene_failed", self._says("scene_failed", detail=exc)
             ) from None
 
     def _plate(
@@ -377,9 +386,7 @@ class LocalEngine(ProviderAdapter):
         except KeyError:
             known = ", ".join(recipe.scene_id for recipe in SCENES)
             raise InputRejectedError(
-                self.key,
-                "scene_not_found",
-                f"There is no local scene '{scene_id}'. Pick one of: {known}.",
+                self.key, "scene_not_found", self._says("scene_not_found", scene=scene_id, known=known)
             ) from None
 
 

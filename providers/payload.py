@@ -58,6 +58,45 @@ _SUFFIX = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp", "BMP": "bmp", "TIFF": "t
 
 FixKind = Literal["downscale", "optimise", "reencode"]
 
+# Each broken limit's English sentence by its code (pages translate a `Problem` by its code and params,
+# `error.<code>`). `{size}` is "<width>x<height>".
+PROBLEM_TEXTS: Mapping[str, str] = {
+    "provider_format": "{provider} does not take {format} files; it takes {accepted}.",
+    "provider_too_small": (
+        "The image is {size} px; {provider} needs {min_side}-{max_side} px per side. Use a larger photo of "
+        "the product."
+    ),
+    "provider_bad_aspect": (
+        "The image is {size} px, too narrow for {provider}, which takes width:height from {low} to {high}. "
+        "Crop it closer to square and try again."
+    ),
+    "provider_too_large": (
+        "The image is {size} px; {provider} needs {min_side}-{max_side} px per side. Let Backdrop Studio "
+        "downscale it, or resize it yourself."
+    ),
+    "image_too_many_bytes": "The photo as sent to {provider} is {mb} MB; {provider} takes at most {max_mb} MB.",
+    "image_too_many_bytes_base64": (
+        "The photo as sent to {provider} is {mb} MB once base64-encoded; {provider} takes at most {max_mb} MB "
+        "once base64-encoded."
+    ),
+    "mask_too_many_bytes": "The mask as sent to {provider} is {mb} MB; {provider} takes at most {max_mb} MB.",
+    "mask_too_many_bytes_base64": (
+        "The mask as sent to {provider} is {mb} MB once base64-encoded; {provider} takes at most {max_mb} MB "
+        "once base64-encoded."
+    ),
+}
+_NOT_SENT = (
+    " Nothing was sent to {provider}. Submit the job again with a photo that fits (the page offers to fit "
+    "it; in the CLI add --fit)."
+)
+# What a job stores when its files no longer fit at send time (`payload_or_refuse`), for studio's
+# translations (studio/vendor_texts.py): `refused:<code>`, any adapter's job may carry one.
+# `_refused` carries a file that cannot be read at all, `{detail}` being imaging's own sentence.
+ERROR_TEXTS: Mapping[str, str] = {
+    **{f"refused:{code}": text + _NOT_SENT for code, text in PROBLEM_TEXTS.items()},
+    "_refused": "{detail}" + _NOT_SENT,
+}
+
 
 @dataclass(frozen=True)
 class SentFile:
@@ -194,16 +233,25 @@ def payload_or_refuse(
     check = check_payload(limits, image, mask, vendor=vendor, fix=False)
     if check.payload is None or check.problems:
         problem = check.problems[0]
-        raise InputRejectedError(
-            provider,
-            problem.code,
-            f"{problem.message} Nothing was sent to {vendor}. Submit the job again with a photo that fits "
-            "(the page offers to fit it; in the CLI add --fit).",
-        )
+        template = ERROR_TEXTS.get(f"refused:{problem.code}", ERROR_TEXTS["_refused"])
+        fields = {**_fields(problem.params), "provider": vendor, "detail": problem.message}
+        raise InputRejectedError(provider, problem.code, template.format(**fields))
     return check.payload
 
 
 # ------------------------------------------------------------------ checks
+def _fields(params: Mapping[str, Any]) -> dict[str, Any]:
+    """A problem's params as its sentence's fields: width and height read as one `{size}`."""
+    fields = dict(params)
+    if "width" in fields and "height" in fields:
+        fields["size"] = f"{fields['width']}x{fields['height']}"
+    return fields
+
+
+def _problem(code: str, params: Mapping[str, Any]) -> Problem:
+    return Problem(code, PROBLEM_TEXTS[code].format(**_fields(params)), params, False)
+
+
 def _problems(limits: Limits, payload: Payload, vendor: str) -> list[tuple[Problem, FixKind | None]]:
     """Each broken limit with the kind of fix that mends it (None: nothing here can)."""
     image = payload.image
@@ -215,11 +263,8 @@ def _problems(limits: Limits, payload: Payload, vendor: str) -> list[tuple[Probl
         accepted = ", ".join(sorted(limits.formats))
         found.append(
             (
-                Problem(
-                    "provider_format",
-                    f"{vendor} does not take {image.format} files; it takes {accepted}.",
-                    {"provider": vendor, "format": image.format, "accepted": accepted},
-                    False,
+                _problem(
+                    "provider_format", {"provider": vendor, "format": image.format, "accepted": accepted}
                 ),
                 "reencode",
             )
@@ -227,13 +272,7 @@ def _problems(limits: Limits, payload: Payload, vendor: str) -> list[tuple[Probl
     if min(width, height) < limits.min_side:
         found.append(
             (
-                Problem(
-                    "provider_too_small",
-                    f"The image is {width}x{height} px; {vendor} needs {limits.min_side}-{limits.max_side} px "
-                    "per side. Use a larger photo of the product.",
-                    sides,
-                    False,
-                ),
+                _problem("provider_too_small", sides),
                 None,
             )
         )
@@ -242,12 +281,8 @@ def _problems(limits: Limits, payload: Payload, vendor: str) -> list[tuple[Probl
         (low_w, low_h), (high_w, high_h) = limits.aspect_range
         found.append(
             (
-                Problem(
-                    "provider_bad_aspect",
-                    f"The image is {width}x{height} px, too narrow for {vendor}, which takes width:height "
-                    f"from {low_w}:{low_h} to {high_w}:{high_h}. Crop it closer to square and try again.",
-                    {**sides, "low": f"{low_w}:{low_h}", "high": f"{high_w}:{high_h}"},
-                    False,
+                _problem(
+                    "provider_bad_aspect", {**sides, "low": f"{low_w}:{low_h}", "high": f"{high_w}:{high_h}"}
                 ),
                 None,
             )
@@ -256,30 +291,18 @@ def _problems(limits: Limits, payload: Payload, vendor: str) -> list[tuple[Probl
         fitted = scaled_size(width, height, limits.max_side)
         found.append(
             (
-                Problem(
-                    "provider_too_large",
-                    f"The image is {width}x{height} px; {vendor} needs {limits.min_side}-{limits.max_side} px "
-                    "per side. Let Backdrop Studio downscale it, or resize it yourself.",
-                    sides,
-                    False,
-                ),
+                _problem("provider_too_large", sides),
                 "downscale" if min(fitted) >= limits.min_side else None,
             )
         )
     for role, sent in (("image", image), ("mask", payload.mask)):
         if sent is None or limits.max_bytes is None or sent.counted(limits) <= limits.max_bytes:
             continue
-        what = "photo" if role == "image" else "mask"
-        unit = " once base64-encoded" if limits.bytes_as_base64 else ""
+        code = f"{role}_too_many_bytes" + ("_base64" if limits.bytes_as_base64 else "")
         mb, max_mb = _mb(sent.counted(limits)), _mb(limits.max_bytes)
         found.append(
             (
-                Problem(
-                    f"{role}_too_many_bytes" + ("_base64" if limits.bytes_as_base64 else ""),
-                    f"The {what} as sent to {vendor} is {mb} MB{unit}; {vendor} takes at most {max_mb} MB{unit}.",
-                    {"provider": vendor, "mb": mb, "max_mb": max_mb},
-                    False,
-                ),
+                _problem(code, {"provider": vendor, "mb": mb, "max_mb": max_mb}),
                 "reencode",
             )
         )

@@ -294,9 +294,7 @@ class TencentAiart(VendorAdapter):
     # ------------------------------------------------------------ calls
     def submit(self, request: GenerationRequest) -> Submitted:
         if request.operation is not Operation.PROMPT_BACKGROUND:
-            raise InputRejectedError(
-                self.key, "unsupported_operation", "Tencent Cloud aiart only makes prompt backgrounds."
-            )
+            raise InputRejectedError(self.key, "unsupported_operation", self._says("unsupported_operation"))
         body = self._request_body(request)
         answer = self._call(body)
         # The RequestId names the billed call at Tencent (console, support): studio records it at once.
@@ -314,31 +312,21 @@ class TencentAiart(VendorAdapter):
         except InputRejectedError as exc:
             return ConnectionCheck(
                 ok=True,
-                message=f"Signed in to {self._target().endpoint}; ReplaceBackground answered (no image was made).",
+                message=self._says("_connected#probe", endpoint=self._target().endpoint),
                 request_id=exc.request_id,
             )
         return ConnectionCheck(
             ok=True,
-            message=f"Signed in to {self._target().endpoint}; ReplaceBackground answered.",
+            message=self._says("_connected", endpoint=self._target().endpoint),
             request_id=_text(answer.get("RequestId")) or None,
         )
 
     # ------------------------------------------------------------ request
     def _request_body(self, request: GenerationRequest) -> dict[str, Any]:
         if not request.image_url:
-            raise ConfigurationError(
-                self.key,
-                "needs_hosting",
-                "Tencent Cloud takes the product image only as a web link, and input hosting is not "
-                "configured. Set up input hosting on the Settings page (it explains the options), then retry.",
-            )
+            raise ConfigurationError(self.key, "needs_hosting", self._says("needs_hosting"))
         if request.mask is not None and not request.mask_url:
-            raise ConfigurationError(
-                self.key,
-                "needs_hosting",
-                "Tencent Cloud takes the mask only as a web link, and it could not be hosted. Check input "
-                "hosting on the Settings page, or leave the mask out to let Tencent find the product.",
-            )
+            raise ConfigurationError(self.key, "needs_hosting", self._says("needs_hosting#mask"))
         prompt = request.prompt.strip()
         negative = request.negative_prompt.strip()
         self._check_prompt(prompt, negative)
@@ -350,7 +338,9 @@ class TencentAiart(VendorAdapter):
                 check_output_size(request.size[0], request.size[1], "size")
                 resolution = request.size
         except ValueError as exc:
-            raise InputRejectedError(self.key, "bad_resolution", f"{exc}. Choose another size.") from None
+            raise InputRejectedError(
+                self.key, "bad_resolution", self._says("bad_resolution", detail=exc)
+            ) from None
         product = str(params.get("Product") or "").strip() or request.product_title.strip()
         body: dict[str, Any] = {
             "ProductUrl": request.image_url,
@@ -386,32 +376,18 @@ class TencentAiart(VendorAdapter):
             )
             check_logo_rect(rect, output)
         except (ValueError, binascii.Error, ImageInputError) as exc:
-            raise InputRejectedError(
-                self.key, "bad_logo", f"{exc}. Fix the logo options and try again."
-            ) from None
+            raise InputRejectedError(self.key, "bad_logo", self._says("bad_logo", detail=exc)) from None
         x, y, width, height = rect
         return {"LogoImage": logo, "LogoRect": {"X": x, "Y": y, "Width": width, "Height": height}}
 
     def _check_prompt(self, prompt: str, negative: str) -> None:
         if not prompt:
-            raise InputRejectedError(
-                self.key, "prompt_required", "Tencent Cloud needs a prompt describing the new background."
-            )
+            raise InputRejectedError(self.key, "prompt_required", self._says("prompt_required"))
         if prompt == RESERVED_PROMPT:
-            raise InputRejectedError(
-                self.key,
-                "reserved_prompt",
-                f"'{RESERVED_PROMPT}' is a reserved word at Tencent Cloud (it selects their template "
-                "catalogue, which Backdrop Studio does not offer). Describe the background instead.",
-            )
-        for name, text in (("prompt", prompt), ("negative prompt", negative)):
+            raise InputRejectedError(self.key, "reserved_prompt", self._says("reserved_prompt"))
+        for entry, text in (("prompt_too_long", prompt), ("prompt_too_long#negative", negative)):
             if len(text) > MAX_PROMPT_CHARS:
-                raise InputRejectedError(
-                    self.key,
-                    "prompt_too_long",
-                    f"The {name} has {len(text)} characters; Tencent Cloud takes at most {MAX_PROMPT_CHARS}. "
-                    "Shorten it and try again.",
-                )
+                raise InputRejectedError(self.key, "prompt_too_long", self._says(entry, length=len(text)))
 
     def _check_input(self, image: bytes) -> None:
         """The rules the vendor states that studio's `Limits` cannot express (aspect ratio)."""
@@ -419,20 +395,13 @@ class TencentAiart(VendorAdapter):
             width, height = image_size(image)
         except ImageInputError as exc:
             raise InputRejectedError(
-                self.key, "unreadable_image", f"The product image cannot be read: {exc}"
+                self.key, "unreadable_image", self._says("unreadable_image", detail=exc)
             ) from None
         if max(width, height) > MAX_INPUT_SIDE:
-            raise InputRejectedError(
-                self.key,
-                "too_large",
-                f"The image is {width}x{height}; Tencent Cloud takes sides under 4000 px. Downscale it and retry.",
-            )
+            raise InputRejectedError(self.key, "too_large", self._says("too_large", size=f"{width}x{height}"))
         if not aspect_ok(width, height):
             raise InputRejectedError(
-                self.key,
-                "bad_aspect",
-                f"The image is {width}x{height}, too narrow for Tencent Cloud, which takes aspect ratios "
-                "between 2:5 and 5:2. Crop it closer to square and try again.",
+                self.key, "bad_aspect", self._says("bad_aspect", size=f"{width}x{height}")
             )
 
     # ------------------------------------------------------------ transport
@@ -440,9 +409,7 @@ class TencentAiart(VendorAdapter):
         options = self.context.options
         region = (options.get("region") or DEFAULT_REGION).strip()
         if not re.fullmatch(r"[a-z]{2,}(-[a-z0-9]+)+", region):
-            raise ConfigurationError(
-                self.key, "bad_region", f"TENCENTCLOUD_REGION '{region}' is not a region like ap-guangzhou."
-            )
+            raise ConfigurationError(self.key, "bad_region", self._says("bad_region", region=region))
         protocol = (options.get("protocol") or DEFAULT_PROTOCOL).strip().lower()
         raw = (self.endpoint or DEFAULT_ENDPOINT).strip()
         if "://" in raw:
@@ -450,31 +417,19 @@ class TencentAiart(VendorAdapter):
             parts = urllib.parse.urlsplit(raw)
             protocol = parts.scheme.lower()
             if parts.path not in ("", "/") or parts.query:
-                raise ConfigurationError(
-                    self.key,
-                    "bad_endpoint",
-                    f"TENCENT_AIART_ENDPOINT must be a host such as {DEFAULT_ENDPOINT}, without a path.",
-                )
+                raise ConfigurationError(self.key, "bad_endpoint", self._says("bad_endpoint"))
             raw = parts.netloc
         endpoint = raw.rstrip("/")
         host = urllib.parse.urlsplit(f"//{endpoint}").hostname if endpoint else None
         if not host or "/" in endpoint:
-            raise ConfigurationError(
-                self.key,
-                "bad_endpoint",
-                f"TENCENT_AIART_ENDPOINT must be a host such as {DEFAULT_ENDPOINT}, without a path.",
-            )
+            raise ConfigurationError(self.key, "bad_endpoint", self._says("bad_endpoint"))
         if protocol not in ("https", "http"):
-            raise ConfigurationError(
-                self.key, "bad_protocol", f"TENCENT_AIART_PROTOCOL must be https (it is '{protocol}')."
-            )
+            raise ConfigurationError(self.key, "bad_protocol", self._says("bad_protocol", protocol=protocol))
         if protocol == "http" and not is_loopback_host(host):
             raise ConfigurationError(
                 self.key,
                 "insecure_protocol",
-                "TENCENT_AIART_PROTOCOL=http is only allowed for a test server on this computer (127.0.0.1 or "
-                f"localhost): over plain http the signed requests and your product images to {host} could be "
-                "read or changed on the way. Use https.",
+                self._says("insecure_protocol", host=host),
             )
         return _Target(endpoint=endpoint, protocol=protocol, region=region)
 
@@ -483,11 +438,7 @@ class TencentAiart(VendorAdapter):
         secret_id = (credentials.get("secret_id") or "").strip()
         secret_key = (credentials.get("secret_key") or "").strip()
         if not secret_id or not secret_key:
-            raise ConfigurationError(
-                self.key,
-                "not_configured",
-                "Tencent Cloud aiart is not configured: set TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY.",
-            )
+            raise ConfigurationError(self.key, "not_configured", self._says("not_configured"))
         try:
             cred = credential.Credential(secret_id, secret_key)
         except TencentCloudSDKException as exc:

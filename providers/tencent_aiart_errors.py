@@ -17,6 +17,7 @@ from providers.errors import (
     RateLimitedError,
     TaskNotFoundError,
 )
+from providers.tencent_aiart_rules import DEFAULT_ENDPOINT, MAX_PROMPT_CHARS, RESERVED_PROMPT
 
 _KEYS_HINT = (
     "check TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY (Settings page): both must come from the same "
@@ -262,8 +263,53 @@ TEXTS: Mapping[str, str] = {
     ),
 }
 
+_PROMPT_TOO_LONG = (
+    f"has {{length}} characters; Tencent Cloud takes at most {MAX_PROMPT_CHARS}. Shorten it and try again."
+)
+# Checks made before or around a call, keyed by the error code they are raised with (`code#variant`
+# where one code has several sentences). `{detail}` is the option or image check's own sentence.
+CHECKS: Mapping[str, str] = {
+    "unsupported_operation": "Tencent Cloud aiart only makes prompt backgrounds.",
+    "_connected#probe": "Signed in to {endpoint}; ReplaceBackground answered (no image was made).",
+    "_connected": "Signed in to {endpoint}; ReplaceBackground answered.",
+    "needs_hosting": (
+        "Tencent Cloud takes the product image only as a web link, and input hosting is not configured. Set "
+        "up input hosting on the Settings page (it explains the options), then retry."
+    ),
+    "needs_hosting#mask": (
+        "Tencent Cloud takes the mask only as a web link, and it could not be hosted. Check input hosting "
+        "on the Settings page, or leave the mask out to let Tencent find the product."
+    ),
+    "bad_resolution": "{detail}. Choose another size.",
+    "bad_logo": "{detail}. Fix the logo options and try again.",
+    "prompt_required": "Tencent Cloud needs a prompt describing the new background.",
+    "reserved_prompt": (
+        f"'{RESERVED_PROMPT}' is a reserved word at Tencent Cloud (it selects their template catalogue, "
+        "which Backdrop Studio does not offer). Describe the background instead."
+    ),
+    "prompt_too_long": "The prompt " + _PROMPT_TOO_LONG,
+    "prompt_too_long#negative": "The negative prompt " + _PROMPT_TOO_LONG,
+    "unreadable_image": "The product image cannot be read: {detail}",
+    "too_large": "The image is {size}; Tencent Cloud takes sides under 4000 px. Downscale it and retry.",
+    "bad_aspect": (
+        "The image is {size}, too narrow for Tencent Cloud, which takes aspect ratios between 2:5 and 5:2. "
+        "Crop it closer to square and try again."
+    ),
+    "bad_region": "TENCENTCLOUD_REGION '{region}' is not a region like ap-guangzhou.",
+    "bad_endpoint": f"TENCENT_AIART_ENDPOINT must be a host such as {DEFAULT_ENDPOINT}, without a path.",
+    "bad_protocol": "TENCENT_AIART_PROTOCOL must be https (it is '{protocol}').",
+    "insecure_protocol": (
+        "TENCENT_AIART_PROTOCOL=http is only allowed for a test server on this computer (127.0.0.1 or "
+        "localhost): over plain http the signed requests and your product images to {host} could be read or "
+        "changed on the way. Use https."
+    ),
+    "not_configured": (
+        "Tencent Cloud aiart is not configured: set TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY."
+    ),
+}
+
 # Every user message this adapter raises or records, for studio's translations (studio/vendor_texts.py).
-ERROR_TEXTS: Mapping[str, str] = {**{code: text for code, (_, text) in CODES.items()}, **TEXTS}
+ERROR_TEXTS: Mapping[str, str] = {**{code: text for code, (_, text) in CODES.items()}, **TEXTS, **CHECKS}
 
 # Codes Tencent may add later are classified by their family (the part before the first dot).
 FAMILIES: Mapping[str, type[ProviderError]] = {

@@ -1,10 +1,13 @@
 """Vendor error texts in every language, and finding the one a stored job error was made from.
 
 Each adapter writes its vendor errors for people in English from one table
-(`ProviderAdapter.error_texts`; `providers.http.ERROR_TEXTS` for transport
-trouble shared by all of them), and a failed job stores the vendor's code with
-that English text. The other languages are data: `locales/vendor_errors.<lang>.json`
-holds the same keys per group (adapter key, or `http`), with the same `{fields}`.
+(`ProviderAdapter.error_texts`), and so do the modules whose messages any
+adapter's job may carry (`SHARED`: transport trouble in `providers.http`, a
+stored photo that no longer fits in `providers.payload`, a failed result
+download in `providers.fetch`). No adapter writes a message inline
+(tests/providers/test_inline_messages.py), and a failed job stores the vendor's
+code with that English text. The other languages are data: `locales/vendor_errors.<lang>.json`
+holds the same keys per group (adapter key, or a shared group), with the same `{fields}`.
 The string table takes them all as `vendor.<group>.<key>` (studio/i18n.py).
 
 To show a stored error in another language, `match` finds the template that
@@ -27,9 +30,15 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from providers import REGISTRY, http
+from providers import REGISTRY, fetch, http, payload
 
 TRANSPORT = "http"  # the group of providers.http's messages, which any adapter may raise
+# Groups any provider's job may store, tried after the provider's own, in this order.
+SHARED: Mapping[str, Mapping[str, str]] = {
+    TRANSPORT: http.ERROR_TEXTS,
+    "payload": payload.ERROR_TEXTS,
+    "download": fetch.ERROR_TEXTS,
+}
 LOCALES = Path(__file__).resolve().parent / "locales"
 _GAVE_UP = re.compile(r"(?P<message>.+) \(gave up after (?P<attempts>\d+) attempts\)", re.DOTALL)
 _FORMATTER = string.Formatter()
@@ -51,7 +60,7 @@ def english_texts() -> Mapping[str, Mapping[str, str]]:
     groups: dict[str, Mapping[str, str]] = {
         key: adapter.error_texts for key, adapter in REGISTRY.items() if adapter.error_texts
     }
-    groups[TRANSPORT] = http.ERROR_TEXTS
+    groups.update(SHARED)
     return groups
 
 
@@ -82,7 +91,7 @@ def match(provider: str, code: str, message: str) -> Match | None:
     gave_up = _GAVE_UP.fullmatch(message)
     if gave_up:
         message, attempts = gave_up["message"], int(gave_up["attempts"])
-    for group in (provider, TRANSPORT):
+    for group in (provider, *SHARED):
         for entry in _candidates(group, code):
             found = _pattern(english_texts()[group][entry]).fullmatch(message)
             if found:
