@@ -131,8 +131,15 @@ def finished_card(
             return
         if viewer:
             result_viewer(job, key_prefix=key_prefix)
-        # Under the large viewer the gallery is the row of all variants with their downloads: small.
-        gallery(job, key_prefix=key_prefix, per_row=max(per_row, 4) if viewer else per_row, compact=viewer)
+        # Under the large viewer the gallery is the row of all variants with their downloads: small,
+        # and without its own before/after switch (the viewer's is the one way to compare).
+        gallery(
+            job,
+            key_prefix=key_prefix,
+            per_row=max(per_row, 4) if viewer else per_row,
+            compact=viewer,
+            compare=not viewer,
+        )
 
 
 def _card_header(studio: Studio, job: JobView) -> None:
@@ -185,18 +192,28 @@ def _badge_colour(status: str) -> Any:
     return STATUS_COLOURS.get(status, "gray")
 
 
-def gallery(job: JobView, *, key_prefix: str, per_row: int = 4, compact: bool = False) -> None:
-    """Each variant with its download; a compare switch shows the original photo beside it.
+def gallery(
+    job: JobView, *, key_prefix: str, per_row: int = 4, compact: bool = False, compare: bool = True
+) -> None:
+    """Each variant with its download; with `compare`, a switch shows the original photo beside it
+    (where no result viewer offers before/after: History, the comparison columns).
 
     `compact` keeps `per_row` columns however few variants there are (thumbnails, not large images).
     """
     if not job.outputs:
         st.info(t("gallery.empty"), icon=":material/image_not_supported:")
         return
-    # In a narrow card (a comparison column) the two tools stack, so neither label is cut off.
-    tools = st.columns(2, vertical_alignment="center") if per_row > 1 else [st.container(), st.container()]
-    compare = tools[0].toggle(t("gallery.compare"), key=f"{key_prefix}.compare.{job.job_id}")
-    tools[1].download_button(
+    before_after = False
+    if compare:
+        # In a narrow card (a comparison column) the two tools stack, so neither label is cut off.
+        tools = (
+            st.columns(2, vertical_alignment="center") if per_row > 1 else [st.container(), st.container()]
+        )
+        before_after = tools[0].toggle(t("gallery.compare"), key=f"{key_prefix}.compare.{job.job_id}")
+        zip_place = tools[1]
+    else:
+        zip_place = st.container()
+    zip_place.download_button(
         t("gallery.download_all"),
         data=_zip_builder(job),
         file_name=f"backdrop-{job.job_id[:8]}.zip",
@@ -206,7 +223,7 @@ def gallery(job: JobView, *, key_prefix: str, per_row: int = 4, compact: bool = 
         icon=":material/folder_zip:",
     )
     # Before/after pairs need twice the width per variant.
-    if compare:
+    if before_after:
         per_row = max(1, per_row // 2)
     elif not compact:
         per_row = min(per_row, max(2, len(job.outputs)))
@@ -214,7 +231,7 @@ def gallery(job: JobView, *, key_prefix: str, per_row: int = 4, compact: bool = 
         columns = st.columns(per_row)
         for column, output in zip(columns, job.outputs[start : start + per_row], strict=False):
             with column:
-                _variant(job, output, compare=compare, key_prefix=key_prefix)
+                _variant(job, output, compare=before_after, key_prefix=key_prefix)
 
 
 def _variant(job: JobView, output: JobOutput, *, compare: bool, key_prefix: str) -> None:

@@ -9,6 +9,11 @@ The component (0.13, Components v2) renders inline, not in an iframe. Under
 AppTest it is an inert placeholder: tests set `st.session_state[key]` to
 `{"drawing": {"raw": {...}, "data": "data:image/png;base64,..."}}`, which is
 what the browser would have sent.
+
+Python cannot know how wide the browser draws the page (`st.context` has no viewport in
+Streamlit 1.67), so `measured_width` mounts a tiny inline component (Components v2) that
+measures the space it is drawn in and reports it back; the editor sizes its canvas from that.
+Under AppTest it is a placeholder too: tests set `st.session_state[key] = {"width": ...}`.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
+import streamlit as st
 from PIL import Image
 
 from imaging.mask_edit import ADD_RGB, ERASE_RGB
@@ -53,6 +59,61 @@ def canvas_available() -> bool:
         logger.warning("the mask canvas is unavailable: %s", exc)
         return False
     return True
+
+
+# Reports the width of the space it is drawn in (CSS px), again when it changes by more than a
+# few pixels (a resized window, the sidebar folded); never the same width twice, so no rerun loop.
+_PROBE_JS = """
+export default function ({ parentElement, data, setStateValue }) {
+  const box = parentElement.querySelector(".width-probe");
+  let sent = Number(data && data.known) || 0;
+  let timer = 0;
+  const report = () => {
+    const width = Math.floor(box.getBoundingClientRect().width);
+    if (width > 0 && Math.abs(width - sent) >= 8) {
+      sent = width;
+      setStateValue("width", width);
+    }
+  };
+  const observer = new ResizeObserver(() => {
+    clearTimeout(timer);
+    timer = setTimeout(report, 250);
+  });
+  observer.observe(box);
+  report();
+  return () => {
+    observer.disconnect();
+    clearTimeout(timer);
+  };
+}
+"""
+_width_probe = st.components.v2.component(
+    "backdrop_studio.width_probe",
+    html='<div class="width-probe"></div>',
+    css=".width-probe { width: 100%; height: 0; }",
+    js=_PROBE_JS,
+)
+
+
+def measured_width(key: str) -> int | None:
+    """The width (CSS px) of the space this is drawn in, as the browser measured it; None until it
+    has. The last answer is kept in the session under `key`, so a page that draws the editor again
+    starts at the right size instead of waiting for the browser."""
+    memory = f"{key}.last"
+    known = st.session_state.get(memory)
+    result = _width_probe(
+        key=key,
+        data={"known": known if isinstance(known, int) else 0},
+        default={"width": None},
+        on_width_change=lambda: None,
+        width="stretch",
+        height="content",
+    )
+    width = result.get("width") if result is not None else None
+    if isinstance(width, int | float) and width > 0:
+        st.session_state[memory] = int(width)
+        return int(width)
+    return known if isinstance(known, int) else None
 
 
 def _hex(rgb: tuple[int, int, int], alpha: float | None = None) -> str:

@@ -2,7 +2,8 @@
 
 The canvas shows the photo with the part that will be replaced tinted (opacity
 adjustable) in the photo's own contrasting tint (`photo_tint`, the same one the
-cutout preview uses), scaled to fit (zoom for large photos). Strokes and shapes are read
+cutout preview uses), scaled to fit the width the browser gives it (measured on the page, see
+`mask_canvas.measured_width`; zoom for large photos). Strokes and shapes are read
 back at canvas size and applied at the photo's full resolution. Every finished
 edit is a step in an undo/redo history; strokes not yet applied show in the
 preview already and are applied by the next tool or by "Apply strokes".
@@ -14,6 +15,7 @@ import hashlib
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import streamlit as st
@@ -24,12 +26,21 @@ from imaging.masks import overlay
 from imaging.tint import contrasting_tint
 from studio.service import PreparedImage
 from ui.i18n import choice_key, labeller, t
-from ui.mask_canvas import CanvasUnavailable, CanvasView, Tool, canvas_available, draw
+from ui.mask_canvas import CanvasUnavailable, CanvasView, Tool, canvas_available, draw, measured_width
 from ui.uploads import checkerboard_image
 
-# The canvas fits this width at 100% zoom; larger zooms scroll. The page's mask step sits in a
-# half-width column (about 450 px at 1440 px), so the larger editor opens in a wide dialog.
+if TYPE_CHECKING:
+    from streamlit.delta_generator import DeltaGenerator
+
+# At 100% zoom the canvas fits the width the browser measured for it (the prompt page gives the
+# editor the page's full width: about 980 px at 1440 px, 820 px at 1280 px); larger zooms scroll.
+# Until the browser has answered (the first draw, AppTest) it fits FIT_WIDTH, a half column.
 FIT_WIDTH = 440
+MIN_FIT_WIDTH = 320
+MAX_FIT_WIDTH = 1600
+# Nor taller than this (the canvas's own scroll box), so a portrait photo is seen whole at 100%.
+FIT_HEIGHT = 720
+# The dialog has a known width: no measuring there.
 LARGE_FIT_WIDTH = 880
 LARGE_DIALOG_WIDTH = 940
 ZOOMS = (1.0, 1.5, 2.0, 3.0)
@@ -96,12 +107,18 @@ def editor_state(
 
 
 def mask_editor(
-    prefix: str, image: PreparedImage, state: EditorState, *, large: bool = False
+    prefix: str,
+    image: PreparedImage,
+    state: EditorState,
+    *,
+    large: bool = False,
+    previews: DeltaGenerator | None = None,
 ) -> EditorResult:
     """Tools, canvas, edit buttons and previews; returns the mask as it stands (strokes included).
 
     `large=True` is the wide editor in a dialog: a canvas up to LARGE_FIT_WIDTH, its own widget
-    keys, reruns of the dialog only, and "Done" instead of the previews."""
+    keys, reruns of the dialog only, and "Done" instead of the previews. `previews` is where the
+    previews go when not under the canvas (the page's step column, beside a full-width editor)."""
     if not canvas_available():
         st.warning(t("editor.canvas_unavailable"), icon=":material/draw:")
         return EditorResult(state.current, canvas_ok=False)
@@ -127,7 +144,7 @@ def mask_editor(
         format_func=lambda value: f"{value:.0%}",
         key=f"{prefix}.editor.zoom",
     )
-    fit = LARGE_FIT_WIDTH if large else FIT_WIDTH
+    fit = LARGE_FIT_WIDTH if large else fit_width(measured_width(f"{prefix}.editor.space"))
     width, height = _display_size(image.width, image.height, float(zoom), fit)
     shape, _, action = str(tool).partition("_")
     view = CanvasView(
@@ -166,7 +183,8 @@ def mask_editor(
             state.push(_png(live))
             st.rerun()  # the whole page: the dialog closes and the page's editor shows the mask
     else:
-        _previews(prefix, photo, live)
+        with previews if previews is not None else st.container():
+            _previews(prefix, photo, live)
     mask_png = _png(live)
     st.session_state[CURRENT_MASK] = (state.photo, (image.width, image.height), mask_png)
     return EditorResult(mask_png, canvas_ok)
@@ -332,8 +350,16 @@ def _large_editor_body(prefix: str, image: PreparedImage, state: EditorState) ->
     mask_editor(f"{prefix}.large", image, state, large=True)
 
 
+def fit_width(measured: int | None) -> int:
+    """The canvas width at 100% zoom for the space the browser measured (FIT_WIDTH until it has)."""
+    if measured is None:
+        return FIT_WIDTH
+    return max(MIN_FIT_WIDTH, min(MAX_FIT_WIDTH, measured))
+
+
 def _display_size(width: int, height: int, zoom: float, fit: int = FIT_WIDTH) -> tuple[int, int]:
-    scale = min(1.0, fit / width) * zoom
+    # Fit the width and FIT_HEIGHT, never enlarge at 100%; a zoom scales from there.
+    scale = min(1.0, fit / width, FIT_HEIGHT / height) * zoom
     scale = min(scale, 1.0) if zoom == 1.0 else scale
     return max(1, round(width * scale)), max(1, round(height * scale))
 

@@ -9,6 +9,7 @@ is checked (empty, full, wrong size) before it can be used for a job.
 from __future__ import annotations
 
 import hashlib
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
@@ -20,11 +21,20 @@ from ui.mask_editor import editor_state, large_editor, last_mask_for, mask_edito
 from ui.plain import plain
 from ui.uploads import MaskChoice, checkerboard_image, cutout_preview, file_input
 
+if TYPE_CHECKING:
+    from streamlit.delta_generator import DeltaGenerator
+
 MASK_MODES = ["auto", "edit", "upload"]
+EDITOR_ANCHOR = "mask-editor"
 
 
-def mask_step(studio: Studio, prefix: str, image: PreparedImage) -> MaskChoice:
-    """Step 2: an automatic cutout preview, the mask editor, or the user's own mask (white = product)."""
+def mask_step(
+    studio: Studio, prefix: str, image: PreparedImage, editor_area: DeltaGenerator | None = None
+) -> MaskChoice:
+    """Step 2: an automatic cutout preview, the mask editor, or the user's own mask (white = product).
+
+    `editor_area` is a full-width place on the page for the editor's canvas and tools, when the step
+    itself sits in a narrow column; the step's choices and the previews stay in the column."""
     mode = st.radio(
         t("mask.label"),
         options=MASK_MODES,
@@ -45,7 +55,7 @@ def mask_step(studio: Studio, prefix: str, image: PreparedImage) -> MaskChoice:
             cutout_quality=quality,
         )
     if mode == "edit":
-        choice = _edit(studio, prefix, image)
+        choice = _edit(studio, prefix, image, editor_area)
         if choice is not None:
             return choice
         # The canvas could not load: the upload below is the way to give a mask.
@@ -89,7 +99,9 @@ def cutout_quality_picker(studio: Studio, prefix: str) -> str:
     return chosen
 
 
-def _edit(studio: Studio, prefix: str, image: PreparedImage) -> MaskChoice | None:
+def _edit(
+    studio: Studio, prefix: str, image: PreparedImage, editor_area: DeltaGenerator | None
+) -> MaskChoice | None:
     quality = cutout_quality_picker(studio, prefix)
     start = _auto_mask(studio, prefix, image, quality)
     if start is None:
@@ -106,7 +118,15 @@ def _edit(studio: Studio, prefix: str, image: PreparedImage) -> MaskChoice | Non
         st.rerun()
     if st.button(t("first_hour_b.large_open"), key=f"{prefix}.editor.large", icon=":material/open_in_full:"):
         large_editor(prefix, image, state)
-    result = mask_editor(prefix, image, state)
+    if editor_area is None:
+        result = mask_editor(prefix, image, state)
+    else:
+        # The editor below, across the page; a link takes the user there from the step.
+        st.markdown(t("editor.below_link", text=t("editor.below"), anchor=EDITOR_ANCHOR))
+        previews = st.container()
+        with editor_area:
+            st.subheader(t("mask.mode.edit"), anchor=EDITOR_ANCHOR, divider="gray")
+            result = mask_editor(prefix, image, state, previews=previews)
     if not result.canvas_ok:
         return None
     try:

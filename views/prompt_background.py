@@ -46,11 +46,14 @@ page_header(tkey("page.prompt.title"), tkey("page.prompt.intro"))
 providers = studio.providers()
 
 left, right = st.columns(2, gap="large")
+# The mask editor's own section, across the page under both columns: its canvas needs the width
+# (about 980 px at 1440 px instead of a half column's 450); empty unless the user edits the mask.
+mask_editor_area = st.container()
 with left:
     step_heading(1, tkey("step.photo"))
     image = product_photo_step(studio, PREFIX)
     step_heading(2, tkey("step.mask"))
-    mask = mask_step(studio, PREFIX, image) if image is not None else None
+    mask = mask_step(studio, PREFIX, image, mask_editor_area) if image is not None else None
     if image is None:
         st.caption(t("mask.after_photo"))
 

@@ -70,10 +70,11 @@ def test_upload_describe_generate_and_see_the_gallery(studio: Studio) -> None:
     assert job.params["layout"] == "center" and job.params["fill"] == 0.8
     assert studio.list_jobs(JobFilter()).total == 1
 
-    # Compare shows the original photo beside each variant.
-    at.toggle(key=f"prompt.compare.{job_id}").set_value(True).run()
+    # One way to compare: the result viewer's before/after, no second switch in the gallery below.
+    assert not [toggle for toggle in at.toggle if toggle.key == f"prompt.compare.{job_id}"]
+    at.segmented_control(key=f"prompt.viewer.{job_id}.mode.en").set_value("side_by_side").run()
     captions = [caption for image in at.image for caption in image.captions]
-    assert captions.count("Before") == 2 and captions.count("After") == 2
+    assert captions.count("Before") == 1 and captions.count("After") == 1
 
     # "Download all" holds every variant as a real PNG of the chosen size.
     with zipfile.ZipFile(io.BytesIO(outputs_zip(job))) as archive:
