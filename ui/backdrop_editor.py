@@ -14,7 +14,14 @@ import streamlit as st
 
 from studio.backdrop_match import Backdrop, BackdropError, Surface, surface_from_layer
 from studio.service import Studio
-from ui.backdrop_views import SELECTED, error_message, say_later, show_surface, surface_text
+from ui.backdrop_views import (
+    SELECTED,
+    error_message,
+    say_later,
+    show_surface,
+    surface_text,
+    use_links,
+)
 from ui.formatting import when_text
 from ui.i18n import choice_key, labeller, t
 from ui.mask_canvas import CanvasUnavailable, CanvasView, canvas_available, draw
@@ -76,6 +83,7 @@ def backdrop_editor(studio: Studio, entry: Backdrop) -> None:
         slot = st.container()
         if preview:
             _canvas(entry, preview, line=kind == "line")
+        use_links(entry)
     with controls:
         surface = _surface_sliders(entry, line=kind == "line")
         name = st.text_input(t("backdrops.add.name"), key=_key(entry, "name"))

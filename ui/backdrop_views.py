@@ -10,6 +10,7 @@ so tests seed them without a browser.
 from __future__ import annotations
 
 import base64
+import time
 from collections.abc import Sequence
 from pathlib import PurePath
 from typing import Any
@@ -27,11 +28,17 @@ from ui.uploads import files_input
 
 UPLOADS = "backdrops.upload"  # session_state: the photos waiting to be added
 SELECTED = "backdrops.selected"  # session_state: the id being edited
-FLASH = "backdrops.flash"  # session_state: [(kind, text)] shown once, after the rerun an action makes
+FLASH = "backdrops.flash"  # session_state: [(kind, text)] shown after the rerun an action makes
+_FLASH_SINCE = "backdrops.flash.since"  # session_state: when they were first shown (None: not yet)
+# How long they stay: the editor's canvas reruns the page as it mounts, which used to wipe
+# "Added 1 backdrop" before anyone could read it.
+FLASH_SECONDS = 6.0
 _UPLOAD_ROUND = "backdrops.upload.round"
 _TAG_FILTER = "backdrops.tag_filter"
 PER_ROW = 4
 _SURFACE_RGB = "255,45,85"
+SCENE_PAGE = "views/scene_background.py"
+PROMPT_PAGE = "views/prompt_background.py"
 
 
 # ------------------------------------------------------------------ the surface, drawn
@@ -93,7 +100,16 @@ def surface_text(surface: Surface) -> str:
 
 def flash() -> None:
     """The messages a previous action left for this run (added, saved, deleted, what failed)."""
-    for kind, text in st.session_state.pop(FLASH, None) or []:
+    since = st.session_state.get(_FLASH_SINCE)
+    now = time.monotonic()
+    if isinstance(since, float) and now - since > FLASH_SECONDS:
+        st.session_state.pop(FLASH, None)
+        st.session_state.pop(_FLASH_SINCE, None)
+        return
+    messages = st.session_state.get(FLASH) or []
+    if messages and since is None:
+        st.session_state[_FLASH_SINCE] = now
+    for kind, text in messages:
         if kind == "error":
             st.error(text, icon=":material/error:")
         else:
@@ -101,7 +117,10 @@ def flash() -> None:
 
 
 def say_later(text: str, kind: str = "success") -> None:
-    st.session_state[FLASH] = [*(st.session_state.get(FLASH) or []), (kind, text)]
+    # Messages already on screen make way for the news of the next action.
+    shown = st.session_state.pop(_FLASH_SINCE, None) is not None
+    earlier = [] if shown else list(st.session_state.get(FLASH) or [])
+    st.session_state[FLASH] = [*earlier, (kind, text)]
 
 
 def error_message(exc: BackdropError) -> str:
@@ -233,6 +252,18 @@ def _card(studio: Studio, entry: Backdrop, *, selected: bool) -> None:
 
 def _select(backdrop_id: str) -> None:
     st.session_state[SELECTED] = backdrop_id
+
+
+def use_links(entry: Backdrop) -> None:
+    """Where the backdrop is used, as links: added is not the end of the way, a product goes on it."""
+    st.markdown(t("first_hour_c.backdrops.use_title"))
+    st.page_link(SCENE_PAGE, label=t("first_hour_c.backdrops.use_scene"), icon=":material/landscape:")
+    prompt = (
+        t("first_hour_c.backdrops.use_prompt", tag=plain(entry.tags[0]))
+        if entry.tags
+        else t("first_hour_c.backdrops.use_prompt_untagged")
+    )
+    st.page_link(PROMPT_PAGE, label=prompt, icon=":material/wallpaper:")
 
 
 # ------------------------------------------------------------------ the prompt page

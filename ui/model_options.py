@@ -26,7 +26,8 @@ def model_swap_options(specs: Sequence[OptionSpec], prefix: str) -> dict[str, An
         spec = by_name.get(name)
         if spec is None:
             continue
-        params[name] = _choice(spec, prefix, horizontal=name != "model")
+        # Side by side: four short model names in a column pushed Generate below the fold.
+        params[name] = _choice(spec, prefix)
     if "maskKeepbg" in by_name and "bgStyle" in by_name:
         styles = [choice for choice in by_name["bgStyle"].choices if choice]
         options = [KEEP_BACKGROUND, *styles]
@@ -60,7 +61,7 @@ def model_swap_options(specs: Sequence[OptionSpec], prefix: str) -> dict[str, An
     return params
 
 
-def _choice(spec: OptionSpec, prefix: str, *, horizontal: bool) -> str:
+def _choice(spec: OptionSpec, prefix: str) -> str:
     options = list(spec.choices)
     value = st.radio(
         t_or(spec.label_key, spec.name),
@@ -68,6 +69,6 @@ def _choice(spec: OptionSpec, prefix: str, *, horizontal: bool) -> str:
         format_func=labeller(options, lambda choice: t_or(f"{spec.label_key}.{choice}", choice)),
         key=choice_key(f"{prefix}.{spec.name}", options, spec.default),
         persist_state="session",
-        horizontal=horizontal,
+        horizontal=True,
     )
     return str(value)

@@ -73,8 +73,14 @@ def scoreboard(
                 t("review_checks.col.flagged"): share_text((flagged or {}).get(provider)),
             }
         )
-    if rows:
-        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    if not rows:
+        return
+    frame = pd.DataFrame(rows)
+    failed = t("review.col.failed")
+    if not frame[failed].any():
+        # A column of zeros says nothing, and without it the table fits 1280 px windows uncut.
+        frame = frame.drop(columns=[failed])
+    st.dataframe(frame, hide_index=True, width="stretch")
 
 
 def product_grid(

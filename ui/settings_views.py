@@ -115,7 +115,8 @@ def providers_column_config() -> dict[str, Any]:
         "key": config.TextColumn(t("settings.col.key")),
         "workflows": config.TextColumn(t("settings.col.workflows")),
         "configured": config.CheckboxColumn(t("settings.col.configured")),
-        "missing": config.TextColumn(t("settings.col.missing")),
+        # Not drawn: the names are long and cut the table off at 1280 px; each card lists them whole.
+        "missing": None,
     }
 
 
@@ -185,8 +186,10 @@ def provider_card(studio: Studio, info: ProviderInfo, providers: Sequence[Provid
 def _show_report(report: ConnectionReport) -> None:
     reference = t("settings.test_request_id", request_id=report.request_id) if report.request_id else ""
     if report.ok:
+        # The vendor's "signed in" sentence is English too: the same lookup finds its translation.
+        message = job_error_text(report.provider, "", report.message)
         st.success(
-            t("settings.test_ok", message=plain(report.message), ms=report.elapsed_ms),
+            t("settings.test_ok", message=plain(message), ms=report.elapsed_ms),
             icon=":material/check_circle:",
         )
     else:

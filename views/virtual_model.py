@@ -35,7 +35,8 @@ offering = [info for info in providers if WORKFLOW in info.operations]
 ready = [info for info in offering if info.configured]
 
 with st.container(border=True):
-    st.markdown(t("model.what"))
+    # What it needs first: a photo of a person wearing the garment (not a flat-lay, not a product).
+    st.markdown(t("first_hour_c.model.what"))
     st.markdown(t("model.keeps_clothing"))
 
 if not ready:
@@ -66,7 +67,8 @@ else:
 photo_column, options_column = st.columns(2, gap="large")
 with photo_column:
     step_heading(1, tkey("step.model_photo"))
-    image = product_photo_step(studio, PREFIX)
+    # The project's samples are products (a mug, a serum bottle): none is a person in clothing.
+    image = product_photo_step(studio, PREFIX, samples=False)
     to_send = fitted_image(studio, image, provider, WORKFLOW, PREFIX) if image is not None else None
 with options_column:
     step_heading(2, tkey("step.model_options"))
@@ -80,17 +82,19 @@ with options_column:
         key="model.count",
         persist_state="session",
     )
-
-reason = None
-if image is None:
-    reason = tkey("reason.no_photo")
-elif to_send is None:
-    reason = tkey("reason.photo_does_not_fit")
-if generate_button(PREFIX, reason) and to_send is not None:
-    request = JobRequest(workflow=WORKFLOW, provider=provider, image=to_send, count=int(count), params=params)
-    try:
-        st.session_state[JOB_STATE] = studio.submit_job(request, by=current_person().key)
-    except StudioInputError as exc:
-        st.error(error_text(exc), icon=":material/error:")
+    reason = None
+    if image is None:
+        reason = tkey("reason.no_photo")
+    elif to_send is None:
+        reason = tkey("reason.photo_does_not_fit")
+    # Right under the options, not under the taller photo column: at 1440x900 it stays on screen.
+    if generate_button(PREFIX, reason) and to_send is not None:
+        request = JobRequest(
+            workflow=WORKFLOW, provider=provider, image=to_send, count=int(count), params=params
+        )
+        try:
+            st.session_state[JOB_STATE] = studio.submit_job(request, by=current_person().key)
+        except StudioInputError as exc:
+            st.error(error_text(exc), icon=":material/error:")
 
 job_panel(studio, st.session_state.get(JOB_STATE), key_prefix=PREFIX, viewer=True)
