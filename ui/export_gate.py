@@ -250,12 +250,18 @@ def _flag_names(flags: Sequence[str]) -> str:
     return t("review_checks.list_separator").join(rule_name(flag) for flag in flags)
 
 
+# Up to this many images the check's table is shown whole, cells wrapped; more scroll in a grid.
+WHOLE_TABLE_ROWS = 30
+
+
 def _show_previews(previews: Sequence[ExportPreview], preset: str, providers: Sequence[ProviderInfo]) -> None:
     """Counts, a table with a row per image (short names; the full reasons of failing images below)."""
     counts = summarise(previews)
-    metrics = st.columns(6)
-    for column, (name, key) in zip(metrics, _METRICS.items(), strict=True):
-        column.metric(t(key), counts[name])
+    # Two rows of three: six in one row cut their labels off at 1280 px ("Put right by the e...").
+    named = list(_METRICS.items())
+    for start in range(0, len(named), 3):
+        for column, (name, key) in zip(st.columns(3), named[start : start + 3], strict=False):
+            column.metric(t(key), counts[name])
     passes, nothing = t("review_checks.gate.passes"), t("review_checks.gate.nothing")
     columns = [t(key) for key in _COLUMNS]
     rows = []
@@ -276,7 +282,11 @@ def _show_previews(previews: Sequence[ExportPreview], preset: str, providers: Se
         columns[3]: st.column_config.TextColumn(width="medium"),
         columns[4]: st.column_config.TextColumn(width="small"),
     }
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", column_config=config)
+    if len(rows) <= WHOLE_TABLE_ROWS:
+        # A short list reads whole: a static table wraps its cells where the grid cuts them off.
+        st.table(pd.DataFrame(rows).set_index(columns[0]))
+    else:
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", column_config=config)
     failing = [p for p in previews if p.error is None and not p.compliant]
     if failing:
         lines = [
