@@ -186,7 +186,10 @@ def main(argv: list[str] | None = None) -> int:
     runs = []
     where = machine()
     for photos in args.photos:
-        result = {**run(args.items, args.task_s, args.poll, photos, args.checks), "output_checks": args.checks}
+        result = {
+            **run(args.items, args.task_s, args.poll, photos, args.checks),
+            "output_checks": args.checks,
+        }
         print(json.dumps(result, indent=2), flush=True)
         runs.append(result)
     document = {"machine": where, "runs": runs}

@@ -223,7 +223,7 @@ ERROR_TEXTS: Mapping[str, str] = {
     "no_task_id": NO_TASK_ID,
     "not_configured": "Aidge is not configured: set AIDGE_ACCESS_KEY_NAME and AIDGE_ACCESS_KEY_SECRET.",
     "bad_endpoint": "AIDGE_API_BASE must start with https:// (it is '{base}').",
-    "_connected": "Signed in to {endpoint}; the scene catalogue answered ({count} scene).",
+    "_connected": "Signed in to {endpoint}; the scene catalogue answered (scenes listed: {count}).",
 }
 
 

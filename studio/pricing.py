@@ -32,7 +32,7 @@ def parse_price(text: str, where: str) -> Price:
         money = Money.parse(match.group(2), currency)
     except (ValueError, ArithmeticError) as exc:
         raise ValueError(f"{where} is '{text}': {exc}") from None
-    return Price(per_image=money, source=f"set by you ({where})", as_of="")
+    return Price(per_image=money, source=f"set by you in {where}", as_of="")
 
 
 def price_for(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import io
 from dataclasses import dataclass
+from typing import Literal
 
 import streamlit as st
 from PIL import Image, ImageDraw, UnidentifiedImageError
@@ -35,6 +36,17 @@ ZOOM_WIDTH, ZOOM_HEIGHT = 440, 440
 _MAP_SIDE = 220  # the "where is the zoom" map
 _SLIDER_SIDE = 1400  # the slider's two images are sent downscaled to this, not at full size
 _CACHE_ENTRIES = 64
+# A tall (portrait) result is shown at most this high, so the whole picture fits a 1280x720
+# window with the page's header; a landscape one takes the column's width.
+MAX_VIEW_HEIGHT = 600
+
+
+def view_width(width: int, height: int) -> int | Literal["stretch"]:
+    """How wide to draw a `width` x `height` result in the large view: the column's width, or
+    narrower for a portrait picture so its height stays within MAX_VIEW_HEIGHT."""
+    if height <= width or height <= 0:
+        return "stretch"
+    return max(1, round(MAX_VIEW_HEIGHT * width / height))
 
 
 @dataclass(frozen=True)
@@ -78,7 +90,7 @@ def result_viewer(job: JobView, *, key_prefix: str) -> None:
         elif mode == "zoom" and box is not None:
             _zoom(output, box)
         else:
-            st.image(image_source(output.path) or "", width="stretch")
+            st.image(image_source(output.path) or "", width=view_width(output.width, output.height))
 
 
 def _variant_choice(outputs: list[JobOutput], base: str) -> JobOutput:
@@ -138,6 +150,7 @@ def slider_html(before_jpeg: bytes, after_jpeg: bytes, percent: int, width: int,
     # The original may have another shape than the result: fitted inside the result's frame.
     return (
         f'<div style="position:relative;width:100%;aspect-ratio:{width}/{height};line-height:0;'
+        f"max-width:{MAX_VIEW_HEIGHT * width / max(height, 1):.0f}px;"
         'background:#e9ebef;border-radius:6px;overflow:hidden">'
         f'<img src="data:image/jpeg;base64,{after}" alt="" '
         'style="position:absolute;inset:0;width:100%;height:100%;object-fit:contain"/>'

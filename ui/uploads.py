@@ -137,14 +137,23 @@ def image_facts(image: PreparedImage) -> None:
         st.caption(t_or(f"note.{note}", t("note.other", note=note)))
 
 
-def product_photo_step(studio: Studio, prefix: str, *, samples: bool = True) -> PreparedImage | None:
+def product_photo_step(
+    studio: Studio,
+    prefix: str,
+    *,
+    samples: bool = True,
+    label_key: str = tkey("photo.upload"),
+    help_key: str = tkey("photo.upload_help"),
+) -> PreparedImage | None:
     """Step 1 of a workflow: upload, validate and show the product photo.
 
     Until a photo is there, `samples` offers the project's sample photos ("Try it with a
     sample photo"); one is stored exactly where an upload goes, so it is "kept" like one.
+    `label_key`/`help_key` name the photo the workflow wants (Virtual model: a person wearing
+    the garment, not a product).
     """
     state_key = f"{prefix}.photo"
-    upload = file_input(tkey("photo.upload"), state_key, help_key=tkey("photo.upload_help"))
+    upload = file_input(label_key, state_key, help_key=help_key)
     if upload is None and samples:
         sample_picker(prefix, lambda name, data: store_upload(state_key, name, data))
     image = prepared_image(studio, upload, f"{prefix}.photo.prepared")

@@ -68,7 +68,13 @@ photo_column, options_column = st.columns(2, gap="large")
 with photo_column:
     step_heading(1, tkey("step.model_photo"))
     # The project's samples are products (a mug, a serum bottle): none is a person in clothing.
-    image = product_photo_step(studio, PREFIX, samples=False)
+    image = product_photo_step(
+        studio,
+        PREFIX,
+        samples=False,
+        label_key=tkey("first_hour_c.model.upload"),
+        help_key=tkey("first_hour_c.model.upload_help"),
+    )
     to_send = fitted_image(studio, image, provider, WORKFLOW, PREFIX) if image is not None else None
 with options_column:
     step_heading(2, tkey("step.model_options"))

@@ -15,7 +15,15 @@ from studio.jobs import JobStatus
 from studio.service import Studio
 from tests.views.conftest import open_app, texts
 from ui.job_views import pending_step
-from ui.result_viewer import ZOOM_HEIGHT, ZOOM_WIDTH, slider_html, zoom_box, zoom_crop
+from ui.result_viewer import (
+    MAX_VIEW_HEIGHT,
+    ZOOM_HEIGHT,
+    ZOOM_WIDTH,
+    slider_html,
+    view_width,
+    zoom_box,
+    zoom_crop,
+)
 from ui.samples import SAMPLE_NAMES, SAMPLES_DIR, available_samples, sample_bytes
 
 JOB_TIMEOUT_S = 180
@@ -253,3 +261,10 @@ def test_a_member_is_told_to_ask_an_admin_instead_of_a_link(
     message = translate("en", "first_hour.compare.only_one_ask", provider=translate("en", "provider.local"))
     assert message in texts(at)
     assert translate("en", "first_hour.compare.to_settings") not in [link.label for link in at.page_link]
+
+
+def test_a_portrait_result_is_drawn_narrower_so_all_of_it_fits_the_window() -> None:
+    # Virtual model results are 768x1152: at the column's width one would be ~840 px tall.
+    assert view_width(768, 1152) == round(MAX_VIEW_HEIGHT * 768 / 1152) == 400
+    assert view_width(800, 800) == view_width(1600, 900) == "stretch"
+    assert "max-width:400px" in slider_html(b"a", b"b", 50, 768, 1152)

@@ -52,7 +52,8 @@ def test_virtual_model_asks_for_a_worn_garment_and_generate_sits_under_the_optio
     assert not [button for button in at.button if button.key and ".sample." in button.key]
     # What it needs is a photo of a person wearing the garment, not a flat-lay.
     assert translate(lang, "first_hour_c.model.what") in page
-    assert translate(lang, "model.what") not in page
+    uploader = at.get("file_uploader")
+    assert [u.proto.label for u in uploader] == [translate(lang, "first_hour_c.model.upload")]
     # The four models side by side, so Generate (right under the options) stays in view.
     assert at.radio(key=f"model.model.{lang}").proto.horizontal
     generate = at.button(key="model.generate")
