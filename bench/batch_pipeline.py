@@ -91,7 +91,9 @@ def write_manifest(folder: Path, items: int, photos: str = "needs-cutout") -> Pa
     return path
 
 
-def run(items: int, task_s: float, poll_s: float, photos: str, checks: str = "on") -> dict[str, Any]:
+def run(
+    items: int, task_s: float, poll_s: float, photos: str, checks: str = "on", cutout: str = ""
+) -> dict[str, Any]:
     emulator = DashScopeEmulator(
         KEY, queries_to_finish=1, seconds_to_finish=task_s, submit_qps=2.0, max_running=1
     )
@@ -112,6 +114,8 @@ def run(items: int, task_s: float, poll_s: float, photos: str, checks: str = "on
             "STUDIO_ALLOW_PRIVATE_LINKS": "true",  # the emulator serves result links on 127.0.0.1
             # The output checks (issue 17) compare each result with its product, as deployed.
             "STUDIO_CHECKS": checks,
+            # The automatic cutout's model: "" picks ISNet (best) when its file is there.
+            "STUDIO_CUTOUT_MODEL": cutout,
         }
         command = [
             sys.executable, "-m", "studio", "batch", str(manifest),
@@ -181,6 +185,12 @@ def main(argv: list[str] | None = None) -> int:
         "--photos", nargs="+", choices=["cut-out", "needs-cutout"], default=["cut-out", "needs-cutout"]
     )
     parser.add_argument("--checks", choices=("on", "off"), default="on", help="output checks (default on)")
+    parser.add_argument(
+        "--cutout",
+        choices=("", "best", "fast"),
+        default="",
+        help="cutout model (default: best when installed)",
+    )
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON)
     args = parser.parse_args(argv)
     runs = []

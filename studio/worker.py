@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import socket
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
@@ -67,6 +68,10 @@ from studio.worker_base import (
 from studio.worker_failures import WorkerFailures
 from studio.worker_prepare import Preparer, needs_preparing
 
+# The send mark (`Worker._mark_send_started`, a database write) is made this long before the
+# submit moment when the job waits for one, so the write never delays the arrival the vendor
+# counts; a worker killed in these last ms leaves a job that fails as interrupted, not re-sent.
+MARK_AHEAD_S = 0.03
 # Fresh submit moments a job takes when it keeps missing them, before it is sent anyway.
 MAX_SEND_TRIES = 4
 
@@ -296,9 +301,14 @@ class Worker(WorkerFailures):
                 self._handle(run, exc)
         if not runs:
             return
+        kept: list[Run] = []
+
+        def mark() -> bool:
+            kept[:] = self._mark_send_started(runs)
+            return bool(kept)
+
         try:
-            self._wait_for_send_moment(runs[0])
-            kept = self._mark_send_started(runs)
+            self._wait_for_send_moment(runs[0], mark)
             if len(kept) < len(runs):
                 ours = {id(run) for run in kept}
                 requests = [request for run, request in zip(runs, requests, strict=True) if id(run) in ours]
@@ -401,8 +411,7 @@ class Worker(WorkerFailures):
             return
         request = self._linked(run, self._request(self._ready(run)))
         try:
-            self._wait_for_send_moment(run)
-            if not self._mark_send_started([run]):
+            if not self._wait_for_send_moment(run, lambda: bool(self._mark_send_started([run]))):
                 self.links.release(run.hosted)
                 run.hosted.clear()
                 return  # another worker has the job now: it sends it, this one must not
@@ -440,12 +449,18 @@ class Worker(WorkerFailures):
                 )
         return kept
 
-    def _wait_for_send_moment(self, run: Run) -> None:
+    def _wait_for_send_moment(self, run: Run, mark: Callable[[], bool]) -> bool:
         """Hold the submit until its reserved moment, so the vendor sees submits no closer than
         the provider's spacing. A moment missed by more than a few ms (inputs slower than usual,
         or this thread woken late on a busy machine), and a submit re-run after a crash (its claim
         reserved none), take a fresh moment first: the rate is judged where the vendor counts it,
-        at arrival, so being late is as bad as being early for the submit after it."""
+        at arrival, so being late is as bad as being early for the submit after it.
+
+        `mark` records that the call may start (`_mark_send_started`); it runs MARK_AHEAD_S
+        before the moment when there is a wait, so its database write does not delay the
+        arrival, else just before returning. Returns False when `mark` did (the job is no longer
+        ours): the caller must not send."""
+        marked: bool | None = None
         claim = run.claim
         planned = claim.send_at if isinstance(claim, PacedClaim) else None
         # A job ready before its moment may go from the earliest moment the spacing allows: the
@@ -453,7 +468,7 @@ class Worker(WorkerFailures):
         earliest = claim.not_before if isinstance(claim, PacedClaim) else None
         now_s = self._clock()
         if planned is None and claim.kind is not ClaimKind.RECOVER_SUBMIT:
-            return  # no rate to keep (companions ride on their first job's moment)
+            return mark()  # no rate to keep (companions ride on their first job's moment)
         if isinstance(claim, PacedClaim) and claim.claimed_at is not None:
             # How long this job took from its claim to here: the next claims reserve that far ahead.
             self._learn_lead(run.job.provider, now_s - claim.claimed_at.timestamp())
@@ -468,12 +483,21 @@ class Worker(WorkerFailures):
                     continue  # the reservation itself took too long (a busy database): again
             start = min(planned, earliest) if earliest is not None else planned
             if start.timestamp() > now_s:
-                self._sleep(start.timestamp() - now_s)
+                if marked is None and start.timestamp() - now_s > MARK_AHEAD_S:
+                    self._sleep(start.timestamp() - now_s - MARK_AHEAD_S)
+                    marked = mark()
+                    if not marked:
+                        return False
+                    now_s = self._clock()
+                if start.timestamp() > now_s:
+                    self._sleep(start.timestamp() - now_s)
                 now_s = self._clock()
             if not send_is_late(planned.timestamp(), now_s):
-                return
-        # Woken late again and again (a starved machine): go now rather than never.
-        logger.info("job %s: sent after missing %d submit moments", run.job.job_id, MAX_SEND_TRIES)
+                break
+        else:
+            # Woken late again and again (a starved machine): go now rather than never.
+            logger.info("job %s: sent after missing %d submit moments", run.job.job_id, MAX_SEND_TRIES)
+        return marked if marked is not None else mark()
 
     def _submitted(self, run: Run, submitted: Submitted) -> None:
         """What a submit call answered for this job: a final result (synchronous), or a task id."""
