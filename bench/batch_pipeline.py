@@ -196,10 +196,8 @@ def main(argv: list[str] | None = None) -> int:
     runs = []
     where = machine()
     for photos in args.photos:
-        result = {
-            **run(args.items, args.task_s, args.poll, photos, args.checks),
-            "output_checks": args.checks,
-        }
+        measured = run(args.items, args.task_s, args.poll, photos, args.checks, args.cutout)
+        result = {**measured, "output_checks": args.checks, "cutout_model": args.cutout or "default"}
         print(json.dumps(result, indent=2), flush=True)
         runs.append(result)
     document = {"machine": where, "runs": runs}
