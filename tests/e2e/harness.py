@@ -135,3 +135,16 @@ def wait_idle(page: Page) -> None:
     page.wait_for_timeout(300)
     page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=60_000)
     page.wait_for_function("() => !document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=30_000)
+
+
+def aidge_env(base_url: str, key: str, secret: str) -> dict[str, str]:
+    """The app's settings for Aidge on a loopback emulator at `base_url` (a paid account, fast polls)."""
+    return {
+        "AIDGE_ACCESS_KEY_NAME": key,
+        "AIDGE_ACCESS_KEY_SECRET": secret,
+        "AIDGE_API_BASE": base_url,
+        "STUDIO_ALLOW_PRIVATE_LINKS": "true",  # the emulator serves result links on 127.0.0.1
+        "AIDGE_POLL_INTERVAL_S": "0.2",
+        "AIDGE_TRIAL": "false",
+        "AIDGE_PRICE_SCENE": "0.12 USD",
+    }

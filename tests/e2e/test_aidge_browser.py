@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.harness import JOB_TIMEOUT_MS, SHOTS, browser_page, running_app, wait_idle
+from tests.e2e.harness import JOB_TIMEOUT_MS, SHOTS, aidge_env, browser_page, running_app, wait_idle
 from tests.e2e.test_browser import _images_loaded
 from tests.emulators.aidge import API_SCENE_SUBMIT, CATALOGUE, AidgeEmulator
 from tests.views.photos import product_photo
@@ -33,15 +33,7 @@ def emulator() -> Iterator[AidgeEmulator]:
 
 @pytest.fixture(scope="module")
 def aidge_app_url(tmp_path_factory: pytest.TempPathFactory, emulator: AidgeEmulator) -> Iterator[str]:
-    env = {
-        "AIDGE_ACCESS_KEY_NAME": KEY,
-        "AIDGE_ACCESS_KEY_SECRET": SECRET,
-        "AIDGE_API_BASE": emulator.base_url,
-        "STUDIO_ALLOW_PRIVATE_LINKS": "true",  # the emulator serves result links on 127.0.0.1
-        "AIDGE_POLL_INTERVAL_S": "0.2",
-        "AIDGE_TRIAL": "false",
-        "AIDGE_PRICE_SCENE": "0.12 USD",
-    }
+    env = aidge_env(emulator.base_url, KEY, SECRET)
     with running_app(tmp_path_factory, "aidge", env) as app:
         yield app.url
 

@@ -25,7 +25,7 @@ from playwright.sync_api import Locator, Page, expect
 from studio.i18n import translate, translate_plural
 from studio.service import open_studio
 from tests.backdrop_photos import backdrop_photo
-from tests.e2e.harness import JOB_TIMEOUT_MS, browser_page, running_app, wait_idle
+from tests.e2e.harness import JOB_TIMEOUT_MS, aidge_env, browser_page, running_app, wait_idle
 from tests.emulators.aidge import AidgeEmulator
 from tests.views.photos import product_photo
 from tests.views.review_helpers import finished_batch
@@ -47,15 +47,7 @@ def emulator() -> Iterator[AidgeEmulator]:
 
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory: pytest.TempPathFactory, emulator: AidgeEmulator) -> Iterator[str]:
-    env = {
-        "AIDGE_ACCESS_KEY_NAME": KEY,
-        "AIDGE_ACCESS_KEY_SECRET": SECRET,
-        "AIDGE_API_BASE": emulator.base_url,
-        "STUDIO_ALLOW_PRIVATE_LINKS": "true",  # the emulator serves result links on 127.0.0.1
-        "AIDGE_POLL_INTERVAL_S": "0.2",
-        "AIDGE_TRIAL": "false",
-        "AIDGE_PRICE_SCENE": "0.12 USD",
-    }
+    env = aidge_env(emulator.base_url, KEY, SECRET)
     with running_app(tmp_path_factory, "first-hour-pages", env) as app:
         _make_batch(app.data_dir)
         yield app.url
