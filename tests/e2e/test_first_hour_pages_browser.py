@@ -330,12 +330,15 @@ def test_virtual_model_upload_choose_generate_and_see_it_large(
         viewer = page.locator('[class*="st-key-"][class*="-viewer-"]').first
         _to_top(page, viewer)
         _fits_across(page)
-        # The result is shown large: at least half the window wide.
-        widths = page.evaluate(
+        # The result is shown large, and whole: the portrait picture (768x1152) as tall as the
+        # viewer allows (600 px), within the window's height, so no part is off screen.
+        sizes = page.evaluate(
             """() => Array.from(document.querySelectorAll('[class*="-viewer-"] [data-testid="stImage"] img'))
-                 .map(img => img.getBoundingClientRect().width)"""
+                 .map(img => [img.getBoundingClientRect().width, img.getBoundingClientRect().height])"""
         )
-        assert widths and max(widths) >= width * 0.3, widths
+        assert sizes, "no result image in the viewer"
+        shown_w, shown_h = max(sizes, key=lambda size: size[1])
+        assert shown_h >= 0.55 * height and shown_h <= height and shown_w >= 300, sizes
         _shot(page, f"{tag}_3_result")
 
 
